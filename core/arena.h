@@ -1,0 +1,76 @@
+// Arena: the one block of memory ember works in.
+//
+// The caller hands over a buffer once (a static array on a microcontroller, one allocation
+// at start-up on a PC); every tensor, optimizer state and scratch buffer is carved out of
+// it. Allocation is a pointer bump, so it is O(1), never fragments and never touches the
+// heap. Everything is 64-byte aligned (a cache line; the widest SIMD load).
+//
+//   buffer:  [ head: bump-allocated, grows right ->        free        <- tail ]
+//
+// The head holds long-lived data in allocation order and can be rewound to a mark
+// (mark() / rewind()), which frees everything allocated after the mark. The tail is for
+// scratch whose size is known only late (e.g. planned activations): it grows down from the
+// end and is released as a whole with reset_tail(). A request that does not fit returns
+// Code::out_of_memory naming bytes asked and bytes free; the arena is left unchanged.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/status.h"
+
+namespace ember {
+
+class Arena {
+ public:
+  static constexpr size_t kAlign = 64;
+
+  Arena() = default;
+  Arena(void* buffer, size_t bytes);
+
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // Takes `bytes` (rounded up to kAlign) from the head. On failure *out is set to nullptr.
+  Status alloc(size_t bytes, void** out);
+  template <class T>
+  Status alloc_array(size_t count, T** out) {
+    void* p = nullptr;
+    if (count > SIZE_MAX / sizeof(T))
+      return (*out = nullptr, overflow(count, sizeof(T)));
+    Status s = alloc(count * sizeof(T), &p);
+    *out = static_cast<T*>(p);
+    return s;
+  }
+  // Same, from the tail end (scratch).
+  Status alloc_tail(size_t bytes, void** out);
+
+  size_t mark() const { return head_; }
+  void rewind(size_t mark);  // frees head allocations made after mark()
+  void reset_tail() { tail_ = capacity_; }
+  void reset() { head_ = 0, tail_ = capacity_; }
+
+  size_t capacity() const { return capacity_; }  // usable bytes (after aligning the start)
+  size_t used() const { return head_ + (capacity_ - tail_); }
+  size_t free_bytes() const { return tail_ - head_; }
+  size_t high_water() const { return high_water_; }  // most bytes ever in use at once
+  uint8_t* base() const { return base_; }
+
+  // Bytes a request of `bytes` takes once rounded to the alignment (0 on overflow).
+  static size_t rounded(size_t bytes) {
+    return bytes > SIZE_MAX - (kAlign - 1) ? 0 : (bytes + kAlign - 1) & ~(kAlign - 1);
+  }
+
+ private:
+  Status overflow(size_t count, size_t size) const;
+  void note_use() {
+    if (used() > high_water_) high_water_ = used();
+  }
+
+  uint8_t* base_ = nullptr;
+  size_t capacity_ = 0;
+  size_t head_ = 0;  // bytes used at the head
+  size_t tail_ = 0;  // offset where the tail region begins
+  size_t high_water_ = 0;
+};
+
+}  // namespace ember

@@ -1,0 +1,21 @@
+// How platform/ assembles the kernel tables. Each ISA's files provide fill functions that
+// overwrite the entries they accelerate in a table that starts as a copy of the scalar one,
+// so an ISA can speed up one kernel at a time and the rest stays correct.
+#pragma once
+#include "core/kernels.h"
+
+namespace ember::platform {
+
+// x86 (platform/x86/): defined only when building for x86-64.
+void fill_gemm_avx2(Kernels* k);
+void fill_elementwise_avx2(Kernels* k);
+void fill_gemm_avx512(Kernels* k);
+void fill_elementwise_avx512(Kernels* k);
+bool cpu_has_avx2_fma();
+bool cpu_has_avx512();
+
+// ARM (platform/arm/): defined only when building with NEON.
+void fill_gemm_neon(Kernels* k);
+void fill_elementwise_neon(Kernels* k);
+
+}  // namespace ember::platform

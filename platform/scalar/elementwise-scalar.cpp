@@ -1,0 +1,85 @@
+// Element-wise kernels, reductions and optimizer updates: plain loops, the reference.
+#include <cmath>
+#include <limits>
+
+#include "platform/scalar/activations.h"
+#include "platform/scalar/scalar.h"
+
+namespace ember::scalar {
+
+void act_forward(Act act, float slope, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = activate(act, slope, x[i]);
+}
+
+void act_backward(Act act, float slope, const float* x, const float* y, const float* dy, float* dx,
+                  size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    dx[i] = dy[i] * derivative(act, slope, x ? x[i] : 0.0f, y ? y[i] : 0.0f);
+}
+
+void exp(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
+void axpy(size_t n, float a, const float* x, float* y) {
+  for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void scale(size_t n, float a, float* x) {
+  for (size_t i = 0; i < n; ++i) x[i] *= a;
+}
+
+void add(size_t n, const float* a, const float* b, float* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+void mul(size_t n, const float* a, const float* b, float* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+}
+
+float sum(const float* x, size_t n) {
+  float s = 0.0f;
+  for (size_t i = 0; i < n; ++i) s += x[i];
+  return s;
+}
+
+float dot(const float* x, const float* y, size_t n) {
+  float s = 0.0f;
+  for (size_t i = 0; i < n; ++i) s += x[i] * y[i];
+  return s;
+}
+
+float max(const float* x, size_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    if (x[i] != x[i]) return x[i];  // NaN wins
+    if (x[i] > m) m = x[i];
+  }
+  return m;
+}
+
+float sumsq(const float* x, size_t n) { return dot(x, x, n); }
+
+void adam(const AdamArgs& a, float* p, const float* g, float* m, float* v, size_t n) {
+  const float step = a.lr / a.bias1;          // lr * mhat / m
+  const float inv_sqrt_bias2 = 1.0f / std::sqrt(a.bias2);
+  for (size_t i = 0; i < n; ++i) {
+    float gi = g[i];
+    if (!a.decoupled) gi += a.weight_decay * p[i];
+    m[i] = a.beta1 * m[i] + (1.0f - a.beta1) * gi;
+    v[i] = a.beta2 * v[i] + (1.0f - a.beta2) * gi * gi;
+    const float denom = std::sqrt(v[i]) * inv_sqrt_bias2 + a.eps;
+    if (a.decoupled) p[i] -= a.lr * a.weight_decay * p[i];
+    p[i] -= step * m[i] / denom;
+  }
+}
+
+void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float gi = g[i] + a.weight_decay * p[i];
+    vel[i] = a.momentum * vel[i] + gi;
+    p[i] -= a.lr * vel[i];
+  }
+}
+
+}  // namespace ember::scalar

@@ -1,0 +1,12 @@
+// The scalar kernel table: always built, the reference, and the only path on Cortex-M.
+#include "platform/scalar/scalar.h"
+
+namespace ember::scalar {
+
+const Kernels kKernels = {
+    Isa::scalar, "scalar", sgemm_scratch_floats, sgemm, act_forward, act_backward, exp, axpy,
+    scale,       add,      mul,                  sum,   dot,         max,          sumsq, adam,
+    sgd_momentum,
+};
+
+}  // namespace ember::scalar

@@ -1,0 +1,31 @@
+// The scalar (reference) kernels, one function per entry of core/kernels.h's table.
+// SIMD paths call these for the odd sizes they leave over and tests compare against them.
+#pragma once
+#include "core/kernels.h"
+
+namespace ember::scalar {
+
+size_t sgemm_scratch_floats(int workers);
+void sgemm(const GemmArgs& g, const Parallel& par, float* scratch);
+// c = act(c + bias) over an m x n block (the GEMM epilogue), for paths that apply it late.
+void apply_epilogue(const Epilogue& ep, int m, int n, float* c, int ldc);
+
+void act_forward(Act act, float slope, const float* x, float* y, size_t n);
+void act_backward(Act act, float slope, const float* x, const float* y, const float* dy, float* dx,
+                  size_t n);
+void exp(const float* x, float* y, size_t n);
+void axpy(size_t n, float a, const float* x, float* y);
+void scale(size_t n, float a, float* x);
+void add(size_t n, const float* a, const float* b, float* out);
+void mul(size_t n, const float* a, const float* b, float* out);
+float sum(const float* x, size_t n);
+float dot(const float* x, const float* y, size_t n);
+float max(const float* x, size_t n);
+float sumsq(const float* x, size_t n);
+void adam(const AdamArgs& a, float* p, const float* g, float* m, float* v, size_t n);
+void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t n);
+
+// The full scalar table.
+extern const Kernels kKernels;
+
+}  // namespace ember::scalar

@@ -1,0 +1,52 @@
+// Shared test helpers: the ISA paths to sweep and tolerant float comparison.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/kernels.h"
+#include "core/rng.h"
+
+namespace ember::testing {
+
+// Every kernel table this build and CPU can run, scalar first. On an AVX-512 machine:
+// scalar, avx2, avx512 — so one test run exercises all of them.
+inline std::vector<const Kernels*> available_kernels() {
+  std::vector<const Kernels*> out;
+  for (int i = 0; i < kIsaCount; ++i)
+    if (const Kernels* k = kernels_for(static_cast<Isa>(i))) out.push_back(k);
+  return out;
+}
+
+// The same, without scalar (the paths to compare against it).
+inline std::vector<const Kernels*> simd_kernels() {
+  std::vector<const Kernels*> out = available_kernels();
+  out.erase(out.begin());
+  return out;
+}
+
+inline std::vector<float> random_vector(size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  Rng rng(seed);
+  rng.fill_uniform(v.data(), n, lo, hi);
+  return v;
+}
+
+// |a - b| <= atol + rtol * |b|, with NaN equal only to NaN.
+inline bool close(float a, float b, float rtol, float atol) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::fabs(a - b) <= atol + rtol * std::fabs(b);
+}
+
+// Index of the first element where got and want differ beyond tolerance, or -1.
+inline long first_mismatch(const float* got, const float* want, size_t n, float rtol, float atol) {
+  for (size_t i = 0; i < n; ++i)
+    if (!close(got[i], want[i], rtol, atol)) return static_cast<long>(i);
+  return -1;
+}
+
+}  // namespace ember::testing
