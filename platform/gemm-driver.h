@@ -1,0 +1,225 @@
+// The portable SGEMM driver (Goto/BLIS layout) that every SIMD micro-kernel plugs into.
+//
+// An ISA provides a traits type K with
+//   MR, NR       the micro-tile (rows of C x columns of C); NR a multiple of W
+//   W            floats per vector (packed B panels are zero-padded to a multiple of W)
+//   KC, NC       cache blocks (see below)
+//   ukernel(kc, a, b, c, ldc, rows, cols, params)
+//                C[rows x cols] (rows <= MR, cols <= NR) = epilogue(packed A panel x packed
+//                B panel); it must accumulate each element in one chain, p = 0, 1, ...,
+//                whatever rows/cols are, so that results do not depend on the tiling.
+//   pack_t(dst, src, ld, rows, kc, width)
+//                dst[p * width + i] = src[i * ld + p] for i < rows, p < kc: the transposing
+//                pack (op(A) not transposed, or op(B) transposed). Optional speed-up hook.
+// and instantiates Driver<K>. Everything here is a member of Driver<K>, so two ISAs' copies
+// (compiled with different -m flags) never share a symbol the linker could mix up.
+//
+// Loops (one task = one block of C):
+//   jc over the task's columns in NC blocks
+//     pc over K in KC chunks (the same chunks for every task: the sum order of a C element
+//        never depends on the split)
+//       pack B[pc, jc] (KC x NC, NR-column panels) into this worker's scratch  -> L2
+//       ir over the task's rows in MR panels
+//         pack A[ir, pc] (MR x KC)                                             -> L1
+//         jr over the NC block in NR panels: ukernel                 (B panel streams from L2)
+// The A panel stays in L1 while B panels stream from L2, so KC can be large (few passes
+// over C) without the B panel having to fit L1 next to A.
+//
+// Threads: C is cut into a grid of tm x tn tasks (along M and N, never K). Each task packs
+// what it needs in its own worker's scratch: no barriers, at the price of packing A again
+// for each column slab and B again for each row slab; the split is chosen to keep that
+// redundant packing small (small M: split N, so B is packed once; small N: split M).
+#pragma once
+#include <cstddef>
+#include <cstring>
+
+#include "core/kernels.h"
+#include "platform/scalar/scalar.h"
+
+namespace ember::gemm {
+
+// What the micro-kernel applies when it writes a tile:
+//   C = act(alpha * AB + beta * C + bias), C read only when beta != 0.
+// bias is already offset to the tile (bias[j] per column, bias[i] per row) or null; act is
+// identity, relu or leaky_relu (the driver applies the costly ones afterwards).
+struct TileParams {
+  float alpha = 1.0f;
+  float beta = 0.0f;
+  const float* bias = nullptr;
+  bool bias_per_row = false;
+  Act act = Act::identity;
+  float slope = 0.0f;
+};
+
+// The transposing pack in plain C++ (8 x 8 blocks keep both sides' cache lines in use);
+// templated on K so each ISA compiles its own copy.
+template <class K>
+void pack_transpose_portable(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
+  for (int p0 = 0; p0 < kc; p0 += 8) {
+    const int pe = p0 + 8 < kc ? p0 + 8 : kc;
+    for (int i = 0; i < rows; ++i) {
+      const float* s = src + static_cast<size_t>(i) * ld;
+      for (int p = p0; p < pe; ++p) dst[static_cast<size_t>(p) * width + i] = s[p];
+    }
+  }
+}
+
+template <class K>
+class Driver {
+ public:
+  static constexpr int MR = K::MR, NR = K::NR, W = K::W, KC = K::KC, NC = K::NC;
+  static_assert(NR % W == 0 && NC % NR == 0 && (KC * NR) % 16 == 0, "blocks must keep 64-byte alignment");
+
+  // Per worker: one B block (KC x NC) and one A panel (MR x KC), both 64-byte aligned.
+  static constexpr size_t kBlockFloats = static_cast<size_t>(KC) * NC;
+  static constexpr size_t kPanelFloats = (static_cast<size_t>(MR) * KC + 15) / 16 * 16;
+  static constexpr size_t kWorkerFloats = kBlockFloats + kPanelFloats;
+
+  static size_t scratch_floats(int workers) {
+    return kWorkerFloats * static_cast<size_t>(workers < 1 ? 1 : workers);
+  }
+
+  static void sgemm(const GemmArgs& g, const Parallel& par, float* scratch) {
+    if (g.m <= 0 || g.n <= 0) return;
+    if (g.k <= 0) return scale_only(g);
+    Job job;
+    job.g = &g;
+    job.scratch = scratch;
+    job.kchunks = (g.k + KC - 1) / KC;
+    job.kc = (g.k + job.kchunks - 1) / job.kchunks;  // balanced: no thin last chunk
+    job.late_act = g.ep.act == Act::sigmoid || g.ep.act == Act::tanh || g.ep.act == Act::softplus;
+    split(g, par.workers, &job.tm, &job.tn);
+    par.for_each(run_task, &job, job.tm * job.tn);
+  }
+
+ private:
+  struct Job {
+    const GemmArgs* g;
+    float* scratch;
+    int kchunks, kc;
+    bool late_act;
+    int tm, tn;
+  };
+
+  static int min_int(int a, int b) { return a < b ? a : b; }
+
+  // k == 0: C = beta * C, then the epilogue.
+  static void scale_only(const GemmArgs& g) {
+    for (int i = 0; i < g.m; ++i) {
+      float* c = g.c + static_cast<size_t>(i) * g.ldc;
+      for (int j = 0; j < g.n; ++j) c[j] = g.beta == 0.0f ? 0.0f : g.beta * c[j];
+    }
+    scalar::apply_epilogue(g.ep, g.m, g.n, g.c, g.ldc);
+  }
+
+  // Picks tm x tn tasks for `workers`. Cutting N into tn slabs packs A tn times; cutting M
+  // into tm slabs packs B tm times; the cost of each extra pack is the matrix's size, so
+  // choose the factorisation with the least extra packing that leaves every task work.
+  static void split(const GemmArgs& g, int workers, int* tm, int* tn) {
+    *tm = *tn = 1;
+    if (workers <= 1) return;
+    const int mu = (g.m + MR - 1) / MR, nu = (g.n + W - 1) / W;  // units a split may cut
+    const double kk = g.k;
+    double best = -1.0;
+    for (int a = 1; a <= workers; ++a) {
+      if (workers % a) continue;
+      const int b = workers / a;
+      if (a > mu || b > nu) continue;
+      // Extra packing, plus the imbalance of cutting whole units.
+      const double extra = (b - 1) * kk * g.m + (a - 1) * kk * g.n;
+      const double worst = static_cast<double>((mu + a - 1) / a) * ((nu + b - 1) / b);
+      const double imbalance = (worst * a * b / (static_cast<double>(mu) * nu) - 1.0) * g.m * g.n * kk / 8.0;
+      const double cost = extra + imbalance;
+      if (best < 0 || cost < best) best = cost, *tm = a, *tn = b;
+    }
+  }
+
+  // [lo, hi) of slab s of `parts`, cutting `units` units of `unit` elements, clipped to n.
+  static void slab(int n, int unit, int parts, int s, int* lo, int* hi) {
+    const int units = (n + unit - 1) / unit;
+    const long u0 = static_cast<long>(units) * s / parts, u1 = static_cast<long>(units) * (s + 1) / parts;
+    *lo = static_cast<int>(u0 * unit < n ? u0 * unit : n);
+    *hi = static_cast<int>(u1 * unit < n ? u1 * unit : n);
+  }
+
+  static void pack_copy(float* dst, const float* src, size_t ld, int cols, int kc, int width) {
+    const int padded = (cols + W - 1) / W * W;
+    for (int p = 0; p < kc; ++p) {
+      float* d = dst + static_cast<size_t>(p) * width;
+      std::memcpy(d, src + p * ld, sizeof(float) * cols);
+      for (int j = cols; j < padded; ++j) d[j] = 0.0f;
+    }
+  }
+
+  // B[pc.., j0..] as NR-column panels, each kc x NR.
+  static void pack_b(const GemmArgs& g, int pc, int kc, int j0, int nc, float* dst) {
+    for (int j = 0; j < nc; j += NR) {
+      const int cols = min_int(NR, nc - j);
+      float* d = dst + static_cast<size_t>(j) * kc;
+      if (!g.trans_b) {
+        pack_copy(d, g.b + static_cast<size_t>(pc) * g.ldb + j0 + j, g.ldb, cols, kc, NR);
+      } else {
+        const int padded = (cols + W - 1) / W * W;
+        if (padded != cols)
+          for (int p = 0; p < kc; ++p)
+            for (int jj = cols; jj < padded; ++jj) d[static_cast<size_t>(p) * NR + jj] = 0.0f;
+        K::pack_t(d, g.b + static_cast<size_t>(j0 + j) * g.ldb + pc, g.ldb, cols, kc, NR);
+      }
+    }
+  }
+
+  // op(A)[i0.., pc..] as one MR x kc panel (rows beyond `rows` are never read).
+  static void pack_a(const GemmArgs& g, int i0, int rows, int pc, int kc, float* dst) {
+    if (g.trans_a) {
+      const float* src = g.a + static_cast<size_t>(pc) * g.lda + i0;
+      for (int p = 0; p < kc; ++p) std::memcpy(dst + static_cast<size_t>(p) * MR, src + static_cast<size_t>(p) * g.lda, sizeof(float) * rows);
+    } else {
+      K::pack_t(dst, g.a + static_cast<size_t>(i0) * g.lda + pc, g.lda, rows, kc, MR);
+    }
+  }
+
+  static void run_task(void* ctx, int task, int worker) {
+    const Job& job = *static_cast<const Job*>(ctx);
+    const GemmArgs& g = *job.g;
+    int m0, m1, n0, n1;
+    slab(g.m, MR, job.tm, task / job.tn, &m0, &m1);
+    slab(g.n, W, job.tn, task % job.tn, &n0, &n1);
+    if (m0 >= m1 || n0 >= n1) return;
+    float* bblock = job.scratch + kWorkerFloats * static_cast<size_t>(worker);
+    float* apanel = bblock + kBlockFloats;
+
+    // Even NC blocks over this task's columns, each a multiple of NR but the last.
+    const int width = n1 - n0, nblocks = (width + NC - 1) / NC;
+    const int ncb = ((width + nblocks - 1) / nblocks + NR - 1) / NR * NR;
+    for (int jc = n0; jc < n1; jc += ncb) {
+      const int nc = min_int(ncb, n1 - jc);
+      for (int chunk = 0; chunk < job.kchunks; ++chunk) {
+        const int pc = chunk * job.kc, kc = min_int(job.kc, g.k - pc);
+        const bool first = chunk == 0, last = chunk == job.kchunks - 1;
+        pack_b(g, pc, kc, jc, nc, bblock);
+        TileParams tp;
+        tp.alpha = g.alpha;
+        tp.beta = first ? g.beta : 1.0f;
+        const bool fuse = last && !job.late_act;
+        if (fuse) tp.act = g.ep.act, tp.slope = g.ep.slope, tp.bias_per_row = g.ep.bias_per_row;
+        for (int i = m0; i < m1; i += MR) {
+          const int rows = min_int(MR, m1 - i);
+          pack_a(g, i, rows, pc, kc, apanel);
+          for (int j = 0; j < nc; j += NR) {
+            const int cols = min_int(NR, nc - j);
+            float* c = g.c + static_cast<size_t>(i) * g.ldc + jc + j;
+            if (fuse && g.ep.bias) tp.bias = g.ep.bias + (g.ep.bias_per_row ? i : jc + j);
+            K::ukernel(kc, apanel, bblock + static_cast<size_t>(j) * kc, c, g.ldc, rows, cols, tp);
+            if (last && job.late_act) {
+              Epilogue ep = g.ep;
+              if (ep.bias) ep.bias += ep.bias_per_row ? i : jc + j;
+              scalar::apply_epilogue(ep, rows, cols, c, g.ldc);
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace ember::gemm

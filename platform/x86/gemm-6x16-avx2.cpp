@@ -1,0 +1,89 @@
+// SGEMM micro-kernel for AVX2 + FMA: a 6 x 16 tile of C (two ymm per row).
+//
+// Register plan: 12 accumulators + 2 B vectors + 1 broadcast of A = 15 of 16 ymm. Zen 4
+// issues two 256-bit FMAs per cycle with 4 cycles latency, so it needs 8+ independent
+// chains; 12 keep both pipes busy. Per k step: 2 B loads and 6 broadcasts for 12 FMAs.
+// The 8-column half tile handles N = 400 and 784 without wasted lanes.
+#include "platform/x86/gemm-pack-x86.h"
+#include "platform/x86/gemm-x86.h"
+
+namespace ember::platform::x86 {
+namespace {
+
+constexpr int kMR = 6, kNR = 16, kW = 8;
+
+using TileFn = void (*)(int, const float*, const float*, float*, size_t, int, const gemm::TileParams&);
+
+template <int ROWS, int VECS>
+void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols,
+          const gemm::TileParams& tp) {
+  __m256 acc[ROWS][VECS];
+#pragma GCC unroll 6
+  for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_setzero_ps();
+
+  for (int k = 0; k < kc; ++k) {
+    __m256 bv[VECS];
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; ++v) bv[v] = _mm256_load_ps(b + v * kW);
+#pragma GCC unroll 6
+    for (int r = 0; r < ROWS; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 2
+      for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+    a += kMR;
+    b += kNR;
+  }
+
+  const int tail = cols - (VECS - 1) * kW;  // 1..8 columns in the last vector
+  const __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i all = _mm256_set1_epi32(-1);
+  const __m256 alpha = _mm256_set1_ps(tp.alpha), beta = _mm256_set1_ps(tp.beta);
+  const __m256 zero = _mm256_setzero_ps(), slope = _mm256_set1_ps(tp.slope);
+  const bool col_bias = tp.bias && !tp.bias_per_row, row_bias = tp.bias && tp.bias_per_row;
+  __m256 bias[VECS];
+#pragma GCC unroll 2
+  for (int v = 0; v < VECS; ++v)
+    bias[v] = col_bias ? _mm256_maskload_ps(tp.bias + v * kW, v == VECS - 1 ? last : all) : zero;
+
+#pragma GCC unroll 6
+  for (int r = 0; r < ROWS; ++r) {
+    float* cr = c + r * ldc;
+#pragma GCC unroll 2
+    for (int v = 0; v < VECS; ++v) {
+      const __m256i m = v == VECS - 1 ? last : all;
+      __m256 x = _mm256_mul_ps(acc[r][v], alpha);
+      if (tp.beta != 0.0f) x = _mm256_fmadd_ps(beta, _mm256_maskload_ps(cr + v * kW, m), x);
+      if (col_bias) x = _mm256_add_ps(x, bias[v]);
+      if (row_bias) x = _mm256_add_ps(x, _mm256_set1_ps(tp.bias[r]));
+      // max(0, x) returns x when x is NaN, as the scalar relu does.
+      if (tp.act == Act::relu) x = _mm256_max_ps(zero, x);
+      if (tp.act == Act::leaky_relu)
+        x = _mm256_blendv_ps(x, _mm256_mul_ps(x, slope), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
+      if (v == VECS - 1 && tail < kW)
+        _mm256_maskstore_ps(cr + v * kW, m, x);
+      else
+        _mm256_storeu_ps(cr + v * kW, x);
+    }
+  }
+}
+
+template <int ROWS>
+constexpr TileFn kRow[2] = {tile<ROWS, 1>, tile<ROWS, 2>};
+
+const TileFn* const kTiles[kMR] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>, kRow<5>, kRow<6>};
+
+}  // namespace
+
+void sgemm_ukernel_6x16_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
+                             int rows, int cols, const gemm::TileParams& p) {
+  kTiles[rows - 1][(cols - 1) / kW](kc, a, b, c, ldc, cols, p);
+}
+
+void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
+  pack_transpose_avx(dst, src, ld, rows, kc, width);
+}
+
+}  // namespace ember::platform::x86

@@ -1,0 +1,22 @@
+// The x86 SGEMM micro-kernels and packing helpers (defined in gemm-*-avx2.cpp and
+// gemm-*-avx512.cpp) that gemm-avx2.cpp / gemm-avx512.cpp plug into platform/gemm-driver.h.
+#pragma once
+#include <cstddef>
+
+#include "platform/gemm-driver.h"
+
+namespace ember::platform::x86 {
+
+// C[rows x cols] = epilogue(A panel (kc x 8, packed) x B panel (kc x 32, packed)),
+// rows <= 8, cols <= 32.
+void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
+                               int rows, int cols, const gemm::TileParams& p);
+// rows <= 6, cols <= 16.
+void sgemm_ukernel_6x16_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
+                             int rows, int cols, const gemm::TileParams& p);
+
+// dst[p * width + i] = src[i * ld + p] for i < rows, p < kc (the transposing pack).
+void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width);
+void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width);
+
+}  // namespace ember::platform::x86
