@@ -28,6 +28,10 @@ uint32_t Rng::next_u32() {
 
 float Rng::uniform() { return static_cast<float>(next_u32() >> 8) * kTwoToMinus24; }
 
+float Rng::uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+
+float Rng::normal(float mean, float std) { return mean + std * normal(); }
+
 uint32_t Rng::below(uint32_t n) {
   // Lemire-style rejection: drop the few values that would bias the modulo.
   const uint32_t threshold = (0u - n) % n;

@@ -5,7 +5,8 @@
 // uniform() takes the top 24 bits (every value exactly representable as a float).
 // normal() uses Marsaglia's polar method with ember's own log (rng.cpp) instead of libm's
 // logf, whose last bit differs between C libraries; sqrt is correctly rounded by IEEE 754,
-// so it is the same everywhere.
+// so it is the same everywhere. All float arithmetic lives in rng.cpp (compiled with
+// -ffp-contract=off), so a caller's FMA contraction cannot change the stream.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,10 +28,10 @@ class Rng {
 
   uint32_t next_u32();
   float uniform();                                       // [0, 1)
-  float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+  float uniform(float lo, float hi);
   uint32_t below(uint32_t n);                            // uniform in [0, n), unbiased; n > 0
   float normal();                                        // N(0, 1)
-  float normal(float mean, float std) { return mean + std * normal(); }
+  float normal(float mean, float std);
 
   void fill_uniform(float* x, size_t n, float lo, float hi);
   void fill_normal(float* x, size_t n, float mean, float std);

@@ -37,7 +37,8 @@ bool parse_isa(const char* name, Isa* out) {
 
 namespace {
 
-Kernels make_table(Isa isa, void (*fill_gemm)(Kernels*), void (*fill_elementwise)(Kernels*)) {
+// Unused when the target has neither x86 nor NEON paths (Cortex-M, ARM without NEON).
+[[maybe_unused]] Kernels make_table(Isa isa, void (*fill_gemm)(Kernels*), void (*fill_elementwise)(Kernels*)) {
   Kernels k = scalar::kKernels;
   k.isa = isa;
   k.name = isa_name(isa);
