@@ -19,14 +19,21 @@ Status Arena::overflow(size_t count, size_t size) const {
                        count, size, free_bytes());
 }
 
+// Rounds a request up to the alignment and checks it fits; `what` names it in the error.
+Status Arena::fit(size_t bytes, const char* what, size_t* need) const {
+  *need = rounded(bytes);
+  if (*need == 0 && bytes != 0) return overflow(bytes, 1);
+  if (*need > free_bytes())
+    return Status::error(Code::out_of_memory,
+                         "arena: asked for %zu %sbytes, %zu free (capacity %zu, short by %zu)", bytes,
+                         what, free_bytes(), capacity_, *need - free_bytes());
+  return Status::ok();
+}
+
 Status Arena::alloc(size_t bytes, void** out) {
   *out = nullptr;
-  const size_t need = rounded(bytes);
-  if (need == 0 && bytes != 0) return overflow(bytes, 1);
-  if (need > free_bytes())
-    return Status::error(Code::out_of_memory,
-                         "arena: asked for %zu bytes, %zu free (capacity %zu, short by %zu)",
-                         bytes, free_bytes(), capacity_, need - free_bytes());
+  size_t need = 0;
+  EMBER_TRY(fit(bytes, "", &need));
   *out = base_ + head_;
   head_ += need;
   note_use();
@@ -35,12 +42,8 @@ Status Arena::alloc(size_t bytes, void** out) {
 
 Status Arena::alloc_tail(size_t bytes, void** out) {
   *out = nullptr;
-  const size_t need = rounded(bytes);
-  if (need == 0 && bytes != 0) return overflow(bytes, 1);
-  if (need > free_bytes())
-    return Status::error(Code::out_of_memory,
-                         "arena: asked for %zu scratch bytes, %zu free (capacity %zu, short by %zu)",
-                         bytes, free_bytes(), capacity_, need - free_bytes());
+  size_t need = 0;
+  EMBER_TRY(fit(bytes, "scratch ", &need));
   tail_ -= need;
   *out = base_ + tail_;
   note_use();

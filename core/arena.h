@@ -62,6 +62,7 @@ class Arena {
 
  private:
   Status overflow(size_t count, size_t size) const;
+  Status fit(size_t bytes, const char* what, size_t* need) const;
   void note_use() {
     if (used() > high_water_) high_water_ = used();
   }
