@@ -437,7 +437,7 @@ TEST_CASE("elementwise: accuracy sweep of exp, sigmoid, tanh, softplus (ulp vs s
         std::printf("accuracy %-7s %-9s max %lld ulp (at x = %.9g)\n", k->name, f.name,
                     static_cast<long long>(worst), worst_x);
       INFO((std::string(k->name) + " " + f.name + " worst at x=" + std::to_string(worst_x)));
-      CHECK(worst <= f.bound + (arm32() ? 2 : 0));
+      CHECK(worst <= f.bound);
     }
   }
 }
