@@ -1,0 +1,134 @@
+// The op library: each op's forward and backward as plain functions over raw arrays.
+//
+// The graph (nn/graph.h) calls these; they know nothing about nodes or planning. Shapes
+// are passed explicitly, arrays are row-major, images NCHW, weights in PyTorch's layouts
+// (so checkpoints map one to one onto state_dicts). Conventions, the same for every op:
+//   * forward overwrites its outputs.
+//   * backward ADDS into every gradient it receives a non-null pointer for (dx, dW, db, ...):
+//     a tensor used twice gets the sum of both uses, and the graph zeroes gradient buffers
+//     once before the backward pass. A null gradient pointer means "not needed": skip it.
+//   * scratch: an op that needs temporary memory says how much with a *_scratch_floats()
+//     function; the graph plans it in the arena and passes it in, 64-byte aligned.
+//   * Nothing allocates; arguments are trusted (the graph checked shapes when it was built).
+//
+//   linear        y = x W^T + b                  x[B,I] W[O,I] b[O] -> y[B,O]
+//   conv2d        y = W * x + b                  x[N,C,H,W] W[O,C,kh,kw] -> y[N,O,Ho,Wo]
+//   conv_t2d      y = W *^T x + b  (transposed)  x[N,C,H,W] W[C,O,kh,kw] -> y[N,O,Ho,Wo]
+//   batchnorm     y = g (x - mean) / sqrt(var + eps) + b, per channel; train or eval
+//   act           y = f(x)                        f: relu, leaky_relu, sigmoid, tanh, softplus
+//   concat        y = [a, b] along features (2-D) or channels (NCHW)
+//   add/mul/scale y = a + b, a * b, s * a
+//   reparam       z = mu + exp(0.5 logvar) * eps,  eps ~ N(0, I) from the seeded Rng
+//   losses        BCE-with-logits, MSE / sum of squares, Gaussian NLL, KL(N(mu, s) || N(0, I)),
+//                 softmax cross-entropy; reduce by sum or by mean over the batch.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/context.h"
+#include "core/kernels.h"
+#include "core/rng.h"
+
+namespace ember::nn {
+
+// ---- linear ------------------------------------------------------------------------------
+// y[B,O] = act(x[B,I] W[O,I]^T + b[O]); b may be null. act is fused into the GEMM epilogue
+// (identity when the graph keeps the pre-activation for backward).
+void linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
+                    int in, int out, Act act = Act::identity, float slope = 0.0f);
+// dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy.
+void linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                     float* db, int batch, int in, int out);
+
+// ---- convolutions -------------------------------------------------------------------------
+struct ConvShape {
+  int n = 1;            // batch
+  int c = 1, h = 1, w = 1;  // input channels, height, width
+  int o = 1;            // output channels
+  int kh = 1, kw = 1;   // kernel
+  int stride = 1, pad = 0;
+  // Output size: conv (h + 2 pad - kh) / stride + 1; transposed (h - 1) stride - 2 pad + kh.
+  int out_h(bool transposed) const;
+  int out_w(bool transposed) const;
+};
+
+size_t conv2d_scratch_floats(const ConvShape& s, int workers);
+// x[N,C,H,W], w[O,C,kh,kw], b[O] (nullable) -> y[N,O,Ho,Wo].
+void conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                    float* y, float* scratch);
+void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
+                     float* dx, float* dw, float* db, float* scratch);
+
+size_t conv_t2d_scratch_floats(const ConvShape& s, int workers);
+// x[N,C,H,W], w[C,O,kh,kw] (PyTorch's ConvTranspose2d layout), b[O] -> y[N,O,Ho,Wo].
+void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                      float* y, float* scratch);
+void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
+                       const float* dy, float* dx, float* dw, float* db, float* scratch);
+
+// ---- batch normalisation ----------------------------------------------------------------
+// x viewed as [N, C, S] (S = H*W for images, 1 for [N, C] features). Training: normalise with
+// the batch mean and biased variance, save mean and 1/sqrt(var + eps) for backward, and
+// update running_mean/var with momentum (running = (1 - m) running + m batch, the unbiased
+// variance, as PyTorch). Evaluation: normalise with the running statistics.
+struct BatchNormShape {
+  int n = 1, c = 1, s = 1;
+  float eps = 1e-5f, momentum = 0.1f;
+};
+void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
+                             const float* beta, float* y, float* save_mean, float* save_invstd,
+                             float* running_mean, float* running_var);
+void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
+                            const float* beta, const float* running_mean, const float* running_var,
+                            float* y);
+void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
+                        const float* save_mean, const float* save_invstd, const float* dy, float* dx,
+                        float* dgamma, float* dbeta);
+
+// ---- element-wise --------------------------------------------------------------------------
+// Activations run forward through the kernel table (ctx.k().act_forward); backward adds:
+// dx += dy * f'(x), given x and y = f(x) (in chunks through a small stack buffer).
+void act_backward_accumulate(Context& ctx, Act act, float slope, const float* x, const float* y,
+                             const float* dy, float* dx, size_t n);
+
+// y[N, Ca + Cb, S] = a[N, Ca, S] ++ b[N, Cb, S] (S = 1 for feature vectors).
+void concat_forward(const float* a, const float* b, float* y, int n, int ca, int cb, int s);
+void concat_backward(const float* dy, float* da, float* db, int n, int ca, int cb, int s);
+
+// z = mu + exp(0.5 logvar) * eps; eps is drawn from rng and kept for backward.
+void reparam_forward(Context& ctx, Rng& rng, const float* mu, const float* logvar, float* eps, float* z,
+                     size_t n);
+// dmu += dz; dlogvar += dz * eps * 0.5 exp(0.5 logvar).
+void reparam_backward(Context& ctx, const float* logvar, const float* eps, const float* dz, float* dmu,
+                      float* dlogvar, size_t n);
+
+// ---- losses -----------------------------------------------------------------------------
+// Every loss returns the scalar and, in backward, adds d(loss)/d(input) * dloss (dloss is
+// the gradient arriving at the loss, 1 when it is the objective). `batch` rows of `per_row`
+// values; Reduction::mean divides by the batch (not by every element), as the VAE's
+// "per-image" losses need; Reduction::sum does not divide.
+enum class Reduction : uint8_t { sum, mean };
+
+// sum of max(x,0) - x t + log(1 + e^-|x|)   (x: logits, t: targets in [0,1])
+float bce_logits_forward(const float* x, const float* t, int batch, int per_row, Reduction r);
+void bce_logits_backward(const float* x, const float* t, float dloss, float* dx, int batch, int per_row,
+                         Reduction r);
+// sum of (x - t)^2
+float mse_forward(const float* x, const float* t, int batch, int per_row, Reduction r);
+void mse_backward(const float* x, const float* t, float dloss, float* dx, int batch, int per_row,
+                  Reduction r);
+// sum of 0.5 (log 2 pi + logvar + (x - mu)^2 / e^logvar)
+float gauss_nll_forward(const float* x, const float* mu, const float* logvar, int batch, int per_row,
+                        Reduction r);
+void gauss_nll_backward(const float* x, const float* mu, const float* logvar, float dloss, float* dmu,
+                        float* dlogvar, int batch, int per_row, Reduction r);
+// sum of -0.5 (1 + logvar - mu^2 - e^logvar)
+float kl_std_normal_forward(const float* mu, const float* logvar, int batch, int per_row, Reduction r);
+void kl_std_normal_backward(const float* mu, const float* logvar, float dloss, float* dmu, float* dlogvar,
+                            int batch, int per_row, Reduction r);
+// sum over rows of -log softmax(x)[label]
+float softmax_ce_forward(const float* x, const int32_t* labels, int batch, int classes, Reduction r);
+void softmax_ce_backward(const float* x, const int32_t* labels, float dloss, float* dx, int batch,
+                         int classes, Reduction r);
+
+}  // namespace ember::nn
