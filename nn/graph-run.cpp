@@ -1,0 +1,181 @@
+// Running a compiled graph: forward in node order, backward in reverse, each op's two
+// halves side by side. Nothing here allocates; every pointer was fixed by compile().
+#include <cstring>
+
+#include "nn/graph.h"
+
+namespace ember::nn {
+
+namespace {
+
+size_t numel(const Node& n) { return static_cast<size_t>(n.shape.numel()); }
+int rows(const Node& n) { return static_cast<int>(n.shape[0]); }
+int per_row(const Node& n) { return static_cast<int>(n.shape.numel() / (n.shape[0] ? n.shape[0] : 1)); }
+
+}  // namespace
+
+void Graph::forward_node(Node& n) {
+  Context& ctx = *ctx_;
+  const Node* a = n.in[0] >= 0 ? &nodes_[n.in[0]] : nullptr;
+  const Node* b = n.in[1] >= 0 ? &nodes_[n.in[1]] : nullptr;
+  const Node* c = n.in[2] >= 0 ? &nodes_[n.in[2]] : nullptr;
+  auto value = [&](int k) { return n.param[k] >= 0 ? (*params_)[n.param[k]].value : nullptr; };
+  switch (n.op) {
+    case Op::input:
+    case Op::labels:
+    case Op::param:
+    case Op::reshape: break;
+    case Op::linear:  // y[B,O] = x[B,I] W[O,I]^T + b[O]
+      linear_forward(ctx, a->value, value(0), value(1), n.value, rows(*a), per_row(*a), per_row(n));
+      break;
+    case Op::conv2d:  // y[N,O,Ho,Wo] = W[O,C,k,k] * x[N,C,H,W] + b[O]
+      conv2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch);
+      break;
+    case Op::conv_t2d:  // y[N,O,Ho,Wo] = W[C,O,k,k] *^T x[N,C,H,W] + b[O]
+      conv_t2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch);
+      break;
+    case Op::batchnorm:  // y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
+      if (opt_.training)
+        batchnorm_forward_train(ctx, n.bn, a->value, value(0), value(1), n.value, n.aux, n.aux2, value(2), value(3));
+      else
+        batchnorm_forward_eval(ctx, n.bn, a->value, value(0), value(1), value(2), value(3), n.value);
+      break;
+    case Op::act:  // y = f(x)
+      ctx.k().act_forward(n.act, n.slope, a->value, n.value, numel(n));
+      break;
+    case Op::concat: {  // y[N, Ca+Cb, S] = a ++ b
+      const int s = static_cast<int>(numel(*a) / (static_cast<size_t>(a->shape[0]) * a->shape[1]));
+      concat_forward(a->value, b->value, n.value, rows(n), static_cast<int>(a->shape[1]),
+                     static_cast<int>(b->shape[1]), s);
+      break;
+    }
+    case Op::add: ctx.k().add(numel(n), a->value, b->value, n.value); break;  // y = a + b
+    case Op::mul: ctx.k().mul(numel(n), a->value, b->value, n.value); break;  // y = a * b
+    case Op::scale:                                                           // y = s a
+      std::memcpy(n.value, a->value, numel(n) * sizeof(float));
+      ctx.k().scale(numel(n), n.factor, n.value);
+      break;
+    case Op::reparam:  // z = mu + exp(logvar / 2) eps
+      reparam_forward(ctx, *rng_, a->value, b->value, n.aux, n.value, numel(n));
+      break;
+    case Op::bce_logits:
+      n.loss = bce_logits_forward(a->value, b->value, rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::mse: n.loss = mse_forward(a->value, b->value, rows(*a), per_row(*a), n.reduction); break;
+    case Op::gauss_nll:
+      n.loss = gauss_nll_forward(a->value, b->value, c->value, rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::kl_std_normal:
+      n.loss = kl_std_normal_forward(a->value, b->value, rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::softmax_ce:
+      n.loss = softmax_ce_forward(a->value, reinterpret_cast<const int32_t*>(b->value), rows(*a), per_row(*a),
+                                  n.reduction);
+      break;
+  }
+  if (is_loss(n.op)) n.value[0] = n.loss;
+}
+
+void Graph::backward_node(Node& n) {
+  Context& ctx = *ctx_;
+  Node* a = n.in[0] >= 0 ? &nodes_[n.in[0]] : nullptr;
+  Node* b = n.in[1] >= 0 ? &nodes_[n.in[1]] : nullptr;
+  Node* c = n.in[2] >= 0 ? &nodes_[n.in[2]] : nullptr;
+  auto value = [&](int k) { return n.param[k] >= 0 ? (*params_)[n.param[k]].value : nullptr; };
+  auto pgrad = [&](int k) -> float* {  // null unless this graph trains that parameter
+    if (n.param[k] < 0) return nullptr;
+    const Param& p = (*params_)[n.param[k]];
+    return p.trainable && ((opt_.train_groups >> p.group) & 1u) ? p.grad : nullptr;
+  };
+  auto dx = [](Node* x) -> float* { return x && x->needs_grad ? x->grad : nullptr; };
+  const float* dy = n.grad;
+  switch (n.op) {
+    case Op::input:
+    case Op::labels:
+    case Op::param:
+    case Op::reshape: break;
+    case Op::linear:  // dx += dy W; dW += dy^T x; db += sum dy
+      linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n));
+      break;
+    case Op::conv2d:
+      conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch);
+      break;
+    case Op::conv_t2d:
+      conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch);
+      break;
+    case Op::batchnorm:
+      batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1));
+      break;
+    case Op::act:  // dx += dy f'(x)
+      if (dx(a)) act_backward_accumulate(ctx, n.act, n.slope, a->value, n.value, dy, dx(a), numel(n));
+      break;
+    case Op::concat: {
+      const int s = static_cast<int>(numel(*a) / (static_cast<size_t>(a->shape[0]) * a->shape[1]));
+      concat_backward(dy, dx(a), dx(b), rows(n), static_cast<int>(a->shape[1]), static_cast<int>(b->shape[1]), s);
+      break;
+    }
+    case Op::add:  // da += dy; db += dy
+      if (dx(a)) ctx.k().axpy(numel(n), 1.0f, dy, dx(a));
+      if (dx(b)) ctx.k().axpy(numel(n), 1.0f, dy, dx(b));
+      break;
+    case Op::mul:  // da += dy b; db += dy a
+      for (size_t i = 0, e = numel(n); i < e; ++i) {
+        if (dx(a)) dx(a)[i] += dy[i] * b->value[i];
+        if (dx(b)) dx(b)[i] += dy[i] * a->value[i];
+      }
+      break;
+    case Op::scale:  // da += s dy
+      if (dx(a)) ctx.k().axpy(numel(n), n.factor, dy, dx(a));
+      break;
+    case Op::reparam: reparam_backward(ctx, b->value, n.aux, dy, dx(a), dx(b), numel(n)); break;
+    case Op::bce_logits:
+      if (dx(a)) bce_logits_backward(a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::mse:
+      if (dx(a)) mse_backward(a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::gauss_nll:
+      gauss_nll_backward(a->value, b->value, c->value, dy[0], dx(b), dx(c), rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::kl_std_normal:
+      kl_std_normal_backward(a->value, b->value, dy[0], dx(a), dx(b), rows(*a), per_row(*a), n.reduction);
+      break;
+    case Op::softmax_ce:
+      if (dx(a))
+        softmax_ce_backward(a->value, reinterpret_cast<const int32_t*>(b->value), dy[0], dx(a), rows(*a),
+                            per_row(*a), n.reduction);
+      break;
+  }
+}
+
+Status Graph::forward() {
+  if (!compiled_) return Status::error(Code::invalid_argument, "forward: compile the graph first");
+  for (int32_t i = 0; i < count_; ++i) forward_node(nodes_[i]);
+  return Status::ok();
+}
+
+Status Graph::backward() {
+  if (!compiled_ || !opt_.training)
+    return Status::error(Code::invalid_argument, "backward: the graph is not compiled for training");
+  // Parameter gradients are summed over every use (a layer applied twice), so start at 0.
+  for (int32_t i = 0; i < count_; ++i)
+    for (int32_t pid : nodes_[i].param) {
+      if (pid < 0) continue;
+      Param& p = (*params_)[pid];
+      if (p.grad && p.trainable && ((opt_.train_groups >> p.group) & 1u)) std::memset(p.grad, 0, p.numel() * sizeof(float));
+    }
+  const int32_t N = count_;
+  for (int32_t step = N; step < 2 * N; ++step) {
+    const int32_t i = 2 * N - 1 - step;
+    for (int32_t b = 0; b < first_scratch_; ++b)
+      if (zero_at_[b] == step) std::memset(act_base_ + bufs_[b].offset, 0, bufs_[b].bytes);
+    Node& n = nodes_[i];
+    if (i == loss_) n.grad[0] = 1.0f;
+    if (n.needs_grad) backward_node(n);
+  }
+  return Status::ok();
+}
+
+float Graph::loss() const { return loss_ >= 0 ? nodes_[loss_].value[0] : 0.0f; }
+
+}  // namespace ember::nn

@@ -1,0 +1,184 @@
+// Graph: a static computation graph, built once, compiled into a fixed memory plan, then run
+// step after step with no allocation.
+//
+//   Params params;                               // weights shared by every graph of a model
+//   Graph g(&params);
+//   T x  = g.input("x", Shape(128, 784));
+//   T h  = g.relu(g.linear(x, 400, "enc.fc1"));  // creates enc.fc1.weight/bias in params
+//   ...
+//   g.minimize(loss);                            // the scalar backward starts from
+//   params.allocate(&arena, ParamMode::train_adam); params.initialise(&rng);
+//   g.compile(&arena, &ctx, CompileOptions{});   // plan memory, derive backward
+//   loop: copy a batch to g.data(x); g.forward(); g.backward(); adam.step(...)
+//
+// Building never fails loudly: a bad call (shape mismatch, unknown node) records the first
+// error and returns an invalid node; status() and compile() report it, naming the op.
+//
+// Compile: nodes are already in topological order (an op can only use existing nodes).
+// A node needs a gradient when a trainable parameter (one of the groups being trained)
+// reaches it; backward runs only those ops, and passes null for inputs that need none, so
+// a frozen sub-network costs nothing in backward but the gradient flowing through it.
+// Memory: every activation, saved tensor, gradient and scratch buffer gets a lifetime in
+// the schedule [forward ops..., backward ops...] and nn/planner places them with reuse.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+
+#include "core/arena.h"
+#include "core/context.h"
+#include "core/rng.h"
+#include "core/status.h"
+#include "core/tensor.h"
+#include "nn/ops.h"
+#include "nn/params.h"
+#include "nn/planner.h"
+
+namespace ember::nn {
+
+// A node handle. Invalid (id < 0) after a failed build call.
+struct T {
+  int32_t id = -1;
+  bool ok() const { return id >= 0; }
+};
+
+enum class Op : uint8_t {
+  input, labels, param,
+  linear, conv2d, conv_t2d, batchnorm, act, reshape, concat, add, mul, scale, reparam,
+  bce_logits, mse, gauss_nll, kl_std_normal, softmax_ce,
+};
+const char* op_name(Op op);
+inline bool is_loss(Op op) { return op >= Op::bce_logits; }
+
+struct Node {
+  Op op = Op::input;
+  Shape shape;
+  int32_t in[3] = {-1, -1, -1};
+  int32_t param[4] = {-1, -1, -1, -1};  // weight, bias / gamma, beta, running mean, running var
+  Act act = Act::identity;
+  float slope = 0.0f, factor = 1.0f;    // leaky slope; scale factor
+  Reduction reduction = Reduction::sum;
+  ConvShape conv;
+  BatchNormShape bn;
+  const char* name = nullptr;            // inputs: the caller's string literal
+  bool output = false;                   // kept alive to the end of the step
+  // Set by compile.
+  bool needs_grad = false;
+  int32_t value_buf = -1, grad_buf = -1, aux_buf = -1, aux2_buf = -1;
+  int32_t fwd_scratch_buf = -1, bwd_scratch_buf = -1;
+  float* value = nullptr;
+  float* grad = nullptr;
+  float* aux = nullptr;   // BatchNorm: saved mean; reparam: eps
+  float* aux2 = nullptr;  // BatchNorm: saved 1/std
+  float* fwd_scratch = nullptr;
+  float* bwd_scratch = nullptr;
+  float loss = 0.0f;      // loss ops: the last forward's value
+};
+
+struct CompileOptions {
+  bool training = true;          // false: forward only, BatchNorm in evaluation mode
+  uint32_t train_groups = ~0u;   // bit g set: parameters of group g get gradients
+};
+
+// Bytes a compiled graph takes from the arena, by category (parameters are in Params).
+struct GraphBytes {
+  size_t activations = 0;  // values, saved tensors and activation gradients (planned, reused)
+  size_t scratch = 0;      // op workspaces such as im2col buffers (planned, reused)
+  size_t total() const { return activations + scratch; }
+};
+
+class Graph {
+ public:
+  static constexpr int kMaxNodes = 192;
+  static constexpr int kMaxBuffers = kMaxNodes * 4;
+
+  explicit Graph(Params* params) : params_(params) {}
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // ---- building (KANN-style: one line per op, its math beside it) ------------------------
+  T input(const char* name, const Shape& shape);          // data the caller fills each step
+  T labels(const char* name, int batch);                  // int32 class labels, [batch]
+  T linear(T x, int out, const char* name, bool bias = true);      // x W^T + b
+  T conv2d(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias = true);
+  T conv_t2d(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias = true);
+  T batchnorm(T x, const char* name, float eps = 1e-5f, float momentum = 0.1f);  // 1-D or 2-D
+  T activation(T x, Act act, float slope = 0.0f);        // f(x)
+  T relu(T x) { return activation(x, Act::relu); }
+  T leaky_relu(T x, float slope) { return activation(x, Act::leaky_relu, slope); }
+  T sigmoid(T x) { return activation(x, Act::sigmoid); }
+  T tanh(T x) { return activation(x, Act::tanh); }
+  T softplus(T x) { return activation(x, Act::softplus); }
+  T reshape(T x, const Shape& shape);                    // same data, new shape
+  T flatten(T x);                                        // [N, ...] -> [N, rest]
+  T concat(T a, T b);                                    // along dim 1 (features / channels)
+  T add(T a, T b);                                       // a + b
+  T mul(T a, T b);                                       // a * b
+  T scale(T a, float s);                                 // s a
+  T reparam(T mu, T logvar);                             // mu + exp(logvar / 2) eps, eps ~ N(0, I)
+  // Losses: a [1] scalar; `mean` divides by the batch (dim 0).
+  T bce_logits(T logits, T target, Reduction r);         // sum max(x,0) - x t + log(1 + e^-|x|)
+  T mse(T x, T target, Reduction r);                     // sum (x - t)^2
+  T gauss_nll(T x, T mu, T logvar, Reduction r);         // sum 0.5 (log 2pi + lv + (x-mu)^2 e^-lv)
+  T kl_std_normal(T mu, T logvar, Reduction r);          // sum -0.5 (1 + lv - mu^2 - e^lv)
+  T softmax_ce(T logits, T labels, Reduction r);         // sum -log softmax(x)[label]
+
+  void mark_output(T x);   // readable after backward (otherwise its memory may be reused)
+  void minimize(T loss);   // the objective backward differentiates (a [1] scalar)
+  Status status() const { return error_; }
+
+  // ---- compiling -------------------------------------------------------------------------
+  // Bytes compile() would take for these options and thread count (a dry run, no arena;
+  // parameters not included: see Params::bytes).
+  Status plan(const CompileOptions& opt, int threads, GraphBytes* out);
+  // Plans and takes memory; `rng` draws reparam noise (may be null if there is none).
+  Status compile(Arena* arena, Context* ctx, const CompileOptions& opt, Rng* rng = nullptr);
+  void print_plan(FILE* out);   // the placed buffers (after compile)
+  Status check_plan() const;    // no two live buffers overlap (tests)
+
+  // ---- running (after compile; nothing allocates) -------------------------------------------
+  float* data(T x) const { return nodes_[x.id].value; }
+  int32_t* label_data(T x) const { return reinterpret_cast<int32_t*>(nodes_[x.id].value); }
+  float* grad(T x) const { return nodes_[x.id].grad; }
+  const Node& node(T x) const { return nodes_[x.id]; }
+  Shape shape(T x) const { return nodes_[x.id].shape; }
+  Status forward();
+  Status backward();        // zeroes then fills the gradients of the trained parameters
+  float loss() const;       // value of the minimized node after forward()
+  int count() const { return count_; }
+  const GraphBytes& bytes() const { return bytes_; }
+
+ private:
+  T add_node(const Node& n, const char* what);
+  bool check(T x, const char* what);
+  T fail(Status s);
+  T loss_node(Op op, T a, T b, T c, Reduction r, const char* what);
+  Status param(const char* layer, const char* suffix, const Shape& shape, const InitSpec& init,
+               bool trainable, int32_t* id);
+  Status build_plan(const CompileOptions& opt);
+  void forward_node(Node& n);
+  void backward_node(Node& n);
+
+  Params* params_;
+  Node nodes_[kMaxNodes];
+  int count_ = 0;
+  int32_t loss_ = -1;
+  Status error_;
+  // Compile results.
+  bool compiled_ = false;
+  CompileOptions opt_;
+  Context* ctx_ = nullptr;
+  int workers_ = 1;
+  Rng* rng_ = nullptr;
+  PlannedBuffer bufs_[kMaxBuffers];
+  int32_t order_[kMaxBuffers];
+  int32_t nbufs_ = 0;
+  int32_t first_scratch_ = 0;  // bufs_[first_scratch_..] form the scratch region
+  size_t act_region_ = 0, scratch_region_ = 0;
+  GraphBytes bytes_;
+  uint8_t* act_base_ = nullptr;
+  uint8_t* scratch_base_ = nullptr;
+  int32_t zero_at_[kMaxBuffers];  // grad buffers: backward step before which to zero them
+};
+
+}  // namespace ember::nn

@@ -1,0 +1,102 @@
+// Params: the named parameters and state buffers of a model, shared by all its graphs.
+//
+// A GAN is two networks in two graphs (the D step and the G step) that share weights, so
+// weights live here, not in a graph: a graph asks for "d.conv1.weight" and gets the same
+// tensor every time. Each parameter belongs to a group (e.g. 0 = generator,
+// 1 = discriminator); a graph trains only the groups it is told to, an optimizer updates
+// one group, and a frozen group is simply never trained.
+//
+// Life cycle: declare (graph building calls get_or_add), then allocate() once into the
+// arena (values, and in training mode gradients and optimizer moments), then initialise().
+// State buffers (BatchNorm running mean/var) are parameters with trainable = false: they
+// are saved in checkpoints but get no gradient.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/arena.h"
+#include "core/rng.h"
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace ember::nn {
+
+enum class Init : uint8_t {
+  zeros,
+  ones,
+  normal,          // N(0, arg^2)
+  uniform,         // U(-arg, arg)
+  kaiming_uniform, // U(-b, b), b = 1/sqrt(fan_in) (PyTorch's default for Linear/Conv)
+  xavier_uniform,  // U(-b, b), b = sqrt(6 / (fan_in + fan_out))
+  kaiming_normal,  // N(0, 2 / fan_in) (He et al., for ReLU nets)
+};
+
+struct InitSpec {
+  Init kind = Init::kaiming_uniform;
+  float arg = 0.0f;
+  int fan_in = 1, fan_out = 1;  // filled by the layer that creates the parameter
+};
+
+struct Param {
+  static constexpr int kMaxName = 48;
+  char name[kMaxName] = {0};
+  Shape shape;
+  InitSpec init;
+  uint8_t group = 0;
+  bool trainable = true;    // false: a state buffer (e.g. BatchNorm running statistics)
+  float* value = nullptr;
+  float* grad = nullptr;    // trainable params in training mode
+  float* m = nullptr;       // optimizer moments (Adam: m and v; SGD momentum: m)
+  float* v = nullptr;
+  size_t numel() const { return static_cast<size_t>(shape.numel()); }
+};
+
+// What allocate() takes memory for.
+enum class ParamMode : uint8_t {
+  inference,     // values only
+  train_sgd,     // + gradients + one moment (momentum)
+  train_adam,    // + gradients + two moments
+};
+
+struct ParamBytes {
+  size_t values = 0, grads = 0, optimizer = 0;
+  size_t total() const { return values + grads + optimizer; }
+};
+
+class Params {
+ public:
+  static constexpr int kMaxParams = 160;
+
+  // Group new parameters go to (until changed).
+  void set_group(uint8_t group) { group_ = group; }
+  uint8_t group() const { return group_; }
+
+  // The parameter called `name`, created if new. Asking again with another shape is an error
+  // (two layers fighting over one name). Fails after allocate().
+  Status get_or_add(const char* name, const Shape& shape, const InitSpec& init, bool trainable, int* id);
+
+  // Bytes allocate() would take (a dry run).
+  ParamBytes bytes(ParamMode mode) const;
+  // Takes memory for every parameter from the arena; on failure the arena is unchanged.
+  Status allocate(Arena* arena, ParamMode mode);
+  bool allocated() const { return allocated_; }
+  ParamMode mode() const { return mode_; }
+  // Fills values from each InitSpec with rng, zeroes grads and moments.
+  void initialise(Rng* rng);
+
+  int count() const { return count_; }
+  Param& operator[](int i) { return params_[i]; }
+  const Param& operator[](int i) const { return params_[i]; }
+  int find(const char* name) const;  // -1 when absent
+  // Elements over the parameters of `group` (trainable only when trainable_only).
+  size_t numel(int group, bool trainable_only) const;
+
+ private:
+  Param params_[kMaxParams];
+  int count_ = 0;
+  uint8_t group_ = 0;
+  bool allocated_ = false;
+  ParamMode mode_ = ParamMode::inference;
+};
+
+}  // namespace ember::nn
