@@ -148,11 +148,18 @@ void Graph::backward_node(Node& n) {
   }
 }
 
-Status Graph::forward() {
+Status Graph::forward_range(int32_t begin, int32_t end) {
   if (!compiled_) return Status::error(Code::invalid_argument, "forward: compile the graph first");
-  for (int32_t i = 0; i < count_; ++i) forward_node(nodes_[i]);
+  if (begin < 0 || end > count_ || begin > end)
+    return Status::error(Code::invalid_argument, "forward: node range [%d, %d) is not in this graph",
+                         static_cast<int>(begin), static_cast<int>(end));
+  for (int32_t i = begin; i < end; ++i) forward_node(nodes_[i]);
   return Status::ok();
 }
+
+Status Graph::forward() { return forward_range(0, count_); }
+Status Graph::forward_to(T last) { return forward_range(0, last.id + 1); }
+Status Graph::forward_from(T after) { return forward_range(after.id + 1, count_); }
 
 Status Graph::backward() {
   if (!compiled_ || !opt_.training)

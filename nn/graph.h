@@ -126,6 +126,7 @@ class Graph {
   void mark_output(T x);   // readable after backward (otherwise its memory may be reused)
   void minimize(T loss);   // the objective backward differentiates (a [1] scalar)
   Status status() const { return error_; }
+  Params* params() const { return params_; }
 
   // ---- compiling -------------------------------------------------------------------------
   // Bytes compile() would take for these options and thread count (a dry run, no arena;
@@ -143,6 +144,10 @@ class Graph {
   const Node& node(T x) const { return nodes_[x.id]; }
   Shape shape(T x) const { return nodes_[x.id].shape; }
   Status forward();
+  // Forward in two parts: nodes up to and including `last`, then the rest after it (a GAN
+  // step uses G's output before running D on it).
+  Status forward_to(T last);
+  Status forward_from(T after);
   Status backward();        // zeroes then fills the gradients of the trained parameters
   float loss() const;       // value of the minimized node after forward()
   int count() const { return count_; }
@@ -156,6 +161,7 @@ class Graph {
   Status param(const char* layer, const char* suffix, const Shape& shape, const InitSpec& init,
                bool trainable, int32_t* id);
   Status build_plan(const CompileOptions& opt);
+  Status forward_range(int32_t begin, int32_t end);
   void forward_node(Node& n);
   void backward_node(Node& n);
 
