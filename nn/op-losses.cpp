@@ -19,7 +19,9 @@ namespace {
 constexpr size_t kChunk = 256;  // floats per stack buffer (1 KiB)
 constexpr double kLog2Pi = 1.8378770664093454836;
 
-size_t total(int batch, int per_row) { return static_cast<size_t>(batch) * static_cast<size_t>(per_row); }
+size_t total(int batch, int per_row) {
+  return static_cast<size_t>(batch) * static_cast<size_t>(per_row);
+}
 size_t chunk(size_t n, size_t i) { return n - i < kChunk ? n - i : kChunk; }
 
 // The factor a sum is multiplied by: 1 or 1/batch.
@@ -189,8 +191,8 @@ void kl_std_normal_backward(Context& ctx, const float* mu, const float* logvar, 
 // l = lse(x) - x[label], lse(x) = max + log sum e^(x - max);  dl/dx = softmax(x) - onehot.
 namespace {
 struct RowLse {
-  float max;    // the row's largest logit (NaN when the row holds NaN)
-  double sum;   // sum of e^(x - max), in [1, classes] for a finite row
+  float max;   // the row's largest logit (NaN when the row holds NaN)
+  double sum;  // sum of e^(x - max), in [1, classes] for a finite row
 };
 
 RowLse row_lse(const Kernels& k, const float* x, int classes, float* buf) {

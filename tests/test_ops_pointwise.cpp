@@ -23,9 +23,10 @@ using testing::random_vector;
 
 namespace {
 
-constexpr Act kActs[] = {Act::identity, Act::relu, Act::leaky_relu, Act::sigmoid, Act::tanh, Act::softplus};
+constexpr Act kActs[] = {Act::identity, Act::relu, Act::leaky_relu,
+                         Act::sigmoid,  Act::tanh, Act::softplus};
 constexpr Reduction kReductions[] = {Reduction::sum, Reduction::mean};
-const double kLog2Pi = std::log(2.0 * M_PI);
+const double kLog2Pi = std::log(2.0 * std::acos(-1.0));
 
 // One single-threaded Context per ISA this build and CPU run (scalar first), made once.
 std::vector<Context*>& contexts() {
@@ -103,7 +104,9 @@ TEST_CASE("act_backward_accumulate: finite differences through act_forward") {
 
 // ---- concat ----------------------------------------------------------------------------------
 TEST_CASE("concat: layout, round trip and accumulating backward, features and channels") {
-  struct Shape { int n, ca, cb, s; };
+  struct Shape {
+    int n, ca, cb, s;
+  };
   for (Shape sh : {Shape{3, 4, 5, 1}, Shape{2, 3, 2, 6}, Shape{1, 1, 7, 4}}) {
     CAPTURE(sh.s);
     const size_t la = size_t(sh.ca) * sh.s, lb = size_t(sh.cb) * sh.s, ly = la + lb;
@@ -205,7 +208,8 @@ TEST_CASE("reparam: gradients for mu and logvar by finite differences, eps held 
     reparam_backward(*ctx, lv.data(), eps.data(), r.data(), nullptr, nullptr, n);
     int bad = 0;
     for (size_t i = 0; i < n; ++i)
-      if (!testing::close(dmu2[i], 2 * dmu[i], 1e-6f, 0) || !testing::close(dlv2[i], 2 * dlv[i], 1e-6f, 0))
+      if (!testing::close(dmu2[i], 2 * dmu[i], 1e-6f, 0) ||
+          !testing::close(dlv2[i], 2 * dlv[i], 1e-6f, 0))
         ++bad;
     CHECK(bad == 0);
   }
@@ -227,8 +231,9 @@ TEST_CASE("losses: finite-difference gradients, sum and mean") {
 
       std::vector<float> dx(n, 0.0f);
       bce_logits_backward(c, x.data(), t.data(), dloss, dx.data(), batch, per_row, r);
-      check_gradient("bce dx", x.data(), dx.data(), n,
-                     [&] { return dloss * bce_logits_forward(c, x.data(), t.data(), batch, per_row, r); });
+      check_gradient("bce dx", x.data(), dx.data(), n, [&] {
+        return dloss * bce_logits_forward(c, x.data(), t.data(), batch, per_row, r);
+      });
 
       std::fill(dx.begin(), dx.end(), 0.0f);
       mse_backward(c, x.data(), t.data(), dloss, dx.data(), batch, per_row, r);
@@ -236,14 +241,19 @@ TEST_CASE("losses: finite-difference gradients, sum and mean") {
                      [&] { return dloss * mse_forward(c, x.data(), t.data(), batch, per_row, r); });
 
       std::vector<float> dmu(n, 0.0f), dlv(n, 0.0f);
-      auto nll = [&] { return dloss * gauss_nll_forward(c, t.data(), mu.data(), lv.data(), batch, per_row, r); };
-      gauss_nll_backward(c, t.data(), mu.data(), lv.data(), dloss, dmu.data(), dlv.data(), batch, per_row, r);
+      auto nll = [&] {
+        return dloss * gauss_nll_forward(c, t.data(), mu.data(), lv.data(), batch, per_row, r);
+      };
+      gauss_nll_backward(c, t.data(), mu.data(), lv.data(), dloss, dmu.data(), dlv.data(), batch,
+                         per_row, r);
       check_gradient("gauss_nll dmu", mu.data(), dmu.data(), n, nll);
       check_gradient("gauss_nll dlogvar", lv.data(), dlv.data(), n, nll);
 
       std::fill(dmu.begin(), dmu.end(), 0.0f);
       std::fill(dlv.begin(), dlv.end(), 0.0f);
-      auto kl = [&] { return dloss * kl_std_normal_forward(c, mu.data(), lv.data(), batch, per_row, r); };
+      auto kl = [&] {
+        return dloss * kl_std_normal_forward(c, mu.data(), lv.data(), batch, per_row, r);
+      };
       kl_std_normal_backward(c, mu.data(), lv.data(), dloss, dmu.data(), dlv.data(), batch, per_row, r);
       check_gradient("kl dmu", mu.data(), dmu.data(), n, kl);
       check_gradient("kl dlogvar", lv.data(), dlv.data(), n, kl);
@@ -251,8 +261,9 @@ TEST_CASE("losses: finite-difference gradients, sum and mean") {
       const std::vector<int32_t> labels = {3, 0, 6};
       std::fill(dx.begin(), dx.end(), 0.0f);
       softmax_ce_backward(c, x.data(), labels.data(), dloss, dx.data(), batch, per_row, r);
-      check_gradient("softmax_ce dx", x.data(), dx.data(), n,
-                     [&] { return dloss * softmax_ce_forward(c, x.data(), labels.data(), batch, per_row, r); });
+      check_gradient("softmax_ce dx", x.data(), dx.data(), n, [&] {
+        return dloss * softmax_ce_forward(c, x.data(), labels.data(), batch, per_row, r);
+      });
     }
   }
 }
@@ -266,9 +277,10 @@ TEST_CASE("softmax_ce: rows longer than a stack chunk") {
   softmax_ce_backward(c, x.data(), labels.data(), 1.0f, dx.data(), batch, classes, Reduction::sum);
   testing::GradTolerance tol;
   tol.atol = 2e-4;  // softmax entries are ~1/600
-  check_gradient("softmax_ce dx (600 classes)", x.data(), dx.data(), n,
-                 [&] { return softmax_ce_forward(c, x.data(), labels.data(), batch, classes, Reduction::sum); },
-                 tol);
+  check_gradient(
+      "softmax_ce dx (600 classes)", x.data(), dx.data(), n,
+      [&] { return softmax_ce_forward(c, x.data(), labels.data(), batch, classes, Reduction::sum); },
+      tol);
   double row0 = 0;  // each row's gradient sums to 0 (softmax sums to 1)
   for (int i = 0; i < classes; ++i) row0 += dx[i];
   CHECK(std::fabs(row0) < 1e-5);
@@ -323,7 +335,8 @@ TEST_CASE("losses: values known in closed form") {
     // MSE: x - t = 3 everywhere gives 9 per element; equal arrays give 0.
     std::vector<float> three(n, 3.0f);
     CHECK(mse_forward(c, three.data(), zero.data(), batch, per_row, Reduction::sum) == Approx(9.0 * n));
-    CHECK(mse_forward(c, three.data(), zero.data(), batch, per_row, Reduction::mean) == Approx(9.0 * per_row));
+    CHECK(mse_forward(c, three.data(), zero.data(), batch, per_row, Reduction::mean) ==
+          Approx(9.0 * per_row));
     CHECK(mse_forward(c, two.data(), two.data(), batch, per_row, Reduction::sum) == 0.0f);
     std::fill(dx.begin(), dx.end(), 0.0f);
     mse_backward(c, three.data(), zero.data(), 0.5f, dx.data(), batch, per_row, Reduction::mean);
@@ -443,7 +456,8 @@ TEST_CASE("losses: the VAE's BCE + KL over 128x784 agree with double precision o
     const double v = x[i];
     bce += std::fmax(v, 0.0) - v * t[i] + std::log1p(std::exp(-std::fabs(v)));
   }
-  for (size_t i = 0; i < nz; ++i) kl += -0.5 * (1.0 + lv[i] - double(mu[i]) * mu[i] - std::exp(double(lv[i])));
+  for (size_t i = 0; i < nz; ++i)
+    kl += -0.5 * (1.0 + lv[i] - double(mu[i]) * mu[i] - std::exp(double(lv[i])));
   for (Context* ctx : contexts()) {
     CAPTURE(ctx->k().name);
     const float got = bce_logits_forward(*ctx, x.data(), t.data(), batch, pixels, Reduction::mean) +
@@ -454,12 +468,13 @@ TEST_CASE("losses: the VAE's BCE + KL over 128x784 agree with double precision o
             double s = 0;
             for (size_t i = 0; i < n; ++i) s += (double(x[i]) - t[i]) * (double(x[i]) - t[i]);
             return s;
-          }()).epsilon(1e-6));
+          }())
+              .epsilon(1e-6));
   }
 }
 
 // ---- timing (skipped by default: build/ember-tests -tc="bench*" --no-skip) ------------------
-TEST_CASE("bench: BCE-with-logits forward + backward over 128x784" * doctest::skip()) {
+TEST_CASE("bench: BCE-with-logits and MSE forward + backward over 128x784" * doctest::skip()) {
   const int batch = 128, pixels = 784;
   const size_t n = size_t(batch) * pixels;
   std::vector<float> x = random_vector(n, 1, -6.0f, 6.0f), t = random_vector(n, 2, 0.0f, 1.0f), dx(n);
@@ -475,6 +490,17 @@ TEST_CASE("bench: BCE-with-logits forward + backward over 128x784" * doctest::sk
     }
     std::sort(us.begin(), us.end());
     std::printf("bce fwd+bwd 128x784 %-8s median %7.1f us  (min %7.1f)  [%g]\n", ctx->k().name,
+                us[us.size() / 2], us[0], double(sink));
+    us.clear();
+    for (int rep = 0; rep < 220; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      sink += mse_forward(*ctx, x.data(), t.data(), batch, pixels, Reduction::mean);
+      mse_backward(*ctx, x.data(), t.data(), 1.0f, dx.data(), batch, pixels, Reduction::mean);
+      const auto t1 = std::chrono::steady_clock::now();
+      if (rep >= 20) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("mse fwd+bwd 128x784 %-8s median %7.1f us  (min %7.1f)  [%g]\n", ctx->k().name,
                 us[us.size() / 2], us[0], double(sink));
   }
 }
