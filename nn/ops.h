@@ -106,29 +106,34 @@ void reparam_backward(Context& ctx, const float* logvar, const float* eps, const
 // Every loss returns the scalar and, in backward, adds d(loss)/d(input) * dloss (dloss is
 // the gradient arriving at the loss, 1 when it is the objective). `batch` rows of `per_row`
 // values; Reduction::mean divides by the batch (not by every element), as the VAE's
-// "per-image" losses need; Reduction::sum does not divide.
+// "per-image" losses need; Reduction::sum does not divide. ctx: the losses run their
+// transcendentals (softplus, sigmoid, exp) through the vector kernels of ctx.k().
 enum class Reduction : uint8_t { sum, mean };
 
 // sum of max(x,0) - x t + log(1 + e^-|x|)   (x: logits, t: targets in [0,1])
-float bce_logits_forward(const float* x, const float* t, int batch, int per_row, Reduction r);
-void bce_logits_backward(const float* x, const float* t, float dloss, float* dx, int batch, int per_row,
+float bce_logits_forward(Context& ctx, const float* x, const float* t, int batch, int per_row,
                          Reduction r);
+void bce_logits_backward(Context& ctx, const float* x, const float* t, float dloss, float* dx,
+                         int batch, int per_row, Reduction r);
 // sum of (x - t)^2
-float mse_forward(const float* x, const float* t, int batch, int per_row, Reduction r);
-void mse_backward(const float* x, const float* t, float dloss, float* dx, int batch, int per_row,
-                  Reduction r);
+float mse_forward(Context& ctx, const float* x, const float* t, int batch, int per_row, Reduction r);
+void mse_backward(Context& ctx, const float* x, const float* t, float dloss, float* dx, int batch,
+                  int per_row, Reduction r);
 // sum of 0.5 (log 2 pi + logvar + (x - mu)^2 / e^logvar)
-float gauss_nll_forward(const float* x, const float* mu, const float* logvar, int batch, int per_row,
-                        Reduction r);
-void gauss_nll_backward(const float* x, const float* mu, const float* logvar, float dloss, float* dmu,
-                        float* dlogvar, int batch, int per_row, Reduction r);
+float gauss_nll_forward(Context& ctx, const float* x, const float* mu, const float* logvar, int batch,
+                        int per_row, Reduction r);
+void gauss_nll_backward(Context& ctx, const float* x, const float* mu, const float* logvar, float dloss,
+                        float* dmu, float* dlogvar, int batch, int per_row, Reduction r);
 // sum of -0.5 (1 + logvar - mu^2 - e^logvar)
-float kl_std_normal_forward(const float* mu, const float* logvar, int batch, int per_row, Reduction r);
-void kl_std_normal_backward(const float* mu, const float* logvar, float dloss, float* dmu, float* dlogvar,
-                            int batch, int per_row, Reduction r);
-// sum over rows of -log softmax(x)[label]
-float softmax_ce_forward(const float* x, const int32_t* labels, int batch, int classes, Reduction r);
-void softmax_ce_backward(const float* x, const int32_t* labels, float dloss, float* dx, int batch,
-                         int classes, Reduction r);
+float kl_std_normal_forward(Context& ctx, const float* mu, const float* logvar, int batch, int per_row,
+                            Reduction r);
+void kl_std_normal_backward(Context& ctx, const float* mu, const float* logvar, float dloss, float* dmu,
+                            float* dlogvar, int batch, int per_row, Reduction r);
+// sum over rows of -log softmax(x)[label]; labels must lie in [0, classes) (the graph
+// checks): a row with another label is never indexed, it makes the loss and its dx row NaN.
+float softmax_ce_forward(Context& ctx, const float* x, const int32_t* labels, int batch, int classes,
+                         Reduction r);
+void softmax_ce_backward(Context& ctx, const float* x, const int32_t* labels, float dloss, float* dx,
+                         int batch, int classes, Reduction r);
 
 }  // namespace ember::nn
