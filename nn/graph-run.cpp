@@ -59,17 +59,17 @@ void Graph::forward_node(Node& n) {
       reparam_forward(ctx, *rng_, a->value, b->value, n.aux, n.value, numel(n));
       break;
     case Op::bce_logits:
-      n.loss = bce_logits_forward(a->value, b->value, rows(*a), per_row(*a), n.reduction);
+      n.loss = bce_logits_forward(ctx, a->value, b->value, rows(*a), per_row(*a), n.reduction);
       break;
-    case Op::mse: n.loss = mse_forward(a->value, b->value, rows(*a), per_row(*a), n.reduction); break;
+    case Op::mse: n.loss = mse_forward(ctx, a->value, b->value, rows(*a), per_row(*a), n.reduction); break;
     case Op::gauss_nll:
-      n.loss = gauss_nll_forward(a->value, b->value, c->value, rows(*a), per_row(*a), n.reduction);
+      n.loss = gauss_nll_forward(ctx, a->value, b->value, c->value, rows(*a), per_row(*a), n.reduction);
       break;
     case Op::kl_std_normal:
-      n.loss = kl_std_normal_forward(a->value, b->value, rows(*a), per_row(*a), n.reduction);
+      n.loss = kl_std_normal_forward(ctx, a->value, b->value, rows(*a), per_row(*a), n.reduction);
       break;
     case Op::softmax_ce:
-      n.loss = softmax_ce_forward(a->value, reinterpret_cast<const int32_t*>(b->value), rows(*a), per_row(*a),
+      n.loss = softmax_ce_forward(ctx, a->value, reinterpret_cast<const int32_t*>(b->value), rows(*a), per_row(*a),
                                   n.reduction);
       break;
   }
@@ -129,20 +129,20 @@ void Graph::backward_node(Node& n) {
       break;
     case Op::reparam: reparam_backward(ctx, b->value, n.aux, dy, dx(a), dx(b), numel(n)); break;
     case Op::bce_logits:
-      if (dx(a)) bce_logits_backward(a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
+      if (dx(a)) bce_logits_backward(ctx, a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
       break;
     case Op::mse:
-      if (dx(a)) mse_backward(a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
+      if (dx(a)) mse_backward(ctx, a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
       break;
     case Op::gauss_nll:
-      gauss_nll_backward(a->value, b->value, c->value, dy[0], dx(b), dx(c), rows(*a), per_row(*a), n.reduction);
+      gauss_nll_backward(ctx, a->value, b->value, c->value, dy[0], dx(b), dx(c), rows(*a), per_row(*a), n.reduction);
       break;
     case Op::kl_std_normal:
-      kl_std_normal_backward(a->value, b->value, dy[0], dx(a), dx(b), rows(*a), per_row(*a), n.reduction);
+      kl_std_normal_backward(ctx, a->value, b->value, dy[0], dx(a), dx(b), rows(*a), per_row(*a), n.reduction);
       break;
     case Op::softmax_ce:
       if (dx(a))
-        softmax_ce_backward(a->value, reinterpret_cast<const int32_t*>(b->value), dy[0], dx(a), rows(*a),
+        softmax_ce_backward(ctx, a->value, reinterpret_cast<const int32_t*>(b->value), dy[0], dx(a), rows(*a),
                             per_row(*a), n.reduction);
       break;
   }
