@@ -1,0 +1,67 @@
+// Shared pieces of the convolutions (op-conv.cpp, op-conv-transpose.cpp): patch extraction
+// (im2col), its adjoint (col2im), NCHW <-> pixel-row transposes, and small helpers.
+//
+// Layout: "rows". One image's patch matrix is [P, K] with P = oh*ow output pixels (one row
+// per pixel, row-major over oy, ox) and K = c*kh*kw (c, ki, kj), i.e. exactly the layout
+// of a Linear layer's input: a convolution is a Linear over patches,
+//   yT[P, O] = rows[P, K] W[O, K]^T + b,
+// and images stack along P, so several images go through ONE GEMM with M = images * P
+// (a DCGAN 7x7 output has P = 49, a poor GEMM width per image; 16 images give M = 784).
+// Activations in NCHW are moved to and from this pixel-major layout by transposes, which
+// cost O(elements), small next to the O(elements * K) GEMM.
+#pragma once
+#include <cstddef>
+
+#include "core/context.h"
+
+namespace ember::nn::detail {
+
+// The convolution patches are taken from: an image [c, h, w] read with a kh x kw window,
+// stride, zero padding, giving an oh x ow grid of patches. For Conv2d this is the layer's
+// own input; for ConvTranspose2d it is the adjoint conv (image = the layer's output).
+struct ConvGeom {
+  int c, h, w;
+  int oh, ow;
+  int kh, kw, stride, pad;
+  size_t pixels() const { return static_cast<size_t>(oh) * ow; }
+  size_t patch() const { return static_cast<size_t>(c) * kh * kw; }
+  size_t image() const { return static_cast<size_t>(c) * h * w; }
+};
+
+// rows[P, K] = patches of img[c, h, w] (zeros where the window hangs over the padding).
+void im2col_rows(const ConvGeom& g, const float* img, float* rows);
+// img[c, h, w] += the adjoint of im2col_rows: every patch entry added back where it came
+// from (entries over padding dropped). Sums in a fixed order: deterministic.
+void col2im_rows_add(const ConvGeom& g, const float* rows, float* img);
+
+// rows[p * ch + c] = x[c * pixels + p]: one image from [ch, pixels] to [pixels, ch].
+void nchw_to_rows(const float* x, int ch, size_t pixels, float* rows);
+// x[c * pixels + p] (+)= rows[p * ch + c].
+void rows_to_nchw(const float* rows, int ch, size_t pixels, float* x, bool add);
+
+// How many images go through one GEMM: as many as fit a fixed scratch budget of
+// kGroupFloats (per_image floats each), balanced so the groups are even. Depends only on
+// the shape, never on the thread count, so results do not either.
+constexpr size_t kGroupFloats = size_t(1) << 20;  // 4 MB: about L3-resident on small machines
+int images_per_group(int n, size_t per_image);
+
+// Floats rounded up to whole 64-byte lines, so buffers placed after each other in the
+// scratch stay aligned.
+inline size_t round_line(size_t floats) { return (floats + 15) / 16 * 16; }
+
+// The op library's GEMM: arguments were checked when the graph was built, so the Status
+// (which can only report bad arguments) carries nothing here.
+inline void gemm(Context& ctx, const GemmArgs& g) { (void)ctx.gemm(g); }
+
+// db[o] += sum of dy[N, O, P] over n and p. Per channel in a fixed order (kernel sums per
+// image, added in image order in double): independent of threads.
+void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db);
+
+// Runs f(task) for task in [0, tasks) on the context's workers. Every caller makes each task
+// write its own disjoint output, so the result never depends on which worker ran what.
+template <class F>
+void parallel_for(Context& ctx, int tasks, F& f) {
+  ctx.parallel().for_each([](void* c, int task, int) { (*static_cast<F*>(c))(task); }, &f, tasks);
+}
+
+}  // namespace ember::nn::detail

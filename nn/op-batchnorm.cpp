@@ -1,0 +1,227 @@
+// BatchNorm (1-D and 2-D): x viewed as [N, C, S]; statistics per channel over N' = N S values.
+//
+//   train  mean = sum x / N',  var = sum (x - mean)^2 / N' (biased),  invstd = 1/sqrt(var + eps)
+//          y = (x - mean) invstd gamma + beta;  save mean, invstd;
+//          running_mean = (1 - m) running_mean + m mean
+//          running_var  = (1 - m) running_var  + m var N' / (N' - 1)     (unbiased, as PyTorch)
+//   eval   y = (x - running_mean) / sqrt(running_var + eps) gamma + beta
+//   back   xhat = (x - mean) invstd
+//          dbeta += sum dy;  dgamma += sum dy xhat
+//          dx += gamma invstd / N' (N' dy - sum dy - xhat sum(dy xhat))
+// gamma / beta may be null (no affine: 1 and 0); running stats may be null (not tracked).
+//
+// Two layouts, each vectorised along its contiguous axis:
+//   S > 1 (images): channel c is N planes of S contiguous values; per plane a 16-lane float
+//         sum (compiles to SIMD), planes added in order in double.
+//   S = 1 (features): x is [N, C]; channels are contiguous, so loops run across a block of
+//         channels with per-channel float accumulators, rows added in batch order.
+// Both: the variance is computed around the mean (two passes; no E[x^2] - mean^2
+// cancellation). Work is split over channels (or channel blocks) only, so each channel's sums
+// have a fixed order whatever the thread count: bit-identical results.
+#include <cmath>
+
+#include "nn/im2col.h"
+#include "nn/ops.h"
+
+namespace ember::nn {
+
+namespace {
+
+constexpr int kLanes = 16;  // independent accumulators: lets the compiler keep them in a vector
+constexpr int kBlock = 256;  // channels per task in the S = 1 layout (stack accumulators)
+
+// sum of (a[i] - ma) * (b[i] - mb) over n values, in kLanes interleaved partial sums.
+double centered_dot(const float* a, float ma, const float* b, float mb, size_t n) {
+  float acc[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] += (a[i + j] - ma) * (b[i + j] - mb);
+  double s = 0.0;
+  for (; i < n; ++i) s += static_cast<double>((a[i] - ma) * (b[i] - mb));
+  for (int j = 0; j < kLanes; ++j) s += acc[j];
+  return s;
+}
+
+size_t at(int i, int c, const BatchNormShape& sh) {
+  return (static_cast<size_t>(i) * sh.c + c) * static_cast<size_t>(sh.s);
+}
+
+void update_running(const BatchNormShape& sh, int c, float mean, double var_biased, float* running_mean,
+                    float* running_var) {
+  const double count = static_cast<double>(sh.n) * sh.s;
+  const float m = sh.momentum;
+  if (running_mean) running_mean[c] = (1.0f - m) * running_mean[c] + m * mean;
+  if (running_var) {
+    const double unbiased = count > 1.0 ? var_biased * count / (count - 1.0) : var_biased;
+    running_var[c] = (1.0f - m) * running_var[c] + m * static_cast<float>(unbiased);
+  }
+}
+
+}  // namespace
+
+// x[N,C,S] -> y[N,C,S]; save_mean[C], save_invstd[C]; running_mean/var[C] updated
+void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
+                             const float* beta, float* y, float* save_mean, float* save_invstd,
+                             float* running_mean, float* running_var) {
+  const size_t S = static_cast<size_t>(sh.s);
+  const double count = static_cast<double>(sh.n) * sh.s;
+  if (sh.s > 1) {
+    const Kernels& k = ctx.k();
+    auto channel = [&](int c) {
+      double sum = 0.0;
+      for (int i = 0; i < sh.n; ++i) sum += k.sum(x + at(i, c, sh), S);
+      const float mean = static_cast<float>(sum / count);
+      double ss = 0.0;
+      for (int i = 0; i < sh.n; ++i) ss += centered_dot(x + at(i, c, sh), mean, x + at(i, c, sh), mean, S);
+      const double var = ss / count;
+      const float invstd = static_cast<float>(1.0 / std::sqrt(var + sh.eps));
+      const float scale = (gamma ? gamma[c] : 1.0f) * invstd, shift = beta ? beta[c] : 0.0f;
+      for (int i = 0; i < sh.n; ++i) {
+        const float* xp = x + at(i, c, sh);
+        float* yp = y + at(i, c, sh);
+        for (size_t p = 0; p < S; ++p) yp[p] = (xp[p] - mean) * scale + shift;
+      }
+      save_mean[c] = mean, save_invstd[c] = invstd;
+      update_running(sh, c, mean, var, running_mean, running_var);
+    };
+    detail::parallel_for(ctx, sh.c, channel);
+    return;
+  }
+  // S = 1: x[N, C], a block of channels at a time, across the block.
+  auto block = [&](int t) {
+    const int c0 = t * kBlock, nc = sh.c - c0 < kBlock ? sh.c - c0 : kBlock;
+    float mean[kBlock], var[kBlock];
+    for (int j = 0; j < nc; ++j) mean[j] = 0.0f, var[j] = 0.0f;
+    for (int i = 0; i < sh.n; ++i) {
+      const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
+      for (int j = 0; j < nc; ++j) mean[j] += xr[j];
+    }
+    const float inv_count = static_cast<float>(1.0 / count);
+    for (int j = 0; j < nc; ++j) mean[j] *= inv_count;
+    for (int i = 0; i < sh.n; ++i) {
+      const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
+      for (int j = 0; j < nc; ++j) {
+        const float d = xr[j] - mean[j];
+        var[j] += d * d;
+      }
+    }
+    float scale[kBlock], shift[kBlock];
+    for (int j = 0; j < nc; ++j) {
+      const int c = c0 + j;
+      const double v = var[j] / count;
+      const float invstd = static_cast<float>(1.0 / std::sqrt(v + sh.eps));
+      scale[j] = (gamma ? gamma[c] : 1.0f) * invstd, shift[j] = beta ? beta[c] : 0.0f;
+      save_mean[c] = mean[j], save_invstd[c] = invstd;
+      update_running(sh, c, mean[j], v, running_mean, running_var);
+    }
+    for (int i = 0; i < sh.n; ++i) {
+      const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
+      float* yr = y + static_cast<size_t>(i) * sh.c + c0;
+      for (int j = 0; j < nc; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
+    }
+  };
+  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, block);
+}
+
+// x[N,C,S] -> y[N,C,S] with the running statistics
+void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
+                            const float* beta, const float* running_mean, const float* running_var,
+                            float* y) {
+  const size_t S = static_cast<size_t>(sh.s);
+  auto channel_scale = [&](int c) {
+    return (gamma ? gamma[c] : 1.0f) / std::sqrt(running_var[c] + sh.eps);
+  };
+  if (sh.s > 1) {
+    auto channel = [&](int c) {
+      const float mean = running_mean[c], scale = channel_scale(c), shift = beta ? beta[c] : 0.0f;
+      for (int i = 0; i < sh.n; ++i) {
+        const float* xp = x + at(i, c, sh);
+        float* yp = y + at(i, c, sh);
+        for (size_t p = 0; p < S; ++p) yp[p] = (xp[p] - mean) * scale + shift;
+      }
+    };
+    detail::parallel_for(ctx, sh.c, channel);
+    return;
+  }
+  auto block = [&](int t) {
+    const int c0 = t * kBlock, nc = sh.c - c0 < kBlock ? sh.c - c0 : kBlock;
+    float scale[kBlock], shift[kBlock];
+    for (int j = 0; j < nc; ++j) scale[j] = channel_scale(c0 + j), shift[j] = beta ? beta[c0 + j] : 0.0f;
+    const float* mean = running_mean + c0;
+    for (int i = 0; i < sh.n; ++i) {
+      const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
+      float* yr = y + static_cast<size_t>(i) * sh.c + c0;
+      for (int j = 0; j < nc; ++j) yr[j] = (xr[j] - mean[j]) * scale[j] + shift[j];
+    }
+  };
+  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, block);
+}
+
+// dy[N,C,S] -> dx[N,C,S] += , dgamma[C] += , dbeta[C] +=  (training-mode statistics)
+//   with sdy = sum dy, sdx = sum dy (x - mean):  dx += a dy + b (x - mean) + c,
+//   a = gamma invstd,  b = -a invstd^2 sdx / N',  c = -a sdy / N'
+void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
+                        const float* save_mean, const float* save_invstd, const float* dy, float* dx,
+                        float* dgamma, float* dbeta) {
+  const size_t S = static_cast<size_t>(sh.s);
+  const double count = static_cast<double>(sh.n) * sh.s;
+  if (sh.s > 1) {
+    const Kernels& k = ctx.k();
+    auto channel = [&](int c) {
+      const float mean = save_mean[c], invstd = save_invstd[c];
+      double sdy = 0.0, sdx = 0.0;
+      for (int i = 0; i < sh.n; ++i) {
+        sdy += k.sum(dy + at(i, c, sh), S);
+        sdx += centered_dot(dy + at(i, c, sh), 0.0f, x + at(i, c, sh), mean, S);
+      }
+      if (dbeta) dbeta[c] += static_cast<float>(sdy);
+      if (dgamma) dgamma[c] += static_cast<float>(sdx * invstd);
+      if (!dx) return;
+      const float a = (gamma ? gamma[c] : 1.0f) * invstd;
+      const float b = static_cast<float>(-a * static_cast<double>(invstd) * invstd * sdx / count);
+      const float cc = static_cast<float>(-a * sdy / count);
+      for (int i = 0; i < sh.n; ++i) {
+        const float* xp = x + at(i, c, sh);
+        const float* dyp = dy + at(i, c, sh);
+        float* dxp = dx + at(i, c, sh);
+        for (size_t p = 0; p < S; ++p) dxp[p] += a * dyp[p] + b * (xp[p] - mean) + cc;
+      }
+    };
+    detail::parallel_for(ctx, sh.c, channel);
+    return;
+  }
+  auto block = [&](int t) {
+    const int c0 = t * kBlock, nc = sh.c - c0 < kBlock ? sh.c - c0 : kBlock;
+    const float* mean = save_mean + c0;
+    float sdy[kBlock], sdx[kBlock];
+    for (int j = 0; j < nc; ++j) sdy[j] = 0.0f, sdx[j] = 0.0f;
+    for (int i = 0; i < sh.n; ++i) {
+      const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
+      const float* dyr = dy + static_cast<size_t>(i) * sh.c + c0;
+      for (int j = 0; j < nc; ++j) {
+        sdy[j] += dyr[j];
+        sdx[j] += dyr[j] * (xr[j] - mean[j]);
+      }
+    }
+    float a[kBlock], b[kBlock], cc[kBlock];
+    for (int j = 0; j < nc; ++j) {
+      const int c = c0 + j;
+      const float invstd = save_invstd[c];
+      if (dbeta) dbeta[c] += sdy[j];
+      if (dgamma) dgamma[c] += sdx[j] * invstd;
+      a[j] = (gamma ? gamma[c] : 1.0f) * invstd;
+      b[j] = static_cast<float>(-a[j] * static_cast<double>(invstd) * invstd * sdx[j] / count);
+      cc[j] = static_cast<float>(-a[j] * static_cast<double>(sdy[j]) / count);
+    }
+    if (!dx) return;
+    for (int i = 0; i < sh.n; ++i) {
+      const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
+      const float* dyr = dy + static_cast<size_t>(i) * sh.c + c0;
+      float* dxr = dx + static_cast<size_t>(i) * sh.c + c0;
+      for (int j = 0; j < nc; ++j) dxr[j] += a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j];
+    }
+  };
+  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, block);
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,126 @@
+// ConvTranspose2d: the adjoint of Conv2d, built from the same im2col / col2im (im2col.h).
+//
+//   x[N,C,H,W]  w[C,O,kh,kw] (= [C, Kc], Kc = O kh kw)  b[O]  ->  y[N,O,Ho,Wo]
+//
+// View it as the adjoint of the conv whose input is y's image [O, Ho, Wo] and whose output
+// is x's [C, H, W] (weights [C, O, kh, kw]: exactly PyTorch's ConvTranspose2d layout), so
+// patches are taken from y-shaped images and there are P = H W of them, one per x pixel.
+// Per group of G images, in the pixel-row layout:
+//   forward   xT[G P, C]   = transpose(x_g)
+//             col[G P, Kc] = xT W                  one GEMM
+//             y_g          = b; y_g += col2im(col)
+//   backward  col[G P, Kc] = im2col(dy_g)
+//             xT[G P, C]   = transpose(x_g)
+//             dW[C, Kc]   += xT^T col              one GEMM, beta = 1
+//             dxT[G P, C]  = col W^T               one GEMM (into xT's buffer: dW is done)
+//             dx_g        += transpose(dxT)
+//             db[O]       += sums of dy
+// Threading and determinism as in op-conv.cpp: GEMMs thread inside over M and N (never K);
+// the layout passes are split over images, each task writing its own image; groups are
+// fixed by the shape. Bit-identical for any thread count.
+#include "nn/im2col.h"
+#include "nn/ops.h"
+
+namespace ember::nn {
+
+using detail::ConvGeom;
+
+namespace {
+
+// The conv this op is the adjoint of: image = y's [O, Ho, Wo], patch grid = x's H x W.
+ConvGeom adjoint_geom(const ConvShape& s) {
+  return ConvGeom{s.o, s.out_h(true), s.out_w(true), s.h, s.w, s.kh, s.kw, s.stride, s.pad};
+}
+
+// Scratch: col[G P, Kc] then xT / dxT[G P, C].
+int group_of(const ConvShape& s, const ConvGeom& g) {
+  return detail::images_per_group(s.n, g.pixels() * (g.patch() + static_cast<size_t>(s.c)));
+}
+
+}  // namespace
+
+// `workers` does not matter: the work split over threads needs no per-worker memory.
+size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/) {
+  const ConvGeom g = adjoint_geom(s);
+  const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
+  return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.c));
+}
+
+// x[N,C,H,W] w[C,O,kh,kw] b[O] -> y[N,O,Ho,Wo]
+void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                      float* y, float* scratch) {
+  const ConvGeom g = adjoint_geom(s);
+  const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
+  const size_t out_plane = static_cast<size_t>(g.h) * g.w;
+  const int group = group_of(s, g);
+  float* col = scratch;                                      // [G P, Kc]
+  float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    auto rows = [&](int i) { detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
+    detail::parallel_for(ctx, images, rows);
+
+    GemmArgs a;  // col[G P, Kc] = xT[G P, C] W[C, Kc]
+    a.m = static_cast<int>(images * P), a.n = static_cast<int>(Kc), a.k = s.c;
+    a.a = xt, a.lda = s.c;
+    a.b = w, a.ldb = static_cast<int>(Kc);
+    a.c = col, a.ldc = static_cast<int>(Kc);
+    detail::gemm(ctx, a);
+
+    auto scatter = [&](int i) {
+      float* yi = y + (n0 + i) * g.image();
+      for (int o = 0; o < s.o; ++o) {
+        const float v = b ? b[o] : 0.0f;
+        float* plane = yi + o * out_plane;
+        for (size_t p = 0; p < out_plane; ++p) plane[p] = v;
+      }
+      detail::col2im_rows_add(g, col + i * P * Kc, yi);
+    };
+    detail::parallel_for(ctx, images, scatter);
+  }
+}
+
+// dy[N,O,Ho,Wo] -> dx[N,C,H,W] += , dw[C,O,kh,kw] += , db[O] +=  (each skipped when null)
+void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
+                       const float* dy, float* dx, float* dw, float* db, float* scratch) {
+  const ConvGeom g = adjoint_geom(s);
+  const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
+  if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, static_cast<size_t>(g.h) * g.w, db);
+  if (!dx && !dw) return;
+  const int group = group_of(s, g);
+  float* col = scratch;                                      // [G P, Kc]
+  float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]: xT, then dxT
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    const int m = static_cast<int>(images * P);
+    auto prepare = [&](int i) {
+      detail::im2col_rows(g, dy + (n0 + i) * g.image(), col + i * P * Kc);
+      if (dw) detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
+    };
+    detail::parallel_for(ctx, images, prepare);
+
+    if (dw) {  // dW[C, Kc] += xT[G P, C]^T col[G P, Kc]
+      GemmArgs a;
+      a.trans_a = true;
+      a.m = s.c, a.n = static_cast<int>(Kc), a.k = m;
+      a.a = xt, a.lda = s.c;
+      a.b = col, a.ldb = static_cast<int>(Kc);
+      a.beta = 1.0f;
+      a.c = dw, a.ldc = static_cast<int>(Kc);
+      detail::gemm(ctx, a);
+    }
+    if (dx) {  // dxT[G P, C] = col[G P, Kc] W[C, Kc]^T; dx += transpose(dxT)
+      GemmArgs a;
+      a.trans_b = true;
+      a.m = m, a.n = s.c, a.k = static_cast<int>(Kc);
+      a.a = col, a.lda = static_cast<int>(Kc);
+      a.b = w, a.ldb = static_cast<int>(Kc);
+      a.c = xt, a.ldc = s.c;
+      detail::gemm(ctx, a);
+      auto fold = [&](int i) { detail::rows_to_nchw(xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, true); };
+      detail::parallel_for(ctx, images, fold);
+    }
+  }
+}
+
+}  // namespace ember::nn

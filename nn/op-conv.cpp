@@ -1,0 +1,125 @@
+// Conv2d: forward and backward as im2col + GEMM over groups of images.
+//
+//   x[N,C,H,W]  w[O,C,kh,kw] (= [O,K], K = C kh kw)  b[O]  ->  y[N,O,Ho,Wo]  (P = Ho Wo)
+//
+// Per group of G images (images_per_group: fixed by the shape), in the pixel-row layout of
+// im2col.h (a conv is a Linear over patches):
+//   forward   col[G P, K] = im2col(x_g)
+//             yT[G P, O]  = col W^T + b          one GEMM, bias per column in the epilogue
+//             y_g         = transpose(yT)        back to NCHW
+//   backward  dyT[G P, O] = transpose(dy_g)
+//             dW[O, K]   += dyT^T col            one GEMM, beta = 1 (k = G P: W read once per group)
+//             dcol[G P,K] = dyT W                one GEMM (overwrites col: dW no longer needs it)
+//             dx_g       += col2im(dcol)
+//             db[O]      += sums of dy over n and pixels
+//
+// Threading and determinism: the GEMMs thread inside (ctx.gemm splits M and N, never K, so
+// each C element is summed in one fixed order whatever the thread count); the im2col,
+// col2im and transposes are split over images, each task writing only its own image. The
+// grouping depends on the shape only. So every result is bit-identical for any thread count,
+// with no per-worker partial sums to reduce. Batching images makes the GEMMs large enough to
+// thread well (M = G P), which per-image GEMMs of 49 pixels would not.
+#include "nn/im2col.h"
+#include "nn/ops.h"
+
+namespace ember::nn {
+
+using detail::ConvGeom;
+
+int ConvShape::out_h(bool transposed) const {
+  return transposed ? (h - 1) * stride - 2 * pad + kh : (h + 2 * pad - kh) / stride + 1;
+}
+int ConvShape::out_w(bool transposed) const {
+  return transposed ? (w - 1) * stride - 2 * pad + kw : (w + 2 * pad - kw) / stride + 1;
+}
+
+namespace {
+
+ConvGeom conv_geom(const ConvShape& s) {
+  return ConvGeom{s.c, s.h, s.w, s.out_h(false), s.out_w(false), s.kh, s.kw, s.stride, s.pad};
+}
+
+// Scratch: col[G P, K] then yT / dyT[G P, O].
+int group_of(const ConvShape& s, const ConvGeom& g) {
+  return detail::images_per_group(s.n, g.pixels() * (g.patch() + static_cast<size_t>(s.o)));
+}
+
+}  // namespace
+
+// `workers` does not matter: the work split over threads needs no per-worker memory.
+size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/) {
+  const ConvGeom g = conv_geom(s);
+  const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
+  return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.o));
+}
+
+// x[N,C,H,W] w[O,C,kh,kw] b[O] -> y[N,O,Ho,Wo]
+void conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                    float* y, float* scratch) {
+  const ConvGeom g = conv_geom(s);
+  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
+  const int group = group_of(s, g);
+  float* col = scratch;                               // [G P, K]
+  float* yt = scratch + detail::round_line(group * P * K);  // [G P, O]
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    auto unfold = [&](int i) { detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * K); };
+    detail::parallel_for(ctx, images, unfold);
+
+    GemmArgs a;  // yT[G P, O] = col[G P, K] W[O, K]^T + b
+    a.trans_b = true;
+    a.m = static_cast<int>(images * P), a.n = s.o, a.k = static_cast<int>(K);
+    a.a = col, a.lda = static_cast<int>(K);
+    a.b = w, a.ldb = static_cast<int>(K);
+    a.c = yt, a.ldc = s.o;
+    a.ep.bias = b;  // per column = per output channel
+    detail::gemm(ctx, a);
+
+    auto fold = [&](int i) { detail::rows_to_nchw(yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
+    detail::parallel_for(ctx, images, fold);
+  }
+}
+
+// dy[N,O,Ho,Wo] -> dx[N,C,H,W] += , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null)
+void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
+                     float* dx, float* dw, float* db, float* scratch) {
+  const ConvGeom g = conv_geom(s);
+  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
+  if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, P, db);
+  if (!dx && !dw) return;
+  const int group = group_of(s, g);
+  float* col = scratch;                                     // [G P, K]: col, then dcol
+  float* dyt = scratch + detail::round_line(group * P * K);  // [G P, O]
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    const int m = static_cast<int>(images * P);
+    auto prepare = [&](int i) {
+      detail::nchw_to_rows(dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
+      if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * K);
+    };
+    detail::parallel_for(ctx, images, prepare);
+
+    if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K]
+      GemmArgs a;
+      a.trans_a = true;
+      a.m = s.o, a.n = static_cast<int>(K), a.k = m;
+      a.a = dyt, a.lda = s.o;
+      a.b = col, a.ldb = static_cast<int>(K);
+      a.beta = 1.0f;
+      a.c = dw, a.ldc = static_cast<int>(K);
+      detail::gemm(ctx, a);
+    }
+    if (dx) {  // dcol[G P, K] = dyT[G P, O] W[O, K]; dx += col2im(dcol)
+      GemmArgs a;
+      a.m = m, a.n = static_cast<int>(K), a.k = s.o;
+      a.a = dyt, a.lda = s.o;
+      a.b = w, a.ldb = static_cast<int>(K);
+      a.c = col, a.ldc = static_cast<int>(K);
+      detail::gemm(ctx, a);
+      auto scatter = [&](int i) { detail::col2im_rows_add(g, col + i * P * K, dx + (n0 + i) * g.image()); };
+      detail::parallel_for(ctx, images, scatter);
+    }
+  }
+}
+
+}  // namespace ember::nn
