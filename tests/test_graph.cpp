@@ -1,0 +1,245 @@
+// The static graph end to end: gradients of whole graphs against finite differences, the
+// dry-run figure against the bytes compile takes, frozen groups (GAN), determinism, and
+// build errors.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/workloads.h"
+#include "nn/graph.h"
+#include "nn/optimizer.h"
+#include "tests/gradcheck.h"
+
+using namespace ember;
+using namespace ember::nn;
+using ember::testing::GradTolerance;
+
+namespace {
+
+// An arena over a heap buffer, plus a 1-thread context, for one test.
+struct Bench {
+  std::vector<unsigned char> memory;
+  Arena arena;
+  Context ctx;
+  explicit Bench(size_t bytes, int threads = 1) : memory(bytes), arena(memory.data(), bytes) {
+    Context::Options o;
+    o.threads = threads;
+    REQUIRE(ctx.init(&arena, o).is_ok());
+  }
+};
+
+void fill(float* x, size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Rng r(seed);
+  r.fill_uniform(x, n, lo, hi);
+}
+
+// Checks every trainable parameter's gradient after g.backward() against central differences
+// of g.forward()'s loss. rng (if any) is rewound before each forward so noise is fixed.
+void check_graph_gradients(Graph& g, Params& p, Rng* rng, const GradTolerance& tol = GradTolerance(),
+                           uint32_t groups = ~0u) {
+  const Rng::State start = rng ? rng->save() : Rng::State();
+  auto loss = [&]() {
+    if (rng) rng->restore(start);
+    REQUIRE(g.forward().is_ok());
+    return static_cast<double>(g.loss());
+  };
+  loss();
+  REQUIRE(g.backward().is_ok());
+  for (int i = 0; i < p.count(); ++i) {
+    if (!p[i].trainable || !p[i].grad || !((groups >> p[i].group) & 1u)) continue;
+    std::vector<float> analytic(p[i].grad, p[i].grad + p[i].numel());
+    testing::check_gradient(p[i].name, p[i].value, analytic.data(), p[i].numel(), loss, tol);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("graph: gradients of a graph using every op match finite differences") {
+  Bench b(16 << 20);
+  Params p;
+  Graph g(&p);
+  const int B = 4;
+  T x = g.input("x", Shape(B, 6));
+  T t = g.input("t", Shape(B, 3));
+  T y = g.labels("y", B);
+  T img = g.input("img", Shape(B, 2, 5, 5));
+  T h = g.tanh(g.batchnorm(g.linear(x, 5, "fc1"), "bn1"));
+  T h2 = g.leaky_relu(g.linear(x, 3, "fc2"), 0.1f);
+  T cat = g.concat(h, h2);                                                  // [B, 8]
+  T mu = g.linear(cat, 3, "mu"), lv = g.scale(g.linear(cat, 3, "lv"), 0.5f);
+  T z = g.reparam(mu, lv);
+  T c = g.softplus(g.batchnorm(g.conv2d(img, 3, 3, 2, 1, "conv"), "bn2"));  // [B, 3, 3, 3]
+  T d = g.sigmoid(g.conv_t2d(c, 2, 3, 1, 0, "deconv"));                    // [B, 2, 5, 5]
+  T d_flat = g.linear(g.flatten(d), 3, "fc3");
+  T mixed = g.add(g.mul(z, d_flat), g.softplus(mu));
+  T loss = g.add(g.mse(mixed, t, Reduction::mean), g.kl_std_normal(mu, lv, Reduction::sum));
+  loss = g.add(loss, g.softmax_ce(g.linear(mixed, 4, "cls"), y, Reduction::mean));
+  loss = g.add(loss, g.bce_logits(d_flat, t, Reduction::sum));
+  loss = g.add(loss, g.gauss_nll(t, mu, lv, Reduction::mean));
+  g.minimize(loss);
+  REQUIRE(g.status().is_ok());
+  REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+  Rng init(1), noise(2);
+  p.initialise(&init);
+  REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions(), &noise).is_ok());
+  REQUIRE(g.check_plan().is_ok());
+  fill(g.data(x), B * 6, 3);
+  fill(g.data(t), B * 3, 4, 0.0f, 1.0f);
+  fill(g.data(img), B * 50, 5);
+  for (int i = 0; i < B; ++i) g.label_data(y)[i] = i % 4;
+  GradTolerance tol;
+  tol.h = 5e-3f;
+  tol.rtol = 3e-2;
+  tol.atol = 3e-3;
+  check_graph_gradients(g, p, &noise, tol);
+}
+
+TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an arena is a clear error") {
+  for (bool training : {true, false}) {
+    Params p;
+    Graph g(&p);
+    models::build_mlp_vae(g, 16);
+    CompileOptions opt;
+    opt.training = training;
+    GraphBytes planned;
+    REQUIRE(g.plan(opt, 1, &planned).is_ok());
+    const ParamBytes pb = p.bytes(training ? ParamMode::train_adam : ParamMode::inference);
+    Bench b(planned.total() + pb.total() + (1 << 20));
+    const size_t before = b.arena.used();
+    REQUIRE(p.allocate(&b.arena, training ? ParamMode::train_adam : ParamMode::inference).is_ok());
+    CHECK(b.arena.used() - before == pb.total());
+    Rng rng(1);
+    const size_t mid = b.arena.used();
+    REQUIRE(g.compile(&b.arena, &b.ctx, opt, &rng).is_ok());
+    CHECK(b.arena.used() - mid == planned.total());
+    MESSAGE(std::string(training ? "train" : "inference") << ": params " << pb.total() << " activations " << planned.activations
+                                               << " scratch " << planned.scratch);
+    if (!training) CHECK(pb.grads == 0);
+  }
+  // Inference needs far less than training.
+  Params p1, p2;
+  Graph g1(&p1), g2(&p2);
+  models::build_mlp_vae(g1, 128);
+  models::build_mlp_vae(g2, 128);
+  GraphBytes train, infer;
+  CompileOptions inf;
+  inf.training = false;
+  REQUIRE(g1.plan(CompileOptions(), 1, &train).is_ok());
+  REQUIRE(g2.plan(inf, 1, &infer).is_ok());
+  CHECK(infer.total() * 2 < train.total());
+  CHECK(p2.bytes(ParamMode::inference).total() * 4 == p1.bytes(ParamMode::train_adam).total());
+
+  Params p;
+  Graph g(&p);
+  models::build_mlp_vae(g, 128);
+  const Kernels* k = select_kernels(nullptr);
+  Bench b(Context::scratch_bytes(*k, 1) + p.bytes(ParamMode::train_adam).total() + (1 << 16));
+  REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+  Rng rng(1);
+  const size_t used = b.arena.used();
+  const Status s = g.compile(&b.arena, &b.ctx, CompileOptions(), &rng);
+  CHECK(s.code() == Code::out_of_memory);
+  CHECK(std::string(s.message()).find("short by") != std::string::npos);
+  CHECK(b.arena.used() == used);
+}
+
+TEST_CASE("graph: a frozen group passes gradients through but its parameters get none (GAN)") {
+  const int kBatch = 4;
+  Bench b(32 << 20);
+  Params p;
+  Graph d_graph(&p), g_graph(&p);
+  const models::DcganStep s = models::build_dcgan(d_graph, g_graph, kBatch);
+  REQUIRE(d_graph.status().is_ok());
+  REQUIRE(g_graph.status().is_ok());
+  REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+  Rng init(7);
+  p.initialise(&init);
+  CompileOptions d_opt, g_opt;
+  d_opt.train_groups = 1u << models::kDiscriminator;
+  g_opt.train_groups = 1u << models::kGenerator;
+  REQUIRE(d_graph.compile(&b.arena, &b.ctx, d_opt).is_ok());
+  REQUIRE(g_graph.compile(&b.arena, &b.ctx, g_opt).is_ok());
+  models::fill_dcgan_targets(d_graph, g_graph, s);
+  fill(g_graph.data(s.z), kBatch * 100, 8);
+  fill(d_graph.data(s.real), kBatch * 784, 9);
+
+  // Sentinels in every gradient; each step must touch only its own group's.
+  for (int i = 0; i < p.count(); ++i)
+    if (p[i].grad) std::fill(p[i].grad, p[i].grad + p[i].numel(), 123.0f);
+  REQUIRE(g_graph.forward().is_ok());
+  REQUIRE(g_graph.backward().is_ok());
+  int g_changed = 0, d_kept = 0, d_total = 0;
+  for (int i = 0; i < p.count(); ++i) {
+    if (!p[i].grad) continue;
+    if (p[i].group == models::kGenerator) g_changed += p[i].grad[0] != 123.0f;
+    if (p[i].group == models::kDiscriminator) d_total++, d_kept += p[i].grad[0] == 123.0f;
+  }
+  CHECK(g_changed == 10);  // weight and bias of fc, bn0, deconv1, bn1, deconv2
+  CHECK(d_kept == d_total);
+
+  // The D step: G's nodes are not in this graph at all; D's gradients change.
+  std::memcpy(d_graph.data(s.fake_in), g_graph.data(s.fake), kBatch * 784 * sizeof(float));
+  REQUIRE(d_graph.forward().is_ok());
+  REQUIRE(d_graph.backward().is_ok());
+  int d_changed = 0;
+  for (int i = 0; i < p.count(); ++i)
+    if (p[i].grad && p[i].group == models::kDiscriminator) d_changed += p[i].grad[0] != 123.0f;
+  CHECK(d_changed == d_total);
+
+  // The G step's gradient through the frozen D matches finite differences.
+  GradTolerance tol;
+  // ReLU and LeakyReLU kinks inside G and D: a step that crosses one changes the slope,
+  // so a few entries carry an absolute error of order h; the tolerance allows that.
+  tol.h = 2e-3f, tol.rtol = 5e-2, tol.atol = 5e-3, tol.max_checks = 12;
+  check_graph_gradients(g_graph, p, nullptr, tol, 1u << models::kGenerator);
+}
+
+TEST_CASE("graph: same seed, same steps, identical bits; build errors are reported") {
+  auto train = [](std::vector<float>* out) {
+    Bench b(32 << 20);
+    Params p;
+    Graph g(&p);
+    const models::MlpVae v = models::build_mlp_vae(g, 8, 64, 32, 4);
+    REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+    Rng init(11), noise(12), data(13);
+    p.initialise(&init);
+    REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions(), &noise).is_ok());
+    Optimizer adam(OptimizerConfig::adam(1e-3f), 0);
+    float first = 0, last = 0;
+    for (int step = 0; step < 30; ++step) {
+      data.fill_uniform(g.data(v.x), 8 * 64, 0.0f, 1.0f);
+      REQUIRE(g.forward().is_ok());
+      REQUIRE(g.backward().is_ok());
+      REQUIRE(adam.step(b.ctx, p).is_ok());
+      (step == 0 ? first : last) = g.loss();
+    }
+    CHECK(std::isfinite(last));
+    CHECK(first != last);
+    for (int i = 0; i < p.count(); ++i) out->insert(out->end(), p[i].value, p[i].value + p[i].numel());
+  };
+  std::vector<float> a, b;
+  train(&a);
+  train(&b);
+  REQUIRE(a.size() == b.size());
+  CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+
+  Params p;
+  Graph g(&p);
+  T x = g.input("x", Shape(4, 3));
+  T y = g.input("y", Shape(4, 5));
+  g.add(x, y);
+  CHECK(g.status().code() == Code::shape_mismatch);
+  CHECK(std::string(g.status().message()).find("add") != std::string::npos);
+  Params p2;
+  Graph g2(&p2);
+  T u = g2.input("u", Shape(4, 3));
+  g2.linear(u, 2, "same");
+  g2.linear(g2.input("v", Shape(4, 7)), 2, "same");  // same name, other shape
+  CHECK(g2.status().code() == Code::shape_mismatch);
+  CHECK(std::string(g2.status().message()).find("same.weight") != std::string::npos);
+}
