@@ -24,51 +24,98 @@ struct Window {
   }
 };
 
-}  // namespace
-
 // rows[(oy, ox), (c, ki, kj)] = img[c, iy0 + ki, ix0 + kj]. Writes run along each row;
-// reads are kw-long runs of an image row (kernels are small: the run is short whatever
-// order we pick, and this one streams the output once).
-void im2col_rows(const ConvGeom& g, const float* img, float* rows) {
+// reads are kw-long runs of an image row. Windows wholly inside the image (most of them)
+// take a branch-free copy; KW > 0 fixes the kernel width at compile time so those short
+// runs become straight moves (KW = 0: any width); GCC's -O2 would otherwise keep a
+// 4-trip loop around each of them.
+template <int KW>
+void im2col_impl(const ConvGeom& g, const float* img, float* rows) {
+  const int kw = KW > 0 ? KW : g.kw;
   const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w;
   for (int oy = 0; oy < g.oh; ++oy) {
     for (int ox = 0; ox < g.ow; ++ox) {
       const Window win(g, oy, ox);
-      float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k;
+      float* __restrict r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k;
+      const bool inside = win.ki_lo == 0 && win.ki_hi == g.kh && win.kj_lo == 0 && win.kj_hi == kw;
       for (int c = 0; c < g.c; ++c) {
-        const float* xc = img + c * plane;
-        for (int ki = 0; ki < g.kh; ++ki, r += g.kw) {
+        const float* __restrict xc = img + c * plane;
+        if (inside) {
+          const float* __restrict xr = xc + static_cast<ptrdiff_t>(win.iy0) * g.w + win.ix0;
+          for (int ki = 0; ki < g.kh; ++ki, r += kw, xr += g.w)
+            #pragma GCC unroll 8
+            for (int kj = 0; kj < kw; ++kj) r[kj] = xr[kj];
+          continue;
+        }
+        for (int ki = 0; ki < g.kh; ++ki, r += kw) {
           if (ki < win.ki_lo || ki >= win.ki_hi) {
-            for (int kj = 0; kj < g.kw; ++kj) r[kj] = 0.0f;
+            #pragma GCC unroll 8
+            for (int kj = 0; kj < kw; ++kj) r[kj] = 0.0f;
             continue;
           }
-          const float* xr = xc + static_cast<ptrdiff_t>(win.iy0 + ki) * g.w + win.ix0;
-          for (int kj = 0; kj < win.kj_lo; ++kj) r[kj] = 0.0f;
-          for (int kj = win.kj_lo; kj < win.kj_hi; ++kj) r[kj] = xr[kj];
-          for (int kj = win.kj_hi; kj < g.kw; ++kj) r[kj] = 0.0f;
+          // Branch-free over the short row: in-range taps copy, the rest are zero; the
+          // clamped index keeps every read inside the image row.
+          const float* __restrict xr = xc + static_cast<ptrdiff_t>(win.iy0 + ki) * g.w + win.ix0;
+          #pragma GCC unroll 8
+          for (int kj = 0; kj < kw; ++kj) {
+            const int j = kj < win.kj_lo ? win.kj_lo : (kj >= win.kj_hi ? win.kj_hi - 1 : kj);
+            const bool in = kj >= win.kj_lo && kj < win.kj_hi;
+            r[kj] = in ? xr[j] : 0.0f;
+          }
         }
       }
     }
   }
 }
 
-// The exact adjoint of im2col_rows: the same traversal, adding instead of copying. Pixels
+// The exact adjoint of im2col_impl: the same traversal, adding instead of copying. Pixels
 // are visited in a fixed order, so each image element's sum has a fixed order.
-void col2im_rows_add(const ConvGeom& g, const float* rows, float* img) {
+template <int KW>
+void col2im_impl(const ConvGeom& g, const float* rows, float* img) {
+  const int kw = KW > 0 ? KW : g.kw;
   const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w;
   for (int oy = 0; oy < g.oh; ++oy) {
     for (int ox = 0; ox < g.ow; ++ox) {
       const Window win(g, oy, ox);
       const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k;
+      const bool inside = win.ki_lo == 0 && win.ki_hi == g.kh && win.kj_lo == 0 && win.kj_hi == kw;
       for (int c = 0; c < g.c; ++c) {
-        float* xc = img + c * plane;
+        float* __restrict xc = img + c * plane;
+        if (inside) {
+          float* __restrict xr = xc + static_cast<ptrdiff_t>(win.iy0) * g.w + win.ix0;
+          const float* __restrict rr = r + static_cast<size_t>(c) * g.kh * kw;
+          for (int ki = 0; ki < g.kh; ++ki, rr += kw, xr += g.w)
+            #pragma GCC unroll 8
+            for (int kj = 0; kj < kw; ++kj) xr[kj] += rr[kj];
+          continue;
+        }
         for (int ki = win.ki_lo; ki < win.ki_hi; ++ki) {
-          const float* rr = r + (static_cast<size_t>(c) * g.kh + ki) * g.kw;
-          float* xr = xc + static_cast<ptrdiff_t>(win.iy0 + ki) * g.w + win.ix0;
+          const float* __restrict rr = r + (static_cast<size_t>(c) * g.kh + ki) * kw;
+          float* __restrict xr = xc + static_cast<ptrdiff_t>(win.iy0 + ki) * g.w + win.ix0;
           for (int kj = win.kj_lo; kj < win.kj_hi; ++kj) xr[kj] += rr[kj];
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+void im2col_rows(const ConvGeom& g, const float* img, float* rows) {
+  switch (g.kw) {
+    case 3: return im2col_impl<3>(g, img, rows);
+    case 4: return im2col_impl<4>(g, img, rows);
+    case 5: return im2col_impl<5>(g, img, rows);
+    default: return im2col_impl<0>(g, img, rows);
+  }
+}
+
+void col2im_rows_add(const ConvGeom& g, const float* rows, float* img) {
+  switch (g.kw) {
+    case 3: return col2im_impl<3>(g, rows, img);
+    case 4: return col2im_impl<4>(g, rows, img);
+    case 5: return col2im_impl<5>(g, rows, img);
+    default: return col2im_impl<0>(g, rows, img);
   }
 }
 

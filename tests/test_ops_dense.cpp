@@ -165,6 +165,7 @@ const ConvShape kShapes[] = {
     shape(2, 2, 5, 7, 3, 3, 3, 1, 0), shape(2, 3, 5, 7, 2, 3, 3, 1, 1), shape(2, 2, 7, 5, 3, 3, 3, 2, 1),
     shape(2, 3, 5, 7, 2, 4, 4, 2, 1), shape(2, 2, 6, 7, 3, 4, 4, 2, 2), shape(2, 2, 5, 7, 3, 3, 4, 1, 2),
     shape(2, 3, 7, 5, 2, 4, 3, 3, 2),
+    shape(2, 2, 6, 7, 2, 2, 6, 2, 3),  // width 6: the generic path; pad > kh: windows wholly in padding
 };
 
 }  // namespace
