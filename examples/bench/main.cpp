@@ -13,6 +13,10 @@ struct Subcommand {
 
 const Subcommand kSubcommands[] = {
     {"gemm", ember::bench::gemm_main, "GEMM shapes g1..g5: GFLOP/s"},
+    {"vae", ember::bench::vae_main, "V: MLP VAE training step, batch 128: ms"},
+    {"ae", ember::bench::ae_main, "A: deep autoencoder training step, batch 128: ms"},
+    {"dcgan", ember::bench::dcgan_main, "D: DCGAN step (D update + G update), batch 64: ms"},
+    {"sample", ember::bench::sample_main, "s1, s2: one-sample latency (us); s3: DCGAN images/s"},
 };
 
 int usage(FILE* out) {

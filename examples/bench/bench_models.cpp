@@ -1,0 +1,301 @@
+// ember-bench vae | ae | dcgan | sample: the training and sampling workloads V, A, D and
+// s1..s3 of ../shared/bench/WORKLOADS.md, timed the way peers/torch_ref.py times PyTorch
+// (synthetic inputs cycling over 8 batches, 20 warm-up steps, then the median of the timed
+// steps), so the JSON files of the two divide key by key. Each run takes one memory block
+// sized by the graphs' dry-run plans and reports it next to the process's peak RSS.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "examples/bench/bench.h"
+#include "models/workloads.h"
+
+namespace ember::bench {
+namespace {
+
+using nn::CompileOptions;
+using nn::Graph;
+using nn::Params;
+using nn::ParamMode;
+using nn::T;
+
+constexpr int kWarmup = 20, kBatches = 8;
+
+struct Options {
+  int threads = 1, steps = 200, calls = 1000;
+  const char* isa = nullptr;
+  const char* json = nullptr;
+};
+
+int usage(FILE* out, const char* cmd) {
+  std::fprintf(out,
+               "usage: ember-bench %s [--threads N] [--isa X] [--steps N] [--calls N] [--json FILE]\n"
+               "  --threads N  worker threads (default 1; 0 = one per core)\n"
+               "  --isa X      scalar | avx2 | avx512 | neon (default: EMBER_ISA, else the best)\n"
+               "  --steps N    timed training steps, or s3 batches, after %d warm-up (default 200)\n"
+               "  --calls N    timed s1/s2 single-sample calls (default 1000)\n"
+               "  --json FILE  also write the figures as JSON (keys as in WORKLOADS.md)\n",
+               cmd, kWarmup);
+  return out == stdout ? 0 : 2;
+}
+
+// 0 on success, else the exit code (usage printed).
+int parse(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    const bool v = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return usage(stdout, argv[0]) - 1;
+    if (!std::strcmp(argv[i], "--threads") && v) o->threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--isa") && v) o->isa = argv[++i];
+    else if (!std::strcmp(argv[i], "--steps") && v) o->steps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--calls") && v) o->calls = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--json") && v) o->json = argv[++i];
+    else {
+      std::fprintf(stderr, "ember-bench %s: unexpected argument '%s'\n", argv[0], argv[i]);
+      return usage(stderr, argv[0]);
+    }
+  }
+  if (o->steps < 1 || o->calls < 1) {
+    std::fprintf(stderr, "ember-bench %s: --steps and --calls must be positive\n", argv[0]);
+    return 2;
+  }
+  return 0;
+}
+
+double peak_rss_mib() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+struct Timing {
+  double median = 0, spread = 0;  // seconds; (p90 - p10) / median
+};
+
+template <class Fn>
+Timing time_calls(int warmup, int n, Fn fn) {
+  for (int i = 0; i < warmup; ++i) fn(i);
+  std::vector<double> s(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn(warmup + i);
+    s[static_cast<size_t>(i)] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::sort(s.begin(), s.end());
+  Timing t;
+  t.median = s[s.size() / 2];
+  t.spread = (s[(s.size() - 1) * 9 / 10] - s[(s.size() - 1) / 10]) / t.median;
+  return t;
+}
+
+// The one memory block of a run: sized from the dry-run figures, then carved by an Arena.
+struct Memory {
+  std::unique_ptr<unsigned char[]> block;
+  Arena arena;
+  Context ctx;
+  explicit Memory(size_t bytes)
+      : block(new unsigned char[bytes + Arena::kAlign]), arena(block.get(), bytes + Arena::kAlign) {}
+  Status init(const Options& o) {
+    Context::Options co;
+    co.threads = o.threads;
+    co.isa = o.isa;
+    return ctx.init(&arena, co);
+  }
+};
+
+size_t context_bytes(const Options& o) {
+  const Kernels* k = nullptr;
+  Isa isa;
+  if (o.isa && parse_isa(o.isa, &isa)) k = kernels_for(isa);
+  if (!k) k = select_kernels(nullptr);
+  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  return k ? Arena::rounded(Context::scratch_bytes(*k, threads)) : 0;
+}
+
+// Prints and records one figure.
+struct Report {
+  FILE* js = nullptr;
+  bool first = true;
+  void open(const Options& o, const Context& ctx) {
+    std::printf("# ember %s, %d thread%s\n", isa_name(ctx.isa()), ctx.threads(), ctx.threads() == 1 ? "" : "s");
+    if (o.json && !(js = std::fopen(o.json, "w"))) std::fprintf(stderr, "ember-bench: cannot write %s\n", o.json);
+    if (js) std::fprintf(js, "{\"isa\": \"%s\", \"threads\": %d", isa_name(ctx.isa()), ctx.threads());
+  }
+  void add(const char* key, double value, const char* unit, double spread = -1) {
+    if (spread >= 0) std::printf("%-14s %12.2f %-8s spread %.0f%%\n", key, value, unit, 100 * spread);
+    else std::printf("%-14s %12.2f %-8s\n", key, value, unit);
+    if (js) std::fprintf(js, ", \"%s\": %.4f", key, value);
+  }
+  ~Report() {
+    if (js) std::fprintf(js, "}\n"), std::fclose(js);
+  }
+};
+
+int fail(const char* cmd, const Status& s) {
+  std::fprintf(stderr, "ember-bench %s: %s\n", cmd, s.message());
+  return 1;
+}
+
+// Trains one single-graph workload (V or A) on synthetic batches in [0, 1].
+template <class Build>
+int train_single(int argc, char** argv, const char* id, Build build) {
+  Options o;
+  if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
+  auto params = std::make_unique<Params>();
+  auto g = std::make_unique<Graph>(params.get());
+  const T x = build(*g);
+  if (!g->status().is_ok()) return fail(argv[0], g->status());
+  nn::GraphBytes gb;
+  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  Status s = g->plan(CompileOptions(), threads, &gb);
+  if (!s.is_ok()) return fail(argv[0], s);
+  const size_t batch_floats = static_cast<size_t>(g->shape(x).numel());
+  const size_t bytes = context_bytes(o) + params->bytes(ParamMode::train_adam).total() + gb.total() +
+                       Arena::rounded(kBatches * batch_floats * sizeof(float));
+  Memory m(bytes);
+  if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
+  float* data = nullptr;
+  Rng init(0), noise(1), synth(2);
+  if (!(s = params->allocate(&m.arena, ParamMode::train_adam)).is_ok() ||
+      !(s = g->compile(&m.arena, &m.ctx, CompileOptions(), &noise)).is_ok() ||
+      !(s = m.arena.alloc_array(kBatches * batch_floats, &data)).is_ok())
+    return fail(argv[0], s);
+  params->initialise(&init);
+  synth.fill_uniform(data, kBatches * batch_floats, 0.0f, 1.0f);
+  nn::Optimizer adam(nn::OptimizerConfig::adam(1e-3f), 0);
+  const Timing t = time_calls(kWarmup, o.steps, [&](int step) {
+    std::memcpy(g->data(x), data + (step % kBatches) * batch_floats, batch_floats * sizeof(float));
+    (void)g->forward();
+    (void)g->backward();
+    (void)adam.step(m.ctx, *params);
+  });
+  Report r;
+  r.open(o, m.ctx);
+  char key[32];
+  r.add(id, t.median * 1e3, "ms", t.spread);
+  std::snprintf(key, sizeof key, "%s_steps_per_s", id);
+  r.add(key, 1.0 / t.median, "steps/s");
+  std::snprintf(key, sizeof key, "rss_%s", id);
+  r.add(key, peak_rss_mib(), "MiB");
+  std::snprintf(key, sizeof key, "arena_%s", id);
+  r.add(key, static_cast<double>(m.arena.used()), "bytes");
+  std::printf("loss after %d steps: %.4f (params %zu, activations %zu, scratch %zu bytes)\n", kWarmup + o.steps,
+              g->loss(), params->bytes(ParamMode::train_adam).total(), gb.activations, gb.scratch);
+  return 0;
+}
+
+}  // namespace
+
+int vae_main(int argc, char** argv) {
+  return train_single(argc, argv, "V", [](Graph& g) { return models::build_mlp_vae(g, 128).x; });
+}
+
+int ae_main(int argc, char** argv) {
+  return train_single(argc, argv, "A", [](Graph& g) { return models::build_deep_autoencoder(g, 128).x; });
+}
+
+int dcgan_main(int argc, char** argv) {
+  Options o;
+  if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
+  constexpr int kBatch = 64;
+  auto params = std::make_unique<Params>();
+  auto dg = std::make_unique<Graph>(params.get());
+  auto gg = std::make_unique<Graph>(params.get());
+  const models::DcganStep st = models::build_dcgan(*dg, *gg, kBatch);
+  CompileOptions d_opt, g_opt;
+  d_opt.train_groups = 1u << models::kDiscriminator;
+  g_opt.train_groups = 1u << models::kGenerator;
+  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  nn::GraphBytes db, gb;
+  Status s = dg->plan(d_opt, threads, &db);
+  if (s.is_ok()) s = gg->plan(g_opt, threads, &gb);
+  if (!s.is_ok()) return fail(argv[0], s);
+  const size_t image = 784;
+  const size_t bytes = context_bytes(o) + params->bytes(ParamMode::train_adam).total() + db.total() + gb.total() +
+                       Arena::rounded(kBatches * kBatch * image * sizeof(float));
+  Memory m(bytes);
+  if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
+  float* real = nullptr;
+  if (!(s = params->allocate(&m.arena, ParamMode::train_adam)).is_ok() ||
+      !(s = dg->compile(&m.arena, &m.ctx, d_opt)).is_ok() || !(s = gg->compile(&m.arena, &m.ctx, g_opt)).is_ok() ||
+      !(s = m.arena.alloc_array(kBatches * kBatch * image, &real)).is_ok())
+    return fail(argv[0], s);
+  Rng init(0), synth(2);
+  params->initialise(&init);
+  synth.fill_uniform(real, kBatches * kBatch * image, -1.0f, 1.0f);
+  models::fill_dcgan_targets(*dg, *gg, st);
+  nn::Optimizer d_adam(nn::OptimizerConfig::adam(2e-4f, 0.5f), models::kDiscriminator);
+  nn::Optimizer g_adam(nn::OptimizerConfig::adam(2e-4f, 0.5f), models::kGenerator);
+  const Timing t = time_calls(kWarmup, o.steps, [&](int step) {
+    std::memcpy(dg->data(st.real), real + (step % kBatches) * kBatch * image, kBatch * image * sizeof(float));
+    synth.fill_normal(gg->data(st.z), kBatch * 100, 0.0f, 1.0f);
+    (void)models::dcgan_step(m.ctx, *dg, *gg, st, d_adam, g_adam);
+  });
+  Report r;
+  r.open(o, m.ctx);
+  r.add("D", t.median * 1e3, "ms", t.spread);
+  r.add("rss_D", peak_rss_mib(), "MiB");
+  r.add("arena_D", static_cast<double>(m.arena.used()), "bytes");
+  std::printf("losses after %d steps: D %.4f, G %.4f\n", kWarmup + o.steps, dg->loss(), gg->loss());
+  return 0;
+}
+
+int sample_main(int argc, char** argv) {
+  Options o;
+  if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
+  // Inference-only graphs: values only, BatchNorm on running statistics (PyTorch's eval()).
+  auto vae_params = std::make_unique<Params>();
+  auto gan_params = std::make_unique<Params>();
+  auto s1 = std::make_unique<Graph>(vae_params.get());
+  auto s2 = std::make_unique<Graph>(gan_params.get());
+  auto s3 = std::make_unique<Graph>(gan_params.get());
+  const T z1 = s1->input("z", Shape(1, 20));
+  const T img1 = s1->sigmoid(models::build_vae_decoder(*s1, z1));
+  const T z2 = s2->input("z", Shape(1, 100));
+  const T img2 = models::dcgan_generator(*s2, z2);
+  const T z3 = s3->input("z", Shape(64, 100));
+  const T img3 = models::dcgan_generator(*s3, z3);
+  s1->mark_output(img1), s2->mark_output(img2), s3->mark_output(img3);
+  CompileOptions inf;
+  inf.training = false;
+  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  nn::GraphBytes b1, b2, b3;
+  Status s = s1->plan(inf, threads, &b1);
+  if (s.is_ok()) s = s2->plan(inf, threads, &b2);
+  if (s.is_ok()) s = s3->plan(inf, threads, &b3);
+  if (!s.is_ok()) return fail(argv[0], s);
+  const size_t bytes = context_bytes(o) + vae_params->bytes(ParamMode::inference).total() +
+                       gan_params->bytes(ParamMode::inference).total() + b1.total() + b2.total() + b3.total();
+  Memory m(bytes);
+  if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
+  if (!(s = vae_params->allocate(&m.arena, ParamMode::inference)).is_ok() ||
+      !(s = gan_params->allocate(&m.arena, ParamMode::inference)).is_ok() ||
+      !(s = s1->compile(&m.arena, &m.ctx, inf)).is_ok() || !(s = s2->compile(&m.arena, &m.ctx, inf)).is_ok() ||
+      !(s = s3->compile(&m.arena, &m.ctx, inf)).is_ok())
+    return fail(argv[0], s);
+  Rng init(0), synth(2);
+  vae_params->initialise(&init);
+  gan_params->initialise(&init);
+  synth.fill_normal(s1->data(z1), 20, 0.0f, 1.0f);
+  synth.fill_normal(s2->data(z2), 100, 0.0f, 1.0f);
+  synth.fill_normal(s3->data(z3), 6400, 0.0f, 1.0f);
+  const Timing t1 = time_calls(kWarmup, o.calls, [&](int) { (void)s1->forward(); });
+  const Timing t2 = time_calls(kWarmup, o.calls, [&](int) { (void)s2->forward(); });
+  const Timing t3 = time_calls(kWarmup, o.steps, [&](int) { (void)s3->forward(); });
+  Report r;
+  r.open(o, m.ctx);
+  r.add("s1", t1.median * 1e6, "us", t1.spread);
+  r.add("s2", t2.median * 1e6, "us", t2.spread);
+  r.add("s3", 64.0 / t3.median, "img/s", t3.spread);
+  r.add("rss_S", peak_rss_mib(), "MiB");
+  r.add("arena_s1", static_cast<double>(Arena::rounded(vae_params->bytes(ParamMode::inference).total()) + b1.total()),
+        "bytes");
+  r.add("arena_s2", static_cast<double>(gan_params->bytes(ParamMode::inference).total() + b2.total()), "bytes");
+  return 0;
+}
+
+}  // namespace ember::bench
