@@ -530,7 +530,7 @@ Status load_checkpoint(const char* path, Params* params, const CheckpointState& 
   short_path(path, where, sizeof where);
   ReadFile file;
   Status s = file.open(path);
-  if (!s.is_ok()) return fail(where, s.code(), "%s", s.message());
+  if (!s.is_ok()) return Status::error(s.code(), "checkpoint: %s", s.message());  // names the path
   uint64_t size;
   EMBER_TRY(file.size(&size));
   Source in(&file, nullptr, size, where);

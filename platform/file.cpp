@@ -84,17 +84,17 @@ Status ReadFile::open(const char* path) {
   close();
   char sp[64];
   if (!path || !copy_path(path, path_, sizeof path_))
-    return Status::error(Code::invalid_argument, "open %s: path is empty or longer than %zu bytes",
+    return Status::error(Code::invalid_argument, "cannot open %s: path is empty or longer than %zu bytes",
                          short_path(path, sp, sizeof sp), kMaxPath - 1);
   errno = 0;
   f_ = std::fopen(path, "rb");
-  if (!f_) return Status::error(Code::io_error, "open %s: %s", short_path(path, sp, sizeof sp), reason(errno));
+  if (!f_) return Status::error(Code::io_error, "cannot open %s: %s", short_path(path, sp, sizeof sp), reason(errno));
 #if EMBER_POSIX_FILES
   // fopen succeeds on a directory on Linux; say so now instead of failing on the first read.
   struct stat st;
   if (::fstat(::fileno(f_), &st) == 0 && !S_ISREG(st.st_mode)) {
     close();
-    return Status::error(Code::io_error, "open %s: not a regular file", short_path(path, sp, sizeof sp));
+    return Status::error(Code::io_error, "cannot open %s: not a regular file", short_path(path, sp, sizeof sp));
   }
 #endif
   offset_ = 0;
