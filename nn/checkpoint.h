@@ -1,0 +1,110 @@
+// Checkpoints: parameters, state buffers, optimizer state, RNG streams and a step counter
+// in one small versioned, checksummed file, written atomically and loaded with full
+// validation (a bad file never changes the model).
+//
+// ---- Format, version 1 ----------------------------------------------------------------
+// All integers little-endian, floats IEEE-754 binary32 little-endian, no padding, no
+// alignment. Sizes in bytes.
+//
+//   header (40 bytes)
+//     8   magic        "EMBRCKPT"
+//     4   u32 version  1
+//     4   u32 flags    0 (reserved; a reader of version 1 rejects any bit set)
+//     8   u64 size     total file size in bytes, CRC included
+//     4   u32 n_params number of parameter records (<= Params::kMaxParams)
+//     4   u32 n_opts   number of optimizer records (<= kMaxCheckpointOptimizers)
+//     4   u32 n_rngs   number of RNG records (<= kMaxCheckpointRngs)
+//     4   u32 reserved 0
+//   n_params parameter records
+//     2   u16 name_len 1 .. Param::kMaxName - 1
+//     *   name         name_len bytes, no terminator, no NUL inside
+//     1   u8  rank     0 .. Shape::kMaxRank
+//     1   u8  group
+//     1   u8  trainable 0 or 1 (0: a state buffer such as BatchNorm running mean)
+//     1   u8  arrays   bit 0 value (always set), bit 1 m, bit 2 v (moments: trainable only)
+//     8*rank i64 dims  each >= 0, product (numel) fits in int64 and in the file
+//     then f32[numel] value, f32[numel] m if bit 1, f32[numel] v if bit 2
+//   n_opts optimizer records (24 bytes)
+//     1   u8  group
+//     1   u8  kind     0 SGD (momentum), 1 Adam
+//     2   u16 reserved 0
+//     4   f32 lr       finite
+//     8   i64 t        step counter (Adam bias correction), >= 0
+//     8   u64 reserved 0
+//   n_rngs RNG records (24 bytes): u64 state, u64 inc (odd), f32 spare, u32 has_spare (0/1)
+//   trailer
+//     8   u64 step     the caller's step counter
+//     4   u32 crc      CRC-32 (IEEE 802.3, reflected 0xEDB88320, as zlib) of every byte before it
+//
+// Gradients are not saved: they are recomputed every step.
+//
+// ---- Loading rules ----------------------------------------------------------------------
+// * Parameters are matched by name. The file and the model must hold the same set (a missing
+//   or extra parameter is an error naming it) with equal shape, group and trainable flag.
+// * Moments: present in the file but not allocated in the model (inference or SGD mode) —
+//   skipped, no error (that is how an inference build loads a training checkpoint); absent
+//   in the file but allocated in the model — zeroed (a fresh optimizer).
+// * Optimizers: n_opts == 0 skips the file's optimizer records; otherwise the counts must
+//   be equal and record i must have opts[i]'s group and kind; lr and t are restored. Same for
+//   RNGs (n_rngs == 0 skips them). step == nullptr ignores the step counter.
+// * Two passes. Pass 1 reads the whole input and checks everything above plus every size
+//   against the input size (checked arithmetic: nothing can overflow) and the CRC; it
+//   changes nothing. Only then pass 2 reads it again and copies the data in.
+//   From a file both passes read through the same open handle, so a concurrent atomic save
+//   (which renames a new file over the name) does not affect the load. Someone rewriting
+//   the file *in place* between the passes can: pass 2 recomputes the CRC and re-checks
+//   the structure and returns Code::corrupt_data saying the file changed during the load,
+//   but by then some parameters may already hold the new bytes. That window is the price of
+//   streaming (no buffer the size of the model); writers in ember never write in place.
+// * Streaming: input is read through a 4 KiB buffer on the stack; no heap, no model-sized
+//   buffer, so a microcontroller can load weights straight from flash (the memory variant).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/rng.h"
+#include "core/status.h"
+#include "nn/optimizer.h"
+#include "nn/params.h"
+
+namespace ember::nn {
+
+constexpr uint32_t kCheckpointVersion = 1;
+constexpr int kMaxCheckpointOptimizers = 16;
+constexpr int kMaxCheckpointRngs = 64;
+
+// What a checkpoint holds besides the parameters. Every pointer may be null with its count 0.
+struct CheckpointState {
+  Optimizer* opts = nullptr;
+  int n_opts = 0;
+  Rng* rngs = nullptr;
+  int n_rngs = 0;
+  uint64_t* step = nullptr;
+};
+
+// Bytes save_checkpoint would write for this model and state (0 with an error if invalid).
+Status checkpoint_size(const Params& params, const CheckpointState& state, uint64_t* bytes);
+
+// Writes a checkpoint atomically: temp file, fsync, rename. On failure `path` is unchanged.
+Status save_checkpoint(const char* path, const Params& params, const CheckpointState& state);
+// Writes the same bytes into buf (e.g. for flash); *written is the size used.
+Status save_checkpoint_to_memory(uint8_t* buf, size_t cap, size_t* written, const Params& params,
+                                 const CheckpointState& state);
+
+// Validates the whole file, then loads it (see the rules above). On any error nothing in
+// params or state has changed (except in the documented changed-during-load case).
+Status load_checkpoint(const char* path, Params* params, const CheckpointState& state);
+Status load_checkpoint_from_memory(const uint8_t* data, size_t size, Params* params,
+                                   const CheckpointState& state);
+
+// The signatures suggested in the design brief, as thin wrappers.
+Status save_checkpoint(const char* path, const Params& params, const Optimizer* opts, int n_opts, const Rng* rngs,
+                       int n_rngs, uint64_t step);
+Status load_checkpoint(const char* path, Params* params, Optimizer* opts, int n_opts, Rng* rngs, int n_rngs,
+                       uint64_t* step);
+
+// CRC-32 (IEEE) update: start with crc = 0, feed bytes in order; crc32_update(0, "123456789", 9)
+// is 0xCBF43926.
+uint32_t crc32_update(uint32_t crc, const void* data, size_t n);
+
+}  // namespace ember::nn
