@@ -70,17 +70,17 @@ Status check_plan(const PlannedBuffer* bufs, int32_t n, size_t region) {
   for (int32_t i = 0; i < n; ++i) {
     if (bufs[i].bytes == 0) continue;
     if (bufs[i].offset % Arena::kAlign)
-      return Status::error(Code::corrupt_data, "plan: buffer %d at offset %zu is not 64-byte aligned", i,
+      return Status::error(Code::corrupt_data, "plan: buffer %d at offset %zu is not 64-byte aligned", static_cast<int>(i),
                            bufs[i].offset);
     if (bufs[i].offset + bufs[i].bytes > region)
-      return Status::error(Code::corrupt_data, "plan: buffer %d ends at %zu, past the region (%zu)", i,
+      return Status::error(Code::corrupt_data, "plan: buffer %d ends at %zu, past the region (%zu)", static_cast<int>(i),
                            bufs[i].offset + bufs[i].bytes, region);
     for (int32_t j = i + 1; j < n; ++j) {
       if (bufs[j].bytes == 0 || !alive_together(bufs[i], bufs[j])) continue;
       if (bufs[i].offset < bufs[j].offset + bufs[j].bytes && bufs[j].offset < bufs[i].offset + bufs[i].bytes)
         return Status::error(Code::corrupt_data,
-                             "plan: buffers %d [%zu, +%zu) and %d [%zu, +%zu) overlap while both alive", i,
-                             bufs[i].offset, bufs[i].bytes, j, bufs[j].offset, bufs[j].bytes);
+                             "plan: buffers %d [%zu, +%zu) and %d [%zu, +%zu) overlap while both alive",
+                             static_cast<int>(i), bufs[i].offset, bufs[i].bytes, static_cast<int>(j), bufs[j].offset, bufs[j].bytes);
     }
   }
   return Status::ok();
