@@ -4,6 +4,40 @@
 
 namespace ember::nn {
 
+namespace {
+
+constexpr size_t kChunk = 16384;  // floats per task: large enough to amortise a task
+
+struct Update {
+  Params* params;
+  const Kernels* k;
+  uint8_t group;
+  bool adam;
+  AdamArgs adam_args;
+  SgdArgs sgd_args;
+};
+
+void update_chunk(void* ctx, int task, int /*worker*/) {
+  const Update& u = *static_cast<const Update*>(ctx);
+  const size_t begin = static_cast<size_t>(task) * kChunk, end = begin + kChunk;
+  size_t offset = 0;  // where the current parameter starts in the group's long array
+  for (int i = 0; i < u.params->count() && offset < end; ++i) {
+    Param& p = (*u.params)[i];
+    if (p.group != u.group || !p.trainable) continue;
+    const size_t n = p.numel(), lo = begin > offset ? begin - offset : 0;
+    const size_t hi = end - offset < n ? end - offset : n;
+    if (lo < hi) {
+      if (u.adam)
+        u.k->adam(u.adam_args, p.value + lo, p.grad + lo, p.m + lo, p.v + lo, hi - lo);
+      else
+        u.k->sgd_momentum(u.sgd_args, p.value + lo, p.grad + lo, p.m + lo, hi - lo);
+    }
+    offset += n;
+  }
+}
+
+}  // namespace
+
 Status Optimizer::step(Context& ctx, Params& params) {
   const ParamMode need = config_.kind == OptimizerConfig::Kind::adam ? ParamMode::train_adam : ParamMode::train_sgd;
   if (!params.allocated() || params.mode() == ParamMode::inference ||
@@ -41,14 +75,13 @@ Status Optimizer::step(Context& ctx, Params& params) {
   } else {
     sgd.lr = config_.lr, sgd.momentum = config_.momentum, sgd.weight_decay = config_.weight_decay;
   }
-  for (int i = 0; i < params.count(); ++i) {
-    Param& p = params[i];
-    if (p.group != group_ || !p.trainable) continue;
-    if (config_.kind == OptimizerConfig::Kind::adam)
-      k.adam(adam, p.value, p.grad, p.m, p.v, p.numel());
-    else
-      k.sgd_momentum(sgd, p.value, p.grad, p.m, p.numel());
-  }
+  // The group's parameters seen as one long array cut into fixed chunks, spread over the
+  // workers. Each element's update is independent of the others, so the split cannot
+  // change any bit of the result.
+  Update job{&params, &k, group_, config_.kind == OptimizerConfig::Kind::adam, adam, sgd};
+  const size_t total = params.numel(group_, true);
+  const int tasks = static_cast<int>((total + kChunk - 1) / kChunk);
+  ctx.parallel().for_each(update_chunk, &job, tasks);
   return Status::ok();
 }
 

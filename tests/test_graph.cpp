@@ -200,8 +200,8 @@ TEST_CASE("graph: a frozen group passes gradients through but its parameters get
 }
 
 TEST_CASE("graph: same seed, same steps, identical bits; build errors are reported") {
-  auto train = [](std::vector<float>* out) {
-    Bench b(32 << 20);
+  auto train = [](std::vector<float>* out, int threads) {
+    Bench b(32 << 20, threads);
     Params p;
     Graph g(&p);
     const models::MlpVae v = models::build_mlp_vae(g, 8, 64, 32, 4);
@@ -222,11 +222,16 @@ TEST_CASE("graph: same seed, same steps, identical bits; build errors are report
     CHECK(first != last);
     for (int i = 0; i < p.count(); ++i) out->insert(out->end(), p[i].value, p[i].value + p[i].numel());
   };
-  std::vector<float> a, b;
-  train(&a);
-  train(&b);
+  std::vector<float> a, b, c;
+  train(&a, 1);
+  train(&b, 1);
+  train(&c, 2);
   REQUIRE(a.size() == b.size());
   CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  // Work is split along rows and columns, never along a sum: the thread count cannot
+  // change a bit either.
+  REQUIRE(a.size() == c.size());
+  CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) == 0);
 
   Params p;
   Graph g(&p);
