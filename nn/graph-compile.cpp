@@ -14,13 +14,13 @@ namespace {
 
 // Which values an op's backward reads: its inputs (bit i) and its own output (bit 3).
 constexpr uint8_t kIn0 = 1, kIn1 = 2, kIn2 = 4, kSelf = 8;
-uint8_t backward_reads(Op op) {
-  switch (op) {
+uint8_t backward_reads(const Node& n) {
+  switch (n.op) {
     case Op::linear:
     case Op::conv2d:
     case Op::conv_t2d:
     case Op::batchnorm: return kIn0;
-    case Op::act: return kIn0 | kSelf;
+    case Op::act: return act_backward_needs_input(n.act, n.slope) ? kIn0 | kSelf : kSelf;
     case Op::mul: return kIn0 | kIn1;
     case Op::reparam: return kIn1;
     case Op::bce_logits:
@@ -89,7 +89,7 @@ Status Graph::build_plan(const CompileOptions& opt) {
     if (n.op == Op::reshape) continue;
     PlannedBuffer& own = bufs_[n.value_buf];
     if (n.output) own.last = end;
-    const uint8_t reads = n.needs_grad ? backward_reads(n.op) : 0;
+    const uint8_t reads = n.needs_grad ? backward_reads(n) : 0;
     if (reads & kSelf) own.last = max32(own.last, bwd_step(i));
     for (int k = 0; k < 3; ++k) {
       if (n.in[k] < 0) continue;
@@ -100,6 +100,18 @@ Status Graph::build_plan(const CompileOptions& opt) {
   // A reshape marked as an output keeps its root's memory alive to the end.
   for (int32_t i = 0; i < N; ++i)
     if (nodes_[i].op == Op::reshape && nodes_[i].output) bufs_[nodes_[root(i)].value_buf].last = end;
+  // In place: an activation whose input dies at this very step writes over it (the
+  // pre-activation of a Linear + ReLU is then never stored twice).
+  for (int32_t i = 0; i < N; ++i) {
+    Node& n = nodes_[i];
+    if (n.op != Op::act) continue;
+    const Node& in = nodes_[root(n.in[0])];
+    PlannedBuffer& x = bufs_[in.value_buf];
+    if (x.last != i || in.op == Op::input || in.output) continue;
+    x.last = bufs_[n.value_buf].last;
+    bufs_[n.value_buf].bytes = 0;
+    n.value_buf = in.value_buf;
+  }
 
   if (opt.training) {
     for (int32_t i = 0; i < N; ++i) {

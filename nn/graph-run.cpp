@@ -107,7 +107,10 @@ void Graph::backward_node(Node& n) {
       batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1));
       break;
     case Op::act:  // dx += dy f'(x)
-      if (dx(a)) act_backward_accumulate(ctx, n.act, n.slope, a->value, n.value, dy, dx(a), numel(n));
+      // x may have been overwritten in place; f' then reads the same sign from y.
+      if (dx(a))
+        act_backward_accumulate(ctx, n.act, n.slope, act_backward_needs_input(n.act, n.slope) ? a->value : n.value,
+                                n.value, dy, dx(a), numel(n));
       break;
     case Op::concat: {
       const int s = static_cast<int>(numel(*a) / (static_cast<size_t>(a->shape[0]) * a->shape[1]));

@@ -49,6 +49,11 @@ enum class Op : uint8_t {
 };
 const char* op_name(Op op);
 inline bool is_loss(Op op) { return op >= Op::bce_logits; }
+// Whether f' needs x itself. ReLU and LeakyReLU (slope >= 0) read the sign of x, which y
+// has too; sigmoid and tanh read y. Only then can y overwrite x (in-place activation).
+inline bool act_backward_needs_input(Act act, float slope) {
+  return act == Act::softplus || ((act == Act::relu || act == Act::leaky_relu) && slope < 0.0f);
+}
 
 struct Node {
   Op op = Op::input;
