@@ -20,6 +20,8 @@ inline void cpu_relax() {
 // Spins before a worker sleeps: long enough to bridge the gap between the GEMMs of a
 // training step, short enough (~tens of microseconds) not to burn a core when idle.
 constexpr int kSpinsBeforeSleep = 20000;
+// Spins of the caller waiting for a job's last task before it starts yielding its core.
+constexpr int kSpinsBeforeYield = 4000;
 #endif
 
 }  // namespace
@@ -114,7 +116,12 @@ void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
     wake_.notify_all();
   }
   for (int t; (t = next_task_.fetch_add(1, std::memory_order_relaxed)) < tasks;) fn(ctx, t, 0);
-  while (busy_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Wait for the others. On a loaded machine a worker may have lost its core, possibly to
+  // us: after a short spin, give the core away instead of burning its time slice.
+  for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinsBeforeYield) cpu_relax();
+    else std::this_thread::yield();
+  }
 }
 
 #endif
