@@ -12,6 +12,14 @@
 
 namespace ember::testing {
 
+// The ARM builds run their tests under qemu in CI, 20-100 times slower than native: the
+// few long tests (whole training runs, finite differences over big graphs) do less there.
+#if defined(__x86_64__) || defined(__i386__)
+constexpr bool kEmulated = false;
+#else
+constexpr bool kEmulated = true;
+#endif
+
 // Every kernel table this build and CPU can run, scalar first. On an AVX-512 machine:
 // scalar, avx2, avx512 — so one test run exercises all of them.
 inline std::vector<const Kernels*> available_kernels() {
