@@ -1,5 +1,7 @@
 #include "core/context.h"
 
+#include "platform/scalar/scalar.h"
+
 namespace ember {
 
 size_t Context::scratch_bytes(const Kernels& k, int threads) {
@@ -52,10 +54,50 @@ Status check_gemm_args(const GemmArgs& g) {
   return Status::ok();
 }
 
+namespace {
+
+// A few rows of A times a B stored transposed (B^T is n x k: a Linear layer's weight): each
+// C element is a dot product of two contiguous rows. Packing B would read and write all of
+// it for a handful of rows of C; here B streams through once, which is what a batch-1
+// sample (a GEMV) needs. Columns are split over the workers; each element is one dot in a
+// fixed order, so the split cannot change a bit.
+constexpr int kDotRowsMax = 2;     // m up to this takes the dot-product path
+constexpr int kDotColumnsPerTask = 64;
+
+struct DotJob {
+  const GemmArgs* g;
+  const Kernels* k;
+};
+
+void dot_columns(void* ctx, int task, int /*worker*/) {
+  const DotJob& job = *static_cast<const DotJob*>(ctx);
+  const GemmArgs& g = *job.g;
+  const int j0 = task * kDotColumnsPerTask;
+  const int j1 = j0 + kDotColumnsPerTask < g.n ? j0 + kDotColumnsPerTask : g.n;
+  for (int i = 0; i < g.m; ++i) {
+    const float* a = g.a + static_cast<size_t>(i) * g.lda;
+    float* c = g.c + static_cast<size_t>(i) * g.ldc;
+    for (int j = j0; j < j1; ++j) {
+      const float d = g.alpha * job.k->dot(a, g.b + static_cast<size_t>(j) * g.ldb, static_cast<size_t>(g.k));
+      c[j] = g.beta == 0.0f ? d : d + g.beta * c[j];
+    }
+  }
+  Epilogue ep = g.ep;
+  if (ep.bias && !ep.bias_per_row) ep.bias += j0;
+  scalar::apply_epilogue(ep, g.m, j1 - j0, g.c + j0, g.ldc);
+}
+
+}  // namespace
+
 Status Context::gemm(const GemmArgs& g) {
   if (!k_) return Status::error(Code::invalid_argument, "gemm: context not initialised");
   EMBER_TRY(check_gemm_args(g));
   if (g.m == 0 || g.n == 0) return Status::ok();
+  if (g.m <= kDotRowsMax && g.trans_b && !g.trans_a && g.k > 0) {
+    DotJob job{&g, k_};
+    pool_.parallel().for_each(dot_columns, &job, (g.n + kDotColumnsPerTask - 1) / kDotColumnsPerTask);
+    return Status::ok();
+  }
   k_->sgemm(g, pool_.parallel(), gemm_scratch_);
   return Status::ok();
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <chrono>
 #include <initializer_list>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/context.h"
+#include "core/rng.h"
 #include "platform/thread_pool.h"
 
 using namespace ember;
@@ -150,4 +152,44 @@ TEST_CASE("dispatch: names round-trip, scalar always there, EMBER_ISA is honoure
   CHECK(std::string(why).find("EMBER_ISA must be one of") != std::string::npos);
   unsetenv("EMBER_ISA");
   CHECK(select_kernels(&why) == kernels_for(best_isa()));
+}
+
+TEST_CASE("context: GEMM with one or two rows and B transposed (the GEMV path) matches the reference") {
+  std::vector<unsigned char> buffer(16 << 20);
+  for (int threads : {1, 2}) {
+    Arena arena(buffer.data(), buffer.size());
+    Context ctx;
+    Context::Options opt;
+    opt.threads = threads;
+    REQUIRE(ctx.init(&arena, opt).is_ok());
+    Rng rng(3);
+    for (int m : {1, 2}) {
+      for (int n : {1, 7, 64, 65, 130}) {
+        for (int k : {1, 5, 33, 400}) {
+          const int lda = k + 1, ldb = k + 3, ldc = n + 2;
+          std::vector<float> a(static_cast<size_t>(m) * lda), b(static_cast<size_t>(n) * ldb), bias(n);
+          std::vector<float> c(static_cast<size_t>(m) * ldc), want;
+          rng.fill_uniform(a.data(), a.size(), -1, 1);
+          rng.fill_uniform(b.data(), b.size(), -1, 1);
+          rng.fill_uniform(bias.data(), bias.size(), -1, 1);
+          rng.fill_uniform(c.data(), c.size(), -1, 1);
+          GemmArgs g;
+          g.m = m, g.n = n, g.k = k, g.trans_b = true;
+          g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.ldc = ldc;
+          g.alpha = 0.5f, g.beta = (n % 2) ? 0.0f : 1.5f;
+          g.ep.bias = bias.data(), g.ep.act = Act::leaky_relu, g.ep.slope = 0.1f;
+          want = c;
+          GemmArgs r = g;
+          r.c = want.data();
+          kernels_for(Isa::scalar)->sgemm(r, Parallel(), nullptr);
+          g.c = c.data();
+          REQUIRE(ctx.gemm(g).is_ok());
+          int bad = 0;
+          for (size_t i = 0; i < c.size(); ++i)
+            bad += !(std::fabs(c[i] - want[i]) <= 1e-5f * (1.0f + std::fabs(want[i])) * static_cast<float>(k));
+          CHECK_MESSAGE(bad == 0, "m=" << m << " n=" << n << " k=" << k << " threads=" << threads);
+        }
+      }
+    }
+  }
 }
