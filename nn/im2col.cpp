@@ -243,6 +243,63 @@ void col2im_rows_add(const ConvGeom& g, const float* rows, float* img) {
   }
 }
 
+// colT[(c, ki, kj), (oy, ox)] = img[c, oy s - pad + ki, ox s - pad + kj] (0 over padding).
+// ox runs over the columns where the tap lands inside the image row, [ox_lo, ox_hi).
+namespace {
+struct TapRange {
+  int lo, hi;
+  TapRange(int k, int stride, int pad, int size, int out) {
+    // first o with o s - pad + k >= 0, and first o with o s - pad + k >= size
+    const int a = pad - k, b = size + pad - k;
+    lo = a <= 0 ? 0 : (a + stride - 1) / stride;
+    hi = b <= 0 ? 0 : (b + stride - 1) / stride;
+    lo = min_int(lo, out), hi = max_int(min_int(hi, out), lo);
+  }
+};
+}  // namespace
+
+void im2col_cm(const ConvGeom& g, const float* img, float* colT) {
+  const size_t P = g.pixels(), plane = static_cast<size_t>(g.h) * g.w;
+  float* row = colT;
+  for (int c = 0; c < g.c; ++c) {
+    for (int ki = 0; ki < g.kh; ++ki) {
+      const TapRange ry(ki, g.stride, g.pad, g.h, g.oh);
+      for (int kj = 0; kj < g.kw; ++kj, row += P) {
+        const TapRange rx(kj, g.stride, g.pad, g.w, g.ow);
+        for (int oy = 0; oy < g.oh; ++oy) {
+          float* __restrict r = row + static_cast<size_t>(oy) * g.ow;
+          if (oy < ry.lo || oy >= ry.hi) {
+            for (int ox = 0; ox < g.ow; ++ox) r[ox] = 0.0f;
+            continue;
+          }
+          const float* __restrict xr = img + c * plane + static_cast<size_t>(oy * g.stride - g.pad + ki) * g.w;
+          for (int ox = 0; ox < rx.lo; ++ox) r[ox] = 0.0f;
+          for (int ox = rx.lo; ox < rx.hi; ++ox) r[ox] = xr[ox * g.stride + kj - g.pad];
+          for (int ox = rx.hi; ox < g.ow; ++ox) r[ox] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+void col2im_cm_add(const ConvGeom& g, const float* colT, float* img) {
+  const size_t P = g.pixels(), plane = static_cast<size_t>(g.h) * g.w;
+  const float* row = colT;
+  for (int c = 0; c < g.c; ++c) {
+    for (int ki = 0; ki < g.kh; ++ki) {
+      const TapRange ry(ki, g.stride, g.pad, g.h, g.oh);
+      for (int kj = 0; kj < g.kw; ++kj, row += P) {
+        const TapRange rx(kj, g.stride, g.pad, g.w, g.ow);
+        for (int oy = ry.lo; oy < ry.hi; ++oy) {
+          const float* __restrict r = row + static_cast<size_t>(oy) * g.ow;
+          float* __restrict xr = img + c * plane + static_cast<size_t>(oy * g.stride - g.pad + ki) * g.w;
+          for (int ox = rx.lo; ox < rx.hi; ++ox) xr[ox * g.stride + kj - g.pad] += r[ox];
+        }
+      }
+    }
+  }
+}
+
 // Transposes in 16 x 16 tiles so both sides touch whole cache lines.
 constexpr int kTile = 16;
 
