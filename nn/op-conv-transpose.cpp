@@ -32,9 +32,78 @@ ConvGeom adjoint_geom(const ConvShape& s) {
   return ConvGeom{s.o, s.out_h(true), s.out_w(true), s.h, s.w, s.kh, s.kw, s.stride, s.pad};
 }
 
-// Scratch: col[G P, Kc] then xT / dxT[G P, C].
+// Scratch: col[G P, Kc] then xT / dxT[G P, C]; channel-major: colT[G][Kc, P], then dW's sum.
 int group_of(const ConvShape& s, const ConvGeom& g) {
+  if (detail::use_cm(g)) return detail::images_per_group(s.n, g.pixels() * g.patch());
   return detail::images_per_group(s.n, g.pixels() * (g.patch() + static_cast<size_t>(s.c)));
+}
+
+// Channel-major path (detail::use_cm: short patches, e.g. a 1-channel output layer): per
+// image colT_n[Kc, P] = W^T x_n (x is already [C, P]), then y_n = b + col2im(colT_n);
+// backward colT_n = im2col(dy_n), dW += x_n colT_n^T (summed over the batch, added once),
+// dx_n += W colT_n straight into NCHW. No transposes; GEMMs per image in image order.
+void conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                         const float* b, float* y, float* scratch) {
+  const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
+  const size_t out_plane = static_cast<size_t>(g.h) * g.w;
+  const int group = group_of(s, g);
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    for (int i = 0; i < images; ++i) {
+      GemmArgs a;  // colT[Kc, P] = W[C, Kc]^T x_n[C, P]
+      a.trans_a = true;
+      a.m = static_cast<int>(Kc), a.n = static_cast<int>(P), a.k = s.c;
+      a.a = w, a.lda = static_cast<int>(Kc);
+      a.b = x + (n0 + i) * C * P, a.ldb = static_cast<int>(P);
+      a.c = scratch + i * Kc * P, a.ldc = static_cast<int>(P);
+      detail::gemm(ctx, a);
+    }
+    auto scatter = [&](int i) {
+      float* yi = y + (n0 + i) * g.image();
+      for (int o = 0; o < s.o; ++o) {
+        const float v = b ? b[o] : 0.0f;
+        float* plane = yi + o * out_plane;
+        for (size_t p = 0; p < out_plane; ++p) plane[p] = v;
+      }
+      detail::col2im_cm_add(g, scratch + i * Kc * P, yi);
+    };
+    detail::parallel_for(ctx, images, scatter);
+  }
+}
+
+void conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                          const float* dy, float* dx, float* dw, float* scratch) {
+  const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
+  const int group = group_of(s, g);
+  float* dw_sum = scratch + detail::round_line(group * Kc * P);
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    auto unfold = [&](int i) { detail::im2col_cm(g, dy + (n0 + i) * g.image(), scratch + i * Kc * P); };
+    detail::parallel_for(ctx, images, unfold);
+    for (int i = 0; i < images; ++i) {
+      const float* col = scratch + i * Kc * P;
+      if (dw) {
+        GemmArgs a;  // dWsum[C, Kc] (+)= x_n[C, P] colT[Kc, P]^T
+        a.trans_b = true;
+        a.m = s.c, a.n = static_cast<int>(Kc), a.k = static_cast<int>(P);
+        a.a = x + (n0 + i) * C * P, a.lda = static_cast<int>(P);
+        a.b = col, a.ldb = static_cast<int>(P);
+        a.beta = n0 + i == 0 ? 0.0f : 1.0f;
+        a.c = dw_sum, a.ldc = static_cast<int>(Kc);
+        detail::gemm(ctx, a);
+      }
+      if (dx) {
+        GemmArgs a;  // dx_n[C, P] += W[C, Kc] colT[Kc, P]
+        a.m = s.c, a.n = static_cast<int>(P), a.k = static_cast<int>(Kc);
+        a.a = w, a.lda = static_cast<int>(Kc);
+        a.b = col, a.ldb = static_cast<int>(P);
+        a.beta = 1.0f;
+        a.c = dx + (n0 + i) * C * P, a.ldc = static_cast<int>(P);
+        detail::gemm(ctx, a);
+      }
+    }
+  }
+  if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);
 }
 
 }  // namespace
@@ -43,6 +112,7 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/) {
   const ConvGeom g = adjoint_geom(s);
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
+  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.c);
   return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.c));
 }
 
@@ -50,6 +120,7 @@ size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/) {
 void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
                       float* y, float* scratch) {
   const ConvGeom g = adjoint_geom(s);
+  if (detail::use_cm(g)) return conv_t2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
   const int group = group_of(s, g);
@@ -87,6 +158,7 @@ void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, static_cast<size_t>(g.h) * g.w, db);
   if (!dx && !dw) return;
+  if (detail::use_cm(g)) return conv_t2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
   const int group = group_of(s, g);
   float* col = scratch;                                      // [G P, Kc]
   float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]: xT, then dxT

@@ -39,9 +39,75 @@ ConvGeom conv_geom(const ConvShape& s) {
   return ConvGeom{s.c, s.h, s.w, s.out_h(false), s.out_w(false), s.kh, s.kw, s.stride, s.pad};
 }
 
-// Scratch: col[G P, K] then yT / dyT[G P, O].
+// Scratch: col[G P, K] then yT / dyT[G P, O]; channel-major: colT[G][K, P], then dW's sum [O, K].
 int group_of(const ConvShape& s, const ConvGeom& g) {
+  if (detail::use_cm(g)) return detail::images_per_group(s.n, g.pixels() * g.patch());
   return detail::images_per_group(s.n, g.pixels() * (g.patch() + static_cast<size_t>(s.o)));
+}
+
+// Channel-major path (detail::use_cm: short patches, e.g. the 1-channel first layer): per
+// image y_n[O, P] = W[O, K] colT_n[K, P] + b (bias per row), written straight into NCHW;
+// dW[O, K] += dy_n colT_n^T image after image; dcolT_n = W^T dy_n, then col2im. The unfold
+// and fold run over the group's images in parallel, the GEMMs one image at a time (threaded
+// inside), in image order: deterministic for any thread count.
+void conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                       const float* b, float* y, float* scratch) {
+  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
+  const int group = group_of(s, g);
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
+    detail::parallel_for(ctx, images, unfold);
+    for (int i = 0; i < images; ++i) {
+      GemmArgs a;  // y_n[O, P] = W[O, K] colT[K, P] + b
+      a.m = s.o, a.n = static_cast<int>(P), a.k = static_cast<int>(K);
+      a.a = w, a.lda = static_cast<int>(K);
+      a.b = scratch + i * K * P, a.ldb = static_cast<int>(P);
+      a.c = y + (n0 + i) * O * P, a.ldc = static_cast<int>(P);
+      a.ep.bias = b, a.ep.bias_per_row = true;
+      detail::gemm(ctx, a);
+    }
+  }
+}
+
+void conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                        const float* dy, float* dx, float* dw, float* scratch) {
+  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
+  const int group = group_of(s, g);
+  // The batch's dW is summed apart and added once, so dw receives one addition per call
+  // (as the pixel-row path's single GEMM gives), not one per image.
+  float* dw_sum = scratch + detail::round_line(group * K * P);
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    if (dw) {
+      auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
+      detail::parallel_for(ctx, images, unfold);
+      for (int i = 0; i < images; ++i) {
+        GemmArgs a;  // dWsum[O, K] (+)= dy_n[O, P] colT[K, P]^T
+        a.trans_b = true;
+        a.m = s.o, a.n = static_cast<int>(K), a.k = static_cast<int>(P);
+        a.a = dy + (n0 + i) * O * P, a.lda = static_cast<int>(P);
+        a.b = scratch + i * K * P, a.ldb = static_cast<int>(P);
+        a.beta = n0 + i == 0 ? 0.0f : 1.0f;
+        a.c = dw_sum, a.ldc = static_cast<int>(K);
+        detail::gemm(ctx, a);
+      }
+    }
+    if (dx) {
+      for (int i = 0; i < images; ++i) {
+        GemmArgs a;  // dcolT[K, P] = W[O, K]^T dy_n[O, P]
+        a.trans_a = true;
+        a.m = static_cast<int>(K), a.n = static_cast<int>(P), a.k = s.o;
+        a.a = w, a.lda = static_cast<int>(K);
+        a.b = dy + (n0 + i) * O * P, a.ldb = static_cast<int>(P);
+        a.c = scratch + i * K * P, a.ldc = static_cast<int>(P);
+        detail::gemm(ctx, a);
+      }
+      auto fold = [&](int i) { detail::col2im_cm_add(g, scratch + i * K * P, dx + (n0 + i) * g.image()); };
+      detail::parallel_for(ctx, images, fold);
+    }
+  }
+  if (dw) ctx.k().add(O * K, dw, dw_sum, dw);
 }
 
 }  // namespace
@@ -50,6 +116,7 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/) {
   const ConvGeom g = conv_geom(s);
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
+  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.o);
   return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.o));
 }
 
@@ -57,6 +124,7 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/) {
 void conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
                     float* y, float* scratch) {
   const ConvGeom g = conv_geom(s);
+  if (detail::use_cm(g)) return conv2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   float* col = scratch;                               // [G P, K]
@@ -87,6 +155,7 @@ void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const flo
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, P, db);
   if (!dx && !dw) return;
+  if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
   const int group = group_of(s, g);
   float* col = scratch;                                     // [G P, K]: col, then dcol
   float* dyt = scratch + detail::round_line(group * P * K);  // [G P, O]

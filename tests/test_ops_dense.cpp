@@ -214,9 +214,29 @@ TEST_CASE("conv_t2d: forward against scatter loops and gradients, strides 1-3, p
   }
 }
 
+// The shapes above have short patches (C kh kw <= 64 for conv, O kh kw for convT), so they take
+// the channel-major path (detail::use_cm). The same shapes with 8 channels on the patch side
+// take the pixel-row path and its padded im2col / col2im for every kernel width; the last two
+// have padded planes over the stack budget of that fast path, so they take the clipped one.
+TEST_CASE("conv and conv_t2d: pixel-row layout (long patches), strides 1-3, padding 0-2, big planes") {
+  uint64_t seed = 300;
+  for (bool transposed : {false, true}) {
+    for (ConvShape s : kShapes) {
+      (transposed ? s.o : s.c) = 8;
+      INFO((transposed ? "convT" : "conv") << " h " << s.h << " w " << s.w << " k " << s.kh << "x" << s.kw
+                                           << " stride " << s.stride << " pad " << s.pad);
+      check_conv_op(ConvOp{s, transposed}, seed += 10);
+    }
+  }
+  check_conv_op(ConvOp{shape(1, 5, 44, 46, 2, 4, 4, 2, 1), false}, 401);
+  check_conv_op(ConvOp{shape(1, 2, 22, 23, 5, 4, 4, 2, 1), true}, 402);  // y is 44 x 46
+}
+
 TEST_CASE("conv and conv_t2d: DCGAN-sized layers over several image groups match the loops") {
-  // 20 images of these shapes need two GEMM groups (images_per_group), so group edges are hit.
-  const ConvOp ops[] = {{shape(20, 64, 14, 14, 128, 4, 4, 2, 1), false}, {shape(20, 128, 7, 7, 64, 4, 4, 2, 1), true}};
+  // 20 images of these shapes need two GEMM groups (images_per_group), so group edges are hit;
+  // the 1-channel layers take the channel-major path.
+  const ConvOp ops[] = {{shape(20, 64, 14, 14, 128, 4, 4, 2, 1), false}, {shape(20, 128, 7, 7, 64, 4, 4, 2, 1), true},
+                        {shape(20, 1, 28, 28, 64, 4, 4, 2, 1), false}, {shape(20, 64, 14, 14, 1, 4, 4, 2, 1), true}};
   for (const ConvOp& op : ops) {
     Context& ctx = ctx1();
     std::vector<float> x = random_vector(op.x_size(), 7), w = random_vector(op.w_size(), 8, -0.05f, 0.05f);
@@ -366,6 +386,8 @@ TEST_CASE("dense ops: bit-identical results with 1 and 2 threads") {
   // DCGAN-like conv shapes with several image groups and GEMMs big enough to split.
   const ConvOp ops[] = {{shape(20, 64, 14, 14, 128, 4, 4, 2, 1), false},
                         {shape(20, 128, 7, 7, 64, 4, 4, 2, 1), true},
+                        {shape(20, 1, 28, 28, 64, 4, 4, 2, 1), false},
+                        {shape(20, 64, 14, 14, 1, 4, 4, 2, 1), true},
                         {shape(9, 3, 11, 13, 5, 3, 3, 1, 1), false},
                         {shape(9, 5, 6, 7, 3, 4, 4, 2, 1), true}};
   for (const ConvOp& op : ops) {
