@@ -10,7 +10,11 @@
 //                whatever rows/cols are, so that results do not depend on the tiling.
 //   pack_t(dst, src, ld, rows, kc, width)
 //                dst[p * width + i] = src[i * ld + p] for i < rows, p < kc: the transposing
-//                pack (op(A) not transposed, or op(B) transposed). Optional speed-up hook.
+//                pack (op(A) not transposed, or op(B) transposed).
+//   pack_n(dst, src, ld, cols, padded, kc, width)
+//                dst[p * width + j] = src[p * ld + j] for j < cols, 0 for cols <= j < padded:
+//                the copying pack (op(A) transposed, op(B) not transposed).
+// (pack_transpose_portable / pack_copy_portable below serve an ISA without faster ones.)
 // and instantiates Driver<K>. Everything here is a member of Driver<K>, so two ISAs' copies
 // (compiled with different -m flags) never share a symbol the linker could mix up.
 //
@@ -31,7 +35,6 @@
 // redundant packing small (small M: split N, so B is packed once; small N: split M).
 #pragma once
 #include <cstddef>
-#include <cstring>
 
 #include "core/kernels.h"
 #include "platform/scalar/scalar.h"
@@ -65,14 +68,25 @@ void pack_transpose_portable(float* dst, const float* src, size_t ld, int rows, 
 }
 
 template <class K>
+void pack_copy_portable(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
+  for (int p = 0; p < kc; ++p) {
+    float* d = dst + static_cast<size_t>(p) * width;
+    const float* s = src + static_cast<size_t>(p) * ld;
+    for (int j = 0; j < cols; ++j) d[j] = s[j];
+    for (int j = cols; j < padded; ++j) d[j] = 0.0f;
+  }
+}
+
+template <class K>
 class Driver {
  public:
-  static constexpr int MR = K::MR, NR = K::NR, W = K::W, KC = K::KC, NC = K::NC;
-  static_assert(NR % W == 0 && NC % NR == 0 && (KC * NR) % 16 == 0, "blocks must keep 64-byte alignment");
+  static constexpr int MR = K::MR, NR = K::NR, W = K::W, KC = K::KC, MC = K::MC, NC = K::NC;
+  static_assert(NR % W == 0 && NC % NR == 0 && MC % MR == 0 && (KC * NR) % 16 == 0,
+                "blocks must keep 64-byte alignment");
 
-  // Per worker: one B block (KC x NC) and one A panel (MR x KC), both 64-byte aligned.
+  // Per worker: one B block (KC x NC) and one A block (MC x KC), both 64-byte aligned.
   static constexpr size_t kBlockFloats = static_cast<size_t>(KC) * NC;
-  static constexpr size_t kPanelFloats = (static_cast<size_t>(MR) * KC + 15) / 16 * 16;
+  static constexpr size_t kPanelFloats = (static_cast<size_t>(MC) * KC + 15) / 16 * 16;
   static constexpr size_t kWorkerFloats = kBlockFloats + kPanelFloats;
 
   static size_t scratch_floats(int workers) {
@@ -142,22 +156,13 @@ class Driver {
     *hi = static_cast<int>(u1 * unit < n ? u1 * unit : n);
   }
 
-  static void pack_copy(float* dst, const float* src, size_t ld, int cols, int kc, int width) {
-    const int padded = (cols + W - 1) / W * W;
-    for (int p = 0; p < kc; ++p) {
-      float* d = dst + static_cast<size_t>(p) * width;
-      std::memcpy(d, src + p * ld, sizeof(float) * cols);
-      for (int j = cols; j < padded; ++j) d[j] = 0.0f;
-    }
-  }
-
   // B[pc.., j0..] as NR-column panels, each kc x NR.
   static void pack_b(const GemmArgs& g, int pc, int kc, int j0, int nc, float* dst) {
     for (int j = 0; j < nc; j += NR) {
       const int cols = min_int(NR, nc - j);
       float* d = dst + static_cast<size_t>(j) * kc;
       if (!g.trans_b) {
-        pack_copy(d, g.b + static_cast<size_t>(pc) * g.ldb + j0 + j, g.ldb, cols, kc, NR);
+        K::pack_n(d, g.b + static_cast<size_t>(pc) * g.ldb + j0 + j, g.ldb, cols, (cols + W - 1) / W * W, kc, NR);
       } else {
         const int padded = (cols + W - 1) / W * W;
         if (padded != cols)
@@ -171,8 +176,7 @@ class Driver {
   // op(A)[i0.., pc..] as one MR x kc panel (rows beyond `rows` are never read).
   static void pack_a(const GemmArgs& g, int i0, int rows, int pc, int kc, float* dst) {
     if (g.trans_a) {
-      const float* src = g.a + static_cast<size_t>(pc) * g.lda + i0;
-      for (int p = 0; p < kc; ++p) std::memcpy(dst + static_cast<size_t>(p) * MR, src + static_cast<size_t>(p) * g.lda, sizeof(float) * rows);
+      K::pack_n(dst, g.a + static_cast<size_t>(pc) * g.lda + i0, g.lda, rows, rows, kc, MR);
     } else {
       K::pack_t(dst, g.a + static_cast<size_t>(i0) * g.lda + pc, g.lda, rows, kc, MR);
     }
@@ -186,11 +190,14 @@ class Driver {
     slab(g.n, W, job.tn, task % job.tn, &n0, &n1);
     if (m0 >= m1 || n0 >= n1) return;
     float* bblock = job.scratch + kWorkerFloats * static_cast<size_t>(worker);
-    float* apanel = bblock + kBlockFloats;
+    float* ablock = bblock + kBlockFloats;
 
-    // Even NC blocks over this task's columns, each a multiple of NR but the last.
+    // Even NC blocks over this task's columns, each a multiple of NR but the last; the same
+    // for MC blocks over its rows.
     const int width = n1 - n0, nblocks = (width + NC - 1) / NC;
     const int ncb = ((width + nblocks - 1) / nblocks + NR - 1) / NR * NR;
+    const int height = m1 - m0, mblocks = (height + MC - 1) / MC;
+    const int mcb = ((height + mblocks - 1) / mblocks + MR - 1) / MR * MR;
     for (int jc = n0; jc < n1; jc += ncb) {
       const int nc = min_int(ncb, n1 - jc);
       for (int chunk = 0; chunk < job.kchunks; ++chunk) {
@@ -202,18 +209,24 @@ class Driver {
         tp.beta = first ? g.beta : 1.0f;
         const bool fuse = last && !job.late_act;
         if (fuse) tp.act = g.ep.act, tp.slope = g.ep.slope, tp.bias_per_row = g.ep.bias_per_row;
-        for (int i = m0; i < m1; i += MR) {
-          const int rows = min_int(MR, m1 - i);
-          pack_a(g, i, rows, pc, kc, apanel);
+        for (int ic = m0; ic < m1; ic += mcb) {
+          const int mc = min_int(mcb, m1 - ic);
+          for (int i = 0; i < mc; i += MR)
+            pack_a(g, ic + i, min_int(MR, mc - i), pc, kc, ablock + static_cast<size_t>(i) * kc);
+          // The B panel (kc x NR) stays in L1 while the A panels stream from L2.
           for (int j = 0; j < nc; j += NR) {
             const int cols = min_int(NR, nc - j);
-            float* c = g.c + static_cast<size_t>(i) * g.ldc + jc + j;
-            if (fuse && g.ep.bias) tp.bias = g.ep.bias + (g.ep.bias_per_row ? i : jc + j);
-            K::ukernel(kc, apanel, bblock + static_cast<size_t>(j) * kc, c, g.ldc, rows, cols, tp);
-            if (last && job.late_act) {
-              Epilogue ep = g.ep;
-              if (ep.bias) ep.bias += ep.bias_per_row ? i : jc + j;
-              scalar::apply_epilogue(ep, rows, cols, c, g.ldc);
+            const float* bpanel = bblock + static_cast<size_t>(j) * kc;
+            for (int i = 0; i < mc; i += MR) {
+              const int rows = min_int(MR, mc - i);
+              float* c = g.c + static_cast<size_t>(ic + i) * g.ldc + jc + j;
+              if (fuse && g.ep.bias) tp.bias = g.ep.bias + (g.ep.bias_per_row ? ic + i : jc + j);
+              K::ukernel(kc, ablock + static_cast<size_t>(i) * kc, bpanel, c, g.ldc, rows, cols, tp);
+              if (last && job.late_act) {
+                Epilogue ep = g.ep;
+                if (ep.bias) ep.bias += ep.bias_per_row ? ic + i : jc + j;
+                scalar::apply_epilogue(ep, rows, cols, c, g.ldc);
+              }
             }
           }
         }

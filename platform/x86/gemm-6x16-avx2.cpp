@@ -86,4 +86,8 @@ void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc
   pack_transpose_avx(dst, src, ld, rows, kc, width);
 }
 
+void sgemm_pack_n_avx2(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
+  pack_copy_avx(dst, src, ld, cols, padded, kc, width);
+}
+
 }  // namespace ember::platform::x86

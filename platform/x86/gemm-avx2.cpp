@@ -11,13 +11,16 @@ namespace ember::platform {
 namespace x86_avx2 {
 
 struct Gemm {
-  static constexpr int MR = 6, NR = 16, W = 8, KC = 512, NC = 256;
+  static constexpr int MR = 6, NR = 16, W = 8, KC = 256, MC = 510, NC = 512;
   static void ukernel(int kc, const float* a, const float* b, float* c, size_t ldc, int rows,
                       int cols, const gemm::TileParams& p) {
     x86::sgemm_ukernel_6x16_avx2(kc, a, b, c, ldc, rows, cols, p);
   }
   static void pack_t(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
     x86::sgemm_pack_t_avx2(dst, src, ld, rows, kc, width);
+  }
+  static void pack_n(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
+    x86::sgemm_pack_n_avx2(dst, src, ld, cols, padded, kc, width);
   }
 };
 

@@ -19,4 +19,8 @@ void sgemm_ukernel_6x16_avx2(int kc, const float* a, const float* b, float* c, s
 void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width);
 void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width);
 
+// dst[p * width + j] = src[p * ld + j] for j < cols, zeros for cols <= j < padded.
+void sgemm_pack_n_avx512(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width);
+void sgemm_pack_n_avx2(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width);
+
 }  // namespace ember::platform::x86
