@@ -56,7 +56,7 @@ static inline void pack_transpose_avx(float* dst, const float* src, size_t ld, i
 // No masked stores: AMD runs vmaskmovps stores slowly. A masked load reads zeros into the
 // dropped lanes, and the whole vector is stored when the padded row has room for it, or
 // when it only spills into row p + 1, which is written next; the last row of a narrow
-// panel is copied one float at a time.
+// panel is copied one float at a time (the spill needs width >= 4: true for every MR, NR).
 static inline void pack_copy_avx(float* dst, const float* src, size_t ld, int cols, int padded,
                                  int kc, int width) {
   const int full = cols & ~7, tail = cols - full;
