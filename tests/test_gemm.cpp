@@ -194,7 +194,7 @@ TEST_CASE("gemm: 1, 2 and 3 threads give bit-identical results") {
                        {37, 29, 800, false},  {8, 16, 5, false},     {130, 130, 130, true},
                        {530, 40, 9, false},   {20, 2100, 7, false}};
   Epilogue ep;
-  const std::vector<float> bias = random_vector(600, 11);
+  const std::vector<float> bias = random_vector(2200, 11);  // >= the widest n below
   ep.bias = bias.data();
   ep.act = Act::relu;
   for (const Kernels* k : available_kernels())
