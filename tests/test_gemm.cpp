@@ -123,9 +123,13 @@ TEST_CASE("gemm: cache-block edges in K, N and M, all transposes") {
   struct Dims {
     int m, n, k;
   };
-  const Dims dims[] = {{7, 33, 255}, {9, 17, 256}, {5, 31, 257}, {6, 16, 511}, {8, 32, 512},
-                       {3, 47, 513}, {2, 5, 1025}, {5, 255, 7},  {7, 256, 9},  {3, 257, 4},
-                       {2, 513, 3},  {129, 9, 5},  {97, 35, 3},  {33, 520, 20}};
+  // The blocks today: AVX-512 KC = 384, MC = 256, NC = 1024; AVX2 KC = 320, MC = 256,
+  // NC = 960 (platform/x86/gemm-avx*.cpp). Each +-1, and 2 KC + 1 (three K chunks).
+  const Dims dims[] = {{7, 33, 319},  {9, 17, 320},  {5, 31, 321},   {6, 16, 383},  {8, 32, 384},
+                       {3, 47, 385},  {2, 5, 641},   {2, 5, 769},    {255, 9, 5},   {256, 7, 3},
+                       {257, 5, 4},   {513, 3, 2},   {2, 959, 3},    {3, 960, 4},   {2, 961, 3},
+                       {3, 1023, 2},  {2, 1024, 3},  {3, 1025, 4},   {1, 2049, 2},  {97, 35, 3},
+                       {33, 520, 20}, {1, 1, 100000}};
   for (const Dims& d : dims)
     for (int t = 0; t < 4; ++t) {
       const Problem pr(d.m, d.n, d.k, t & 1, t & 2, t == 3 ? 1 : 0, 7 + d.m * d.n + t);
@@ -185,10 +189,12 @@ TEST_CASE("gemm: 1, 2 and 3 threads give bit-identical results") {
     int m, n, k;
     bool ta;
   };
-  const Dims dims[] = {{100, 300, 70, false}, {64, 520, 40, false}, {300, 50, 20, true},
-                       {37, 29, 600, false},  {8, 16, 5, false},    {130, 130, 130, true}};
+  // Splits along M, along N, both (3 threads), several MC / NC blocks per task, K chunks.
+  const Dims dims[] = {{100, 300, 70, false}, {64, 520, 40, false},  {300, 50, 20, true},
+                       {37, 29, 800, false},  {8, 16, 5, false},     {130, 130, 130, true},
+                       {530, 40, 9, false},   {20, 2100, 7, false}};
   Epilogue ep;
-  const std::vector<float> bias = random_vector(600, 11);
+  const std::vector<float> bias = random_vector(2200, 11);  // >= the widest n below
   ep.bias = bias.data();
   ep.act = Act::relu;
   for (const Kernels* k : available_kernels())

@@ -74,7 +74,11 @@ int gemm_main(int argc, char** argv) {
   size_t floats = 0;
   for (const Shape& s : kShapes)
     floats = std::max(floats, size_t(s.m) * s.k + size_t(s.k) * s.n + size_t(s.m) * s.n);
-  const size_t bytes = floats * sizeof(float) + (64u << 20) + 4 * Arena::kAlign;
+  Isa want = Isa::scalar;
+  const Kernels* k = isa ? (parse_isa(isa, &want) ? kernels_for(want) : nullptr) : select_kernels(nullptr);
+  const int workers = threads > 0 ? threads : ThreadPool::hardware_threads();
+  const size_t scratch = k ? Context::scratch_bytes(*k, workers) : 0;  // else init() reports why
+  const size_t bytes = floats * sizeof(float) + scratch + 8 * Arena::kAlign;
   std::vector<unsigned char> buffer(bytes);
   Arena arena(buffer.data(), buffer.size());
 

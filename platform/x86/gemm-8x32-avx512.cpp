@@ -84,4 +84,8 @@ void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int 
   pack_transpose_avx(dst, src, ld, rows, kc, width);
 }
 
+void sgemm_pack_n_avx512(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
+  pack_copy_avx(dst, src, ld, cols, padded, kc, width);
+}
+
 }  // namespace ember::platform::x86

@@ -52,4 +52,29 @@ static inline void pack_transpose_avx(float* dst, const float* src, size_t ld, i
   }
 }
 
+// dst[p * width + j] = src[p * ld + j] for j < cols, then zeros up to `padded`.
+// No masked stores: AMD runs vmaskmovps stores slowly. A masked load reads zeros into the
+// dropped lanes, and the whole vector is stored when the padded row has room for it, or
+// when it only spills into row p + 1, which is written next; the last row of a narrow
+// panel is copied one float at a time (the spill needs width >= 4: true for every MR, NR).
+static inline void pack_copy_avx(float* dst, const float* src, size_t ld, int cols, int padded,
+                                 int kc, int width) {
+  const int full = cols & ~7, tail = cols - full;
+  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const bool room = full + 8 <= padded;
+  for (int p = 0; p < kc; ++p) {
+    float* d = dst + static_cast<size_t>(p) * width;
+    const float* s = src + static_cast<size_t>(p) * ld;
+    for (int j = 0; j < full; j += 8) _mm256_storeu_ps(d + j, _mm256_loadu_ps(s + j));
+    int zeros_from = cols;
+    if (tail && (room || p + 1 < kc)) {
+      _mm256_storeu_ps(d + full, _mm256_maskload_ps(s + full, mask));
+      if (room) zeros_from = full + 8;
+    } else {
+      for (int j = full; j < cols; ++j) d[j] = s[j];
+    }
+    for (int j = zeros_from; j < padded; ++j) d[j] = 0.0f;
+  }
+}
+
 }  // namespace ember::platform::x86

@@ -11,12 +11,16 @@ namespace ember::platform::x86 {
 // rows <= 8, cols <= 32.
 void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
                                int rows, int cols, const gemm::TileParams& p);
-// rows <= 6, cols <= 16.
-void sgemm_ukernel_6x16_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
+// rows <= 4, cols <= 24.
+void sgemm_ukernel_4x24_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
                              int rows, int cols, const gemm::TileParams& p);
 
 // dst[p * width + i] = src[i * ld + p] for i < rows, p < kc (the transposing pack).
 void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width);
 void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width);
+
+// dst[p * width + j] = src[p * ld + j] for j < cols, zeros for cols <= j < padded.
+void sgemm_pack_n_avx512(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width);
+void sgemm_pack_n_avx2(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width);
 
 }  // namespace ember::platform::x86
