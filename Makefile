@@ -45,8 +45,10 @@ BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 
 all: $(BUILD)/libember.a $(BUILD)/ember-tests $(BUILD)/ember-bench
 
+# Rebuilt from scratch so objects of renamed or deleted sources never linger in it.
 $(BUILD)/libember.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/ember-tests: $(TEST_OBJ) $(BUILD)/libember.a

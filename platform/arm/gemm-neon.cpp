@@ -21,9 +21,9 @@ namespace {
 
 constexpr int kW = 4;
 #if defined(__aarch64__)
-constexpr int kMR = 8, kNR = 12, kKC = 256, kNC = 192;
+constexpr int kMR = 8, kNR = 12, kKC = 256, kMC = 128, kNC = 192;
 #else
-constexpr int kMR = 6, kNR = 8, kKC = 256, kNC = 128;
+constexpr int kMR = 6, kNR = 8, kKC = 256, kMC = 96, kNC = 128;
 #endif
 
 // acc + a * b, fused where the hardware can.
@@ -112,13 +112,16 @@ const TileFn* const kTiles[kMR] = {RowFns<1>::fns, RowFns<2>::fns, RowFns<3>::fn
 }  // namespace
 
 struct Gemm {
-  static constexpr int MR = kMR, NR = kNR, W = kW, KC = kKC, NC = kNC;
+  static constexpr int MR = kMR, NR = kNR, W = kW, KC = kKC, MC = kMC, NC = kNC;
   static void ukernel(int kc, const float* a, const float* b, float* c, size_t ldc, int rows, int cols,
                       const gemm::TileParams& p) {
     kTiles[rows - 1][(cols - 1) / kW](kc, a, b, c, ldc, cols, p);
   }
   static void pack_t(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
     gemm::pack_transpose_portable<Gemm>(dst, src, ld, rows, kc, width);
+  }
+  static void pack_n(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
+    gemm::pack_copy_portable<Gemm>(dst, src, ld, cols, padded, kc, width);
   }
 };
 
