@@ -113,7 +113,7 @@ TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an 
     GraphBytes planned;
     REQUIRE(g.plan(opt, 1, &planned).is_ok());
     const ParamBytes pb = p.bytes(training ? ParamMode::train_adam : ParamMode::inference);
-    Bench b(planned.total() + pb.total() + (1 << 20));
+    Bench b(Context::scratch_bytes(*select_kernels(nullptr), 1) + planned.total() + pb.total() + (1 << 16));
     const size_t before = b.arena.used();
     REQUIRE(p.allocate(&b.arena, training ? ParamMode::train_adam : ParamMode::inference).is_ok());
     CHECK(b.arena.used() - before == pb.total());
