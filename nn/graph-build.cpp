@@ -137,37 +137,33 @@ Status conv_shape(const Shape& xs, int out_ch, int k, int stride, int pad, bool 
 }
 }  // namespace
 
-T Graph::conv2d(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias) {
-  if (!check(x, "conv2d")) return T();
+// conv2d and conv_t2d differ in the output size and the weight layout: [O, C, k, k] for a
+// convolution, [C, O, k, k] for a transposed one (PyTorch's layouts and fan-in rules).
+T Graph::conv_node(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias, bool transposed) {
+  const char* what = transposed ? "conv_t2d" : "conv2d";
+  if (!check(x, what)) return T();
   Node n;
-  n.op = Op::conv2d;
-  Status s = conv_shape(nodes_[x.id].shape, out_ch, k, stride, pad, false, name, &n.conv);
+  n.op = transposed ? Op::conv_t2d : Op::conv2d;
+  Status s = conv_shape(nodes_[x.id].shape, out_ch, k, stride, pad, transposed, name, &n.conv);
   if (!s.is_ok()) return fail(s);
   const ConvShape& c = n.conv;
-  n.shape = Shape(c.n, c.o, c.out_h(false), c.out_w(false));
+  n.shape = Shape(c.n, c.o, c.out_h(transposed), c.out_w(transposed));
   n.in[0] = x.id;
-  InitSpec w{Init::kaiming_uniform, 0.0f, c.c * k * k, c.o * k * k};
-  s = param(name, "weight", Shape(c.o, c.c, k, k), w, true, &n.param[0]);
+  const int in_fan = c.c * k * k, out_fan = c.o * k * k;
+  const InitSpec w = transposed ? InitSpec{Init::kaiming_uniform, 0.0f, out_fan, in_fan}
+                                : InitSpec{Init::kaiming_uniform, 0.0f, in_fan, out_fan};
+  s = param(name, "weight", transposed ? Shape(c.c, c.o, k, k) : Shape(c.o, c.c, k, k), w, true, &n.param[0]);
   if (s.is_ok() && bias) s = param(name, "bias", Shape(c.o), w, true, &n.param[1]);
   if (!s.is_ok()) return fail(s);
-  return add_node(n, "conv2d");
+  return add_node(n, what);
+}
+
+T Graph::conv2d(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias) {
+  return conv_node(x, out_ch, k, stride, pad, name, bias, false);
 }
 
 T Graph::conv_t2d(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias) {
-  if (!check(x, "conv_t2d")) return T();
-  Node n;
-  n.op = Op::conv_t2d;
-  Status s = conv_shape(nodes_[x.id].shape, out_ch, k, stride, pad, true, name, &n.conv);
-  if (!s.is_ok()) return fail(s);
-  const ConvShape& c = n.conv;
-  n.shape = Shape(c.n, c.o, c.out_h(true), c.out_w(true));
-  n.in[0] = x.id;
-  // PyTorch computes ConvTranspose2d's fan_in from weight dim 1 (out channels) x k x k.
-  InitSpec w{Init::kaiming_uniform, 0.0f, c.o * k * k, c.c * k * k};
-  s = param(name, "weight", Shape(c.c, c.o, k, k), w, true, &n.param[0]);
-  if (s.is_ok() && bias) s = param(name, "bias", Shape(c.o), w, true, &n.param[1]);
-  if (!s.is_ok()) return fail(s);
-  return add_node(n, "conv_t2d");
+  return conv_node(x, out_ch, k, stride, pad, name, bias, true);
 }
 
 T Graph::batchnorm(T x, const char* name, float eps, float momentum) {

@@ -163,6 +163,7 @@ class Graph {
   bool check(T x, const char* what);
   T fail(Status s);
   T loss_node(Op op, T a, T b, T c, Reduction r, const char* what);
+  T conv_node(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias, bool transposed);
   Status param(const char* layer, const char* suffix, const Shape& shape, const InitSpec& init,
                bool trainable, int32_t* id);
   Status build_plan(const CompileOptions& opt);

@@ -27,6 +27,14 @@ using detail::ConvGeom;
 
 namespace {
 
+// y[O, plane] = bias[o] (or 0): the start the scattered columns are added onto.
+void fill_bias(float* y, const float* bias, int channels, size_t plane) {
+  for (int o = 0; o < channels; ++o) {
+    const float v = bias ? bias[o] : 0.0f;
+    for (size_t p = 0; p < plane; ++p) y[o * plane + p] = v;
+  }
+}
+
 // The conv this op is the adjoint of: image = y's [O, Ho, Wo], patch grid = x's H x W.
 ConvGeom adjoint_geom(const ConvShape& s) {
   return ConvGeom{s.o, s.out_h(true), s.out_w(true), s.h, s.w, s.kh, s.kw, s.stride, s.pad};
@@ -60,11 +68,7 @@ void conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
     }
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
-      for (int o = 0; o < s.o; ++o) {
-        const float v = b ? b[o] : 0.0f;
-        float* plane = yi + o * out_plane;
-        for (size_t p = 0; p < out_plane; ++p) plane[p] = v;
-      }
+      fill_bias(yi, b, s.o, out_plane);
       detail::col2im_cm_add(g, scratch + i * Kc * P, yi);
     };
     detail::parallel_for(ctx, images, scatter);
@@ -140,11 +144,7 @@ void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const fl
 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
-      for (int o = 0; o < s.o; ++o) {
-        const float v = b ? b[o] : 0.0f;
-        float* plane = yi + o * out_plane;
-        for (size_t p = 0; p < out_plane; ++p) plane[p] = v;
-      }
+      fill_bias(yi, b, s.o, out_plane);
       detail::col2im_rows_add(g, col + i * P * Kc, yi);
     };
     detail::parallel_for(ctx, images, scatter);
