@@ -39,8 +39,10 @@ Parallel ThreadPool::parallel() {
 #ifdef EMBER_NO_THREADS
 
 int ThreadPool::hardware_threads() { return 1; }
-Status ThreadPool::start(int /*threads*/) {
-  threads_ = 1;
+Status ThreadPool::start(int threads) {
+  if (threads > kMaxThreads)
+    return Status::error(Code::invalid_argument, "thread pool: %d threads asked, at most %d", threads, kMaxThreads);
+  threads_ = 1;  // built without threads: everything runs on the caller
   return Status::ok();
 }
 void ThreadPool::stop() {}
