@@ -121,7 +121,8 @@ class Graph {
   T mul(T a, T b);                                       // a * b
   T scale(T a, float s);                                 // s a
   T reparam(T mu, T logvar);                             // mu + exp(logvar / 2) eps, eps ~ N(0, I)
-  // Losses: a [1] scalar; `mean` divides by the batch (dim 0).
+  // Losses: a [1] scalar; `mean` divides by the batch (dim 0). Targets (and the data x of
+  // gauss_nll) are treated as constants: no gradient flows into them.
   T bce_logits(T logits, T target, Reduction r);         // sum max(x,0) - x t + log(1 + e^-|x|)
   T mse(T x, T target, Reduction r);                     // sum (x - t)^2
   T gauss_nll(T x, T mu, T logvar, Reduction r);         // sum 0.5 (log 2pi + lv + (x-mu)^2 e^-lv)

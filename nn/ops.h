@@ -108,6 +108,7 @@ void reparam_backward(Context& ctx, const float* logvar, const float* eps, const
 // values; Reduction::mean divides by the batch (not by every element), as the VAE's
 // "per-image" losses need; Reduction::sum does not divide. ctx: the losses run their
 // transcendentals (softplus, sigmoid, exp) through the vector kernels of ctx.k().
+// Targets (t, and x of the Gaussian NLL) are data: they get no gradient.
 enum class Reduction : uint8_t { sum, mean };
 
 // sum of max(x,0) - x t + log(1 + e^-|x|)   (x: logits, t: targets in [0,1])
