@@ -8,23 +8,40 @@ size_t Context::scratch_bytes(const Kernels& k, int threads) {
   return k.sgemm_scratch_floats(threads) * sizeof(float);
 }
 
-Status Context::init(Arena* arena, const Options& options) {
-  const Kernels* k = nullptr;
+Status Context::resolve(const Options& options, const Kernels** kernels, int* threads) {
+  *kernels = nullptr;
+  *threads = ThreadPool::threads_for(options.threads);
   if (options.isa) {
     Isa isa;
     if (!parse_isa(options.isa, &isa))
       return Status::error(Code::invalid_argument,
                            "isa '%s': expected scalar, avx2, avx512 or neon", options.isa);
-    k = kernels_for(isa);
-    if (!k)
+    *kernels = kernels_for(isa);
+    if (!*kernels)
       return Status::error(Code::unsupported, "isa '%s' is not available in this build or on this CPU",
                            options.isa);
-  } else {
-    const char* why = nullptr;
-    k = select_kernels(&why);
-    if (!k) return Status::error(Code::unsupported, "%s", why);
+    return Status::ok();
   }
-  EMBER_TRY(pool_.start(options.threads));
+  const char* why = nullptr;
+  *kernels = select_kernels(&why);
+  if (!*kernels) return Status::error(Code::unsupported, "%s", why);
+  return Status::ok();
+}
+
+Status Context::bytes_needed(const Options& options, size_t* bytes) {
+  *bytes = 0;
+  const Kernels* k = nullptr;
+  int threads = 1;
+  EMBER_TRY(resolve(options, &k, &threads));
+  *bytes = Arena::rounded(scratch_bytes(*k, threads));
+  return Status::ok();
+}
+
+Status Context::init(Arena* arena, const Options& options) {
+  const Kernels* k = nullptr;
+  int threads = 1;
+  EMBER_TRY(resolve(options, &k, &threads));
+  EMBER_TRY(pool_.start(threads));
   void* scratch = nullptr;
   const Status s = arena->alloc(scratch_bytes(*k, pool_.threads()), &scratch);
   if (!s.is_ok()) {

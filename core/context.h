@@ -37,6 +37,10 @@ class Context {
 
   // Bytes init() takes from the arena for this ISA and thread count (a dry run).
   static size_t scratch_bytes(const Kernels& k, int threads);
+  // The kernel table and thread count init() would pick for `options`, with the same errors.
+  static Status resolve(const Options& options, const Kernels** kernels, int* threads);
+  // Bytes init() would take from the arena for `options` (a dry run, rounded as the arena does).
+  static Status bytes_needed(const Options& options, size_t* bytes);
 
  private:
   const Kernels* k_ = nullptr;

@@ -39,6 +39,7 @@ Parallel ThreadPool::parallel() {
 #ifdef EMBER_NO_THREADS
 
 int ThreadPool::hardware_threads() { return 1; }
+int ThreadPool::threads_for(int /*asked*/) { return 1; }
 Status ThreadPool::start(int threads) {
   if (threads > kMaxThreads)
     return Status::error(Code::invalid_argument, "thread pool: %d threads asked, at most %d", threads, kMaxThreads);
@@ -57,9 +58,11 @@ int ThreadPool::hardware_threads() {
   return n == 0 ? 1 : (n > kMaxThreads ? kMaxThreads : static_cast<int>(n));
 }
 
+int ThreadPool::threads_for(int asked) { return asked <= 0 ? hardware_threads() : asked; }
+
 Status ThreadPool::start(int threads) {
   stop();
-  if (threads <= 0) threads = hardware_threads();
+  threads = threads_for(threads);
   if (threads > kMaxThreads)
     return Status::error(Code::invalid_argument, "thread pool: %d threads asked, at most %d",
                          threads, kMaxThreads);

@@ -36,6 +36,9 @@ class ThreadPool {
   void stop();
   int threads() const { return threads_; }
   static int hardware_threads();
+  // The thread count start(asked) gives: one per core for asked <= 0, 1 when built without
+  // threads. (start() refuses more than kMaxThreads.)
+  static int threads_for(int asked);
 
   // Runs fn(ctx, task, worker) for task in [0, tasks); returns when all are done.
   void run(Parallel::Fn fn, void* ctx, int tasks);

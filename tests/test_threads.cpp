@@ -84,6 +84,21 @@ TEST_CASE("context: picks a table, takes scratch from the arena, validates GEMM 
   REQUIRE(ctx.init(&arena, opt).is_ok());
   CHECK(ctx.isa() == Isa::scalar);
   CHECK(arena.used() == Arena::rounded(Context::scratch_bytes(ctx.k(), ctx.threads())));
+  size_t dry = 0;
+  REQUIRE(Context::bytes_needed(opt, &dry).is_ok());
+  CHECK(dry == arena.used());  // the dry run decides exactly as init() does
+  for (int threads : {0, 1, 3}) {
+    Context::Options best;
+    best.threads = threads;
+    Arena fresh(buffer + arena.used(), sizeof buffer - arena.used());
+    Context other;
+    REQUIRE(Context::bytes_needed(best, &dry).is_ok());
+    REQUIRE(other.init(&fresh, best).is_ok());
+    CHECK(dry == fresh.used());
+  }
+  Context::Options unknown;
+  unknown.isa = "sse9";
+  CHECK(Context::bytes_needed(unknown, &dry).code() == Code::invalid_argument);
 
   float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4];
   GemmArgs g;

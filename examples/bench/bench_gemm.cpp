@@ -74,19 +74,21 @@ int gemm_main(int argc, char** argv) {
   size_t floats = 0;
   for (const Shape& s : kShapes)
     floats = std::max(floats, size_t(s.m) * s.k + size_t(s.k) * s.n + size_t(s.m) * s.n);
-  Isa want = Isa::scalar;
-  const Kernels* k = isa ? (parse_isa(isa, &want) ? kernels_for(want) : nullptr) : select_kernels(nullptr);
-  const int workers = threads > 0 ? threads : ThreadPool::hardware_threads();
-  const size_t scratch = k ? Context::scratch_bytes(*k, workers) : 0;  // else init() reports why
+  Context::Options opt;
+  opt.threads = threads;
+  opt.isa = isa;
+  size_t scratch = 0;
+  Status st = Context::bytes_needed(opt, &scratch);
+  if (!st.is_ok()) {
+    std::fprintf(stderr, "ember-bench gemm: %s\n", st.message());
+    return 1;
+  }
   const size_t bytes = floats * sizeof(float) + scratch + 8 * Arena::kAlign;
   std::vector<unsigned char> buffer(bytes);
   Arena arena(buffer.data(), buffer.size());
 
   Context ctx;
-  Context::Options opt;
-  opt.threads = threads;
-  opt.isa = isa;
-  Status st = ctx.init(&arena, opt);
+  st = ctx.init(&arena, opt);
   if (!st.is_ok()) {
     std::fprintf(stderr, "ember-bench gemm: %s\n", st.message());
     return 1;

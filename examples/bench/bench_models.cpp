@@ -92,6 +92,13 @@ Timing time_calls(int warmup, int n, Fn fn) {
   return t;
 }
 
+Context::Options context_options(const Options& o) {
+  Context::Options co;
+  co.threads = o.threads;
+  co.isa = o.isa;
+  return co;
+}
+
 // The one memory block of a run: sized from the dry-run figures, then carved by an Arena.
 struct Memory {
   std::unique_ptr<unsigned char[]> block;
@@ -99,21 +106,16 @@ struct Memory {
   Context ctx;
   explicit Memory(size_t bytes)
       : block(new unsigned char[bytes + Arena::kAlign]), arena(block.get(), bytes + Arena::kAlign) {}
-  Status init(const Options& o) {
-    Context::Options co;
-    co.threads = o.threads;
-    co.isa = o.isa;
-    return ctx.init(&arena, co);
-  }
+  Status init(const Options& o) { return ctx.init(&arena, context_options(o)); }
 };
 
-size_t context_bytes(const Options& o) {
+// What the Context of this run will take from the arena and how many threads it will run,
+// decided by the same code as Context::init.
+Status context_plan(const Options& o, size_t* bytes, int* threads) {
   const Kernels* k = nullptr;
-  Isa isa;
-  if (o.isa && parse_isa(o.isa, &isa)) k = kernels_for(isa);
-  if (!k) k = select_kernels(nullptr);
-  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
-  return k ? Arena::rounded(Context::scratch_bytes(*k, threads)) : 0;
+  EMBER_TRY(Context::resolve(context_options(o), &k, threads));
+  *bytes = Arena::rounded(Context::scratch_bytes(*k, *threads));
+  return Status::ok();
 }
 
 // Prints and records one figure.
@@ -152,11 +154,13 @@ int train_single(int argc, char** argv, const char* id, Build build) {
   const T x = build(*g);
   if (!g->status().is_ok()) return fail(argv[0], g->status());
   nn::GraphBytes gb;
-  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  size_t ctx_bytes = 0;
+  int threads = 1;
+  if (const Status cs = context_plan(o, &ctx_bytes, &threads); !cs.is_ok()) return fail(argv[0], cs);
   Status s = g->plan(CompileOptions(), threads, &gb);
   if (!s.is_ok()) return fail(argv[0], s);
   const size_t batch_floats = static_cast<size_t>(g->shape(x).numel());
-  const size_t bytes = context_bytes(o) + params->bytes(ParamMode::train_adam).total() + gb.total() +
+  const size_t bytes = ctx_bytes + params->bytes(ParamMode::train_adam).total() + gb.total() +
                        Arena::rounded(kBatches * batch_floats);
   Memory m(bytes);
   if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
@@ -213,13 +217,15 @@ int dcgan_main(int argc, char** argv) {
   CompileOptions d_opt, g_opt;
   d_opt.train_groups = 1u << models::kDiscriminator;
   g_opt.train_groups = 1u << models::kGenerator;
-  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  size_t ctx_bytes = 0;
+  int threads = 1;
+  if (const Status cs = context_plan(o, &ctx_bytes, &threads); !cs.is_ok()) return fail(argv[0], cs);
   nn::GraphBytes db, gb;
   Status s = dg->plan(d_opt, threads, &db);
   if (s.is_ok()) s = gg->plan(g_opt, threads, &gb);
   if (!s.is_ok()) return fail(argv[0], s);
   const size_t image = 784;
-  const size_t bytes = context_bytes(o) + params->bytes(ParamMode::train_adam).total() + db.total() + gb.total() +
+  const size_t bytes = ctx_bytes + params->bytes(ParamMode::train_adam).total() + db.total() + gb.total() +
                        Arena::rounded(kBatches * kBatch * image * sizeof(float));
   Memory m(bytes);
   if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
@@ -266,13 +272,15 @@ int sample_main(int argc, char** argv) {
   s1->mark_output(img1), s2->mark_output(img2), s3->mark_output(img3);
   CompileOptions inf;
   inf.training = false;
-  const int threads = o.threads > 0 ? o.threads : ThreadPool::hardware_threads();
+  size_t ctx_bytes = 0;
+  int threads = 1;
+  if (const Status cs = context_plan(o, &ctx_bytes, &threads); !cs.is_ok()) return fail(argv[0], cs);
   nn::GraphBytes b1, b2, b3;
   Status s = s1->plan(inf, threads, &b1);
   if (s.is_ok()) s = s2->plan(inf, threads, &b2);
   if (s.is_ok()) s = s3->plan(inf, threads, &b3);
   if (!s.is_ok()) return fail(argv[0], s);
-  const size_t bytes = context_bytes(o) + vae_params->bytes(ParamMode::inference).total() +
+  const size_t bytes = ctx_bytes + vae_params->bytes(ParamMode::inference).total() +
                        gan_params->bytes(ParamMode::inference).total() + b1.total() + b2.total() + b3.total();
   Memory m(bytes);
   if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
