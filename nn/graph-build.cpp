@@ -11,7 +11,6 @@ const char* op_name(Op op) {
   switch (op) {
     case Op::input: return "input";
     case Op::labels: return "labels";
-    case Op::param: return "param";
     case Op::linear: return "linear";
     case Op::conv2d: return "conv2d";
     case Op::conv_t2d: return "conv_t2d";

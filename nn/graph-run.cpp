@@ -10,6 +10,10 @@ namespace {
 
 size_t numel(const Node& n) { return static_cast<size_t>(n.shape.numel()); }
 int rows(const Node& n) { return static_cast<int>(n.shape[0]); }
+// Elements per channel of an [N, C, ...] tensor (1 for feature vectors): concat's unit.
+int spatial(const Node& n) {
+  return static_cast<int>(numel(n) / (static_cast<size_t>(n.shape[0]) * n.shape[1]));
+}
 int per_row(const Node& n) { return static_cast<int>(n.shape.numel() / (n.shape[0] ? n.shape[0] : 1)); }
 
 }  // namespace
@@ -23,7 +27,6 @@ void Graph::forward_node(Node& n) {
   switch (n.op) {
     case Op::input:
     case Op::labels:
-    case Op::param:
     case Op::reshape: break;
     case Op::linear:  // y[B,O] = x[B,I] W[O,I]^T + b[O]
       linear_forward(ctx, a->value, value(0), value(1), n.value, rows(*a), per_row(*a), per_row(n));
@@ -44,7 +47,7 @@ void Graph::forward_node(Node& n) {
       ctx.k().act_forward(n.act, n.slope, a->value, n.value, numel(n));
       break;
     case Op::concat: {  // y[N, Ca+Cb, S] = a ++ b
-      const int s = static_cast<int>(numel(*a) / (static_cast<size_t>(a->shape[0]) * a->shape[1]));
+      const int s = spatial(*a);
       concat_forward(a->value, b->value, n.value, rows(n), static_cast<int>(a->shape[1]),
                      static_cast<int>(b->shape[1]), s);
       break;
@@ -92,7 +95,6 @@ void Graph::backward_node(Node& n) {
   switch (n.op) {
     case Op::input:
     case Op::labels:
-    case Op::param:
     case Op::reshape: break;
     case Op::linear:  // dx += dy W; dW += dy^T x; db += sum dy
       linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n));
@@ -113,7 +115,7 @@ void Graph::backward_node(Node& n) {
                                 n.value, dy, dx(a), numel(n));
       break;
     case Op::concat: {
-      const int s = static_cast<int>(numel(*a) / (static_cast<size_t>(a->shape[0]) * a->shape[1]));
+      const int s = spatial(*a);
       concat_backward(dy, dx(a), dx(b), rows(n), static_cast<int>(a->shape[1]), static_cast<int>(b->shape[1]), s);
       break;
     }

@@ -43,7 +43,7 @@ struct T {
 };
 
 enum class Op : uint8_t {
-  input, labels, param,
+  input, labels,
   linear, conv2d, conv_t2d, batchnorm, act, reshape, concat, add, mul, scale, reparam,
   bce_logits, mse, gauss_nll, kl_std_normal, softmax_ce,
 };
