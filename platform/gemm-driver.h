@@ -95,6 +95,12 @@ class Driver {
     return kWorkerFloats * static_cast<size_t>(workers < 1 ? 1 : workers);
   }
 
+  // Puts this ISA's GEMM into a kernel table (what every fill_gemm_<isa> does).
+  static void fill(Kernels* k) {
+    k->sgemm_scratch_floats = scratch_floats;
+    k->sgemm = sgemm;
+  }
+
   static void sgemm(const GemmArgs& g, const Parallel& par, float* scratch) {
     if (g.m <= 0 || g.n <= 0) return;
     if (g.k <= 0) return scale_only(g);

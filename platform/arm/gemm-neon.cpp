@@ -128,8 +128,7 @@ struct Gemm {
 }  // namespace neon
 
 void fill_gemm_neon(Kernels* k) {
-  k->sgemm_scratch_floats = gemm::Driver<neon::Gemm>::scratch_floats;
-  k->sgemm = gemm::Driver<neon::Gemm>::sgemm;
+  gemm::Driver<neon::Gemm>::fill(k);
 }
 
 }  // namespace ember::platform

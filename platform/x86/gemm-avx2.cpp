@@ -29,8 +29,7 @@ struct Gemm {
 }  // namespace x86_avx2
 
 void fill_gemm_avx2(Kernels* k) {
-  k->sgemm_scratch_floats = gemm::Driver<x86_avx2::Gemm>::scratch_floats;
-  k->sgemm = gemm::Driver<x86_avx2::Gemm>::sgemm;
+  gemm::Driver<x86_avx2::Gemm>::fill(k);
 }
 
 }  // namespace ember::platform

@@ -31,8 +31,7 @@ struct Gemm {
 }  // namespace x86_avx512
 
 void fill_gemm_avx512(Kernels* k) {
-  k->sgemm_scratch_floats = gemm::Driver<x86_avx512::Gemm>::scratch_floats;
-  k->sgemm = gemm::Driver<x86_avx512::Gemm>::sgemm;
+  gemm::Driver<x86_avx512::Gemm>::fill(k);
 }
 
 }  // namespace ember::platform
