@@ -79,9 +79,17 @@ int arrays_of(const Param& p) { return kHasValue | (p.m ? kHasM : 0) | (p.v ? kH
 int count_arrays(int arrays) { return 1 + ((arrays & kHasM) ? 1 : 0) + ((arrays & kHasV) ? 1 : 0); }
 
 // Caller-side checks shared by save and load (programming errors, not file problems).
+size_t meta_len(const CheckpointState& st) { return st.meta ? std::strlen(st.meta) : 0; }
+bool meta_char_ok(uint8_t c) { return c >= 0x20 && c <= 0x7E; }
+
 Status check_state(const char* where, const Params* params, const CheckpointState& st) {
   if (!params || !params->allocated())
     return fail(where, Code::invalid_argument, "parameters are not allocated");
+  if (meta_len(st) > kMaxCheckpointMeta)
+    return fail(where, Code::invalid_argument, "meta text of %zu bytes (at most %zu)", meta_len(st), kMaxCheckpointMeta);
+  for (size_t i = 0; i < meta_len(st); ++i)
+    if (!meta_char_ok(uint8_t(st.meta[i])))
+      return fail(where, Code::invalid_argument, "meta text byte %zu is not printable ASCII", i);
   if (st.n_opts < 0 || st.n_opts > kMaxCheckpointOptimizers || (st.n_opts > 0 && !st.opts))
     return fail(where, Code::invalid_argument, "%d optimizers (at most %d, pointer needed)", st.n_opts,
                 kMaxCheckpointOptimizers);
@@ -175,7 +183,9 @@ Status write_all(Sink& out, const Params& params, const CheckpointState& st, uin
   put32(h + 24, static_cast<uint32_t>(params.count()));
   put32(h + 28, static_cast<uint32_t>(st.n_opts));
   put32(h + 32, static_cast<uint32_t>(st.n_rngs));
+  put32(h + 36, static_cast<uint32_t>(meta_len(st)));
   EMBER_TRY(out.bytes(h, sizeof h));
+  EMBER_TRY(out.bytes(st.meta, meta_len(st)));
   for (int i = 0; i < params.count(); ++i) {
     const Param& p = params[i];
     const size_t len = std::strlen(p.name);
@@ -303,22 +313,33 @@ class Source {
 
 // Magic, version, flags and declared size: checked before anything else so that another
 // kind of file gets a plain answer ("not a checkpoint"), not a CRC complaint.
-Status read_header(Source& in, uint64_t actual, uint32_t counts[3]) {
+Status read_header(Source& in, uint64_t actual, uint32_t counts[3], const CheckpointState& st, bool apply) {
   const char* w = in.where();
   const uint8_t* h = nullptr;
   EMBER_TRY(in.take(kHeaderBytes, &h, "header"));
   if (std::memcmp(h, kMagic, 8) != 0)
     return fail(w, Code::corrupt_data, "not an ember checkpoint (magic is not \"EMBRCKPT\")");
   const unsigned version = unsigned(get32(h + 8)), flags = unsigned(get32(h + 12));
-  if (version != kCheckpointVersion)
-    return fail(w, Code::unsupported, "format version %u, this build reads version %u", version, unsigned(kCheckpointVersion));
+  if (version < kOldestCheckpointVersion || version > kCheckpointVersion)
+    return fail(w, Code::unsupported, "format version %u, this build reads versions %u..%u", version,
+                unsigned(kOldestCheckpointVersion), unsigned(kCheckpointVersion));
   if (flags != 0) return fail(w, Code::unsupported, "unknown flags %x in the header", flags);
   const uint64_t declared = get64(h + 16);
   if (declared != actual)
     return fail(w, Code::corrupt_data, "header says %llu bytes, file has %llu (truncated or extended)",
                 static_cast<unsigned long long>(declared), static_cast<unsigned long long>(actual));
   for (int i = 0; i < 3; ++i) counts[i] = get32(h + 24 + 4 * i);
-  if (get32(h + 36) != 0) return fail(w, Code::corrupt_data, "reserved header field is not 0");
+  const uint32_t meta = get32(h + 36);
+  if (version == 1 && meta != 0) return fail(w, Code::corrupt_data, "reserved header field is not 0");
+  if (meta > kMaxCheckpointMeta)
+    return fail(w, Code::corrupt_data, "meta text of %u bytes (at most %zu)", unsigned(meta), kMaxCheckpointMeta);
+  const uint8_t* text = nullptr;
+  EMBER_TRY(in.take(meta, &text, "meta text"));
+  for (uint32_t i = 0; i < meta; ++i)
+    if (!meta_char_ok(text[i])) return fail(w, Code::corrupt_data, "meta text byte %u is not printable ASCII", unsigned(i));
+  if (st.meta_out && meta >= st.meta_cap)
+    return fail(w, Code::invalid_argument, "meta text of %u bytes does not fit a buffer of %zu", unsigned(meta), st.meta_cap);
+  if (apply && st.meta_out) std::memcpy(st.meta_out, text, meta), st.meta_out[meta] = 0;
   return Status::ok();
 }
 
@@ -448,7 +469,7 @@ Status load(Source& in, uint64_t size, Params* params, const CheckpointState& st
     return fail(w, Code::corrupt_data, "%llu bytes is shorter than the smallest checkpoint (%zu)",
                 static_cast<unsigned long long>(size), kHeaderBytes + kTrailerBytes);
   uint32_t counts[3];
-  EMBER_TRY(read_header(in, size, counts));
+  EMBER_TRY(read_header(in, size, counts, st, false));
   // Pass 1: check only. On an error, finish the checksum: a damaged file is reported as
   // damaged (CRC mismatch) rather than by whatever odd value the damage produced.
   Status s = read_body(in, counts, params, st, false);
@@ -463,7 +484,7 @@ Status load(Source& in, uint64_t size, Params* params, const CheckpointState& st
   // Pass 2: the same parse, now copying. It can fail only if the input changed since pass 1.
   EMBER_TRY(in.restart());
   uint32_t counts2[3];
-  s = read_header(in, size, counts2);
+  s = read_header(in, size, counts2, st, true);
   if (s.is_ok()) s = read_body(in, counts2, params, st, true);
   if (s.is_ok()) s = in.check_crc();
   if (s.is_ok() && in.crc() != crc1) s = fail(w, Code::corrupt_data, "CRC differs from pass 1");
@@ -485,7 +506,7 @@ uint32_t crc32_update(uint32_t crc, const void* data, size_t n) {
 Status checkpoint_size(const Params& params, const CheckpointState& st, uint64_t* bytes) {
   *bytes = 0;
   EMBER_TRY(check_state("(size)", &params, st));
-  uint64_t total = kHeaderBytes + kTrailerBytes + kOptBytes * uint64_t(st.n_opts) + kRngBytes * uint64_t(st.n_rngs);
+  uint64_t total = kHeaderBytes + meta_len(st) + kTrailerBytes + kOptBytes * uint64_t(st.n_opts) + kRngBytes * uint64_t(st.n_rngs);
   for (int i = 0; i < params.count(); ++i) {
     const Param& p = params[i];
     const uint64_t fixed = 2 + std::strlen(p.name) + 4 + 8 * uint64_t(p.shape.rank);
@@ -535,6 +556,27 @@ Status load_checkpoint(const char* path, Params* params, const CheckpointState& 
   EMBER_TRY(file.size(&size));
   Source in(&file, nullptr, size, where);
   return load(in, size, params, st);
+}
+
+Status read_checkpoint_meta(const char* path, char* buf, size_t cap) {
+  if (!buf || cap == 0) return Status::error(Code::invalid_argument, "checkpoint: no buffer for the meta text");
+  char where[64];
+  short_path(path, where, sizeof where);
+  ReadFile file;
+  Status s = file.open(path);
+  if (!s.is_ok()) return Status::error(s.code(), "checkpoint: %s", s.message());
+  uint64_t size;
+  EMBER_TRY(file.size(&size));
+  if (size < kHeaderBytes + kTrailerBytes)
+    return fail(where, Code::corrupt_data, "%llu bytes is shorter than the smallest checkpoint (%zu)",
+                static_cast<unsigned long long>(size), kHeaderBytes + kTrailerBytes);
+  Source in(&file, nullptr, size, where);
+  CheckpointState st;
+  st.meta_out = buf, st.meta_cap = cap;
+  uint32_t counts[3];
+  EMBER_TRY(read_header(in, size, counts, st, true));
+  EMBER_TRY(in.drain());
+  return in.check_crc();
 }
 
 Status load_checkpoint_from_memory(const uint8_t* data, size_t size, Params* params, const CheckpointState& st) {

@@ -2,7 +2,7 @@
 // in one small versioned, checksummed file, written atomically and loaded with full
 // validation (a bad file never changes the model).
 //
-// ---- Format, version 1 ----------------------------------------------------------------
+// ---- Format, version 2 (version 1 = the same with meta_len always 0) ---------------------
 // All integers little-endian, floats IEEE-754 binary32 little-endian, no padding, no
 // alignment. Sizes in bytes.
 //
@@ -14,7 +14,9 @@
 //     4   u32 n_params number of parameter records (<= Params::kMaxParams)
 //     4   u32 n_opts   number of optimizer records (<= kMaxCheckpointOptimizers)
 //     4   u32 n_rngs   number of RNG records (<= kMaxCheckpointRngs)
-//     4   u32 reserved 0
+//     4   u32 meta_len 0 .. kMaxCheckpointMeta (version 1: reserved, 0)
+//   meta           meta_len bytes of printable ASCII (0x20..0x7E): the caller's description
+//                  of the model, e.g. its architecture as "key=value ..." text
 //   n_params parameter records
 //     2   u16 name_len 1 .. Param::kMaxName - 1
 //     *   name         name_len bytes, no terminator, no NUL inside
@@ -69,7 +71,9 @@
 
 namespace ember::nn {
 
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;
+constexpr uint32_t kOldestCheckpointVersion = 1;  // still read
+constexpr size_t kMaxCheckpointMeta = 1024;
 constexpr int kMaxCheckpointOptimizers = 16;
 constexpr int kMaxCheckpointRngs = 64;
 
@@ -80,6 +84,11 @@ struct CheckpointState {
   Rng* rngs = nullptr;
   int n_rngs = 0;
   uint64_t* step = nullptr;
+  // Saving: NUL-terminated meta text to store (null: none). Loading: where to copy the
+  // file's meta text (NUL-terminated; null: ignored; a too-small buffer is an error).
+  const char* meta = nullptr;
+  char* meta_out = nullptr;
+  size_t meta_cap = 0;
 };
 
 // Bytes save_checkpoint would write for this model and state (0 with an error if invalid).
@@ -102,6 +111,10 @@ Status save_checkpoint(const char* path, const Params& params, const Optimizer* 
                        int n_rngs, uint64_t step);
 Status load_checkpoint(const char* path, Params* params, Optimizer* opts, int n_opts, Rng* rngs, int n_rngs,
                        uint64_t* step);
+
+// The meta text of a checkpoint (empty for version 1), after checking the header and the CRC
+// of the whole file; loads nothing. For picking the model to build before loading into it.
+Status read_checkpoint_meta(const char* path, char* buf, size_t cap);
 
 // CRC-32 (IEEE) update: start with crc = 0, feed bytes in order; crc32_update(0, "123456789", 9)
 // is 0xCBF43926.

@@ -358,8 +358,8 @@ TEST_CASE("checkpoint: hostile files are refused with a clear error and the mode
     b[0] = 'X';
     expect_refused(m, dir, b, Code::corrupt_data, "not an ember checkpoint");
     b = good;
-    b[8] = 2;
-    expect_refused(m, dir, b, Code::unsupported, "version 2");
+    b[8] = 3;
+    expect_refused(m, dir, b, Code::unsupported, "version 3");
     b = good;
     b[12] = 1;
     expect_refused(m, dir, b, Code::unsupported, "flags");
@@ -512,4 +512,37 @@ TEST_CASE("checkpoint: resuming from the middle of training is bit-exact") {
   }
   CHECK(b.opts[1].steps() == a.opts[1].steps());
   CHECK(b.rngs[0].next_u32() == a.rngs[0].next_u32());
+}
+
+TEST_CASE("checkpoint: meta text is stored, read back alone, and checked") {
+  TempDir dir;
+  Model src(ParamMode::train_adam, 1);
+  CheckpointState st = src.state();
+  st.meta = "kind=vae latent=20";
+  const std::string path = dir.file("meta.ckpt");
+  REQUIRE(save_checkpoint(path.c_str(), src.params, st).is_ok());
+  char text[64];
+  REQUIRE(read_checkpoint_meta(path.c_str(), text, sizeof text).is_ok());
+  CHECK(std::string(text) == "kind=vae latent=20");
+  char tiny[8];
+  CHECK(read_checkpoint_meta(path.c_str(), tiny, sizeof tiny).code() == Code::invalid_argument);
+
+  Model dst(ParamMode::train_adam, 2);
+  CheckpointState in = dst.state();
+  in.meta_out = text, in.meta_cap = sizeof text;
+  std::memset(text, 'x', sizeof text);
+  REQUIRE(load_checkpoint(path.c_str(), &dst.params, in).is_ok());
+  CHECK(std::string(text) == "kind=vae latent=20");
+
+  // A byte outside printable ASCII is refused when saving, and in a file.
+  st.meta = "bad\ttab";
+  CHECK(save_checkpoint(dir.file("bad.ckpt").c_str(), src.params, st).code() == Code::invalid_argument);
+  std::vector<uint8_t> b = src.to_memory();  // no meta: version 2 with meta_len 0
+  CHECK(b[8] == kCheckpointVersion);
+  b[36] = 1;  // claims one meta byte: the parse shifts and the CRC catches it
+  Status s = load_checkpoint_from_memory(b.data(), b.size(), &dst.params, dst.state());
+  CHECK(s.code() == Code::corrupt_data);
+  b[8] = 1;  // version 1 must have 0 there
+  s = load_checkpoint_from_memory(b.data(), b.size(), &dst.params, dst.state());
+  CHECK(s.code() == Code::corrupt_data);
 }

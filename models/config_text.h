@@ -1,0 +1,66 @@
+// Small text helpers for model configs kept in checkpoints ("key=value key=value") and for
+// command-line values: checked integer/float/list parsing and a bounded string builder.
+//
+// No printf and no strtod: a microcontroller build links no float formatting, and the
+// parse is the same bits on every platform (decimal digits folded in double, then rounded
+// once to float).
+#pragma once
+#include <cstddef>
+#include <cstring>
+
+#include "core/status.h"
+
+namespace ember::models {
+
+Status parse_int(const char* key, const char* text, int lo, int hi, int* out);
+Status parse_float(const char* key, const char* text, float* out);  // [-]digits[.digits][e[-]digits]
+// "400,200" -> {400, 200}, *count = 2; at most cap values.
+Status parse_int_list(const char* key, const char* text, int lo, int hi, int* out, int cap, int* count);
+
+// Appends to a fixed buffer; remembers overflow and reports it once at the end.
+class TextWriter {
+ public:
+  TextWriter(char* buf, size_t cap) : buf_(buf), cap_(cap) { if (cap) buf[0] = 0; }
+  TextWriter& put(const char* s);
+  TextWriter& put_int(long long v);
+  TextWriter& put_float(float v);  // up to 6 decimals, trailing zeros dropped ("0.001", "1")
+  Status status(const char* what) const;
+  size_t size() const { return len_; }
+
+ private:
+  char* buf_;
+  size_t cap_, len_ = 0;
+  bool overflow_ = false;
+};
+
+// Calls f(key, value) for each space-separated "key=value" of text (copies of at most
+// kMaxToken characters each). Stops at and returns the first error.
+constexpr size_t kMaxToken = 96;
+template <class F>
+Status for_each_pair(const char* text, F f) {
+  const char* p = text;
+  while (*p) {
+    while (*p == ' ') ++p;
+    if (!*p) break;
+    const char* end = p;
+    while (*end && *end != ' ') ++end;
+    const size_t n = static_cast<size_t>(end - p);
+    const char* eq = static_cast<const char*>(std::memchr(p, '=', n));
+    char key[kMaxToken], value[kMaxToken];
+    if (!eq || eq == p || n >= kMaxToken) {
+      const size_t shown = n < kMaxToken ? n : kMaxToken - 1;
+      std::memcpy(key, p, shown);
+      key[shown] = 0;
+      return Status::error(Code::invalid_argument, "config: bad entry '%s' (want key=value)", key);
+    }
+    std::memcpy(key, p, static_cast<size_t>(eq - p));
+    key[eq - p] = 0;
+    std::memcpy(value, eq + 1, static_cast<size_t>(end - eq - 1));
+    value[end - eq - 1] = 0;
+    EMBER_TRY(f(key, value));
+    p = end;
+  }
+  return Status::ok();
+}
+
+}  // namespace ember::models
