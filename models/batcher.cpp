@@ -61,7 +61,9 @@ Status EpochOrder::init(Arena* arena, int count, int batch, uint64_t seed, const
 
 void EpochOrder::shuffle() {
   for (int i = 0; i < count_; ++i) order_[i] = i;
-  Rng rng(derive_seed(seed_, static_cast<uint64_t>(epoch_), 0), kShuffleStream);
+  // The stream constant doubles as the third seed word: binarization uses (epoch, step)
+  // with step < 2^31, so the two never start from the same seed.
+  Rng rng(derive_seed(seed_, static_cast<uint64_t>(epoch_), kShuffleStream), kShuffleStream);
   for (int i = count_ - 1; i > 0; --i) {
     const int j = static_cast<int>(rng.below(static_cast<uint32_t>(i) + 1u));
     const int32_t t = order_[i];
@@ -160,8 +162,8 @@ int fill_range(const Dataset& data, int first, int batch, float* x, int32_t* lab
 Status gather(const Dataset& data, const int32_t* indices, int n, float* x, int32_t* labels) {
   for (int b = 0; b < n; ++b)
     if (indices[b] < 0 || indices[b] >= data.count)
-      return Status::error(Code::invalid_argument, "gather: index %d (entry %d) outside the set of %d", indices[b], b,
-                           data.count);
+      return Status::error(Code::invalid_argument, "gather: index %d (entry %d) outside the set of %d",
+                           static_cast<int>(indices[b]), b, data.count);
   const size_t size = data.image_size();
   for (int b = 0; b < n; ++b) {
     grey_image(data.image(indices[b]), size, x + static_cast<size_t>(b) * size);

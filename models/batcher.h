@@ -66,6 +66,8 @@ class EpochOrder {
 
 enum class Pixels : uint8_t { grey, binarized };
 
+// Use next() and seek() only after a successful init().
+//
 // Images: next() fills x[batch, rows * cols] and labels[batch] (may be null; zeros when the
 // dataset is unlabelled). The Dataset's pixels must outlive the Batcher (it keeps the view).
 class Batcher : public EpochOrder {

@@ -69,7 +69,8 @@ struct SpriteGeometry {
 SpriteGeometry sprite_geometry(int shape, const float factors[kSpriteFactors]);
 
 // Renders one sprite into pixels[28 * 28] (every byte written). factors outside [0, 1]
-// are clamped, so the shape always stays inside the margin.
+// are clamped, so the shape always stays inside the margin; a shape outside 0..3 draws
+// a square.
 void render_sprite(int shape, const float factors[kSpriteFactors], uint8_t* pixels);
 
 // Generates `count` sprites into the arena: pixels, labels and, when factors is not null,

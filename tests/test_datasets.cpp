@@ -47,6 +47,14 @@ long mass(const Dataset& d, int i) {
   return m;
 }
 
+// count sprites of a seed, with their factors, in their own arena.
+struct Sprites {
+  Memory m{4 << 20};
+  Dataset d;
+  float* f = nullptr;
+  Sprites(int count, uint64_t seed) { REQUIRE(make_sprites(&m.arena, count, seed, &d, &f).is_ok()); }
+};
+
 // A dataset whose image i has every pixel equal to pixel_of(i), label i % classes.
 struct Synthetic {
   std::vector<uint8_t> pixels, labels;
@@ -94,11 +102,10 @@ TEST_CASE("sprites: same seed same bytes, other seeds differ, pinned across plat
 }
 
 TEST_CASE("sprites: classes balanced, factors in range, border black, shapes where the factors say") {
-  Memory m(4 << 20);
   constexpr int kCount = 1200;
-  Dataset d;
-  float* f = nullptr;
-  REQUIRE(make_sprites(&m.arena, kCount, 3, &d, &f).is_ok());
+  Sprites set(kCount, 3);
+  const Dataset& d = set.d;
+  const float* f = set.f;
   CHECK(d.rows == 28);
   CHECK(d.cols == 28);
   CHECK(d.classes == kSpriteShapes);
@@ -142,11 +149,10 @@ TEST_CASE("sprites: classes balanced, factors in range, border black, shapes whe
 }
 
 TEST_CASE("sprites: pixel mass grows with scale, as the radius squared") {
-  Memory m(4 << 20);
   constexpr int kCount = 800;
-  Dataset d;
-  float* f = nullptr;
-  REQUIRE(make_sprites(&m.arena, kCount, 11, &d, &f).is_ok());
+  Sprites set(kCount, 11);
+  const Dataset& d = set.d;
+  const float* f = set.f;
   for (int shape = 0; shape < kSpriteShapes; ++shape) {
     double small = 0, large = 0;
     int n_small = 0, n_large = 0;
