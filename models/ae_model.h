@@ -82,6 +82,8 @@ class AeModel {
   const Setup& setup() const { return setup_; }
   nn::Params& params() { return params_; }
   nn::Graph& train_graph() { return train_; }
+  nn::Graph& encoder_graph() { return enc_; }
+  nn::Graph& decoder_graph() { return dec_; }
   const AeNodes& nodes() const { return nodes_; }
   nn::Optimizer& optimizer() { return opt_; }
   Rng& noise() { return noise_; }

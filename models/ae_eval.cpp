@@ -1,0 +1,128 @@
+#include "models/ae_eval.h"
+
+#include <cmath>
+
+namespace ember::models {
+
+namespace {
+constexpr double kLog2Pi = 1.8378770664093454836;
+constexpr uint64_t kBinarizeStream = 0xB1;  // which derived stream binarizes test images
+
+// log(1 + e^v) without overflow.
+double softplus(double v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
+}  // namespace
+
+Status AeEvaluator::init(Arena* arena, AeModel* model) {
+  const int e = model->setup().eval_batch, d = model->config().pixels(), l = model->config().latent;
+  const size_t mark = arena->mark();
+  float** image_bufs[] = {&x_, &grey_, &out_, &out_lv_, &img_};
+  float** latent_bufs[] = {&mu_, &lv_, &z_};
+  for (float** b : image_bufs) {
+    Status s = arena->alloc_array(static_cast<size_t>(e) * d, b);
+    if (!s.is_ok()) return (arena->rewind(mark), s);
+  }
+  for (float** b : latent_bufs) {
+    Status s = arena->alloc_array(static_cast<size_t>(e) * l, b);
+    if (!s.is_ok()) return (arena->rewind(mark), s);
+  }
+  model_ = model;
+  return Status::ok();
+}
+
+int AeEvaluator::load_rows(const Dataset& data, int first, int n_end, Pixels pixels, uint64_t seed, float* x) const {
+  const int e = model_->setup().eval_batch;
+  const int rows = n_end - first < e ? n_end - first : e;
+  const size_t d = data.image_size();
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* px = data.image(first + r);
+    float* row = x + r * d;
+    if (pixels == Pixels::binarized) {
+      // One draw per pixel from a stream fixed by (seed, image index): the same binarized
+      // test set every time, whatever the batch size.
+      Rng rng(derive_seed(seed, kBinarizeStream, static_cast<uint64_t>(first + r)));
+      for (size_t i = 0; i < d; ++i) row[i] = rng.uniform() * 255.0f < static_cast<float>(px[i]) ? 1.0f : 0.0f;
+    } else {
+      for (size_t i = 0; i < d; ++i) row[i] = static_cast<float>(px[i]) / 255.0f;
+    }
+  }
+  return rows;
+}
+
+void AeEvaluator::log_likelihood_rows(const float* x, const float* out, const float* out_logvar, int rows,
+                                      double* ll) const {
+  const AeConfig& c = model_->config();
+  const int d = c.pixels();
+  const double fixed_lv = 2.0 * std::log(static_cast<double>(c.sigma));
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<size_t>(r) * d;
+    const float* o = out + static_cast<size_t>(r) * d;
+    double sum = 0;
+    switch (c.likelihood) {
+      case Likelihood::bernoulli:  // log Bern(x; sigmoid(o)) = x o - log(1 + e^o)
+        for (int i = 0; i < d; ++i) sum += static_cast<double>(xr[i]) * o[i] - softplus(o[i]);
+        break;
+      case Likelihood::gaussian_fixed:
+        if (c.kind == ModelKind::ae) {  // the ae's loss is the plain squared error
+          for (int i = 0; i < d; ++i) sum -= (static_cast<double>(xr[i]) - o[i]) * (static_cast<double>(xr[i]) - o[i]);
+        } else {
+          for (int i = 0; i < d; ++i) {
+            const double diff = static_cast<double>(xr[i]) - o[i];
+            sum -= 0.5 * (kLog2Pi + fixed_lv + diff * diff * std::exp(-fixed_lv));
+          }
+        }
+        break;
+      case Likelihood::gaussian_learned: {
+        const float* lv = out_logvar + static_cast<size_t>(r) * d;
+        for (int i = 0; i < d; ++i) {
+          const double diff = static_cast<double>(xr[i]) - o[i];
+          sum -= 0.5 * (kLog2Pi + lv[i] + diff * diff * std::exp(-static_cast<double>(lv[i])));
+        }
+        break;
+      }
+    }
+    ll[r] = sum;
+  }
+}
+
+Status AeEvaluator::evaluate(const Dataset& data, int n, Pixels pixels, uint64_t seed, AeEvalResult* out) {
+  if (!model_) return Status::error(Code::invalid_argument, "evaluate: init() first");
+  const AeConfig& c = model_->config();
+  if (static_cast<int>(data.image_size()) != c.pixels())
+    return Status::error(Code::shape_mismatch, "evaluate: images have %zu pixels, the model takes %d", data.image_size(),
+                         c.pixels());
+  const int total = n <= 0 || n > data.count ? data.count : n;
+  const int d = c.pixels(), l = c.latent;
+  const bool vae = c.kind == ModelKind::vae;
+  Rng noise(derive_seed(seed, 0xE1B0, 0));
+  double sq = 0, nll = 0, kl = 0, ll[1024];
+  for (int first = 0; first < total;) {
+    const int rows = load_rows(data, first, total, pixels, seed, x_);
+    load_rows(data, first, total, Pixels::grey, seed, grey_);
+    EMBER_TRY(model_->encode(x_, rows, mu_, lv_));
+    // Squared error of the mean reconstruction, on grey pixels.
+    EMBER_TRY(model_->decode(mu_, rows, img_));
+    for (size_t i = 0; i < static_cast<size_t>(rows) * d; ++i)
+      sq += (static_cast<double>(grey_[i]) - img_[i]) * (static_cast<double>(grey_[i]) - img_[i]);
+    // One-sample objective.
+    for (size_t i = 0; i < static_cast<size_t>(rows) * l; ++i) {
+      z_[i] = vae ? mu_[i] + std::exp(0.5f * lv_[i]) * noise.normal() : mu_[i];
+      if (vae) kl += -0.5 * (1.0 + lv_[i] - static_cast<double>(mu_[i]) * mu_[i] - std::exp(static_cast<double>(lv_[i])));
+    }
+    EMBER_TRY(model_->decode(z_, rows, nullptr, out_, out_lv_));
+    for (int at = 0; at < rows; at += 1024) {
+      const int m = rows - at < 1024 ? rows - at : 1024;
+      log_likelihood_rows(x_ + static_cast<size_t>(at) * d, out_ + static_cast<size_t>(at) * d,
+                          out_lv_ + static_cast<size_t>(at) * d, m, ll);
+      for (int r = 0; r < m; ++r) nll -= ll[r];
+    }
+    first += rows;
+  }
+  out->count = total;
+  out->recon_sq_err = sq / total;
+  out->recon = nll / total;
+  out->kl = kl / total;
+  out->loss = out->recon + out->kl;
+  return Status::ok();
+}
+
+}  // namespace ember::models
