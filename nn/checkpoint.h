@@ -103,8 +103,4 @@ Status save_checkpoint(const char* path, const Params& params, const Optimizer* 
 Status load_checkpoint(const char* path, Params* params, Optimizer* opts, int n_opts, Rng* rngs, int n_rngs,
                        uint64_t* step);
 
-// CRC-32 (IEEE) update: start with crc = 0, feed bytes in order; crc32_update(0, "123456789", 9)
-// is 0xCBF43926.
-uint32_t crc32_update(uint32_t crc, const void* data, size_t n);
-
 }  // namespace ember::nn
