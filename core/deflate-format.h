@@ -56,4 +56,12 @@ constexpr int kRepeatZeroLong = 18;  // zero 11-138 times (7 extra bits)
 constexpr int fixed_litlen_bits(int sym) { return sym < 144 ? 8 : sym < 256 ? 9 : sym < 280 ? 7 : 8; }
 constexpr int kFixedDistBits = 5;
 
+// The low `bits` bits of code in reverse order (Huffman codes go out MSB first into an
+// LSB-first bit stream).
+constexpr uint32_t reverse_bits(uint32_t code, int bits) {
+  uint32_t r = 0;
+  for (int i = 0; i < bits; ++i, code >>= 1) r = (r << 1) | (code & 1u);
+  return r;
+}
+
 }  // namespace ember::deflate

@@ -33,12 +33,6 @@ struct Huffman {
 
 enum class CodeSet { complete, incomplete, oversubscribed };
 
-uint32_t reverse_bits(uint32_t code, int bits) {
-  uint32_t r = 0;
-  for (int i = 0; i < bits; ++i, code >>= 1) r = (r << 1) | (code & 1u);
-  return r;
-}
-
 // Builds h from code lengths (0 = symbol unused). Over-subscribed sets build nothing.
 CodeSet build(Huffman* h, const uint8_t* lengths, int n) {
   std::memset(h->count, 0, sizeof h->count);
