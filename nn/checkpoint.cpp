@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "core/crc32.h"
 #include "platform/file.h"
 
 namespace ember::nn {
@@ -21,19 +22,6 @@ constexpr size_t kRngBytes = 24;
 constexpr size_t kTrailerBytes = 12;  // u64 step + u32 crc
 constexpr size_t kBufBytes = 4096;
 constexpr uint8_t kHasValue = 1, kHasM = 2, kHasV = 4;
-
-// 256-entry table built at compile time: 1 KiB of read-only data, 8x faster than bitwise.
-struct CrcTable {
-  uint32_t t[256];
-  constexpr CrcTable() : t() {
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-  }
-};
-constexpr CrcTable kCrc;
 
 void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
 void put32(uint8_t* p, uint32_t v) {
@@ -110,7 +98,7 @@ class Sink {
     while (n) {
       if (fill_ == kBufBytes) EMBER_TRY(flush());
       const size_t take = n < kBufBytes - fill_ ? n : kBufBytes - fill_;
-      for (size_t i = 0; i < take; ++i) crc_ = kCrc.t[(crc_ ^ p[i]) & 0xFFu] ^ (crc_ >> 8);
+      crc_ = crc32_update(crc_, p, take);
       std::memcpy(buf_ + fill_, p, take);
       fill_ += take, p += take, n -= take;
     }
@@ -145,7 +133,7 @@ class Sink {
   // The CRC of everything so far, itself not part of the checksum.
   Status finish() {
     uint8_t b[4];
-    put32(b, ~crc_);
+    put32(b, crc_);
     EMBER_TRY(bytes(b, 4));
     return flush();
   }
@@ -171,7 +159,7 @@ class Sink {
   uint8_t buf_[kBufBytes];
   size_t fill_ = 0;
   uint64_t total_ = 0;
-  uint32_t crc_ = 0xFFFFFFFFu;
+  uint32_t crc_ = kCrc32Init;
 };
 
 Status write_all(Sink& out, const Params& params, const CheckpointState& st, uint64_t size) {
@@ -236,7 +224,7 @@ class Source {
 
   uint64_t pos() const { return pos_; }
   uint64_t remaining() const { return end_ - pos_; }
-  uint32_t crc() const { return ~crc_; }
+  uint32_t crc() const { return crc_; }
   const char* where() const { return where_; }
 
   // The next n (<= kBufBytes) bytes; *out points into the buffer or the memory block.
@@ -251,7 +239,7 @@ class Source {
     } else {
       p = mem_ + pos_;
     }
-    for (size_t i = 0; i < n; ++i) crc_ = kCrc.t[(crc_ ^ p[i]) & 0xFFu] ^ (crc_ >> 8);
+    crc_ = crc32_update(crc_, p, n);
     pos_ += n;
     *out = p;
     return Status::ok();
@@ -297,7 +285,7 @@ class Source {
   Status restart() {
     if (file_) EMBER_TRY(file_->rewind());
     pos_ = 0;
-    crc_ = 0xFFFFFFFFu;
+    crc_ = kCrc32Init;
     return Status::ok();
   }
 
@@ -307,7 +295,7 @@ class Source {
   uint64_t end_;
   const char* where_;
   uint64_t pos_ = 0;
-  uint32_t crc_ = 0xFFFFFFFFu;
+  uint32_t crc_ = kCrc32Init;
   uint8_t buf_[kBufBytes];
 };
 
@@ -495,13 +483,6 @@ Status load(Source& in, uint64_t size, Params* params, const CheckpointState& st
 }
 
 }  // namespace
-
-uint32_t crc32_update(uint32_t crc, const void* data, size_t n) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = kCrc.t[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
-  return ~crc;
-}
 
 Status checkpoint_size(const Params& params, const CheckpointState& st, uint64_t* bytes) {
   *bytes = 0;

@@ -116,8 +116,4 @@ Status load_checkpoint(const char* path, Params* params, Optimizer* opts, int n_
 // of the whole file; loads nothing. For picking the model to build before loading into it.
 Status read_checkpoint_meta(const char* path, char* buf, size_t cap);
 
-// CRC-32 (IEEE) update: start with crc = 0, feed bytes in order; crc32_update(0, "123456789", 9)
-// is 0xCBF43926.
-uint32_t crc32_update(uint32_t crc, const void* data, size_t n);
-
 }  // namespace ember::nn
