@@ -19,6 +19,7 @@ constexpr double kWidenFraction = 0.1;      // a zero-width range grows by this 
 constexpr double kZeroSnap = 1e-6;          // |v| under this many steps is printed as 0
 constexpr double kLogNudge = 1e-9;          // keeps log10(999.999...) from losing a digit
 constexpr int kMaxSignificant = 17;         // enough for any double
+constexpr double kRoundTo1 = 1.5, kRoundTo2 = 3.0, kRoundTo5 = 7.0;  // nice-step thresholds
 constexpr int kPlainDigits = 6;             // integers below 10^6 print without exponent
 
 double clamp_magnitude(double v) {
@@ -54,13 +55,17 @@ Ticks nice_ticks(double lo, double hi, int target) {
   const double raw = (hi - lo) / target;
   const double decade = std::pow(10.0, std::floor(std::log10(raw)));
   const double norm = raw / decade;
-  const double mult = norm <= 1.0 ? 1.0 : norm <= 2.0 ? 2.0 : norm <= 5.0 ? 5.0 : 10.0;
+  // The nice multiplier nearest on a log scale (Heckbert's rounding): 1.17 -> 1, not 2.
+  const double mult = norm < kRoundTo1 ? 1.0 : norm < kRoundTo2 ? 2.0 : norm < kRoundTo5 ? 5.0 : 10.0;
   Ticks t;
   t.step = mult * decade;
   double k1 = std::ceil(hi / t.step);
   t.k0 = std::floor(lo / t.step);
-  if (t.k0 * t.step > lo) t.k0 -= 1;  // rounding in the divisions must not uncover the ends
+  // Rounding in the divisions can land one step off either way: cover the ends, tightly.
+  if (t.k0 * t.step > lo) t.k0 -= 1;
+  else if ((t.k0 + 1) * t.step <= lo) t.k0 += 1;
   if (k1 * t.step < hi) k1 += 1;
+  else if ((k1 - 1) * t.step >= hi) k1 -= 1;
   t.count = static_cast<int>(k1 - t.k0) + 1;
   return t;
 }

@@ -52,7 +52,8 @@ struct Ticks {
 constexpr int kMaxTickTarget = 16;
 
 // Nice ticks covering [lo, hi] (first() <= lo, last() >= hi) with about `target` intervals
-// (clamped to 1..kMaxTickTarget), never more than target + 2. Robust to any input:
+// (clamped to 1..kMaxTickTarget): the step is the 1-2-5 value nearest (span / target) on a
+// log scale, so there are at most 1.5 * target + 2 intervals. Robust to any input:
 // lo > hi are swapped; non-finite bounds give [0, 1]; magnitudes are clamped to 1e300;
 // a zero-width range (or one narrower than 1e-12 of its magnitude, which doubles cannot
 // label) is widened around its centre (by 10% of its magnitude, or to [-1, 1] at 0).
