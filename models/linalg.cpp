@@ -18,13 +18,6 @@ Status check_order(int n, const char* what) {
   return Status::ok();
 }
 
-// Restores the arena head on every way out of a function.
-struct ScratchScope {
-  Arena* arena;
-  size_t mark;
-  explicit ScratchScope(Arena* a) : arena(a), mark(a->mark()) {}
-  ~ScratchScope() { arena->rewind(mark); }
-};
 
 double dot(const double* a, const double* b, int n) {
   double s = 0.0;
@@ -291,13 +284,14 @@ void accumulate_chunk(const double* packed, int rows, int panels, double* acc, s
   }
 }
 
-void read_float_rows(const void* ctx, int first, int count, int dim, double* dst) {
-  const float* x = static_cast<const float*>(ctx) + static_cast<size_t>(first) * static_cast<size_t>(dim);
-  const size_t total = static_cast<size_t>(count) * static_cast<size_t>(dim);
-  for (size_t i = 0; i < total; ++i) dst[i] = x[i];
-}
 
 }  // namespace
+
+void read_float_rows(const void* ctx, int first, int count, int dim, double* dst) {
+  const float* src = static_cast<const float*>(ctx) + static_cast<size_t>(first) * static_cast<size_t>(dim);
+  const size_t total = static_cast<size_t>(count) * static_cast<size_t>(dim);
+  for (size_t i = 0; i < total; ++i) dst[i] = src[i];
+}
 
 Status mean_covariance(RowReader read, const void* ctx, int n, int dim, bool unbiased, double* mean, double* cov,
                        Arena* scratch) {

@@ -40,6 +40,16 @@ inline bool mul_fits(size_t a, size_t b, size_t* out) {
   return true;
 }
 
+// Rewinds an arena's head to where it was at construction: scratch for one call.
+struct ScratchScope {
+  Arena* arena;
+  size_t mark;
+  explicit ScratchScope(Arena* a) : arena(a), mark(a->mark()) {}
+  ~ScratchScope() { arena->rewind(mark); }
+  ScratchScope(const ScratchScope&) = delete;
+  ScratchScope& operator=(const ScratchScope&) = delete;
+};
+
 // Largest n the dense routines accept (n^2 doubles must be addressable with room to spare).
 constexpr int kMaxMatrixOrder = 1 << 14;
 // QR steps allowed per eigenvalue on average before "no convergence" (LAPACK uses 30).
@@ -63,6 +73,9 @@ void matmul(const double* a, const double* b, int m, int k, int n, double* c);
 
 // Fills rows [first, first + count) of some data set as doubles into dst[count, dim].
 using RowReader = void (*)(const void* ctx, int first, int count, int dim, double* dst);
+
+// RowReader over float rows: ctx is the const float* of all rows [*, dim].
+void read_float_rows(const void* ctx, int first, int count, int dim, double* dst);
 
 // Mean [dim] and covariance [dim, dim] of n rows, divided by n (population) or by n - 1
 // (unbiased; needs n >= 2). Two passes: the mean first, then the centred products summed
