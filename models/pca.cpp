@@ -152,6 +152,7 @@ Status pca_reconstruct(const Pca& pca, const float* x, double* code, float* x_ha
 }
 
 Status pca_squared_error(const Pca& pca, const Dataset& data, Arena* scratch, double* per_image) {
+  EMBER_TRY(check_pca(pca, "pca_squared_error"));
   EMBER_TRY(check_dataset(data, "pca_squared_error"));
   if (data.image_size() != static_cast<size_t>(pca.dim))
     return Status::error(Code::shape_mismatch, "pca_squared_error: images of %zu pixels, PCA fitted on %d",
