@@ -1,4 +1,5 @@
-# ember — native build.  `make` builds build/libember.a, build/ember-tests, build/ember-bench;
+# ember — native build.  `make` builds build/libember.a, build/ember (the tool), build/ember-tests,
+# build/ember-bench;
 # `make test` builds and runs the tests. Cross builds use CMake (see README.md).
 #
 #   make BUILD=build-san SAN=1 test    tests under AddressSanitizer + UBSan
@@ -38,12 +39,14 @@ endif
 LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 TEST_SRC  := $(wildcard tests/*.cpp)
 BENCH_SRC := $(wildcard examples/bench/*.cpp)
+TOOL_SRC  := $(wildcard examples/ember/*.cpp)
 
 LIB_OBJ   := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_OBJ  := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
+TOOL_OBJ  := $(TOOL_SRC:%.cpp=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/libember.a $(BUILD)/ember-tests $(BUILD)/ember-bench
+all: $(BUILD)/libember.a $(BUILD)/ember $(BUILD)/ember-tests $(BUILD)/ember-bench
 
 # Rebuilt from scratch so objects of renamed or deleted sources never linger in it.
 $(BUILD)/libember.a: $(LIB_OBJ)
@@ -56,6 +59,9 @@ $(BUILD)/ember-tests: $(TEST_OBJ) $(BUILD)/libember.a
 
 $(BUILD)/ember-bench: $(BENCH_OBJ) $(BUILD)/libember.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(BENCH_OBJ) $(BUILD)/libember.a $(LDLIBS) -o $@
+
+$(BUILD)/ember: $(TOOL_OBJ) $(BUILD)/libember.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(TOOL_OBJ) $(BUILD)/libember.a $(LDLIBS) -o $@
 
 # Library code: no exceptions, no RTTI; per-ISA flags by file name.
 $(BUILD)/obj/%-avx2.o: %-avx2.cpp
@@ -81,4 +87,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test clean doctest
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

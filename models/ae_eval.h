@@ -18,6 +18,7 @@
 #include "models/ae_model.h"
 #include "models/batcher.h"
 #include "models/dataset.h"
+#include "models/likelihood.h"
 
 namespace ember::models {
 
@@ -36,8 +37,11 @@ class AeEvaluator {
   // Fills x[rows, pixels] with images first.. of data as the model sees them (grey, or
   // binarized from (seed, image index)); returns the rows filled (<= eval batch).
   int load_rows(const Dataset& data, int first, int n_end, Pixels pixels, uint64_t seed, float* x) const;
-  // log p(x_r | z_r) for `rows` rows in double (decoder output of z; needs decode first).
-  void log_likelihood_rows(const float* x, const float* out, const float* out_logvar, int rows, double* ll) const;
+  // ll[r] = log p(x_r | z_r) for `rows` <= eval batch rows, summed in double, from the
+  // decoder outputs `out` (and `out_logvar`) of z_r. x_r = x + r * x_stride (x_stride 0:
+  // one image for every row, as importance sampling needs).
+  void log_likelihood_rows(const float* x, size_t x_stride, const float* out, const float* out_logvar, int rows,
+                           double* ll) const;
 
   AeModel* model() const { return model_; }
   float* x_buffer() const { return x_; }
@@ -47,7 +51,20 @@ class AeEvaluator {
  private:
   AeModel* model_ = nullptr;
   float *x_ = nullptr, *grey_ = nullptr, *mu_ = nullptr, *lv_ = nullptr, *z_ = nullptr;
-  float *out_ = nullptr, *out_lv_ = nullptr, *img_ = nullptr;
+  float *out_ = nullptr, *out_lv_ = nullptr, *img_ = nullptr, *softplus_ = nullptr;
+};
+
+// The model as models/likelihood.h sees it, for nll_iwae / nll_naive (a vae).
+class AeLatentModel : public LatentModel {
+ public:
+  explicit AeLatentModel(AeEvaluator* eval) : eval_(eval) {}
+  int latent_dim() const override { return eval_->model()->config().latent; }
+  int batch() const override { return eval_->model()->setup().eval_batch; }
+  Status encode(const float* x, float* mu, float* logvar) override { return eval_->model()->encode(x, 1, mu, logvar); }
+  Status log_px_given_z(const float* x, const float* z, int rows, double* out) override;
+
+ private:
+  AeEvaluator* eval_;
 };
 
 }  // namespace ember::models

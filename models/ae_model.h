@@ -87,6 +87,7 @@ class AeModel {
   const AeNodes& nodes() const { return nodes_; }
   nn::Optimizer& optimizer() { return opt_; }
   Rng& noise() { return noise_; }
+  Context* context() const { return ctx_; }
   size_t param_count() const;
 
  private:

@@ -1,0 +1,69 @@
+// ember info: what a model is and the arena bytes it takes, by category — from a
+// checkpoint, or from architecture options before training (to size a device's buffer).
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "examples/ember/cli.h"
+#include "examples/ember/commands.h"
+#include "examples/ember/model_options.h"
+
+namespace ember::tool {
+
+namespace {
+double mib(size_t b) { return b / 1048576.0; }
+}  // namespace
+
+int cmd_info(int argc, char** argv) {
+  Cli cli("info", "architecture and arena bytes by category (from a checkpoint or from options)", argc, argv);
+  models::AeModel::Setup setup;
+  const char* file = cli.text("--file", "FILE", "a checkpoint (else the architecture options below)", "");
+  read_architecture(cli, &setup.config);
+  setup.batch = cli.integer("--batch", "B", "training batch", setup.batch, 1, 65536);
+  setup.eval_batch = cli.integer("--eval-batch", "E", "rows per encode/decode call", setup.eval_batch, 1, 65536);
+  setup.training = !cli.flag("--inference", "inference only: no gradients, no optimizer state");
+  const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  if (!cli.finish()) return cli.exit_code();
+  Status s;
+  if (*file) {
+    s = models::AeModel::read_config(file, &setup.config);
+    if (!s.is_ok()) return report("info", s);
+  }
+  auto model = std::make_unique<models::AeModel>();
+  Context::Options co;
+  co.threads = threads;
+  const Kernels* k = nullptr;
+  int workers = 1;
+  size_t total = 0, ctx_bytes = 0;
+  s = model->configure(setup);
+  if (s.is_ok()) s = Context::resolve(co, &k, &workers);
+  if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
+  if (s.is_ok()) s = model->bytes_needed(workers, &total);
+  if (!s.is_ok()) return report("info", s);
+  char text[256];
+  setup.config.to_text(text, sizeof text);
+  std::printf("model       %s\nparameters  %zu trainable\n", text, model->param_count());
+  std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
+              setup.training ? "training (Adam)" : "inference", setup.batch, setup.eval_batch, workers, isa_name(k->isa));
+  const nn::ParamBytes pb =
+      model->params().bytes(setup.training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
+  std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
+  auto row = [](const char* what, size_t b) { std::printf("  %-32s %12zu %9.2f\n", what, b, mib(b)); };
+  row("parameter values", pb.values);
+  row("parameter gradients", pb.grads);
+  row("Adam moments", pb.optimizer);
+  nn::CompileOptions inference;
+  inference.training = false;
+  nn::GraphBytes g;
+  if (setup.training && model->train_graph().plan(nn::CompileOptions{}, workers, &g).is_ok()) {
+    row("training graph: activations", g.activations);
+    row("training graph: op scratch", g.scratch);
+  }
+  if (model->encoder_graph().plan(inference, workers, &g).is_ok()) row("encoder plan (values + scratch)", g.total());
+  if (model->decoder_graph().plan(inference, workers, &g).is_ok()) row("decoder plan (values + scratch)", g.total());
+  row("context (GEMM packing scratch)", ctx_bytes);
+  row("total", total + ctx_bytes);
+  return 0;
+}
+
+}  // namespace ember::tool

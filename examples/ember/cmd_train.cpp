@@ -1,0 +1,199 @@
+// ember train: trains an autoencoder or VAE, evaluates on the test set after each epoch,
+// writes an atomic checkpoint each epoch (and can resume from it), and draws pictures.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "examples/ember/cli.h"
+#include "examples/ember/commands.h"
+#include "examples/ember/history.h"
+#include "examples/ember/model_options.h"
+#include "examples/ember/pictures.h"
+#include "models/ae_eval.h"
+#include "models/batcher.h"
+
+namespace ember::tool {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kProgressEvery = 0.25;  // seconds between progress-line updates
+constexpr int kSampleCount = 64, kSampleCols = 8;
+constexpr int kReconCount = 32, kReconCols = 16;
+constexpr int kTraverseSteps = 11;
+constexpr float kTraverseRange = 3.0f;
+constexpr int kMaxTraverseDims = 10;
+constexpr uint64_t kPictureSeed = 2024;   // the same z for every epoch's sample grid
+constexpr uint64_t kTestSeed = 77;        // binarization of the test set, evaluation noise
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void format_time(double s, char* buf, size_t cap) {
+  const long t = static_cast<long>(s + 0.5);
+  if (t >= 3600) std::snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else std::snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+struct TrainOptions {
+  int epochs = 10;
+  float lr_final = 0;  // 0: constant rate
+  models::Pixels pixels = models::Pixels::grey;
+  int test_n = 0;
+  bool resume = false, pictures = true;
+  std::string out;
+  int threads = 0;
+};
+
+// Learning rate of epoch e: lr, decayed geometrically to lr_final at the last epoch.
+float lr_at(float lr, const TrainOptions& o, int e) {
+  if (o.lr_final <= 0 || o.epochs < 2) return lr;
+  return lr * std::pow(o.lr_final / lr, static_cast<float>(e) / static_cast<float>(o.epochs - 1));
+}
+
+Status write_pictures(models::AeModel& m, Arena* arena, const models::Dataset& test, const std::string& stem,
+                      bool final_pictures) {
+  const bool vae = m.config().kind == models::ModelKind::vae;
+  if (vae) EMBER_TRY(write_samples(m, arena, stem + ".samples.png", kSampleCount, kSampleCols, kPictureSeed));
+  if (!final_pictures) return Status::ok();
+  EMBER_TRY(write_reconstructions(m, arena, test, stem + ".recon.png", kReconCount, kReconCols));
+  const int dims = m.config().latent < kMaxTraverseDims ? m.config().latent : kMaxTraverseDims;
+  return write_traversal(m, arena, vae ? nullptr : &test, 0, stem + ".traverse.png", dims, kTraverseSteps,
+                         kTraverseRange);
+}
+
+}  // namespace
+
+int cmd_train(int argc, char** argv) {
+  Cli cli("train", "train an autoencoder or VAE; a checkpoint each epoch, pictures at the end", argc, argv);
+  models::AeModel::Setup setup;
+  read_architecture(cli, &setup.config);
+  DataSpec data = read_data(cli, true);
+  TrainOptions o;
+  o.epochs = cli.integer("--epochs", "N", "passes over the training set", o.epochs, 1, 1000000);
+  setup.batch = cli.integer("--batch", "B", "images per step", setup.batch, 1, 65536);
+  setup.lr = cli.real("--lr", "X", "Adam learning rate", setup.lr, 1e-8f, 10.0f);
+  o.lr_final = cli.real("--lr-final", "X", "decay the rate geometrically to X at the last epoch (0: constant)", 0.0f,
+                        0.0f, 10.0f);
+  const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and sprites", 1, 0, 1 << 30);
+  o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  const char* binarize = cli.text("--binarize", "none|dynamic", "dynamic: a fresh 0/1 sample of every pixel each step",
+                                  "none");
+  o.test_n = cli.integer("--test-n", "N", "test images evaluated after each epoch (0: all)", 0, 0, 1 << 30);
+  o.out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
+  o.resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
+  o.pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
+  if (std::strcmp(binarize, "dynamic") == 0) o.pixels = models::Pixels::binarized;
+  else if (std::strcmp(binarize, "none") != 0) cli.error("--binarize: 'none' or 'dynamic'");
+  if (!cli.finish()) return cli.exit_code();
+  setup.seed = static_cast<uint64_t>(seed);
+  data.seed = setup.seed;
+
+  const bool resuming = o.resume && access(o.out.c_str(), F_OK) == 0;
+  if (resuming) {
+    const Status s = models::AeModel::read_config(o.out.c_str(), &setup.config);
+    if (!s.is_ok()) return report("train", s);
+  }
+  auto model = std::make_unique<models::AeModel>();
+  Session session;
+  models::Dataset train, test;
+  models::Batcher batcher;
+  models::AeEvaluator eval;
+  std::vector<float> x;
+  Status s = model->configure(setup);
+  size_t model_bytes = 0, dbytes = 0;
+  int workers = 1;
+  if (s.is_ok()) {
+    Context::Options co;
+    co.threads = o.threads;
+    const Kernels* k = nullptr;
+    s = Context::resolve(co, &k, &workers);
+  }
+  if (s.is_ok()) s = model->bytes_needed(workers, &model_bytes);
+  if (s.is_ok()) s = data_bytes(data, true, true, &dbytes);
+  const size_t eval_bytes = 8 * Arena::rounded(sizeof(float) * size_t(setup.eval_batch) * setup.config.pixels());
+  const size_t picture_bytes = 16u << 20;
+  if (s.is_ok()) s = session.open(model_bytes + dbytes + eval_bytes + picture_bytes + (1u << 20), o.threads);
+  if (s.is_ok()) s = load_data(&session.arena, data, true, true, &train, &test);
+  if (s.is_ok() && (train.rows != setup.config.rows || train.cols != setup.config.cols))
+    s = Status::error(Code::shape_mismatch, "data has %dx%d images, the model %dx%d", train.rows, train.cols,
+                      setup.config.rows, setup.config.cols);
+  if (s.is_ok()) s = model->init(&session.arena, &session.ctx);
+  if (s.is_ok()) s = eval.init(&session.arena, model.get());
+  if (s.is_ok()) s = batcher.init(&session.arena, train, setup.batch, setup.seed, o.pixels);
+  if (!s.is_ok()) return report("train", s);
+  x.resize(batcher.x_floats());
+
+  const std::string stem = stem_of(o.out);
+  History history;
+  uint64_t step = 0;
+  if (resuming) {
+    s = model->load(o.out.c_str(), &step);
+    if (s.is_ok()) s = history.read_csv(stem + ".log.csv");
+    const int spe = batcher.steps_per_epoch();
+    if (s.is_ok()) s = batcher.seek(static_cast<int>(step / spe), static_cast<int>(step % spe));
+    if (!s.is_ok()) return report("train", s);
+    std::printf("resuming %s at step %llu (epoch %llu)\n", o.out.c_str(), static_cast<unsigned long long>(step),
+                static_cast<unsigned long long>(step / spe + 1));
+  }
+  char arch[256];
+  setup.config.to_text(arch, sizeof arch);
+  std::printf("model: %s\nparameters: %zu, arena: %.1f MiB, threads: %d, data: %s (%d train, %d test)\n", arch,
+              model->param_count(), session.arena.capacity() / 1048576.0, session.ctx.threads(), data.source.c_str(),
+              train.count, test.count);
+
+  const bool tty = isatty(fileno(stderr)) != 0;
+  const int spe = batcher.steps_per_epoch();
+  const auto run_start = Clock::now();
+  const uint64_t first_step = step;
+  const uint64_t total_steps = static_cast<uint64_t>(o.epochs) * spe;
+  while (step < total_steps) {
+    const int epoch = static_cast<int>(step / spe);
+    model->optimizer().set_lr(lr_at(setup.lr, o, epoch));
+    const auto epoch_start = Clock::now();
+    auto last_print = epoch_start;
+    double sum = 0;
+    int n = 0;
+    for (int i = batcher.position(); i < spe; ++i, ++step) {
+      batcher.next(x.data(), nullptr);
+      models::StepLoss l;
+      s = model->train_step(x.data(), &l);
+      if (!s.is_ok()) return report("train", s);
+      sum += l.loss, ++n;
+      if (tty && std::chrono::duration<double>(Clock::now() - last_print).count() > kProgressEvery) {
+        last_print = Clock::now();
+        const double rate = (step + 1 - first_step) / seconds_since(run_start);
+        char left[32];
+        format_time((total_steps - step - 1) / rate, left, sizeof left);
+        std::fprintf(stderr, "\repoch %d/%d  step %d/%d  loss %.3f  %.0f steps/s  %s left   ", epoch + 1, o.epochs,
+                     i + 1, spe, sum / n, rate, left);
+      }
+    }
+    models::AeEvalResult r;
+    s = eval.evaluate(test, o.test_n, o.pixels, kTestSeed, &r);
+    if (!s.is_ok()) return report("train", s);
+    EpochRecord rec;
+    rec.epoch = epoch + 1, rec.step = static_cast<long long>(step), rec.train_loss = sum / (n ? n : 1);
+    rec.test_loss = r.loss, rec.test_recon = r.recon, rec.test_kl = r.kl, rec.test_sq_err = r.recon_sq_err;
+    rec.seconds = seconds_since(epoch_start);
+    history.epochs.push_back(rec);
+    if (tty) std::fprintf(stderr, "\r%*s\r", 78, "");
+    std::printf("epoch %d/%d  train %.3f  test %.3f", epoch + 1, o.epochs, rec.train_loss, r.loss);
+    if (setup.config.kind == models::ModelKind::vae) std::printf(" (recon %.3f + kl %.3f)", r.recon, r.kl);
+    std::printf("  sq_err %.3f  lr %.2g  %.1f s\n", r.recon_sq_err, model->optimizer().config().lr, rec.seconds);
+    std::fflush(stdout);
+    s = model->save(o.out.c_str(), step);
+    if (s.is_ok()) s = history.write_csv(stem + ".log.csv");
+    if (s.is_ok() && o.pictures) s = history.write_svg(stem + ".loss.svg", arch);
+    if (s.is_ok() && o.pictures) s = write_pictures(*model, &session.arena, test, stem, step == total_steps);
+    if (!s.is_ok()) return report("train", s);
+  }
+  std::printf("wrote %s (%s.log.csv%s)\n", o.out.c_str(), stem.c_str(),
+              o.pictures ? ", .loss.svg, .samples.png, .recon.png, .traverse.png" : "");
+  return 0;
+}
+
+}  // namespace ember::tool

@@ -1,0 +1,34 @@
+// The pictures `ember` writes for autoencoders and VAEs: PNG grids of samples,
+// reconstructions next to their inputs, interpolations and latent traversals, and the SVG
+// 2-D latent map. Canvases come from the session arena (taken and given back per picture).
+#pragma once
+#include <string>
+
+#include "core/arena.h"
+#include "models/ae_model.h"
+#include "models/dataset.h"
+
+namespace ember::tool {
+
+constexpr int kPictureScale = 2;  // 28x28 cells drawn 56x56
+
+// n images z ~ N(0, I) decoded (seeded), in a grid of `cols` columns.
+Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed);
+// Pairs of rows: inputs (framed) above their reconstructions, the first n test images.
+Status write_reconstructions(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
+                             int n, int cols);
+// `pairs` rows: decode((1 - t) z_a + t z_b) for `steps` values of t in [0, 1] (the end
+// columns framed are the reconstructions of the two inputs), z = encoder means of images
+// chosen by seed.
+Status write_interpolations(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
+                            int pairs, int steps, uint64_t seed);
+// One row per latent dimension (the first `dims`): decode(base + v e_d) for `steps` values
+// v in [-range, range]; base = encoder mean of image `base_index` of data, or 0 (no data).
+Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* data, int base_index,
+                       const std::string& path, int dims, int steps, float range);
+// 2-D latent map of the first n images, coloured by label: the two latent dimensions
+// with the largest variance over those codes (dims given as -1), or the two given.
+Status write_latent_map(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path, int n,
+                        int dim_x, int dim_y, const char* title);
+
+}  // namespace ember::tool
