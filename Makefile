@@ -46,7 +46,9 @@ TEST_OBJ  := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.cpp=$(BUILD)/obj/%.o)
 
-all: $(BUILD)/libember.a $(BUILD)/ember $(BUILD)/ember-tests $(BUILD)/ember-bench
+EXAMPLES  := $(BUILD)/example-train-and-sample $(BUILD)/example-sample-static
+
+all: $(BUILD)/libember.a $(BUILD)/ember $(BUILD)/ember-tests $(BUILD)/ember-bench $(EXAMPLES)
 
 # Rebuilt from scratch so objects of renamed or deleted sources never linger in it.
 $(BUILD)/libember.a: $(LIB_OBJ)
@@ -62,6 +64,11 @@ $(BUILD)/ember-bench: $(BENCH_OBJ) $(BUILD)/libember.a
 
 $(BUILD)/ember: $(TOOL_OBJ) $(BUILD)/libember.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(TOOL_OBJ) $(BUILD)/libember.a $(LDLIBS) -o $@
+
+# The small API examples: one source file each.
+$(BUILD)/example-%: $(BUILD)/obj/examples/api/%.o $(BUILD)/libember.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $< $(BUILD)/libember.a $(LDLIBS) -o $@
+.SECONDARY: $(patsubst %,$(BUILD)/obj/examples/api/%.o,train-and-sample sample-static)
 
 # Library code: no exceptions, no RTTI; per-ISA flags by file name.
 $(BUILD)/obj/%-avx2.o: %-avx2.cpp
@@ -87,4 +94,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test clean doctest
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/examples/api/*.d)

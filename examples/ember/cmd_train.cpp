@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -41,6 +42,7 @@ void format_time(double s, char* buf, size_t cap) {
 struct TrainOptions {
   int epochs = 10;
   float lr_final = 0;  // 0: constant rate
+  double time_limit = 0;  // seconds of training (0: none); the schedule then runs on time
   models::Pixels pixels = models::Pixels::grey;
   int test_n = 0;
   bool resume = false, pictures = true;
@@ -48,10 +50,13 @@ struct TrainOptions {
   int threads = 0;
 };
 
-// Learning rate of epoch e: lr, decayed geometrically to lr_final at the last epoch.
-float lr_at(float lr, const TrainOptions& o, int e) {
-  if (o.lr_final <= 0 || o.epochs < 2) return lr;
-  return lr * std::pow(o.lr_final / lr, static_cast<float>(e) / static_cast<float>(o.epochs - 1));
+// Learning rate of epoch e after `spent` seconds: lr, decayed geometrically to lr_final at
+// the last epoch (or at the time limit).
+float lr_at(float lr, const TrainOptions& o, int e, double spent) {
+  if (o.lr_final <= 0) return lr;
+  double frac = o.epochs > 1 ? static_cast<double>(e) / (o.epochs - 1) : 1.0;
+  if (o.time_limit > 0) frac = std::min(1.0, spent / o.time_limit);
+  return lr * static_cast<float>(std::pow(static_cast<double>(o.lr_final) / lr, frac));
 }
 
 Status write_pictures(models::AeModel& m, Arena* arena, const models::Dataset& test, const std::string& stem,
@@ -78,6 +83,9 @@ int cmd_train(int argc, char** argv) {
   setup.lr = cli.real("--lr", "X", "Adam learning rate", setup.lr, 1e-8f, 10.0f);
   o.lr_final = cli.real("--lr-final", "X", "decay the rate geometrically to X at the last epoch (0: constant)", 0.0f,
                         0.0f, 10.0f);
+  o.time_limit = 60.0 * cli.real("--time-limit", "MIN",
+                                  "stop after the epoch that would end past MIN minutes of training; --lr-final "
+                                  "is then reached at MIN (0: no limit)", 0.0f, 0.0f, 1e6f);
   const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and sprites", 1, 0, 1 << 30);
   o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   const char* binarize = cli.text("--binarize", "none|dynamic", "dynamic: a fresh 0/1 sample of every pixel each step",
@@ -150,9 +158,16 @@ int cmd_train(int argc, char** argv) {
   const auto run_start = Clock::now();
   const uint64_t first_step = step;
   const uint64_t total_steps = static_cast<uint64_t>(o.epochs) * spe;
+  double spent = 0;  // training seconds, including earlier runs of a resumed model
+  for (const EpochRecord& e : history.epochs) spent += e.seconds;
   while (step < total_steps) {
     const int epoch = static_cast<int>(step / spe);
-    model->optimizer().set_lr(lr_at(setup.lr, o, epoch));
+    const double last = history.epochs.empty() ? 0.0 : history.epochs.back().seconds;
+    if (o.time_limit > 0 && spent + last > o.time_limit) {
+      std::printf("time limit: stopping after %.1f of %.1f minutes\n", spent / 60, o.time_limit / 60);
+      break;
+    }
+    model->optimizer().set_lr(lr_at(setup.lr, o, epoch, spent));
     const auto epoch_start = Clock::now();
     auto last_print = epoch_start;
     double sum = 0;
@@ -179,6 +194,7 @@ int cmd_train(int argc, char** argv) {
     rec.epoch = epoch + 1, rec.step = static_cast<long long>(step), rec.train_loss = sum / (n ? n : 1);
     rec.test_loss = r.loss, rec.test_recon = r.recon, rec.test_kl = r.kl, rec.test_sq_err = r.recon_sq_err;
     rec.seconds = seconds_since(epoch_start);
+    spent += rec.seconds;
     history.epochs.push_back(rec);
     if (tty) std::fprintf(stderr, "\r%*s\r", 78, "");
     std::printf("epoch %d/%d  train %.3f  test %.3f", epoch + 1, o.epochs, rec.train_loss, r.loss);
@@ -188,7 +204,8 @@ int cmd_train(int argc, char** argv) {
     s = model->save(o.out.c_str(), step);
     if (s.is_ok()) s = history.write_csv(stem + ".log.csv");
     if (s.is_ok() && o.pictures) s = history.write_svg(stem + ".loss.svg", arch);
-    if (s.is_ok() && o.pictures) s = write_pictures(*model, &session.arena, test, stem, step == total_steps);
+    const bool last_epoch = step == total_steps || (o.time_limit > 0 && spent + rec.seconds > o.time_limit);
+    if (s.is_ok() && o.pictures) s = write_pictures(*model, &session.arena, test, stem, last_epoch);
     if (!s.is_ok()) return report("train", s);
   }
   std::printf("wrote %s (%s.log.csv%s)\n", o.out.c_str(), stem.c_str(),
