@@ -36,7 +36,10 @@ Status sample(LatentModel& model, const float* x, const float* mu, const float* 
   ScratchScope scope(scratch);
   float *z, *std_dev = nullptr;
   double* lpx;
-  EMBER_TRY(scratch->alloc_array(static_cast<size_t>(batch) * static_cast<size_t>(d), &z));
+  size_t z_count;
+  if (!mul_fits(static_cast<size_t>(batch), static_cast<size_t>(d), &z_count))
+    return Status::error(Code::invalid_argument, "%s: batch %d x latent %d overflows", what, batch, d);
+  EMBER_TRY(scratch->alloc_array(z_count, &z));
   EMBER_TRY(scratch->alloc_array(static_cast<size_t>(batch), &lpx));
   if (proposal == Proposal::posterior) {
     EMBER_TRY(scratch->alloc_array(static_cast<size_t>(d), &std_dev));

@@ -32,7 +32,8 @@ struct LatentModel {
   virtual ~LatentModel() = default;
 };
 
-// Log densities, summed over d coordinates, in double.
+// Log densities, summed over d coordinates, in double. log_normal_diag is log q(z|x) for an
+// encoder and log N(x; mu, exp(logvar)) for a Gaussian decoder alike.
 double log_normal_diag(const float* v, const float* mu, const float* logvar, int d);  // N(mu, exp(logvar))
 double log_standard_normal(const float* v, int d);                                     // N(0, I)
 // sum x log sigmoid(l) + (1 - x) log(1 - sigmoid(l)) = x l - softplus(l), stable for any l;

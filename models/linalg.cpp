@@ -172,8 +172,12 @@ void sort_and_normalise(double* d, double* zt, int n) {
 size_t symmetric_eigen_scratch_bytes(int n, bool vectors) {
   if (n < 1 || n > kMaxMatrixOrder) return 0;
   const size_t N = static_cast<size_t>(n);
-  const size_t mats = vectors ? 2 : 1;
-  return mats * Arena::rounded(N * N * sizeof(double)) + 4 * Arena::rounded(N * sizeof(double));
+  // The working matrix (+ the eigenvector matrix) and four work vectors (d, e, beta, p).
+  const size_t work_vectors = 4 * Arena::rounded(N * sizeof(double));
+  size_t matrix, matrices;
+  if (!mul_fits(N * N, sizeof(double), &matrix) || !mul_fits(Arena::rounded(matrix), vectors ? 2 : 1, &matrices))
+    return 0;
+  return matrices == 0 || matrices > SIZE_MAX - work_vectors ? 0 : matrices + work_vectors;
 }
 
 Status symmetric_eigen(const double* a, int n, double* values, double* vectors, Arena* scratch) {

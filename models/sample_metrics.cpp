@@ -138,7 +138,8 @@ Status mode_coverage(const float* points, int n, const float* centres, int modes
     int best = 0;
     double best_d2 = std::numeric_limits<double>::infinity();
     for (int m = 0; m < modes; ++m) {
-      const double dx = x - centres[2 * m], dy = y - centres[2 * m + 1];
+      const float* c = centres + 2 * static_cast<size_t>(m);
+      const double dx = x - c[0], dy = y - c[1];
       const double d2 = dx * dx + dy * dy;
       if (d2 < best_d2) best_d2 = d2, best = m;
     }
