@@ -185,7 +185,7 @@ TEST_CASE("inflate: output capacity is enforced and named") {
 TEST_CASE("inflate: crafted bad streams are refused with the reason") {
   auto fails_with = [](const Bytes& raw, const char* why) {
     const Decoded d = decode(Kind::raw, raw, 64);
-    CHECK_MESSAGE(has(d.status, why), d.status.message());
+    CHECK_MESSAGE(has(d.status, why), std::string(d.status.message()));
     CHECK(d.guard_intact);
   };
   fails_with({0x07}, "reserved block type");
@@ -263,7 +263,7 @@ TEST_CASE("inflate: the lone one-bit codes RFC 1951 allows are accepted") {
 TEST_CASE("inflate: wrapper checks (zlib header and Adler-32, gzip header, CRC, size, trailing data)") {
   auto refused = [](Kind kind, Bytes b, const char* why) {
     const Decoded d = decode(kind, b, 256);
-    CHECK_MESSAGE(has(d.status, why), d.status.message());
+    CHECK_MESSAGE(has(d.status, why), std::string(d.status.message()));
   };
   Bytes z = kZlibDynamic;
   z[1] ^= 1;

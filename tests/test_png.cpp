@@ -118,7 +118,7 @@ Bytes encode_png(const Bytes& pixels, int w, int h, int c) {
   Bytes out(png_max_bytes(w, h, c));
   size_t n = 0;
   const Status s = png_encode(pixels.data(), w, h, c, out.data(), out.size(), &n);
-  REQUIRE_MESSAGE(s.is_ok(), s.message());
+  REQUIRE_MESSAGE(s.is_ok(), std::string(s.message()));
   out.resize(n);
   return out;
 }
@@ -139,7 +139,7 @@ TEST_CASE("zlib writer: round trips through inflate and stays within zlib_max_by
         Bytes out(n + 1);
         size_t got = 0;
         const Status s = zlib_decompress(z.data(), z.size(), out.data(), out.size(), &got);
-        REQUIRE_MESSAGE(s.is_ok(), s.message());
+        REQUIRE_MESSAGE(s.is_ok(), std::string(s.message()));
         out.resize(got);
         CHECK(out == data);
         if (fill == Fill::constant && n >= 4096) CHECK(z.size() < n / 50);  // LZ77 finds the runs
@@ -248,7 +248,7 @@ TEST_CASE("formats: inflate and the PNG encoder never touch the heap") {
   alloc_counter::start();
   const Status s2 = zlib_decompress(p.idat.data(), p.idat.size(), raw.data(), raw.size(), &got);
   const size_t inflate_allocations = alloc_counter::stop();
-  CHECK_MESSAGE(s2.is_ok(), s2.message());
+  CHECK_MESSAGE(s2.is_ok(), std::string(s2.message()));
   CHECK(encode_allocations == 0);
   CHECK(inflate_allocations == 0);
 }
