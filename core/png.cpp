@@ -41,6 +41,7 @@ class Output {
  public:
   Output(AtomicWriter* file, uint8_t* mem, size_t cap, size_t worst) : file_(file), mem_(mem), cap_(cap), worst_(worst) {}
   Status put(const uint8_t* p, size_t n) {
+    if (n == 0) return Status::ok();  // IEND has no data (and p may be null)
     if (file_) return file_->write(p, n);
     if (n > cap_ - len_)
       return Status::error(Code::out_of_memory,

@@ -60,17 +60,25 @@ Status read_idx_file(Arena* arena, const char* path, const char* shown, const ui
   return Status::ok();
 }
 
-Status load(Arena* arena, const char* images_path, const char* labels_path, Dataset* ds) {
-  char shown[kShownPath];
-  short_path(images_path, shown, sizeof shown);
+// Reads path (see read_idx_file), releases the tail scratch and parses an IDX array of
+// `rank` dimensions; `shown` receives the path as messages show it.
+Status read_array(Arena* arena, const char* path, int rank, const char* what, char (&shown)[kShownPath],
+                  IdxArray* out) {
+  short_path(path, shown, sizeof shown);
   const uint8_t* bytes = nullptr;
   size_t n = 0;
-  EMBER_TRY(read_idx_file(arena, images_path, shown, &bytes, &n));
+  EMBER_TRY(read_idx_file(arena, path, shown, &bytes, &n));
   arena->reset_tail();
+  EMBER_TRY(idx_parse(bytes, n, shown, out));
+  if (out->rank != rank)
+    return Status::error(Code::corrupt_data, "%s: %d dimensions; %s", shown, out->rank, what);
+  return Status::ok();
+}
+
+Status load(Arena* arena, const char* images_path, const char* labels_path, Dataset* ds) {
+  char shown[kShownPath];
   IdxArray images;
-  EMBER_TRY(idx_parse(bytes, n, shown, &images));
-  if (images.rank != 3)
-    return Status::error(Code::corrupt_data, "%s: %d dimensions; images are (count, rows, cols)", shown, images.rank);
+  EMBER_TRY(read_array(arena, images_path, 3, "images are (count, rows, cols)", shown, &images));
   if (images.dims[0] > static_cast<uint32_t>(INT_MAX))
     return Status::error(Code::unsupported, "%s: %u images, more than %d", shown, images.dims[0], INT_MAX);
   if (images.dims[1] > static_cast<uint32_t>(kMaxImageSide) || images.dims[2] > static_cast<uint32_t>(kMaxImageSide))
@@ -84,13 +92,8 @@ Status load(Arena* arena, const char* images_path, const char* labels_path, Data
   ds->classes = 0;
   if (!labels_path) return Status::ok();
 
-  short_path(labels_path, shown, sizeof shown);
-  EMBER_TRY(read_idx_file(arena, labels_path, shown, &bytes, &n));
-  arena->reset_tail();
   IdxArray labels;
-  EMBER_TRY(idx_parse(bytes, n, shown, &labels));
-  if (labels.rank != 1)
-    return Status::error(Code::corrupt_data, "%s: %d dimensions; labels are a vector", shown, labels.rank);
+  EMBER_TRY(read_array(arena, labels_path, 1, "labels are a vector", shown, &labels));
   if (labels.dims[0] != images.dims[0])
     return Status::error(Code::corrupt_data, "%s: %u labels for %u images", shown, labels.dims[0], images.dims[0]);
   int top = 0;
