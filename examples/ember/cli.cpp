@@ -42,7 +42,7 @@ const char* Cli::text(const char* name, const char* metavar, const char* help, c
   opts_.push_back({name, metavar, help, def ? def : "", false, def == nullptr});
   const char* v = find(name);
   if (!v && !def && !help_) error(std::string(name) + " " + metavar + " is required");
-  return v ? v : def;
+  return v ? v : def ? def : "";  // never null: finish() stops a run that lacks it
 }
 
 int Cli::integer(const char* name, const char* metavar, const char* help, int def, int lo, int hi) {

@@ -18,7 +18,7 @@ class Cli {
  public:
   Cli(const char* command, const char* summary, int argc, char** argv);
 
-  // nullptr default = required.
+  // nullptr default = required (then "" when missing; finish() reports it).
   const char* text(const char* name, const char* metavar, const char* help, const char* def);
   int integer(const char* name, const char* metavar, const char* help, int def, int lo, int hi);
   float real(const char* name, const char* metavar, const char* help, float def, float lo, float hi);
