@@ -91,8 +91,9 @@ int cmd_interpolate(int argc, char** argv) {
 int cmd_traverse(int argc, char** argv) {
   Cli cli("traverse", "vary one latent dimension at a time around a code (PNG, one row per dimension)", argc, argv);
   const char* path = model_path(cli);
-  const char* src = cli.text("--data", "DIR|sprites", "start from the code of a test image (default: z = 0)", "");
-  const int index = cli.integer("--image", "I", "which test image gives the starting code", 0, 0, 1 << 30);
+  const char* src = cli.text("--data", "DIR|sprites",
+                             "test images: show the most used dimensions (and --image's code as the start)", "");
+  const int index = cli.integer("--image", "I", "start from this test image's code (-1: z = 0)", -1, -1, 1 << 30);
   const int dims = cli.integer("--dims", "N", "rows: the first N latent dimensions", 10, 1, 4096);
   const int steps = cli.integer("--steps", "N", "values per row", 11, 2, 1000);
   const float range = cli.real("--range", "R", "values from -R to R added to the dimension", 3.0f, 0.0f, 1000.0f);

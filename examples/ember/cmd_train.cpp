@@ -66,8 +66,9 @@ Status write_pictures(models::AeModel& m, Arena* arena, const models::Dataset& t
   if (!final_pictures) return Status::ok();
   EMBER_TRY(write_reconstructions(m, arena, test, stem + ".recon.png", kReconCount, kReconCols));
   const int dims = m.config().latent < kMaxTraverseDims ? m.config().latent : kMaxTraverseDims;
-  return write_traversal(m, arena, vae ? nullptr : &test, 0, stem + ".traverse.png", dims, kTraverseSteps,
-                         kTraverseRange);
+  // A VAE around z = 0 (the prior's centre); an ae around a real code (its codes are not
+  // centred at 0).
+  return write_traversal(m, arena, &test, vae ? -1 : 0, stem + ".traverse.png", dims, kTraverseSteps, kTraverseRange);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "examples/ember/pictures.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -125,6 +126,31 @@ Status write_interpolations(models::AeModel& m, Arena* arena, const models::Data
   return canvas.write(path);
 }
 
+// The latent dimensions ordered by how much the encoder uses them: the variance of the
+// code (encoder mean) over the first images of data. A VAE leaves many dimensions at the
+// prior (variance ~0): traversing those shows nothing, so they go last.
+Status rank_dimensions(models::AeModel& m, Canvas& canvas, const models::Dataset& data, int* order) {
+  constexpr int kRankImages = 1000;
+  const int l = m.config().latent, d = m.config().pixels(), e = m.setup().eval_batch;
+  const int n = data.count < kRankImages ? data.count : kRankImages;
+  float *x = nullptr, *mu = nullptr;
+  EMBER_TRY(canvas.floats(size_t(e) * d, &x));
+  EMBER_TRY(canvas.floats(size_t(n) * l, &mu));
+  for (int at = 0; at < n; at += e) {
+    const int rows = n - at < e ? n - at : e;
+    for (int r = 0; r < rows; ++r) grey_floats(data, at + r, x + size_t(r) * d);
+    EMBER_TRY(m.encode(x, rows, mu + size_t(at) * l, nullptr));
+  }
+  std::vector<double> var(l, 0.0), mean(l, 0.0);
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < l; ++k) mean[k] += mu[size_t(i) * l + k] / n;
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < l; ++k) var[k] += (mu[size_t(i) * l + k] - mean[k]) * (mu[size_t(i) * l + k] - mean[k]);
+  for (int k = 0; k < l; ++k) order[k] = k;
+  std::stable_sort(order, order + l, [&var](int a, int b) { return var[a] > var[b]; });
+  return Status::ok();
+}
+
 Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* data, int base_index,
                        const std::string& path, int dims, int steps, float range) {
   const models::AeConfig& c = m.config();
@@ -136,8 +162,10 @@ Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* 
   EMBER_TRY(canvas.floats(size_t(l), &base));
   EMBER_TRY(canvas.floats(size_t(steps) * l, &z));
   EMBER_TRY(canvas.floats(size_t(steps) * d, &img));
-  for (int k = 0; k < l; ++k) base[k] = 0.0f;
-  if (data && data->count > base_index) {
+  std::vector<int> order(l);
+  for (int k = 0; k < l; ++k) order[k] = k, base[k] = 0.0f;
+  if (data && data->count > 0) EMBER_TRY(rank_dimensions(m, canvas, *data, order.data()));
+  if (data && base_index >= 0 && base_index < data->count) {
     grey_floats(*data, base_index, img);
     EMBER_TRY(m.encode(img, 1, base, nullptr));
   }
@@ -146,7 +174,8 @@ Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* 
     std::snprintf(label, sizeof label, "%+.1f", steps > 1 ? -range + 2 * range * s / (steps - 1) : 0.0f);
     if (s == 0 || s == steps - 1 || 2 * s == steps - 1) draw_col_label(canvas.img, canvas.layout, s, label, kBlack);
   }
-  for (int dim = 0; dim < dims; ++dim) {
+  for (int row = 0; row < dims; ++row) {
+    const int dim = order[row];
     for (int s = 0; s < steps; ++s) {
       float* zs = z + size_t(s) * l;
       for (int k = 0; k < l; ++k) zs[k] = base[k];
@@ -155,8 +184,8 @@ Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* 
     EMBER_TRY(m.decode(z, steps, img));
     char label[16];
     std::snprintf(label, sizeof label, "Z%d", dim + 1);
-    draw_row_label(canvas.img, canvas.layout, dim, label, kBlack, kLabelScale);
-    for (int s = 0; s < steps; ++s) EMBER_TRY(canvas.cell(dim, s, img + size_t(s) * d));
+    draw_row_label(canvas.img, canvas.layout, row, label, kBlack, kLabelScale);
+    for (int s = 0; s < steps; ++s) EMBER_TRY(canvas.cell(row, s, img + size_t(s) * d));
   }
   return canvas.write(path);
 }

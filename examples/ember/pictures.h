@@ -22,8 +22,10 @@ Status write_reconstructions(models::AeModel& m, Arena* arena, const models::Dat
 // chosen by seed.
 Status write_interpolations(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
                             int pairs, int steps, uint64_t seed);
-// One row per latent dimension (the first `dims`): decode(base + v e_d) for `steps` values
-// v in [-range, range]; base = encoder mean of image `base_index` of data, or 0 (no data).
+// One row per latent dimension: decode(base + v e_d) for `steps` values v in [-range, range].
+// With data, the `dims` rows are the dimensions the encoder uses most (largest variance of
+// the code over data) and base is the code of image `base_index` (-1: base = 0); without
+// data, the first `dims` dimensions around 0.
 Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* data, int base_index,
                        const std::string& path, int dims, int steps, float range);
 // 2-D latent map of the first n images, coloured by label: the two latent dimensions
