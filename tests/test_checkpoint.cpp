@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/temp_dir.h"
 #include "core/context.h"
 #include "core/crc32.h"
 #include "nn/checkpoint.h"
@@ -22,23 +23,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A unique directory per test case (pid + counter), removed afterwards.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    static int counter = 0;
-    path = "/tmp/ember-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, ec);
-    fs::remove_all(path, ec);
-  }
-  std::string file(const char* name) const { return path + "/" + name; }
-  int entries() const { return static_cast<int>(std::distance(fs::directory_iterator(path), fs::directory_iterator())); }
+struct TempDir : ember::testing::TempDir {
+  TempDir() : ember::testing::TempDir("ckpt") {}
 };
+
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

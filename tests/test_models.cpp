@@ -17,6 +17,7 @@
 #include "models/config_text.h"
 #include "models/sprites.h"
 #include "tests/alloc_counter.h"
+#include "tests/temp_dir.h"
 #include "tests/testing.h"
 
 using namespace ember;
@@ -179,10 +180,8 @@ TEST_CASE("models: a reconstruction is better than the mean image after training
 }
 
 TEST_CASE("models: checkpoints carry the architecture and resume exactly") {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("ember-models-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string path = (dir / "vae.ckpt").string();
+  const ember::testing::TempDir dir("models");
+  const std::string path = dir.file("vae.ckpt");
   const AeModel::Setup setup = small_setup("kind=vae arch=mlp widths=24 latent=3");
   const std::vector<float> data = make_images(16 * 4, 3);
   auto batch = [&](int i) { return &data[static_cast<size_t>(i % 4) * 16 * kSide * kSide]; };
@@ -213,7 +212,6 @@ TEST_CASE("models: checkpoints carry the architecture and resume exactly") {
   CHECK(s.code() == Code::shape_mismatch);
   CHECK(std::string(s.message()).find("latent=3") != std::string::npos);
   CHECK(c.model->params()[0].value[0] == w0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("models: the evaluator's per-image figures match the training graph's loss") {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/temp_dir.h"
 #include "core/svg.h"
 
 using namespace ember;
@@ -81,6 +82,11 @@ TEST_CASE("ticks: 1-2-5 steps covering the range, for small, huge, empty and bad
 // ---- SVG ----
 
 namespace {
+
+struct TempDir : ember::testing::TempDir {
+  TempDir() : ember::testing::TempDir("pics") {}
+};
+
 
 struct Element {
   std::string name;
@@ -186,19 +192,6 @@ struct Xml {
       if (e.name == name) out.push_back(&e);
     return out;
   }
-};
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    static int counter = 0;
-    path = "/tmp/ember-pics-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const char* name) const { return path + "/" + name; }
-  int entries() const { return static_cast<int>(std::distance(fs::directory_iterator(path), fs::directory_iterator())); }
 };
 
 std::string slurp(const std::string& path) {
