@@ -21,10 +21,14 @@
 
 namespace ember {
 
-// Receives compressed bytes in order.
+// Receives compressed bytes in order. put() has a default body rather than being pure (= 0),
+// which would make the vtable pull __cxa_pure_virtual into bare-metal builds; the protected
+// non-virtual destructor keeps operator delete out the same way.
 class ByteSink {
  public:
-  virtual Status put(const uint8_t* data, size_t n) = 0;
+  virtual Status put(const uint8_t* /*data*/, size_t /*n*/) {
+    return Status::error(Code::unsupported, "ByteSink: put is not implemented by this sink");
+  }
 
  protected:
   ~ByteSink() = default;

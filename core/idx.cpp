@@ -47,7 +47,8 @@ Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* ou
     const uint32_t dim = static_cast<uint32_t>(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3];
     if (dim == 0) return Status::error(Code::corrupt_data, "idx %s: dimension %d is 0", name, d);
     if (__builtin_mul_overflow(count, static_cast<size_t>(dim), &count))
-      return Status::error(Code::corrupt_data, "idx %s: element count overflows at dimension %d (%u)", name, d, dim);
+      return Status::error(Code::corrupt_data, "idx %s: element count overflows at dimension %d (%u)", name, d,
+                           unsigned(dim));
     a.dims[d] = dim;
   }
   const size_t data = size - header;

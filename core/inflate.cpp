@@ -327,7 +327,8 @@ Status gzip_header(const uint8_t* in, size_t size, size_t* header_bytes) {
     const uint32_t want = in[pos] | in[pos + 1] << 8;
     const uint32_t got = crc32_update(kCrc32Init, in, pos) & 0xFFFFu;
     if (want != got)
-      return Status::error(Code::corrupt_data, "gzip: header CRC mismatch: stored %x, computed %x", want, got);
+      return Status::error(Code::corrupt_data, "gzip: header CRC mismatch: stored %x, computed %x", unsigned(want),
+                           unsigned(got));
     pos += 2;
   }
   *header_bytes = pos;
@@ -355,11 +356,11 @@ Status zlib_decompress(const uint8_t* in, size_t in_size, uint8_t* out, size_t c
     return Status::error(Code::corrupt_data, "zlib: %zu bytes is too short for a zlib stream", in ? in_size : 0);
   const uint32_t cmf = in[0], flg = in[1];
   if ((cmf & 0x0Fu) != kMethodDeflate)
-    return Status::error(Code::unsupported, "zlib: compression method %u (only 8, deflate)", cmf & 0x0Fu);
+    return Status::error(Code::unsupported, "zlib: compression method %u (only 8, deflate)", unsigned(cmf & 0x0Fu));
   if ((cmf >> 4) > kZlibMaxWindowInfo)
-    return Status::error(Code::corrupt_data, "zlib: window size field %u is above 7", cmf >> 4);
+    return Status::error(Code::corrupt_data, "zlib: window size field %u is above 7", unsigned(cmf >> 4));
   if ((cmf << 8 | flg) % kZlibHeaderCheck != 0)
-    return Status::error(Code::corrupt_data, "zlib: header check fails (bytes %x %x)", cmf, flg);
+    return Status::error(Code::corrupt_data, "zlib: header check fails (bytes %x %x)", unsigned(cmf), unsigned(flg));
   if (flg & kZlibFlagDict) return Status::error(Code::unsupported, "zlib: preset dictionaries are not supported");
   size_t used = 0, n = 0;
   EMBER_TRY(inflate_raw(in + kZlibHeaderBytes, in_size - kZlibHeaderBytes, out, capacity, &n, &used));
@@ -370,7 +371,8 @@ Status zlib_decompress(const uint8_t* in, size_t in_size, uint8_t* out, size_t c
     return Status::error(Code::corrupt_data, "zlib: %zu unexpected bytes after the stream", rest - kZlibTrailerBytes);
   const uint32_t want = be32(in + kZlibHeaderBytes + used), got = adler32_update(kAdler32Init, out, n);
   if (want != got)
-    return Status::error(Code::corrupt_data, "zlib: Adler-32 mismatch: stored %x, computed %x", want, got);
+    return Status::error(Code::corrupt_data, "zlib: Adler-32 mismatch: stored %x, computed %x", unsigned(want),
+                         unsigned(got));
   *out_size = n;
   return Status::ok();
 }
@@ -403,10 +405,12 @@ Status gzip_decompress(const uint8_t* in, size_t in_size, uint8_t* out, size_t c
                          rest - kGzipTrailerBytes);
   const uint32_t want_crc = le32(in + pos), got_crc = crc32_update(kCrc32Init, out, n);
   if (want_crc != got_crc)
-    return Status::error(Code::corrupt_data, "gzip: CRC-32 mismatch: stored %x, computed %x", want_crc, got_crc);
+    return Status::error(Code::corrupt_data, "gzip: CRC-32 mismatch: stored %x, computed %x", unsigned(want_crc),
+                         unsigned(got_crc));
   const uint32_t isize = le32(in + pos + 4);
   if (isize != static_cast<uint32_t>(n))
-    return Status::error(Code::corrupt_data, "gzip: size mismatch: ISIZE says %u, decoded %zu bytes", isize, n);
+    return Status::error(Code::corrupt_data, "gzip: size mismatch: ISIZE says %u, decoded %zu bytes", unsigned(isize),
+                         n);
   *out_size = n;
   return Status::ok();
 }

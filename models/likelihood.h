@@ -22,14 +22,25 @@
 
 namespace ember::models {
 
+// A model overrides all four. The defaults exist instead of pure virtuals (= 0), whose vtable
+// slots would pull __cxa_pure_virtual (and std::terminate) into bare-metal builds: an
+// incomplete model fails the estimators' argument check (latent_dim 0) or gets an error
+// Status. The destructor is protected and non-virtual so that no deleting destructor (and
+// so no operator delete) is ever needed; models are never deleted through this base.
 struct LatentModel {
-  virtual int latent_dim() const = 0;
-  virtual int batch() const = 0;  // most z rows one log_px_given_z call takes
+  virtual int latent_dim() const { return 0; }
+  virtual int batch() const { return 0; }  // most z rows one log_px_given_z call takes
   // q(z|x) = N(mu, exp(logvar)) diagonal, for ONE image x.
-  virtual Status encode(const float* x, float* mu, float* logvar) = 0;
+  virtual Status encode(const float* /*x*/, float* /*mu*/, float* /*logvar*/) {
+    return Status::error(Code::unsupported, "LatentModel: encode is not implemented by this model");
+  }
   // out[r] = log p(x | z_r) for the rows z[r * latent_dim ..], r < rows <= batch().
-  virtual Status log_px_given_z(const float* x, const float* z, int rows, double* out) = 0;
-  virtual ~LatentModel() = default;
+  virtual Status log_px_given_z(const float* /*x*/, const float* /*z*/, int /*rows*/, double* /*out*/) {
+    return Status::error(Code::unsupported, "LatentModel: log_px_given_z is not implemented by this model");
+  }
+
+ protected:
+  ~LatentModel() = default;
 };
 
 // Log densities, summed over d coordinates, in double. log_normal_diag is log q(z|x) for an

@@ -52,7 +52,7 @@ Status read_idx_file(Arena* arena, const char* path, const char* shown, const ui
   EMBER_TRY(about(shown, gzip_isize(in, n, &isize)));
   if (isize > kMaxIdxBytes)
     return Status::error(Code::unsupported, "%s: inflates to %u bytes (says its trailer), more than the %zu-byte limit",
-                         shown, isize, kMaxIdxBytes);
+                         shown, unsigned(isize), kMaxIdxBytes);
   EMBER_TRY(about(shown, arena->alloc(isize, &out)));
   size_t got = 0;  // gzip_decompress checks it against ISIZE and the CRC-32
   EMBER_TRY(about(shown, gzip_decompress(in, n, static_cast<uint8_t*>(out), isize, &got)));
@@ -80,10 +80,10 @@ Status load(Arena* arena, const char* images_path, const char* labels_path, Data
   IdxArray images;
   EMBER_TRY(read_array(arena, images_path, 3, "images are (count, rows, cols)", shown, &images));
   if (images.dims[0] > static_cast<uint32_t>(INT_MAX))
-    return Status::error(Code::unsupported, "%s: %u images, more than %d", shown, images.dims[0], INT_MAX);
+    return Status::error(Code::unsupported, "%s: %u images, more than %d", shown, unsigned(images.dims[0]), INT_MAX);
   if (images.dims[1] > static_cast<uint32_t>(kMaxImageSide) || images.dims[2] > static_cast<uint32_t>(kMaxImageSide))
-    return Status::error(Code::unsupported, "%s: %u x %u images (sides up to %d)", shown, images.dims[1],
-                         images.dims[2], kMaxImageSide);
+    return Status::error(Code::unsupported, "%s: %u x %u images (sides up to %d)", shown, unsigned(images.dims[1]),
+                         unsigned(images.dims[2]), kMaxImageSide);
   ds->pixels = images.data;
   ds->count = static_cast<int>(images.dims[0]);
   ds->rows = static_cast<int>(images.dims[1]);
@@ -95,7 +95,8 @@ Status load(Arena* arena, const char* images_path, const char* labels_path, Data
   IdxArray labels;
   EMBER_TRY(read_array(arena, labels_path, 1, "labels are a vector", shown, &labels));
   if (labels.dims[0] != images.dims[0])
-    return Status::error(Code::corrupt_data, "%s: %u labels for %u images", shown, labels.dims[0], images.dims[0]);
+    return Status::error(Code::corrupt_data, "%s: %u labels for %u images", shown, unsigned(labels.dims[0]),
+                         unsigned(images.dims[0]));
   int top = 0;
   for (size_t i = 0; i < labels.count; ++i)
     if (labels.data[i] > top) top = labels.data[i];

@@ -211,3 +211,17 @@ TEST_CASE("likelihood estimators refuse bad arguments and bad models") {
   model.nan_encoder = false;
   CHECK(nll_iwae(model, kX, 40, &rng, &small, &nll).code() == Code::out_of_memory);
 }
+
+TEST_CASE("a LatentModel that overrides nothing is refused, not called") {
+  struct Incomplete : LatentModel {} model;
+  Memory mem;
+  Rng rng(5);
+  double nll = 42.0;
+  const Status s = nll_iwae(model, kX, 4, &rng, &mem.arena, &nll);
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK(std::strstr(s.message(), "latent_dim 0") != nullptr);
+  float mu = 0, logvar = 0;
+  CHECK(model.encode(kX, &mu, &logvar).code() == Code::unsupported);
+  CHECK(model.log_px_given_z(kX, &mu, 1, &nll).code() == Code::unsupported);
+  CHECK(nll == 42.0);
+}

@@ -149,6 +149,15 @@ TEST_CASE("zlib writer: round trips through inflate and stays within zlib_max_by
   }
 }
 
+TEST_CASE("zlib writer: a sink that does not override put() fails the stream") {
+  struct NoSink : ByteSink {} sink;
+  ZlibWriter* z = new ZlibWriter;  // 33 KiB: not on the test's stack
+  const Status s = z->begin(&sink);
+  delete z;
+  CHECK(s.code() == Code::unsupported);
+  CHECK(std::string(s.message()).find("not implemented") != std::string::npos);
+}
+
 TEST_CASE("png: encoder output decodes back to the pixels (odd sizes, grey and RGB, random and smooth)") {
   struct Case {
     int w, h;
