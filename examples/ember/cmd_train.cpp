@@ -154,6 +154,11 @@ int cmd_train(int argc, char** argv) {
               model->param_count(), session.arena.capacity() / 1048576.0, session.ctx.threads(), data.source.c_str(),
               train.count, test.count);
 
+  std::string title = std::string(models::kind_name(setup.config.kind)) + " " + models::arch_name(setup.config.arch);
+  if (setup.config.arch == models::Arch::mlp)
+    for (int i = 0; i < setup.config.depth; ++i) title += (i ? "-" : " ") + std::to_string(setup.config.widths[i]);
+  title += ", latent " + std::to_string(setup.config.latent) + ", " + models::likelihood_name(setup.config.likelihood) +
+           " decoder, on " + data.source;
   const bool tty = isatty(fileno(stderr)) != 0;
   const int spe = batcher.steps_per_epoch();
   const auto run_start = Clock::now();
@@ -204,7 +209,7 @@ int cmd_train(int argc, char** argv) {
     std::fflush(stdout);
     s = model->save(o.out.c_str(), step);
     if (s.is_ok()) s = history.write_csv(stem + ".log.csv");
-    if (s.is_ok() && o.pictures) s = history.write_svg(stem + ".loss.svg", arch);
+    if (s.is_ok() && o.pictures) s = history.write_svg(stem + ".loss.svg", title.c_str());
     const bool last_epoch = step == total_steps || (o.time_limit > 0 && spent + rec.seconds > o.time_limit);
     if (s.is_ok() && o.pictures) s = write_pictures(*model, &session.arena, test, stem, last_epoch);
     if (!s.is_ok()) return report("train", s);
