@@ -89,13 +89,12 @@ Status GanEvaluator::bytes_needed(const ClassifierConfig& c, int test_count, int
   return Status::ok();
 }
 
-Status GanEvaluator::statistics(const float* rows, const Dataset* data, int n, double* mean, double* cov) {
+Status GanEvaluator::statistics(const Dataset& data, int n, double* mean, double* cov) {
   const int d = clf_->feature_dim();
   ScratchScope scope(arena_);
   float* features = nullptr;
   EMBER_TRY(arena_->alloc_array(static_cast<size_t>(n) * static_cast<size_t>(d), &features));
-  if (rows) EMBER_TRY(clf_->predict(rows, n, nullptr, features));
-  else EMBER_TRY(clf_->predict(*data, 0, n, nullptr, features));
+  EMBER_TRY(clf_->predict(data, 0, n, nullptr, features));
   return feature_statistics(features, n, d, mean, cov, arena_);
 }
 
@@ -117,14 +116,14 @@ Status GanEvaluator::init(Arena* arena, ClassifierModel* clf, const Dataset& tra
   arena_ = arena, clf_ = clf;  // statistics() needs them; undone below on failure
   Status s = arena->alloc_array(d, &test_mean_);
   if (s.is_ok()) s = arena->alloc_array(d * d, &test_cov_);
-  if (s.is_ok()) s = statistics(nullptr, &test, test_n, test_mean_, test_cov_);
+  if (s.is_ok()) s = statistics(test, test_n, test_mean_, test_cov_);
   double floor = 0.0;
   if (s.is_ok() && floor_n >= 2) {
     ScratchScope scope(arena);
     double *mean = nullptr, *cov = nullptr;
     s = arena->alloc_array(d, &mean);
     if (s.is_ok()) s = arena->alloc_array(d * d, &cov);
-    if (s.is_ok()) s = statistics(nullptr, &train, floor_n, mean, cov);
+    if (s.is_ok()) s = statistics(train, floor_n, mean, cov);
     if (s.is_ok()) s = frechet_distance(mean, cov, test_mean_, test_cov_, static_cast<int>(d), arena, &floor);
   }
   if (!s.is_ok()) {

@@ -86,9 +86,8 @@ class GanEvaluator {
   double fd_floor() const { return fd_floor_; }
 
  private:
-  // Feature mean [d] and covariance [d, d] of n images (from the float rows, or from data
-  // images [0, n) when rows is null); the statistics go where the caller allocated them.
-  Status statistics(const float* rows, const Dataset* data, int n, double* mean, double* cov);
+  // Feature mean [d] and covariance [d, d] of images [0, n) of data, into caller memory.
+  Status statistics(const Dataset& data, int n, double* mean, double* cov);
 
   Arena* arena_ = nullptr;
   ClassifierModel* clf_ = nullptr;
