@@ -6,7 +6,7 @@
 
 #include "models/batcher.h"
 #include "models/config_text.h"
-#include "nn/checkpoint.h"
+#include "models/model_common.h"
 
 namespace ember::models {
 
@@ -18,8 +18,8 @@ namespace {
 constexpr int kMaxBatch = 1 << 16;
 constexpr int kMaxSide = 4096;
 constexpr int kMaxWidth = 1 << 16;
-constexpr size_t kConfigText = 256;
 constexpr const char* kKind = "classifier";
+constexpr const char* kWhat = "a classifier";  // in errors about a file that is not one
 // The conv stack: a 3x3 stride-1 layer keeps the size, then two 4x4 stride-2 layers halve it.
 constexpr int kFirstKernel = 3, kFirstStride = 1, kFirstPad = 1;
 constexpr int kDownKernel = 4, kDownStride = 2, kDownPad = 1;
@@ -203,17 +203,9 @@ Status ClassifierModel::configure(const Setup& setup) {
 
 Status ClassifierModel::bytes_needed(int threads, size_t* bytes) {
   if (!configured_) return Status::error(Code::invalid_argument, "classifier: configure() first");
-  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  size_t total = params_.bytes(mode).total();
-  nn::GraphBytes b;
-  if (setup_.training) {
-    EMBER_TRY(train_.plan(nn::CompileOptions{}, threads, &b));
-    total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
-  }
-  nn::CompileOptions inference;
-  inference.training = false;
-  EMBER_TRY(eval_.plan(inference, threads, &b));
-  total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  size_t total = params_.bytes(param_mode(setup_.training)).total();
+  if (setup_.training) EMBER_TRY(add_graph_bytes(train_, nn::CompileOptions{}, threads, &total));
+  EMBER_TRY(add_graph_bytes(eval_, inference_options(), threads, &total));
   total += Arena::rounded(sizeof(int32_t) * static_cast<size_t>(setup_.eval_batch));
   *bytes = total;
   return Status::ok();
@@ -223,15 +215,12 @@ Status ClassifierModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "classifier: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "classifier: already initialised");
   const size_t mark = arena->mark();
-  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  Status s = params_.allocate(arena, mode);
+  Status s = params_.allocate(arena, param_mode(setup_.training));
   if (!s.is_ok()) return s;
   Rng init_rng(setup_.seed);
   params_.initialise(&init_rng);
-  nn::CompileOptions inference;
-  inference.training = false;
   if (setup_.training) s = train_.compile(arena, ctx, nn::CompileOptions{});
-  if (s.is_ok()) s = eval_.compile(arena, ctx, inference);
+  if (s.is_ok()) s = eval_.compile(arena, ctx, inference_options());
   if (s.is_ok()) s = arena->alloc_array(static_cast<size_t>(setup_.eval_batch), &eval_labels_);
   if (!s.is_ok()) {
     arena->rewind(mark);
@@ -242,12 +231,7 @@ Status ClassifierModel::init(Arena* arena, Context* ctx) {
   return Status::ok();
 }
 
-size_t ClassifierModel::param_count() const {
-  size_t n = 0;
-  for (int i = 0; i < params_.count(); ++i)
-    if (params_[i].trainable) n += params_[i].numel();
-  return n;
-}
+size_t ClassifierModel::param_count() const { return params_.numel(0, true); }
 
 Status ClassifierModel::train_step(const float* x, const int32_t* labels, float* loss, int* correct) {
   if (!ready_ || !setup_.training)
@@ -355,38 +339,24 @@ Status ClassifierModel::evaluate(const Dataset& data, int n, ClassifierScore* ou
 
 Status ClassifierModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "classifier: init() first");
-  char text[kConfigText];
-  EMBER_TRY(setup_.config.to_text(text, sizeof text));
   nn::CheckpointState st;
   const bool training = setup_.training;
   st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;
   st.step = &step;
-  st.meta = text;
-  return nn::save_checkpoint(path, params_, st);
+  return save_with_config(path, setup_.config, params_, st);
 }
 
 Status ClassifierModel::load(const char* path, uint64_t* step) {
   if (!ready_) return Status::error(Code::invalid_argument, "classifier: init() first");
-  ClassifierConfig file_config;
-  EMBER_TRY(read_config(path, &file_config));
-  char mine[kConfigText], theirs[kConfigText];
-  EMBER_TRY(setup_.config.to_text(mine, sizeof mine));
-  EMBER_TRY(file_config.to_text(theirs, sizeof theirs));
-  if (std::strcmp(mine, theirs) != 0)
-    return Status::error(Code::shape_mismatch, "classifier: checkpoint is '%s', model is '%s'", theirs, mine);
   nn::CheckpointState st;
   const bool training = setup_.training;  // an inference model skips the Adam state
   st.opts = training ? &opt_ : nullptr, st.n_opts = training ? 1 : 0;
   st.step = step;
-  return nn::load_checkpoint(path, &params_, st);
+  return load_with_config(path, setup_.config, kWhat, &params_, st);
 }
 
 Status ClassifierModel::read_config(const char* path, ClassifierConfig* config) {
-  char text[nn::kMaxCheckpointMeta + 1];
-  EMBER_TRY(nn::read_checkpoint_meta(path, text, sizeof text));
-  Status s = config->from_text(text);
-  if (!s.is_ok()) return Status::error(s.code(), "checkpoint %s: not a classifier (%s)", path, s.message());
-  return Status::ok();
+  return read_checkpoint_config(path, kWhat, config);
 }
 
 }  // namespace ember::models

@@ -80,15 +80,7 @@ Status load_classifier(const char* path, int threads, int eval_batch, size_t ext
   s.training = false;
   s.eval_batch = eval_batch;
   EMBER_TRY(out->model->configure(s));
-  Context::Options o;
-  o.threads = threads;
-  const Kernels* kernels = nullptr;
-  int workers = 1;
-  size_t bytes = 0;
-  EMBER_TRY(Context::resolve(o, &kernels, &workers));
-  EMBER_TRY(out->model->bytes_needed(workers, &bytes));
-  EMBER_TRY(out->session.open(bytes + extra, threads));
-  EMBER_TRY(out->model->init(&out->session.arena, &out->session.ctx));
+  EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
   return out->model->load(path, &out->step);
 }
 
@@ -123,23 +115,14 @@ int train_classifier(int argc, char** argv) {
   models::Dataset train, test;
   models::Batcher batcher;
   Status s = model->configure(setup);
-  size_t model_bytes = 0, dbytes = 0;
-  int workers = 1;
-  if (s.is_ok()) {
-    Context::Options co;
-    co.threads = threads;
-    const Kernels* k = nullptr;
-    s = Context::resolve(co, &k, &workers);
-  }
-  if (s.is_ok()) s = model->bytes_needed(workers, &model_bytes);
+  size_t dbytes = 0;
   if (s.is_ok()) s = data_bytes(data, true, true, &dbytes);
   // The batcher's order: one int32 per training image, at most dbytes / pixels of them.
   const size_t order_bytes = sizeof(int32_t) * (dbytes / static_cast<size_t>(setup.config.pixels()));
-  if (s.is_ok()) s = session.open(model_bytes + dbytes + Arena::rounded(order_bytes) + kToolSlack, threads);
+  if (s.is_ok()) s = open_session_for(model.get(), threads, dbytes + Arena::rounded(order_bytes) + kToolSlack, &session);
   if (s.is_ok()) s = load_data(&session.arena, data, true, true, &train, &test);
   if (s.is_ok()) s = check_data(setup.config, train, "training");
   if (s.is_ok()) s = check_data(setup.config, test, "test");
-  if (s.is_ok()) s = model->init(&session.arena, &session.ctx);
   if (s.is_ok()) s = batcher.init(&session.arena, train, setup.batch, setup.seed);
   if (!s.is_ok()) return report("train-classifier", s);
   std::vector<float> x(batcher.x_floats());
@@ -165,8 +148,8 @@ int train_classifier(int argc, char** argv) {
   const uint64_t first_step = step, total_steps = static_cast<uint64_t>(epochs) * spe;
   while (step < total_steps) {
     const int epoch = static_cast<int>(step / spe);
-    if (lr_final > 0) {
-      const double t = epochs > 1 ? static_cast<double>(epoch) / (epochs - 1) : 1.0;
+    if (lr_final > 0 && epochs > 1) {  // one epoch runs at --lr
+      const double t = static_cast<double>(epoch) / (epochs - 1);
       model->optimizer().set_lr(setup.lr * static_cast<float>(std::pow(double(lr_final) / setup.lr, t)));
     }
     const auto epoch_start = Clock::now();
