@@ -3,14 +3,14 @@
 #include <cmath>
 #include <cstring>
 
-#include "nn/checkpoint.h"
+#include "models/model_common.h"
 
 namespace ember::models {
 
 namespace {
 constexpr int kMaxBatch = 1 << 16;
 constexpr uint64_t kNoiseStream = 7;  // the reparameterisation noise's PCG stream (weights use 0)
-constexpr size_t kConfigText = 256;
+constexpr const char* kWhat = "an autoencoder model";  // in errors about a file that is not one
 
 void copy_rows(float* dst, const float* src, int rows, int cols) {
   std::memcpy(dst, src, static_cast<size_t>(rows) * static_cast<size_t>(cols) * sizeof(float));
@@ -47,19 +47,10 @@ nn::CompileOptions AeModel::train_options() const { return nn::CompileOptions{};
 
 Status AeModel::bytes_needed(int threads, size_t* bytes) {
   if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
-  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  size_t total = params_.bytes(mode).total();
-  nn::CompileOptions inference;
-  inference.training = false;
-  nn::GraphBytes b;
-  if (setup_.training) {
-    EMBER_TRY(train_.plan(train_options(), threads, &b));
-    total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
-  }
-  EMBER_TRY(enc_.plan(inference, threads, &b));
-  total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
-  EMBER_TRY(dec_.plan(inference, threads, &b));
-  total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  size_t total = params_.bytes(param_mode(setup_.training)).total();
+  if (setup_.training) EMBER_TRY(add_graph_bytes(train_, train_options(), threads, &total));
+  EMBER_TRY(add_graph_bytes(enc_, inference_options(), threads, &total));
+  EMBER_TRY(add_graph_bytes(dec_, inference_options(), threads, &total));
   *bytes = total;
   return Status::ok();
 }
@@ -68,17 +59,14 @@ Status AeModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "model: already initialised");
   const size_t mark = arena->mark();
-  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  Status s = params_.allocate(arena, mode);
+  Status s = params_.allocate(arena, param_mode(setup_.training));
   if (!s.is_ok()) return s;
   Rng init_rng(setup_.seed);
   params_.initialise(&init_rng);
   noise_.seed_with(setup_.seed, kNoiseStream);
-  nn::CompileOptions inference;
-  inference.training = false;
   if (setup_.training) s = train_.compile(arena, ctx, train_options(), &noise_);
-  if (s.is_ok()) s = enc_.compile(arena, ctx, inference);
-  if (s.is_ok()) s = dec_.compile(arena, ctx, inference);
+  if (s.is_ok()) s = enc_.compile(arena, ctx, inference_options());
+  if (s.is_ok()) s = dec_.compile(arena, ctx, inference_options());
   if (!s.is_ok()) {
     arena->rewind(mark);
     return s;
@@ -93,12 +81,7 @@ Status AeModel::init(Arena* arena, Context* ctx) {
   return Status::ok();
 }
 
-size_t AeModel::param_count() const {
-  size_t n = 0;
-  for (int i = 0; i < params_.count(); ++i)
-    if (params_[i].trainable) n += params_[i].numel();
-  return n;
-}
+size_t AeModel::param_count() const { return params_.numel(0, true); }
 
 Status AeModel::run_train(const float* x, bool update, StepLoss* out) {
   if (!ready_ || !setup_.training) return Status::error(Code::invalid_argument, "model: not set up for training");
@@ -171,41 +154,27 @@ Status AeModel::reconstruct(const float* x, int n, float* images, float* scratch
 
 Status AeModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
-  char text[kConfigText];
-  EMBER_TRY(setup_.config.to_text(text, sizeof text));
   nn::CheckpointState st;
   const bool training = setup_.training;
   st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;
   st.rngs = const_cast<Rng*>(&noise_), st.n_rngs = 1;
   st.step = &step;
-  st.meta = text;
-  return nn::save_checkpoint(path, params_, st);
+  return save_with_config(path, setup_.config, params_, st);
 }
 
 Status AeModel::load(const char* path, uint64_t* step) {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
-  AeConfig file_config;
-  EMBER_TRY(read_config(path, &file_config));
-  char mine[kConfigText], theirs[kConfigText];
-  EMBER_TRY(setup_.config.to_text(mine, sizeof mine));
-  EMBER_TRY(file_config.to_text(theirs, sizeof theirs));
-  if (std::strcmp(mine, theirs) != 0)
-    return Status::error(Code::shape_mismatch, "model: checkpoint is '%s', model is '%s'", theirs, mine);
   nn::CheckpointState st;
   // A training checkpoint restores Adam and the noise; an inference model skips both.
   const bool training = setup_.training;
   st.opts = training ? &opt_ : nullptr, st.n_opts = training ? 1 : 0;
   st.rngs = training ? &noise_ : nullptr, st.n_rngs = training ? 1 : 0;
   st.step = step;
-  return nn::load_checkpoint(path, &params_, st);
+  return load_with_config(path, setup_.config, kWhat, &params_, st);
 }
 
 Status AeModel::read_config(const char* path, AeConfig* config) {
-  char text[nn::kMaxCheckpointMeta + 1];
-  EMBER_TRY(nn::read_checkpoint_meta(path, text, sizeof text));
-  Status s = config->from_text(text);
-  if (!s.is_ok()) return Status::error(s.code(), "checkpoint: not an autoencoder model (%s)", s.message());
-  return Status::ok();
+  return read_checkpoint_config(path, kWhat, config);
 }
 
 }  // namespace ember::models

@@ -191,6 +191,27 @@ float squared_norm(const float* x, size_t dim) {
 
 }  // namespace
 
+size_t nearest_train_scratch_bytes(int n, size_t image_size) {
+  if (n < 0) return 0;
+  const size_t N = static_cast<size_t>(n);
+  size_t block = 0, gen_bytes = 0;
+  if (!mul_fits(static_cast<size_t>(kTrainBlock), image_size, &block) || !mul_fits(block, sizeof(float), &block) ||
+      !mul_fits(N, sizeof(float), &gen_bytes))
+    return 0;
+  // As nearest_train takes them: gen_norm, best, best_index (n each), the float block of
+  // training images, its norms and the dot products.
+  const size_t parts[] = {gen_bytes, gen_bytes, gen_bytes, block, kTrainBlock * sizeof(float),
+                          size_t(kGenBlock) * kTrainBlock * sizeof(float)};
+  static_assert(sizeof(int) == sizeof(float), "best_index is counted as n floats");
+  size_t total = 0;
+  for (size_t p : parts) {
+    const size_t r = Arena::rounded(p);
+    if ((r == 0 && p != 0) || total > SIZE_MAX - r) return 0;
+    total += r;
+  }
+  return total;
+}
+
 Status nearest_train(const float* gen, int n, const Dataset& train, const NearestOptions& options, Arena* scratch,
                      double* distance, int* nearest) {
   if (!gen || !scratch || !distance || !nearest || !train.pixels)

@@ -65,6 +65,8 @@ struct NearestOptions {
 // gen [n, train.image_size()] in [0, 1]. distance[i] (double) and nearest[i] (training index).
 Status nearest_train(const float* gen, int n, const Dataset& train, const NearestOptions& options, Arena* scratch,
                      double* distance, int* nearest);
+// Arena bytes nearest_train takes as scratch for n images of image_size pixels (0 on overflow).
+size_t nearest_train_scratch_bytes(int n, size_t image_size);
 
 struct DistanceSummary {
   double min = 0.0, median = 0.0, mean = 0.0;

@@ -521,6 +521,16 @@ TEST_CASE("nearest training image: scalar loops and the Context GEMM agree with 
   }
   std::vector<double> dist(n);
   std::vector<int> idx(n);
+  // The advertised scratch is exactly enough (one byte less is not).
+  const size_t need = nearest_train_scratch_bytes(n, size_t(dim));
+  REQUIRE(need > 0);
+  for (const size_t bytes : {need, need - 1}) {
+    std::vector<uint8_t> exact(bytes + Arena::kAlign);
+    Arena tight(exact.data() + (Arena::kAlign - reinterpret_cast<uintptr_t>(exact.data()) % Arena::kAlign), bytes);
+    CHECK(nearest_train(gen.data(), n, train, NearestOptions(), &tight, dist.data(), idx.data()).is_ok() ==
+          (bytes == need));
+  }
+  CHECK(nearest_train_scratch_bytes(-1, 784) == 0);
   gen[5] = NAN;
   CHECK(!nearest_train(gen.data(), n, train, NearestOptions(), &mem.arena, dist.data(), idx.data()));
   CHECK(!nearest_train(gen.data(), 0, train, NearestOptions(), &mem.arena, dist.data(), idx.data()));

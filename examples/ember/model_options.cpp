@@ -58,15 +58,7 @@ Status load_model(const char* path, int threads, int eval_batch, size_t extra, L
   s.training = false;
   s.eval_batch = eval_batch;
   EMBER_TRY(out->model->configure(s));
-  size_t bytes = 0;
-  Context::Options o;
-  o.threads = threads;
-  const Kernels* k = nullptr;
-  int workers = 1;
-  EMBER_TRY(Context::resolve(o, &k, &workers));
-  EMBER_TRY(out->model->bytes_needed(workers, &bytes));
-  EMBER_TRY(out->session.open(bytes + extra, threads));
-  EMBER_TRY(out->model->init(&out->session.arena, &out->session.ctx));
+  EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
   return out->model->load(path, &out->step);
 }
 

@@ -15,6 +15,21 @@ DataSpec read_data(Cli& cli, bool required);
 // "runs/vae.ember" -> "runs/vae" (pictures and logs go next to the checkpoint).
 std::string stem_of(const std::string& path);
 
+// Opens `session` sized for a configured model (AeModel, ClassifierModel, ...) run by
+// `threads` workers (0: one per core) plus `extra` bytes, and initialises the model in it.
+template <class Model>
+Status open_session_for(Model* model, int threads, size_t extra, Session* session) {
+  Context::Options o;
+  o.threads = threads;
+  const Kernels* kernels = nullptr;
+  int workers = 1;
+  size_t bytes = 0;
+  EMBER_TRY(Context::resolve(o, &kernels, &workers));
+  EMBER_TRY(model->bytes_needed(workers, &bytes));
+  EMBER_TRY(session->open(bytes + extra, threads));
+  return model->init(&session->arena, &session->ctx);
+}
+
 // A trained model loaded for inference from its checkpoint, in a session sized for it plus
 // `extra` bytes (data, pictures).
 struct LoadedModel {

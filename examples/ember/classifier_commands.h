@@ -1,0 +1,26 @@
+// `ember train-classifier` and `ember eval-classifier`: the classifier that scores
+// generators (models/classifier.h, models/gan_eval.h), trained and checked on real data.
+// Each command returns the process exit code (0 ok, 1 failed, 2 bad usage).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "examples/ember/session.h"
+#include "models/classifier.h"
+
+namespace ember::tool {
+
+int train_classifier(int argc, char** argv);
+int eval_classifier(int argc, char** argv);
+
+// A classifier loaded for inference from its checkpoint, in a session sized for it plus
+// `extra` bytes (data, evaluation scratch).
+struct LoadedClassifier {
+  Session session;
+  std::unique_ptr<models::ClassifierModel> model = std::make_unique<models::ClassifierModel>();
+  uint64_t step = 0;
+};
+Status load_classifier(const char* path, int threads, int eval_batch, size_t extra, LoadedClassifier* out);
+
+}  // namespace ember::tool

@@ -1,0 +1,53 @@
+// The generator figures of `ember eval`: given generated images, a classifier checkpoint
+// (`ember train-classifier`) and the real data, prints and saves what models/gan_eval.h
+// computes — is, fd (and fd_floor), class_hist, class_entropy, label_accuracy (conditional
+// samples), nn_dist — and draws the closest generated/training pairs.
+//
+//   GanReportOptions o;
+//   read_gan_report_options(cli, &o);          // --classifier, --fd-floor-n, ...
+//   ... cli.finish(), generate images[n, 784] in [0, 1] (and the labels asked for) ...
+//   Status s = gan_metrics_report(images, n, labels_or_null, o, &result);
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "core/arena.h"
+#include "examples/ember/cli.h"
+#include "examples/ember/session.h"
+#include "models/dataset.h"
+#include "models/gan_eval.h"
+
+namespace ember::tool {
+
+struct GanReportOptions {
+  std::string classifier;       // checkpoint written by `ember train-classifier` (required)
+  DataSpec data;                // the real data: test set for fd, training set for the floor and nn_dist
+  int threads = 0;              // 0: one per core
+  models::GanEvalOptions eval;   // floor_n 0 here: the floor from as many images as generated
+  std::string json;             // write the figures as a JSON object here ("" : no file)
+  std::string pairs_png;        // the closest pairs, generated above training ("" : no picture)
+  bool quiet = false;           // no printed lines
+  GanReportOptions() { eval.floor_n = 0; }
+};
+
+// Registers and reads --classifier, --fd-floor-n, --nn-max-train, --pairs, --pairs-png and
+// --gan-json (the caller reads --data, --threads and the rest itself).
+void read_gan_report_options(Cli& cli, GanReportOptions* o);
+
+// images[n, pixels] in [0, 1]; asked[n] (may be null): the class each image was generated
+// for. Loads the classifier and the data in a session of its own, runs the evaluator,
+// prints the figures, writes o.json and o.pairs_png when set. out (may be null) gets them.
+Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
+                          models::GanEvalResult* out = nullptr);
+
+// The figures as JSON members ("  \"is\": 3.1,\n ..." — no braces), for a caller that
+// writes its own object around them; `indent` spaces before each member.
+void write_gan_json_members(std::FILE* f, const models::GanEvalResult& r, int indent);
+
+// A PNG of r.pairs columns: generated image (framed) above its nearest training image,
+// each column labelled with their distance. Canvas memory from the arena, given back.
+Status write_nearest_pairs(Arena* arena, const float* images, const models::Dataset& train,
+                           const models::GanEvalResult& r, const std::string& path);
+
+}  // namespace ember::tool

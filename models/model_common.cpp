@@ -1,0 +1,19 @@
+// Arena sizing shared by the model classes; see model_common.h.
+#include "models/model_common.h"
+
+namespace ember::models {
+
+Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int threads, size_t* total) {
+  nn::GraphBytes b;
+  EMBER_TRY(g.plan(options, threads, &b));
+  *total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  return Status::ok();
+}
+
+nn::CompileOptions inference_options() {
+  nn::CompileOptions o;
+  o.training = false;
+  return o;
+}
+
+}  // namespace ember::models
