@@ -19,7 +19,6 @@ constexpr float kMaxSigma = 1e6f;
 constexpr const char* kEncNames[AeConfig::kMaxDepth] = {"enc.fc1", "enc.fc2", "enc.fc3", "enc.fc4"};
 constexpr const char* kDecNames[AeConfig::kMaxDepth] = {"dec.fc1", "dec.fc2", "dec.fc3", "dec.fc4"};
 
-struct Named { const char* name; int value; };
 constexpr Named kKinds[] = {{"ae", int(ModelKind::ae)}, {"vae", int(ModelKind::vae)}};
 constexpr Named kArchs[] = {{"mlp", int(Arch::mlp)}, {"linear", int(Arch::linear)}, {"conv", int(Arch::conv)}};
 constexpr Named kLiks[] = {{"bernoulli", int(Likelihood::bernoulli)},
@@ -27,32 +26,6 @@ constexpr Named kLiks[] = {{"bernoulli", int(Likelihood::bernoulli)},
                            {"gaussian-learned", int(Likelihood::gaussian_learned)}};
 constexpr Named kActs[] = {{"relu", int(Act::relu)}, {"tanh", int(Act::tanh)}, {"sigmoid", int(Act::sigmoid)},
                            {"softplus", int(Act::softplus)}, {"leaky_relu", int(Act::leaky_relu)}};
-
-template <size_t N>
-const char* name_of(const Named (&table)[N], int value) {
-  for (const Named& n : table)
-    if (n.value == value) return n.name;
-  return "?";
-}
-template <size_t N>
-Status value_of(const Named (&table)[N], const char* key, const char* text, int* out) {
-  for (const Named& n : table)
-    if (std::strcmp(n.name, text) == 0) return (*out = n.value, Status::ok());
-  char options[96] = {0};
-  for (const Named& n : table) {
-    std::strncat(options, n.name, sizeof options - std::strlen(options) - 1);
-    std::strncat(options, " ", sizeof options - std::strlen(options) - 1);
-  }
-  return Status::error(Code::invalid_argument, "%s: unknown value '%s' (one of: %s)", key, text, options);
-}
-
-template <class E, size_t N>
-Status set_enum(const Named (&table)[N], const char* key, const char* text, E* out) {
-  int v = 0;
-  EMBER_TRY(value_of(table, key, text, &v));
-  *out = static_cast<E>(v);
-  return Status::ok();
-}
 
 T act(Graph& g, const AeConfig& c, T x) { return g.activation(x, c.act, c.act == Act::leaky_relu ? 0.2f : 0.0f); }
 

@@ -33,6 +33,37 @@ class TextWriter {
   bool overflow_ = false;
 };
 
+// Enumerations in config text: a table of (name, value) pairs per enum.
+struct Named {
+  const char* name;
+  int value;
+};
+template <size_t N>
+const char* name_of(const Named (&table)[N], int value) {
+  for (const Named& n : table)
+    if (n.value == value) return n.name;
+  return "?";
+}
+// The value named `text`; otherwise an error listing the names.
+template <size_t N>
+Status value_of(const Named (&table)[N], const char* key, const char* text, int* out) {
+  for (const Named& n : table)
+    if (std::strcmp(n.name, text) == 0) return (*out = n.value, Status::ok());
+  char options[96] = {0};
+  for (const Named& n : table) {
+    std::strncat(options, n.name, sizeof options - std::strlen(options) - 1);
+    std::strncat(options, " ", sizeof options - std::strlen(options) - 1);
+  }
+  return Status::error(Code::invalid_argument, "%s: unknown value '%s' (one of: %s)", key, text, options);
+}
+template <class E, size_t N>
+Status set_enum(const Named (&table)[N], const char* key, const char* text, E* out) {
+  int v = 0;
+  EMBER_TRY(value_of(table, key, text, &v));
+  *out = static_cast<E>(v);
+  return Status::ok();
+}
+
 // Calls f(key, value) for each space-separated "key=value" of text (copies of at most
 // kMaxToken characters each). Stops at and returns the first error.
 constexpr size_t kMaxToken = 96;
