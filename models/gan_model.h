@@ -12,7 +12,10 @@
 //   [unroll = K > 0: set D aside, K more D updates, see below]
 //   one G update on a fresh fake batch through the current, frozen D
 //   [unroll: put D back]
-// so `real` holds real_rows() = batch * (d_steps + unroll) samples, batch after batch (and
+// (WORKLOADS D's dcgan_step reuses the D step's fakes for the G step, as PyTorch's example
+// does; here every update draws its own z, which d_steps > 1 and unrolling need anyway. The
+// D-step graph runs G forward itself, so a step costs one G forward more than that loop.)
+// So `real` holds real_rows() = batch * (d_steps + unroll) samples, batch after batch (and
 // `labels` as many classes for a conditional model; ignored otherwise, may be null).
 // Real data must be in the generator's range: points as they are, images in [-1, 1]
 // (models/gan.h: to_signed_pixels turns [0, 1] pixels into that). The caller scales.
