@@ -3,14 +3,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "nn/checkpoint.h"
+#include "models/model_file.h"
 
 namespace ember::models {
 
 namespace {
 constexpr int kMaxBatch = 1 << 16;
 constexpr uint64_t kNoiseStream = 7;  // the reparameterisation noise's PCG stream (weights use 0)
-constexpr size_t kConfigText = 256;
 
 void copy_rows(float* dst, const float* src, int rows, int cols) {
   std::memcpy(dst, src, static_cast<size_t>(rows) * static_cast<size_t>(cols) * sizeof(float));
@@ -171,41 +170,24 @@ Status AeModel::reconstruct(const float* x, int n, float* images, float* scratch
 
 Status AeModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
-  char text[kConfigText];
-  EMBER_TRY(setup_.config.to_text(text, sizeof text));
-  nn::CheckpointState st;
-  const bool training = setup_.training;
-  st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;
-  st.rngs = const_cast<Rng*>(&noise_), st.n_rngs = 1;
-  st.step = &step;
-  st.meta = text;
-  return nn::save_checkpoint(path, params_, st);
+  return save_model(path, setup_.config, params_, setup_.training, &opt_, 1, noise_, step);
 }
 
 Status AeModel::load(const char* path, uint64_t* step) {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
   AeConfig file_config;
   EMBER_TRY(read_config(path, &file_config));
-  char mine[kConfigText], theirs[kConfigText];
+  char mine[kModelConfigText], theirs[kModelConfigText];
   EMBER_TRY(setup_.config.to_text(mine, sizeof mine));
   EMBER_TRY(file_config.to_text(theirs, sizeof theirs));
   if (std::strcmp(mine, theirs) != 0)
     return Status::error(Code::shape_mismatch, "model: checkpoint is '%s', model is '%s'", theirs, mine);
-  nn::CheckpointState st;
   // A training checkpoint restores Adam and the noise; an inference model skips both.
-  const bool training = setup_.training;
-  st.opts = training ? &opt_ : nullptr, st.n_opts = training ? 1 : 0;
-  st.rngs = training ? &noise_ : nullptr, st.n_rngs = training ? 1 : 0;
-  st.step = step;
-  return nn::load_checkpoint(path, &params_, st);
+  return load_model(path, &params_, setup_.training, &opt_, 1, &noise_, step);
 }
 
 Status AeModel::read_config(const char* path, AeConfig* config) {
-  char text[nn::kMaxCheckpointMeta + 1];
-  EMBER_TRY(nn::read_checkpoint_meta(path, text, sizeof text));
-  Status s = config->from_text(text);
-  if (!s.is_ok()) return Status::error(s.code(), "checkpoint: not an autoencoder model (%s)", s.message());
-  return Status::ok();
+  return read_model_config(path, "an autoencoder", config);
 }
 
 }  // namespace ember::models

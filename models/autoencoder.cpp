@@ -74,11 +74,7 @@ Status AeConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "latent")) return parse_int(key, value, 1, kMaxWidth, &latent);
   if (!std::strcmp(key, "sigma")) return parse_float(key, value, &sigma);
   if (!std::strcmp(key, "widths")) return parse_int_list(key, value, 1, kMaxWidth, widths, kMaxDepth, &depth);
-  if (!std::strcmp(key, "channels")) {
-    int n = 0;
-    EMBER_TRY(parse_int_list(key, value, 1, kMaxWidth, conv_channels, 2, &n));
-    return n == 2 ? Status::ok() : Status::error(Code::invalid_argument, "channels: give two values, e.g. 32,64");
-  }
+  if (!std::strcmp(key, "channels")) return parse_int_pair(key, value, 1, kMaxWidth, conv_channels);
   return Status::error(Code::invalid_argument, "model: unknown key '%s'", key);
 }
 
@@ -93,13 +89,7 @@ Status AeConfig::to_text(char* buf, size_t cap) const {
   return w.status("model config");
 }
 
-Status AeConfig::from_text(const char* text) {
-  AeConfig c;
-  EMBER_TRY(for_each_pair(text, [&c](const char* k, const char* v) { return c.set(k, v); }));
-  EMBER_TRY(c.validate());
-  *this = c;
-  return Status::ok();
-}
+Status AeConfig::from_text(const char* text) { return config_from_text(text, this); }
 
 T build_encoder(Graph& g, const AeConfig& c, T x, T* logvar) {
   const int batch = static_cast<int>(g.shape(x)[0]);

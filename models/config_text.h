@@ -16,6 +16,10 @@ Status parse_int(const char* key, const char* text, int lo, int hi, int* out);
 Status parse_float(const char* key, const char* text, float* out);  // [-]digits[.digits][e[-]digits]
 // "400,200" -> {400, 200}, *count = 2; at most cap values.
 Status parse_int_list(const char* key, const char* text, int lo, int hi, int* out, int cap, int* count);
+// Exactly two values, "32,64"; out is written only on success.
+Status parse_int_pair(const char* key, const char* text, int lo, int hi, int out[2]);
+
+constexpr size_t kModelConfigText = 256;  // room for any model config's one-line text
 
 // Appends to a fixed buffer; remembers overflow and reports it once at the end.
 class TextWriter {
@@ -91,6 +95,17 @@ Status for_each_pair(const char* text, F f) {
     EMBER_TRY(f(key, value));
     p = end;
   }
+  return Status::ok();
+}
+
+// Config::from_text for any config with set() and validate(): parses every pair into a
+// default Config, validates it, and only then replaces *out (untouched on any error).
+template <class Config>
+Status config_from_text(const char* text, Config* out) {
+  Config c;
+  EMBER_TRY(for_each_pair(text, [&c](const char* k, const char* v) { return c.set(k, v); }));
+  EMBER_TRY(c.validate());
+  *out = c;
   return Status::ok();
 }
 

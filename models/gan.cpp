@@ -73,13 +73,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "cols")) return parse_int(key, value, 1, kMaxSide, &cols);
   if (!std::strcmp(key, "z_dim")) return parse_int(key, value, 1, kMaxWidth, &z_dim);
   if (!std::strcmp(key, "widths")) return parse_int_list(key, value, 1, kMaxWidth, widths, kMaxDepth, &depth);
-  if (!std::strcmp(key, "channels")) {
-    int n = 0, got[2] = {0, 0};
-    EMBER_TRY(parse_int_list(key, value, 1, kMaxWidth, got, 2, &n));
-    if (n != 2) return Status::error(Code::invalid_argument, "channels: give two values, e.g. 64,128");
-    channels[0] = got[0], channels[1] = got[1];
-    return Status::ok();
-  }
+  if (!std::strcmp(key, "channels")) return parse_int_pair(key, value, 1, kMaxWidth, channels);
   if (!std::strcmp(key, "cond")) return parse_flag(key, value, &cond);
   if (!std::strcmp(key, "classes")) return parse_int(key, value, 1, kMaxClasses, &classes);
   if (!std::strcmp(key, "mbstd")) return parse_flag(key, value, &mbstd);
@@ -100,18 +94,12 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   return w.status("gan config");
 }
 
-Status GanConfig::from_text(const char* text) {
-  GanConfig c;
-  EMBER_TRY(for_each_pair(text, [&c](const char* k, const char* v) { return c.set(k, v); }));
-  EMBER_TRY(c.validate());
-  *this = c;
-  return Status::ok();
-}
+Status GanConfig::from_text(const char* text) { return config_from_text(text, this); }
 
 bool GanConfig::same_networks(const GanConfig& o) const {
   GanConfig a = *this, b = o;
   a.loss = b.loss, a.d_steps = b.d_steps, a.unroll = b.unroll;  // the schedule, not the networks
-  char ta[256], tb[256];
+  char ta[kModelConfigText], tb[kModelConfigText];
   return a.to_text(ta, sizeof ta).is_ok() && b.to_text(tb, sizeof tb).is_ok() && std::strcmp(ta, tb) == 0;
 }
 

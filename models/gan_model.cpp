@@ -3,14 +3,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "nn/checkpoint.h"
+#include "models/model_file.h"
 
 namespace ember::models {
 
 namespace {
 
 constexpr int kMaxBatch = 1 << 16;
-constexpr size_t kConfigText = 256;
 
 size_t floats(int rows, int cols) { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
 
@@ -258,15 +257,7 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
 
 Status GanModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
-  char text[kConfigText];
-  EMBER_TRY(setup_.config.to_text(text, sizeof text));
-  nn::CheckpointState st;
-  const bool training = setup_.training;
-  st.opts = training ? const_cast<nn::Optimizer*>(opt_) : nullptr, st.n_opts = training ? 2 : 0;
-  st.rngs = const_cast<Rng*>(&noise_), st.n_rngs = 1;
-  st.step = &step;
-  st.meta = text;
-  return nn::save_checkpoint(path, params_, st);
+  return save_model(path, setup_.config, params_, setup_.training, opt_, 2, noise_, step);
 }
 
 Status GanModel::load(const char* path, uint64_t* step) {
@@ -274,26 +265,15 @@ Status GanModel::load(const char* path, uint64_t* step) {
   GanConfig file_config;
   EMBER_TRY(read_config(path, &file_config));
   if (!setup_.config.same_networks(file_config)) {
-    char mine[kConfigText], theirs[kConfigText];
+    char mine[kModelConfigText], theirs[kModelConfigText];
     EMBER_TRY(setup_.config.to_text(mine, sizeof mine));
     EMBER_TRY(file_config.to_text(theirs, sizeof theirs));
     return Status::error(Code::shape_mismatch, "gan: checkpoint is '%s', model is '%s'", theirs, mine);
   }
-  nn::CheckpointState st;
   // A training checkpoint restores both Adams and the noise; an inference model skips them.
-  const bool training = setup_.training;
-  st.opts = training ? opt_ : nullptr, st.n_opts = training ? 2 : 0;
-  st.rngs = training ? &noise_ : nullptr, st.n_rngs = training ? 1 : 0;
-  st.step = step;
-  return nn::load_checkpoint(path, &params_, st);
+  return load_model(path, &params_, setup_.training, opt_, 2, &noise_, step);
 }
 
-Status GanModel::read_config(const char* path, GanConfig* config) {
-  char text[nn::kMaxCheckpointMeta + 1];
-  EMBER_TRY(nn::read_checkpoint_meta(path, text, sizeof text));
-  Status s = config->from_text(text);
-  if (!s.is_ok()) return Status::error(s.code(), "checkpoint: not a GAN model (%s)", s.message());
-  return Status::ok();
-}
+Status GanModel::read_config(const char* path, GanConfig* config) { return read_model_config(path, "a GAN", config); }
 
 }  // namespace ember::models

@@ -19,6 +19,7 @@
 #include "nn/ops.h"
 #include "tests/alloc_counter.h"
 #include "tests/gradcheck.h"
+#include "tests/model_fixture.h"
 #include "tests/temp_dir.h"
 #include "tests/testing.h"
 
@@ -63,41 +64,13 @@ Data rings(int n, uint64_t seed) {
 }
 
 Data sprites(int n, uint64_t seed) {
-  std::vector<uint8_t> buf(size_t(n) * (kSide * kSide + 1) + 4096);
-  Arena arena(buf.data(), buf.size());
-  Dataset ds;
-  REQUIRE(make_sprites(&arena, n, seed, &ds, nullptr).is_ok());
   Data d;
-  d.x.resize(size_t(n) * kSide * kSide);
-  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = ds.pixels[i] / 255.0f;
+  d.x = ember::testing::sprite_pixels(n, seed, &d.labels);
   to_signed_pixels(d.x.data(), d.x.size());
-  d.labels.assign(ds.labels, ds.labels + n);
   return d;
 }
 
-struct Fixture {
-  std::vector<uint8_t> buf;
-  std::unique_ptr<Arena> arena;
-  Context ctx;
-  std::unique_ptr<GanModel> model = std::make_unique<GanModel>();
-
-  explicit Fixture(const GanModel::Setup& s, int threads = 1) {
-    const Status c = model->configure(s);
-    REQUIRE_MESSAGE(c.is_ok(), c.message());
-    size_t model_bytes = 0, ctx_bytes = 0;
-    Context::Options o;
-    o.threads = threads;
-    REQUIRE(model->bytes_needed(threads, &model_bytes).is_ok());
-    REQUIRE(Context::bytes_needed(o, &ctx_bytes).is_ok());
-    buf.resize(model_bytes + ctx_bytes + Arena::kAlign);
-    arena = std::make_unique<Arena>(buf.data(), buf.size());
-    REQUIRE(ctx.init(arena.get(), o).is_ok());
-    const Status s2 = model->init(arena.get(), &ctx);
-    REQUIRE_MESSAGE(s2.is_ok(), s2.message());
-  }
-  GanModel& operator*() { return *model; }
-  GanModel* operator->() { return model.get(); }
-};
+using Fixture = ember::testing::ModelFixture<GanModel>;
 
 GanModel::Setup setup(const char* text, int batch = 8, uint64_t seed = 1) {
   GanModel::Setup s;
