@@ -19,7 +19,6 @@ constexpr float kMaxSigma = 1e6f;
 constexpr const char* kEncNames[AeConfig::kMaxDepth] = {"enc.fc1", "enc.fc2", "enc.fc3", "enc.fc4"};
 constexpr const char* kDecNames[AeConfig::kMaxDepth] = {"dec.fc1", "dec.fc2", "dec.fc3", "dec.fc4"};
 
-struct Named { const char* name; int value; };
 constexpr Named kKinds[] = {{"ae", int(ModelKind::ae)}, {"vae", int(ModelKind::vae)}};
 constexpr Named kArchs[] = {{"mlp", int(Arch::mlp)}, {"linear", int(Arch::linear)}, {"conv", int(Arch::conv)}};
 constexpr Named kLiks[] = {{"bernoulli", int(Likelihood::bernoulli)},
@@ -27,32 +26,6 @@ constexpr Named kLiks[] = {{"bernoulli", int(Likelihood::bernoulli)},
                            {"gaussian-learned", int(Likelihood::gaussian_learned)}};
 constexpr Named kActs[] = {{"relu", int(Act::relu)}, {"tanh", int(Act::tanh)}, {"sigmoid", int(Act::sigmoid)},
                            {"softplus", int(Act::softplus)}, {"leaky_relu", int(Act::leaky_relu)}};
-
-template <size_t N>
-const char* name_of(const Named (&table)[N], int value) {
-  for (const Named& n : table)
-    if (n.value == value) return n.name;
-  return "?";
-}
-template <size_t N>
-Status value_of(const Named (&table)[N], const char* key, const char* text, int* out) {
-  for (const Named& n : table)
-    if (std::strcmp(n.name, text) == 0) return (*out = n.value, Status::ok());
-  char options[96] = {0};
-  for (const Named& n : table) {
-    std::strncat(options, n.name, sizeof options - std::strlen(options) - 1);
-    std::strncat(options, " ", sizeof options - std::strlen(options) - 1);
-  }
-  return Status::error(Code::invalid_argument, "%s: unknown value '%s' (one of: %s)", key, text, options);
-}
-
-template <class E, size_t N>
-Status set_enum(const Named (&table)[N], const char* key, const char* text, E* out) {
-  int v = 0;
-  EMBER_TRY(value_of(table, key, text, &v));
-  *out = static_cast<E>(v);
-  return Status::ok();
-}
 
 T act(Graph& g, const AeConfig& c, T x) { return g.activation(x, c.act, c.act == Act::leaky_relu ? 0.2f : 0.0f); }
 
@@ -101,11 +74,7 @@ Status AeConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "latent")) return parse_int(key, value, 1, kMaxWidth, &latent);
   if (!std::strcmp(key, "sigma")) return parse_float(key, value, &sigma);
   if (!std::strcmp(key, "widths")) return parse_int_list(key, value, 1, kMaxWidth, widths, kMaxDepth, &depth);
-  if (!std::strcmp(key, "channels")) {
-    int n = 0;
-    EMBER_TRY(parse_int_list(key, value, 1, kMaxWidth, conv_channels, 2, &n));
-    return n == 2 ? Status::ok() : Status::error(Code::invalid_argument, "channels: give two values, e.g. 32,64");
-  }
+  if (!std::strcmp(key, "channels")) return parse_int_pair(key, value, 1, kMaxWidth, conv_channels);
   return Status::error(Code::invalid_argument, "model: unknown key '%s'", key);
 }
 
@@ -120,13 +89,7 @@ Status AeConfig::to_text(char* buf, size_t cap) const {
   return w.status("model config");
 }
 
-Status AeConfig::from_text(const char* text) {
-  AeConfig c;
-  EMBER_TRY(for_each_pair(text, [&c](const char* k, const char* v) { return c.set(k, v); }));
-  EMBER_TRY(c.validate());
-  *this = c;
-  return Status::ok();
-}
+Status AeConfig::from_text(const char* text) { return config_from_text(text, this); }
 
 T build_encoder(Graph& g, const AeConfig& c, T x, T* logvar) {
   const int batch = static_cast<int>(g.shape(x)[0]);

@@ -80,6 +80,14 @@ Status parse_int_list(const char* key, const char* text, int lo, int hi, int* ou
   return Status::ok();
 }
 
+Status parse_int_pair(const char* key, const char* text, int lo, int hi, int out[2]) {
+  int got[2] = {0, 0}, n = 0;
+  EMBER_TRY(parse_int_list(key, text, lo, hi, got, 2, &n));
+  if (n != 2) return Status::error(Code::invalid_argument, "%s: give two values, e.g. %d,%d", key, lo, lo);
+  out[0] = got[0], out[1] = got[1];
+  return Status::ok();
+}
+
 TextWriter& TextWriter::put(const char* s) {
   for (; *s; ++s) {
     if (len_ + 1 >= cap_) return (overflow_ = true, *this);

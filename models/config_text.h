@@ -16,6 +16,10 @@ Status parse_int(const char* key, const char* text, int lo, int hi, int* out);
 Status parse_float(const char* key, const char* text, float* out);  // [-]digits[.digits][e[-]digits]
 // "400,200" -> {400, 200}, *count = 2; at most cap values.
 Status parse_int_list(const char* key, const char* text, int lo, int hi, int* out, int cap, int* count);
+// Exactly two values, "32,64"; out is written only on success.
+Status parse_int_pair(const char* key, const char* text, int lo, int hi, int out[2]);
+
+constexpr size_t kModelConfigText = 256;  // room for any model config's one-line text
 
 // Appends to a fixed buffer; remembers overflow and reports it once at the end.
 class TextWriter {
@@ -32,6 +36,37 @@ class TextWriter {
   size_t cap_, len_ = 0;
   bool overflow_ = false;
 };
+
+// Enumerations in config text: a table of (name, value) pairs per enum.
+struct Named {
+  const char* name;
+  int value;
+};
+template <size_t N>
+const char* name_of(const Named (&table)[N], int value) {
+  for (const Named& n : table)
+    if (n.value == value) return n.name;
+  return "?";
+}
+// The value named `text`; otherwise an error listing the names.
+template <size_t N>
+Status value_of(const Named (&table)[N], const char* key, const char* text, int* out) {
+  for (const Named& n : table)
+    if (std::strcmp(n.name, text) == 0) return (*out = n.value, Status::ok());
+  char options[96] = {0};
+  for (const Named& n : table) {
+    std::strncat(options, n.name, sizeof options - std::strlen(options) - 1);
+    std::strncat(options, " ", sizeof options - std::strlen(options) - 1);
+  }
+  return Status::error(Code::invalid_argument, "%s: unknown value '%s' (one of: %s)", key, text, options);
+}
+template <class E, size_t N>
+Status set_enum(const Named (&table)[N], const char* key, const char* text, E* out) {
+  int v = 0;
+  EMBER_TRY(value_of(table, key, text, &v));
+  *out = static_cast<E>(v);
+  return Status::ok();
+}
 
 // Calls f(key, value) for each space-separated "key=value" of text (copies of at most
 // kMaxToken characters each). Stops at and returns the first error.
@@ -60,6 +95,17 @@ Status for_each_pair(const char* text, F f) {
     EMBER_TRY(f(key, value));
     p = end;
   }
+  return Status::ok();
+}
+
+// Config::from_text for any config with set() and validate(): parses every pair into a
+// default Config, validates it, and only then replaces *out (untouched on any error).
+template <class Config>
+Status config_from_text(const char* text, Config* out) {
+  Config c;
+  EMBER_TRY(for_each_pair(text, [&c](const char* k, const char* v) { return c.set(k, v); }));
+  EMBER_TRY(c.validate());
+  *out = c;
   return Status::ok();
 }
 

@@ -1,4 +1,4 @@
-// What the model classes (AeModel, ClassifierModel, ...) share: arena sizing of their
+// What the model classes (AeModel, ClassifierModel, GanModel) share: arena sizing of their
 // graphs, and checkpoints that know their architecture.
 //
 // Sizing: parameters take params.bytes(param_mode(training)); each graph adds its planned
@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "core/status.h"
+#include "models/config_text.h"
 #include "nn/checkpoint.h"
 #include "nn/graph.h"
 #include "nn/params.h"
@@ -29,7 +30,6 @@ Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int thre
 // CompileOptions for an inference graph (no gradients, BatchNorm in evaluation mode).
 nn::CompileOptions inference_options();
 
-constexpr size_t kConfigTextCap = 256;  // room for any config's one-line text
 
 // The config a checkpoint was written with; `what` names the kind in the error when the
 // file holds something else ("an autoencoder", "a classifier").
@@ -46,7 +46,7 @@ Status read_checkpoint_config(const char* path, const char* what, Config* config
 template <class Config>
 Status save_with_config(const char* path, const Config& config, const nn::Params& params,
                         nn::CheckpointState state) {
-  char text[kConfigTextCap];
+  char text[kModelConfigText];
   EMBER_TRY(config.to_text(text, sizeof text));
   state.meta = text;
   return nn::save_checkpoint(path, params, state);
@@ -58,7 +58,7 @@ Status load_with_config(const char* path, const Config& mine, const char* what, 
                         const nn::CheckpointState& state) {
   Config file_config;
   EMBER_TRY(read_checkpoint_config(path, what, &file_config));
-  char ours[kConfigTextCap], theirs[kConfigTextCap];
+  char ours[kModelConfigText], theirs[kModelConfigText];
   EMBER_TRY(mine.to_text(ours, sizeof ours));
   EMBER_TRY(file_config.to_text(theirs, sizeof theirs));
   if (std::strcmp(ours, theirs) != 0)

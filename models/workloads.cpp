@@ -42,32 +42,17 @@ DeepAutoencoder build_deep_autoencoder(Graph& g, int batch) {
   return a;
 }
 
-T dcgan_generator(Graph& g, T z) {
-  const int batch = static_cast<int>(g.shape(z)[0]);
-  T h = g.relu(g.batchnorm(g.linear(z, 128 * 7 * 7, "g.fc"), "g.bn0"));
-  h = g.reshape(h, Shape(batch, 128, 7, 7));
-  h = g.relu(g.batchnorm(g.conv_t2d(h, 64, 4, 2, 1, "g.deconv1"), "g.bn1"));
-  return g.tanh(g.conv_t2d(h, 1, 4, 2, 1, "g.deconv2"));
-}
-
-T dcgan_discriminator(Graph& g, T x) {
-  T h = g.leaky_relu(g.conv2d(x, 64, 4, 2, 1, "d.conv1"), 0.2f);
-  h = g.leaky_relu(g.batchnorm(g.conv2d(h, 128, 4, 2, 1, "d.conv2"), "d.bn2"), 0.2f);
-  return g.linear(g.flatten(h), 1, "d.fc");
-}
-
 namespace {
-// DCGAN initialisation (Radford et al.): conv and linear weights N(0, 0.02); BatchNorm
-// keeps weight 1, bias 0.
-void dcgan_init_specs(nn::Params& params) {
-  for (int i = 0; i < params.count(); ++i) {
-    nn::Param& p = params[i];
-    const char* last_dot = std::strrchr(p.name, '.');
-    const bool weight = last_dot && std::strcmp(last_dot, ".weight") == 0;
-    if (weight && !std::strstr(p.name, ".bn")) p.init.kind = nn::Init::normal, p.init.arg = 0.02f;
-  }
+// WORKLOADS.md D: GanConfig's dcgan for 28x28 with channels 64,128.
+GanConfig workload_dcgan() {
+  GanConfig c;
+  c.kind = GanKind::dcgan;
+  return c;
 }
 }  // namespace
+
+T dcgan_generator(Graph& g, T z) { return gan_generator(g, workload_dcgan(), z, T()); }
+T dcgan_discriminator(Graph& g, T x) { return gan_discriminator(g, workload_dcgan(), x, T()); }
 
 DcganStep build_dcgan(Graph& d_graph, Graph& g_graph, int batch, int z_dim) {
   DcganStep s;
@@ -90,7 +75,7 @@ DcganStep build_dcgan(Graph& d_graph, Graph& g_graph, int batch, int z_dim) {
   const T fake_loss = d_graph.bce_logits(dcgan_discriminator(d_graph, s.fake_in), s.zeros_d, Reduction::mean);
   s.d_loss = d_graph.add(real_loss, fake_loss);
   d_graph.minimize(s.d_loss);
-  dcgan_init_specs(params);
+  dcgan_init(params);
   return s;
 }
 

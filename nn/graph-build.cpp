@@ -22,6 +22,7 @@ const char* op_name(Op op) {
     case Op::mul: return "mul";
     case Op::scale: return "scale";
     case Op::reparam: return "reparam";
+    case Op::minibatch_stddev: return "minibatch_stddev";
     case Op::bce_logits: return "bce_logits";
     case Op::mse: return "mse";
     case Op::gauss_nll: return "gauss_nll";
@@ -289,6 +290,22 @@ T Graph::reparam(T mu, T logvar) {
   n.in[0] = mu.id;
   n.in[1] = logvar.id;
   return add_node(n, "reparam");
+}
+
+T Graph::minibatch_stddev(T x) {
+  if (!check(x, "minibatch_stddev")) return T();
+  const Shape xs = nodes_[x.id].shape;
+  if ((xs.rank != 2 && xs.rank != 4) || xs[0] < 1) {
+    char s[64];
+    return fail(Status::error(Code::shape_mismatch, "minibatch_stddev: needs [N, C] or [N, C, H, W] with N >= 1, got %s",
+                              xs.str(s, sizeof s)));
+  }
+  Node n;
+  n.op = Op::minibatch_stddev;
+  n.shape = xs;
+  n.shape.dims[1] = xs[1] + 1;
+  n.in[0] = x.id;
+  return add_node(n, "minibatch_stddev");
 }
 
 T Graph::loss_node(Op op, T a, T b, T c, Reduction r, const char* what) {

@@ -19,7 +19,8 @@ uint8_t backward_reads(const Node& n) {
     case Op::linear:
     case Op::conv2d:
     case Op::conv_t2d:
-    case Op::batchnorm: return kIn0;
+    case Op::batchnorm:
+    case Op::minibatch_stddev: return kIn0;
     case Op::act: return act_backward_needs_input(n.act, n.slope) ? kIn0 | kSelf : kSelf;
     case Op::mul: return kIn0 | kIn1;
     case Op::reparam: return kIn1;
@@ -141,6 +142,11 @@ Status Graph::build_plan(const CompileOptions& opt) {
       n.aux2_buf = new_buf(static_cast<size_t>(n.bn.c) * sizeof(float), i, last);
     }
     if (n.op == Op::reparam) n.aux_buf = new_buf(static_cast<size_t>(n.shape.numel()) * sizeof(float), i, last);
+    if (n.op == Op::minibatch_stddev) {  // per-feature mean and 1/std, in every mode
+      const size_t features = static_cast<size_t>(nodes_[n.in[0]].shape.numel() / n.shape[0]);
+      n.aux_buf = new_buf(features * sizeof(float), i, last);
+      n.aux2_buf = new_buf(features * sizeof(float), i, last);
+    }
   }
   first_scratch_ = nbufs_;
   const int workers = workers_;

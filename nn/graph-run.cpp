@@ -61,6 +61,9 @@ void Graph::forward_node(Node& n) {
     case Op::reparam:  // z = mu + exp(logvar / 2) eps
       reparam_forward(ctx, *rng_, a->value, b->value, n.aux, n.value, numel(n));
       break;
+    case Op::minibatch_stddev:  // y = [x, mean_j std over the batch of x_j]
+      minibatch_stddev_forward(a->value, n.value, n.aux, n.aux2, rows(*a), static_cast<int>(a->shape[1]), spatial(*a));
+      break;
     case Op::bce_logits:
       n.loss = bce_logits_forward(ctx, a->value, b->value, rows(*a), per_row(*a), n.reduction);
       break;
@@ -133,6 +136,10 @@ void Graph::backward_node(Node& n) {
       if (dx(a)) ctx.k().axpy(numel(n), n.factor, dy, dx(a));
       break;
     case Op::reparam: reparam_backward(ctx, b->value, n.aux, dy, dx(a), dx(b), numel(n)); break;
+    case Op::minibatch_stddev:
+      minibatch_stddev_backward(a->value, n.aux, n.aux2, dy, dx(a), rows(*a), static_cast<int>(a->shape[1]),
+                                spatial(*a));
+      break;
     case Op::bce_logits:
       if (dx(a)) bce_logits_backward(ctx, a->value, b->value, dy[0], dx(a), rows(*a), per_row(*a), n.reduction);
       break;

@@ -44,7 +44,7 @@ struct T {
 
 enum class Op : uint8_t {
   input, labels,
-  linear, conv2d, conv_t2d, batchnorm, act, reshape, concat, add, mul, scale, reparam,
+  linear, conv2d, conv_t2d, batchnorm, act, reshape, concat, add, mul, scale, reparam, minibatch_stddev,
   bce_logits, mse, gauss_nll, kl_std_normal, softmax_ce,
 };
 const char* op_name(Op op);
@@ -73,8 +73,8 @@ struct Node {
   int32_t fwd_scratch_buf = -1, bwd_scratch_buf = -1;
   float* value = nullptr;
   float* grad = nullptr;
-  float* aux = nullptr;   // BatchNorm: saved mean; reparam: eps
-  float* aux2 = nullptr;  // BatchNorm: saved 1/std
+  float* aux = nullptr;   // BatchNorm, minibatch_stddev: saved mean; reparam: eps
+  float* aux2 = nullptr;  // BatchNorm, minibatch_stddev: saved 1/std
   float* fwd_scratch = nullptr;
   float* bwd_scratch = nullptr;
   float loss = 0.0f;      // loss ops: the last forward's value
@@ -121,6 +121,9 @@ class Graph {
   T mul(T a, T b);                                       // a * b
   T scale(T a, float s);                                 // s a
   T reparam(T mu, T logvar);                             // mu + exp(logvar / 2) eps, eps ~ N(0, I)
+  // [N, C, ...] -> [N, C+1, ...]: x and one more channel holding the mean over features of
+  // the standard deviation over the batch (nn/ops.h). Rank 2 (features) or 4 (images).
+  T minibatch_stddev(T x);
   // Losses: a [1] scalar; `mean` divides by the batch (dim 0). Targets (and the data x of
   // gauss_nll) are treated as constants: no gradient flows into them.
   T bce_logits(T logits, T target, Reduction r);         // sum max(x,0) - x t + log(1 + e^-|x|)

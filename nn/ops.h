@@ -19,6 +19,8 @@
 //   concat        y = [a, b] along features (2-D) or channels (NCHW)
 //   add/mul/scale y = a + b, a * b, s * a
 //   reparam       z = mu + exp(0.5 logvar) * eps,  eps ~ N(0, I) from the seeded Rng
+//   mbstd         y = [x, s]: one more channel holding the mean over features of the
+//                 standard deviation over the batch (a GAN discriminator's diversity cue)
 //   losses        BCE-with-logits, MSE / sum of squares, Gaussian NLL, KL(N(mu, s) || N(0, I)),
 //                 softmax cross-entropy; reduce by sum or by mean over the batch.
 #pragma once
@@ -101,6 +103,20 @@ void reparam_forward(Context& ctx, Rng& rng, const float* mu, const float* logva
 // dmu += dz; dlogvar += dz * eps * 0.5 exp(0.5 logvar).
 void reparam_backward(Context& ctx, const float* logvar, const float* eps, const float* dz, float* dmu,
                       float* dlogvar, size_t n);
+
+// ---- minibatch standard deviation (Karras et al. 2018, "Progressive Growing of GANs") ----
+// x viewed as [N, C, S] (S = H*W for images, 1 for features). For each of the D = C*S
+// features j: mean_j and the biased variance var_j over the N samples, std_j =
+// sqrt(var_j + eps); s = (1/D) sum_j std_j, one scalar for the batch. y[N, C+1, S] = x with
+// an extra channel filled with s at every sample and position. A discriminator seeing s
+// can tell a batch of near-identical fakes (mode collapse: small s) from a diverse real one.
+// mean[D] and inv_std[D] (= 1/std_j) are saved for backward.
+constexpr float kMinibatchStddevEps = 1e-8f;
+void minibatch_stddev_forward(const float* x, float* y, float* mean, float* inv_std, int n, int c, int s);
+// With g = the sum of dy over the extra channel (every sample and position):
+// dx_ij += dy_ij + (g / D) (x_ij - mean_j) inv_std_j / N   (the mean's own term cancels).
+void minibatch_stddev_backward(const float* x, const float* mean, const float* inv_std, const float* dy,
+                               float* dx, int n, int c, int s);
 
 // ---- losses -----------------------------------------------------------------------------
 // Every loss returns the scalar and, in backward, adds d(loss)/d(input) * dloss (dloss is

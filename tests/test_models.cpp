@@ -17,6 +17,7 @@
 #include "models/config_text.h"
 #include "models/sprites.h"
 #include "tests/alloc_counter.h"
+#include "tests/model_fixture.h"
 #include "tests/temp_dir.h"
 #include "tests/testing.h"
 
@@ -28,37 +29,8 @@ namespace {
 
 constexpr int kSide = 28;  // the built-in sprites
 
-// n images of the built-in sprites dataset as floats in [0, 1].
-std::vector<float> make_images(int n, uint64_t seed) {
-  std::vector<uint8_t> buf(size_t(n) * (kSide * kSide + 1) + 4096);
-  Arena arena(buf.data(), buf.size());
-  Dataset d;
-  REQUIRE(make_sprites(&arena, n, seed, &d, nullptr).is_ok());
-  std::vector<float> x(size_t(n) * kSide * kSide);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = d.pixels[i] / 255.0f;
-  return x;
-}
-
-struct Fixture {
-  std::vector<uint8_t> buf;
-  std::unique_ptr<Arena> arena;
-  Context ctx;
-  std::unique_ptr<AeModel> model = std::make_unique<AeModel>();
-
-  explicit Fixture(const AeModel::Setup& s, int threads = 1) {
-    REQUIRE(model->configure(s).is_ok());
-    size_t model_bytes = 0, ctx_bytes = 0;
-    Context::Options o;
-    o.threads = threads;
-    REQUIRE(model->bytes_needed(threads, &model_bytes).is_ok());
-    REQUIRE(Context::bytes_needed(o, &ctx_bytes).is_ok());
-    buf.resize(model_bytes + ctx_bytes + Arena::kAlign);
-    arena = std::make_unique<Arena>(buf.data(), buf.size());
-    REQUIRE(ctx.init(arena.get(), o).is_ok());
-    const Status s2 = model->init(arena.get(), &ctx);
-    REQUIRE_MESSAGE(s2.is_ok(), s2.message());
-  }
-};
+using Fixture = ember::testing::ModelFixture<AeModel>;
+std::vector<float> make_images(int n, uint64_t seed) { return ember::testing::sprite_pixels(n, seed); }
 
 AeModel::Setup small_setup(const char* config_text, int batch = 16) {
   AeModel::Setup s;

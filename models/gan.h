@@ -1,0 +1,113 @@
+// Generative adversarial networks on the graph API: the config and the networks only.
+// (models/gan_model.h trains and samples them.)
+//
+// A generator G maps noise z ~ N(0, I) to a sample; a discriminator D maps a sample to a
+// logit, D(x) = sigmoid(logit) being its belief that x is real. One config covers:
+//
+//   kind   mlp    G: [z, y] -> widths (ReLU) -> output;  D: [x, y] -> widths reversed
+//                 (LeakyReLU 0.2) -> logit. Default PyTorch initialisation.
+//          dcgan  WORKLOADS.md D (Radford et al. 2016) for rows x cols divisible by 4, channels
+//                 c1,c2 (64,128 there): G z -> Linear(c2 * r/4 * c/4) -> BN -> ReLU -> reshape
+//                 -> ConvT(c1, 4, 2, 1) -> BN -> ReLU -> ConvT(1, 4, 2, 1) -> tanh;
+//                 D x -> Conv(c1, 4, 2, 1) -> LeakyReLU -> Conv(c2, 4, 2, 1) -> BN -> LeakyReLU
+//                 -> flatten -> Linear(1). Conv and linear weights N(0, 0.02), BN weight 1, bias 0.
+//   data   points  2-D samples (the rings toy); G's output layer is linear
+//          images  rows x cols pixels in [-1, 1]; G ends in tanh. The caller scales real
+//                  images from [0, 1] to [-1, 1] (to_signed_pixels) before training.
+//   cond   a conditional GAN (Mirza & Osindero 2014): the class y in 0..classes-1 enters as a
+//          one-hot vector. mlp: concatenated to z (G's input) and to x (D's input).
+//          dcgan: concatenated to z, and in D to the flattened conv features just before the
+//          last linear. Our choice for D: the conv stack stays class-agnostic (it learns
+//          "what strokes look like") and the final linear, which sees features and class
+//          together, judges "real for this class"; broadcasting the one-hot as extra image
+//          channels into the first conv (the other common choice) costs classes x more in
+//          that layer and needs a broadcast op the graph does not have.
+//   mbstd  the minibatch standard-deviation feature (Karras et al. 2018) in D, against mode
+//          collapse: one extra input to D's last linear layer holding the average over
+//          features of their standard deviation across the batch (nn/ops.h). mlp: after the
+//          last hidden layer; dcgan: a (c2+1)-th channel before the flatten. D then sees how
+//          diverse a batch is, and a generator emitting near-copies is easy to reject.
+//   gan_loss  D minimises BCE(D(x), 1) + BCE(D(G(z)), 0) (each a batch mean) in both cases;
+//          minimax  G minimises  E log(1 - D(G(z))) = -BCE(D(G(z)), 0), the original game
+//                   (its gradient vanishes when D confidently rejects the fakes);
+//          ns       G minimises -E log D(G(z)) = BCE(D(G(z)), 1): "flip the target, not the
+//                   sign", the non-saturating heuristic (Goodfellow et al. 2014). Default.
+//   d_steps, unroll  the training schedule (models/gan_model.h).
+//
+// Parameter names are fixed ("g.fc1.weight", "d.conv2.weight", ...) and every parameter of G
+// is in group kGenerator, of D in kDiscriminator, so the D-step graph, the G-step graph, the
+// sampler and a checkpoint all agree.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/status.h"
+#include "nn/graph.h"
+
+namespace ember::models {
+
+constexpr uint8_t kGenerator = 0, kDiscriminator = 1;  // parameter groups
+constexpr int kPointDims = 2;                          // data=points: (x, y)
+
+enum class GanKind : uint8_t { mlp, dcgan };
+enum class GanData : uint8_t { points, images };
+enum class GanLoss : uint8_t { minimax, ns };
+
+struct GanConfig {
+  static constexpr int kMaxDepth = 4;
+  GanKind kind = GanKind::mlp;
+  GanData data = GanData::images;
+  int rows = 28, cols = 28;                  // images
+  int z_dim = 100;
+  int widths[kMaxDepth] = {256, 512, 0, 0};  // mlp: G's hidden widths in order; D's reversed
+  int depth = 2;                             // how many widths are used (mlp)
+  int channels[2] = {64, 128};               // dcgan: D's conv channels c1, c2 (G mirrors)
+  bool cond = false;
+  int classes = 10;                          // cond only
+  bool mbstd = false;
+  GanLoss loss = GanLoss::ns;
+  int d_steps = 1;                           // D updates per G update
+  int unroll = 0;                            // look-ahead D steps for the G update (0: off)
+
+  // Values per sample: kPointDims or rows * cols.
+  int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
+  Status validate() const;
+  // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
+  // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
+  // unroll=0".
+  Status to_text(char* buf, size_t cap) const;
+  Status from_text(const char* text);
+  // Parses one "key=value" (the keys above), for command lines.
+  Status set(const char* key, const char* value);
+  // Same networks (parameters and their shapes): everything but gan_loss, d_steps and
+  // unroll, which only change how training proceeds.
+  bool same_networks(const GanConfig& o) const;
+};
+
+// G: z[B, z_dim] (and for cond onehot[B, classes]) -> sample: [B, dims] for mlp, [B, 1, rows,
+// cols] for dcgan. Sets the parameter group to kGenerator.
+nn::T gan_generator(nn::Graph& g, const GanConfig& c, nn::T z, nn::T onehot);
+// D: x[B, dims] or [B, 1, rows, cols] (and onehot) -> logit [B, 1]. Sets group kDiscriminator.
+nn::T gan_discriminator(nn::Graph& g, const GanConfig& c, nn::T x, nn::T onehot);
+// The DCGAN initialisation (above) for every conv and linear weight in params.
+void dcgan_init(nn::Params& params);
+
+// The two training graphs. The D graph computes fakes with G itself (G's nodes get no
+// gradient there: compile it with train_groups = 1 << kDiscriminator), so a D step is one
+// forward, one backward and one Adam update; the G graph (train_groups = 1 << kGenerator)
+// runs D frozen: the gradient flows through D into G, D's parameters get none.
+struct GanNodes {
+  // D graph: d_loss = BCE(D(real), ones) + BCE(D(G(d_z)), zeros).
+  nn::T real, real_onehot, d_z, d_fake_onehot, ones, zeros, real_logit, fake_logit, d_loss;
+  // G graph: g_loss = BCE(D(G(z)), target) (ns: target 1) or -BCE(D(G(z)), target 0) (minimax).
+  nn::T z, fake_onehot, fake, target, g_loss;
+};
+Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int batch, GanNodes* out);
+// After compile: the constant targets (ones, zeros, the G target for the config's loss).
+void fill_gan_targets(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, const GanNodes& n);
+
+// Pixels in [0, 1] <-> the generators' [-1, 1] (2p - 1 and (x + 1) / 2 clamped to [0, 1]).
+void to_signed_pixels(float* x, size_t n);
+void to_unit_pixels(float* x, size_t n);
+
+}  // namespace ember::models

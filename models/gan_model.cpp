@@ -1,0 +1,292 @@
+#include "models/gan_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "models/model_common.h"
+
+namespace ember::models {
+
+namespace {
+
+constexpr int kMaxBatch = 1 << 16;
+
+size_t floats(int rows, int cols) { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
+
+// Row i of onehot[n, classes] = e_{labels[i]}.
+void one_hot(const int32_t* labels, int n, int classes, float* onehot) {
+  std::memset(onehot, 0, floats(n, classes) * sizeof(float));
+  for (int i = 0; i < n; ++i) onehot[floats(i, classes) + static_cast<size_t>(labels[i])] = 1.0f;
+}
+
+// Mean of sigmoid(logit) over n logits: the discriminator's average belief "real".
+float mean_belief(const float* logits, int n) {
+  double s = 0.0;
+  for (int i = 0; i < n; ++i) s += 1.0 / (1.0 + std::exp(-static_cast<double>(logits[i])));
+  return static_cast<float>(s / n);
+}
+
+Status not_finite(const char* what) {
+  return Status::error(Code::invalid_argument, "gan: the %s loss is not finite (lower the learning rate?)", what);
+}
+
+}  // namespace
+
+Status GanModel::configure(const Setup& setup) {
+  if (configured_) return Status::error(Code::invalid_argument, "gan: already configured");
+  EMBER_TRY(setup.config.validate());
+  if (setup.batch < 1 || setup.batch > kMaxBatch || setup.eval_batch < 1 || setup.eval_batch > kMaxBatch)
+    return Status::error(Code::invalid_argument, "gan: batch %d / eval batch %d out of range 1..%d", setup.batch,
+                         setup.eval_batch, kMaxBatch);
+  if (setup.training && !(setup.lr > 0.0f && std::isfinite(setup.lr)))
+    return Status::error(Code::invalid_argument, "gan: learning rate must be > 0");
+  if (setup.training && !(setup.beta1 >= 0.0f && setup.beta1 < 1.0f && setup.beta2 >= 0.0f && setup.beta2 < 1.0f))
+    return Status::error(Code::invalid_argument, "gan: Adam betas must lie in [0, 1)");
+  const GanConfig& c = setup.config;
+  // The step graphs declare every parameter of G and D, so they are built even for an
+  // inference model (which compiles only the sampler): a checkpoint must match them all.
+  EMBER_TRY(build_gan(d_, g_, c, setup.batch, &nodes_));
+  sample_z_ = sampler_.input("z", Shape(setup.eval_batch, c.z_dim));
+  if (c.cond) sample_onehot_ = sampler_.input("onehot", Shape(setup.eval_batch, c.classes));
+  sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
+  sampler_.mark_output(sample_out_);
+  EMBER_TRY(sampler_.status());
+  const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup.lr, setup.beta1, setup.beta2);
+  opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
+  opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
+  setup_ = setup;
+  configured_ = true;
+  return Status::ok();
+}
+
+namespace {
+nn::CompileOptions training_for(uint8_t group) {
+  nn::CompileOptions o;
+  o.train_groups = 1u << group;
+  return o;
+}
+nn::CompileOptions inference() {
+  nn::CompileOptions o;
+  o.training = false;
+  return o;
+}
+}  // namespace
+
+// Unroll copy: every D parameter's values (state buffers included) and its Adam moments.
+size_t GanModel::d_state_floats() const {
+  if (!setup_.training || setup_.config.unroll == 0) return 0;
+  size_t n = 0;
+  for (int i = 0; i < params_.count(); ++i) {
+    const nn::Param& p = params_[i];
+    if (p.group == kDiscriminator) n += p.numel() * (p.trainable ? 3 : 1);
+  }
+  return n;
+}
+
+Status GanModel::bytes_needed(int threads, size_t* bytes) {
+  if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
+  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
+  size_t total = params_.bytes(mode).total() + Arena::rounded(d_state_floats() * sizeof(float));
+  nn::GraphBytes b;
+  if (setup_.training) {
+    EMBER_TRY(d_.plan(training_for(kDiscriminator), threads, &b));
+    total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+    EMBER_TRY(g_.plan(training_for(kGenerator), threads, &b));
+    total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  }
+  EMBER_TRY(sampler_.plan(inference(), threads, &b));
+  *bytes = total + Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  return Status::ok();
+}
+
+Status GanModel::init(Arena* arena, Context* ctx) {
+  if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
+  if (ready_) return Status::error(Code::invalid_argument, "gan: already initialised");
+  const size_t mark = arena->mark();
+  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
+  Status s = params_.allocate(arena, mode);
+  if (!s.is_ok()) return s;
+  Rng init_rng(setup_.seed);
+  params_.initialise(&init_rng);
+  noise_.seed_with(setup_.seed, kGanNoiseStream);
+  if (setup_.training) s = d_.compile(arena, ctx, training_for(kDiscriminator));
+  if (s.is_ok() && setup_.training) s = g_.compile(arena, ctx, training_for(kGenerator));
+  if (s.is_ok()) s = sampler_.compile(arena, ctx, inference());
+  if (s.is_ok() && d_state_floats() > 0) s = arena->alloc_array(d_state_floats(), &d_copy_);
+  if (!s.is_ok()) {
+    arena->rewind(mark);
+    return s;
+  }
+  if (setup_.training) fill_gan_targets(d_, g_, setup_.config, nodes_);
+  ctx_ = ctx;
+  ready_ = true;
+  return Status::ok();
+}
+
+int GanModel::real_rows() const { return setup_.batch * (setup_.config.d_steps + setup_.config.unroll); }
+
+Status GanModel::check_labels(const int32_t* labels, int n) const {
+  if (!setup_.config.cond) return Status::ok();
+  if (!labels) return Status::error(Code::invalid_argument, "gan: a conditional model needs class labels");
+  for (int i = 0; i < n; ++i)
+    if (labels[i] < 0 || labels[i] >= setup_.config.classes)
+      return Status::error(Code::invalid_argument, "gan: label %d at row %d is outside 0..%d", static_cast<int>(labels[i]),
+                           i, setup_.config.classes - 1);
+  return Status::ok();
+}
+
+// Fake classes, drawn uniformly after the batch's z.
+void GanModel::fake_classes(float* onehot) {
+  const int classes = setup_.config.classes;
+  std::memset(onehot, 0, floats(setup_.batch, classes) * sizeof(float));
+  for (int i = 0; i < setup_.batch; ++i)
+    onehot[floats(i, classes) + noise_.below(static_cast<uint32_t>(classes))] = 1.0f;
+}
+
+Status GanModel::train_d(const float* real, const int32_t* labels, GanStepLoss* out) {
+  const int batch = setup_.batch;
+  std::memcpy(d_.data(nodes_.real), real, floats(batch, dims()) * sizeof(float));
+  noise_.fill_normal(d_.data(nodes_.d_z), floats(batch, setup_.config.z_dim), 0.0f, 1.0f);
+  if (setup_.config.cond) {
+    fake_classes(d_.data(nodes_.d_fake_onehot));
+    one_hot(labels, batch, setup_.config.classes, d_.data(nodes_.real_onehot));
+  }
+  EMBER_TRY(d_.forward());
+  const float loss = d_.loss();
+  if (!std::isfinite(loss)) return not_finite("discriminator");
+  EMBER_TRY(d_.backward());
+  EMBER_TRY(d_optimizer().step(*ctx_, params_));
+  out->d_loss = loss;
+  out->d_real = mean_belief(d_.data(nodes_.real_logit), batch);
+  out->d_fake = mean_belief(d_.data(nodes_.fake_logit), batch);
+  return Status::ok();
+}
+
+Status GanModel::train_g(float* g_loss) {
+  noise_.fill_normal(g_.data(nodes_.z), floats(setup_.batch, setup_.config.z_dim), 0.0f, 1.0f);
+  if (setup_.config.cond) fake_classes(g_.data(nodes_.fake_onehot));
+  EMBER_TRY(g_.forward());
+  const float loss = g_.loss();
+  if (!std::isfinite(loss)) return not_finite("generator");
+  EMBER_TRY(g_.backward());
+  EMBER_TRY(g_optimizer().step(*ctx_, params_));
+  if (g_loss) *g_loss = loss;
+  return Status::ok();
+}
+
+// Copies D's values and moments into d_copy_ (restore = false) or back (restore = true).
+void GanModel::stash_d(bool restore) {
+  float* at = d_copy_;
+  auto move = [&](float* p, size_t n) {
+    if (restore) std::memcpy(p, at, n * sizeof(float));
+    else std::memcpy(at, p, n * sizeof(float));
+    at += n;
+  };
+  for (int i = 0; i < params_.count(); ++i) {
+    nn::Param& p = params_[i];
+    if (p.group != kDiscriminator) continue;
+    move(p.value, p.numel());
+    if (p.trainable) move(p.m, p.numel()), move(p.v, p.numel());
+  }
+  if (restore) d_optimizer().set_steps(d_copy_steps_);
+  else d_copy_steps_ = d_optimizer().steps();
+}
+
+Status GanModel::d_step(const float* real, const int32_t* labels, GanStepLoss* out) {
+  if (!ready_ || !setup_.training) return Status::error(Code::invalid_argument, "gan: not set up for training");
+  EMBER_TRY(check_labels(labels, setup_.batch));
+  GanStepLoss l;
+  EMBER_TRY(train_d(real, labels, &l));
+  if (out) out->d_loss = l.d_loss, out->d_real = l.d_real, out->d_fake = l.d_fake;
+  return Status::ok();
+}
+
+Status GanModel::g_step(float* g_loss) {
+  if (!ready_ || !setup_.training) return Status::error(Code::invalid_argument, "gan: not set up for training");
+  return train_g(g_loss);
+}
+
+Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLoss* out) {
+  if (!ready_ || !setup_.training) return Status::error(Code::invalid_argument, "gan: not set up for training");
+  EMBER_TRY(check_labels(labels, real_rows()));
+  const GanConfig& c = setup_.config;
+  const size_t stride = floats(setup_.batch, dims());
+  auto batch_labels = [&](int k) { return c.cond ? labels + static_cast<size_t>(k) * setup_.batch : nullptr; };
+  GanStepLoss sum, one;
+  for (int k = 0; k < c.d_steps; ++k) {
+    EMBER_TRY(train_d(real + k * stride, batch_labels(k), &one));
+    sum.d_loss += one.d_loss, sum.d_real += one.d_real, sum.d_fake += one.d_fake;
+  }
+  Status s;
+  if (c.unroll > 0) {
+    stash_d(false);
+    for (int k = c.d_steps; k < c.d_steps + c.unroll && s.is_ok(); ++k) s = train_d(real + k * stride, batch_labels(k), &one);
+  }
+  if (s.is_ok()) s = train_g(&sum.g_loss);
+  if (c.unroll > 0) stash_d(true);  // also after a failure: D is never left unrolled
+  EMBER_TRY(s);
+  if (out) {
+    const float inv = 1.0f / static_cast<float>(c.d_steps);
+    out->d_loss = sum.d_loss * inv, out->d_real = sum.d_real * inv, out->d_fake = sum.d_fake * inv;
+    out->g_loss = sum.g_loss;
+  }
+  return Status::ok();
+}
+
+Status GanModel::generate(const float* z, const int32_t* labels, int n, float* out) {
+  if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
+  if (n < 0) return Status::error(Code::invalid_argument, "gan: generate %d rows", n);
+  EMBER_TRY(check_labels(labels, n));
+  const GanConfig& c = setup_.config;
+  const int e = setup_.eval_batch, d = dims();
+  for (int at = 0; at < n; at += e) {
+    const int rows = n - at < e ? n - at : e;
+    float* in = sampler_.data(sample_z_);
+    std::memcpy(in, z + floats(at, c.z_dim), floats(rows, c.z_dim) * sizeof(float));
+    std::memset(in + floats(rows, c.z_dim), 0, floats(e - rows, c.z_dim) * sizeof(float));
+    if (c.cond) {
+      float* onehot = sampler_.data(sample_onehot_);
+      one_hot(labels + at, rows, c.classes, onehot);
+      std::memset(onehot + floats(rows, c.classes), 0, floats(e - rows, c.classes) * sizeof(float));
+    }
+    EMBER_TRY(sampler_.forward());
+    std::memcpy(out + floats(at, d), sampler_.data(sample_out_), floats(rows, d) * sizeof(float));
+  }
+  return Status::ok();
+}
+
+Status GanModel::save(const char* path, uint64_t step) const {
+  if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
+  // An inference model saves its noise Rng but no optimizers (it has none).
+  nn::CheckpointState st;
+  st.opts = setup_.training ? const_cast<nn::Optimizer*>(opt_) : nullptr, st.n_opts = setup_.training ? 2 : 0;
+  st.rngs = const_cast<Rng*>(&noise_), st.n_rngs = 1;
+  st.step = &step;
+  return save_with_config(path, setup_.config, params_, st);
+}
+
+Status GanModel::load(const char* path, uint64_t* step) {
+  if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
+  GanConfig file_config;
+  EMBER_TRY(read_config(path, &file_config));
+  if (!setup_.config.same_networks(file_config)) {
+    char mine[kModelConfigText], theirs[kModelConfigText];
+    EMBER_TRY(setup_.config.to_text(mine, sizeof mine));
+    EMBER_TRY(file_config.to_text(theirs, sizeof theirs));
+    return Status::error(Code::shape_mismatch, "gan: checkpoint is '%s', model is '%s'", theirs, mine);
+  }
+  // A training checkpoint restores both Adams and the noise; an inference model skips them.
+  // The file may differ in the training schedule (gan_loss, d_steps, unroll), so the
+  // networks are compared here rather than the whole text (load_with_config).
+  nn::CheckpointState st;
+  st.opts = setup_.training ? opt_ : nullptr, st.n_opts = setup_.training ? 2 : 0;
+  st.rngs = setup_.training ? &noise_ : nullptr, st.n_rngs = setup_.training ? 1 : 0;
+  st.step = step;
+  return nn::load_checkpoint(path, &params_, st);
+}
+
+Status GanModel::read_config(const char* path, GanConfig* config) {
+  return read_checkpoint_config(path, "a GAN", config);
+}
+
+}  // namespace ember::models

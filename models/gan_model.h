@@ -1,0 +1,146 @@
+// GanModel: a GAN (models/gan.h) ready to train and to sample, in one arena.
+//
+// It holds the parameters of G and D and three graphs over them:
+//   d step   real, z -> D(real) -> 1, D(G(z)) -> 0; trains D only        (training only)
+//   g step   z -> G -> D -> the generator objective; trains G only, D frozen (training only)
+//   sampler  z[E, z_dim] -> G (BatchNorm in evaluation mode), E = eval batch
+// plus two Adam optimizers (lr 2e-4, betas 0.5, 0.999 by default: DCGAN's) and one noise
+// Rng (seed, stream kGanNoiseStream) that draws every z and every fake class label.
+//
+// One train_step (Goodfellow et al. 2014, Algorithm 1, with fresh noise for every update):
+//   repeat d_steps times: one D update on the next real batch and a fresh fake batch
+//   [unroll = K > 0: set D aside, K more D updates, see below]
+//   one G update on a fresh fake batch through the current, frozen D
+//   [unroll: put D back]
+// (WORKLOADS D's dcgan_step reuses the D step's fakes for the G step, as PyTorch's example
+// does; here every update draws its own z, which d_steps > 1 and unrolling need anyway. The
+// D-step graph runs G forward itself, so a step costs one G forward more than that loop.)
+// So `real` holds real_rows() = batch * (d_steps + unroll) samples, batch after batch (and
+// `labels` as many classes for a conditional model; ignored otherwise, may be null).
+// Real data must be in the generator's range: points as they are, images in [-1, 1]
+// (models/gan.h: to_signed_pixels turns [0, 1] pixels into that). The caller scales.
+//
+// Unrolled GAN (Metz et al. 2017), FIRST-ORDER variant: before the G update, D's parameters,
+// BatchNorm statistics, Adam moments and Adam step count are copied aside into an arena
+// buffer; D takes K extra updates on fresh batches (D_K, a look-ahead at how D would answer
+// the current G); G takes its update against D_K; then D is restored exactly, so the
+// unrolled updates leave no trace in D. Metz et al. also differentiate through the K
+// updates (the G gradient includes dL/dD_K * dD_K/dG, which lets G anticipate D's answer);
+// we do NOT: the G gradient treats D_K as a constant (the first-order approximation, which
+// needs no second derivatives and no memory for K graphs). It still penalises G for
+// drifting onto a mode D is about to abandon, but weaker than the full method.
+//
+// Deterministic: the same seed and data give the same bits (any thread count). Nothing
+// allocates after init(); in particular the unroll buffer is taken in init.
+//
+// Side effects to know: BatchNorm running statistics are state, not trained parameters:
+// G's are updated by every forward in training mode (also when the D step computes its
+// fakes), D's also by the G step's forward through D (as in PyTorch's loop). A "frozen" D
+// keeps its weights, biases and Adam state; with unroll its statistics are restored too.
+//
+// Checkpoints hold the parameters, both Adam states, the noise Rng, a step counter and the
+// config text; load() accepts a file whose networks match (gan_loss, d_steps and unroll may
+// differ: they are the model's own training schedule).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/arena.h"
+#include "core/context.h"
+#include "core/rng.h"
+#include "models/gan.h"
+#include "nn/graph.h"
+#include "nn/optimizer.h"
+#include "nn/params.h"
+
+namespace ember::models {
+
+constexpr uint64_t kGanNoiseStream = 11;  // PCG stream of the noise Rng (weights use 0)
+
+struct GanStepLoss {
+  float d_loss = 0.0f;  // BCE(D(x), 1) + BCE(D(G(z)), 0), batch means, averaged over the d_steps
+  float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0)
+  float d_real = 0.0f;  // mean D(x) = sigmoid(logit) on the real batches of the D updates
+  float d_fake = 0.0f;  // mean D(G(z)) on their fake batches (before each update)
+};
+
+class GanModel {
+ public:
+  struct Setup {
+    GanConfig config;
+    int batch = 64;        // training batch (real and fake)
+    int eval_batch = 64;   // rows per sampler call inside generate()
+    bool training = true;  // false: sampler only (no gradients, no Adam; D's weights are
+                           // still held, values only, so checkpoints match)
+    float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;  // Adam, for G and D alike
+    uint64_t seed = 1;     // initial weights and the noise stream
+  };
+
+  GanModel() = default;
+  GanModel(const GanModel&) = delete;
+  GanModel& operator=(const GanModel&) = delete;
+
+  // Validates the setup and builds the graphs; once per model.
+  Status configure(const Setup& setup);
+  // Arena bytes init() takes (parameters, Adam moments, plans, the unroll copy of D).
+  Status bytes_needed(int threads, size_t* bytes);
+  // Takes the memory, initialises the weights from the seed and compiles the plans.
+  Status init(Arena* arena, Context* ctx);
+
+  // Samples train_step reads: batch * (d_steps + unroll).
+  int real_rows() const;
+  // One training step (above). real[real_rows(), dims]; labels[real_rows()] in 0..classes-1
+  // for a conditional model. Bad labels are refused before anything changes.
+  Status train_step(const float* real, const int32_t* labels, GanStepLoss* out);
+  // The parts of a step, for tests and custom schedules. d_step: one D update on real[batch,
+  // dims] (fills d_loss, d_real, d_fake). g_step: one G update through the frozen D.
+  Status d_step(const float* real, const int32_t* labels, GanStepLoss* out);
+  Status g_step(float* g_loss);
+
+  // G(z) for n rows, any n (run in chunks of eval_batch): z[n, z_dim], labels[n] (cond; may
+  // be null otherwise) -> out[n, dims] in G's range (images [-1, 1]: see to_unit_pixels).
+  Status generate(const float* z, const int32_t* labels, int n, float* out);
+
+  // Checkpoints (nn/checkpoint.h; the config goes in the file's meta text).
+  Status save(const char* path, uint64_t step) const;
+  Status load(const char* path, uint64_t* step);
+  // The config a checkpoint was written with, without building anything.
+  static Status read_config(const char* path, GanConfig* config);
+
+  const GanConfig& config() const { return setup_.config; }
+  const Setup& setup() const { return setup_; }
+  int dims() const { return setup_.config.dims(); }
+  nn::Params& params() { return params_; }
+  nn::Graph& d_graph() { return d_; }
+  nn::Graph& g_graph() { return g_; }
+  nn::Graph& sampler_graph() { return sampler_; }
+  const GanNodes& nodes() const { return nodes_; }
+  nn::Optimizer& g_optimizer() { return opt_[kGenerator]; }
+  nn::Optimizer& d_optimizer() { return opt_[kDiscriminator]; }
+  Rng& noise() { return noise_; }
+  Context* context() const { return ctx_; }
+  // Trainable parameters of a group (kGenerator or kDiscriminator).
+  size_t param_count(uint8_t group) const { return params_.numel(group, true); }
+
+ private:
+  Status check_labels(const int32_t* labels, int n) const;
+  Status train_d(const float* real, const int32_t* labels, GanStepLoss* out);
+  Status train_g(float* g_loss);
+  void fake_classes(float* onehot);
+  size_t d_state_floats() const;
+  void stash_d(bool restore);
+
+  Setup setup_;
+  nn::Params params_;
+  nn::Graph d_{&params_}, g_{&params_}, sampler_{&params_};
+  GanNodes nodes_;
+  nn::T sample_z_, sample_onehot_, sample_out_;
+  nn::Optimizer opt_[2];  // indexed by group
+  Context* ctx_ = nullptr;
+  Rng noise_;
+  float* d_copy_ = nullptr;  // unroll: D set aside (values, moments)
+  int64_t d_copy_steps_ = 0;
+  bool configured_ = false, ready_ = false;
+};
+
+}  // namespace ember::models

@@ -1,0 +1,415 @@
+// GANs: the minibatch-stddev op (values, finite-difference gradients, graph shapes), the
+// config text, and GanModel — every variant (mlp on the rings points, dcgan and mlp on the
+// built-in sprites, conditional, mbstd, unrolled, minimax, several D steps) trains with
+// finite moving losses and no allocation per step; a G step leaves D alone and a D step
+// leaves G alone; unrolling restores D exactly; checkpoints round-trip; same seed, same bits.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/context.h"
+#include "models/config_text.h"
+#include "models/gan_model.h"
+#include "models/rings.h"
+#include "models/sprites.h"
+#include "nn/ops.h"
+#include "tests/alloc_counter.h"
+#include "tests/gradcheck.h"
+#include "tests/model_fixture.h"
+#include "tests/temp_dir.h"
+#include "tests/testing.h"
+
+using namespace ember;
+using namespace ember::models;
+using ember::testing::check_gradient;
+using ember::testing::random_vector;
+namespace counter = ember::testing::alloc_counter;
+
+namespace {
+
+constexpr int kSide = 28;
+
+// ---- the op against a direct double-precision computation ---------------------------------
+std::vector<double> stddev_reference(const std::vector<float>& x, int n, int d) {
+  double sum_std = 0;
+  for (int j = 0; j < d; ++j) {
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; ++i) mean += x[size_t(i) * d + j];
+    mean /= n;
+    for (int i = 0; i < n; ++i) var += (x[size_t(i) * d + j] - mean) * (x[size_t(i) * d + j] - mean);
+    sum_std += std::sqrt(var / n + nn::kMinibatchStddevEps);
+  }
+  return {sum_std / d};
+}
+
+// ---- data -----------------------------------------------------------------------------------
+struct Data {
+  std::vector<float> x;      // rows of dims values, in the generator's range
+  std::vector<int32_t> labels;
+};
+
+Data rings(int n, uint64_t seed) {
+  std::vector<uint8_t> buf(size_t(n) * 16 + 4096);
+  Arena arena(buf.data(), buf.size());
+  PointSet ps;
+  REQUIRE(make_rings(&arena, n, seed, &ps).is_ok());
+  Data d;
+  d.x.assign(ps.xy, ps.xy + size_t(n) * 2);
+  d.labels.assign(ps.mode, ps.mode + n);
+  return d;
+}
+
+Data sprites(int n, uint64_t seed) {
+  Data d;
+  d.x = ember::testing::sprite_pixels(n, seed, &d.labels);
+  to_signed_pixels(d.x.data(), d.x.size());
+  return d;
+}
+
+using Fixture = ember::testing::ModelFixture<GanModel>;
+
+GanModel::Setup setup(const char* text, int batch = 8, uint64_t seed = 1) {
+  GanModel::Setup s;
+  s.config = GanConfig();
+  const Status st = for_each_pair(text, [&s](const char* k, const char* v) { return s.config.set(k, v); });
+  REQUIRE_MESSAGE(st.is_ok(), st.message());
+  REQUIRE(s.config.validate().is_ok());
+  s.batch = batch;
+  s.eval_batch = 5;
+  s.seed = seed;
+  s.lr = 1e-3f;
+  return s;
+}
+
+Data data_for(const GanConfig& c, int n, uint64_t seed) {
+  return c.data == GanData::points ? rings(n, seed) : sprites(n, seed);
+}
+
+// Step k's real rows (and labels), cycling through the data.
+struct Feed {
+  const Data& d;
+  int rows, dims;
+  int batches() const { return static_cast<int>(d.labels.size()) / rows; }
+  const float* x(int k) const { return &d.x[size_t(k % batches()) * rows * dims]; }
+  const int32_t* labels(int k) const { return &d.labels[size_t(k % batches()) * rows]; }
+};
+
+// Every parameter array of a group (values, and Adam moments when moments), concatenated.
+std::vector<float> group_state(GanModel& m, uint8_t group, bool trainable_only, bool moments) {
+  std::vector<float> out;
+  nn::Params& p = m.params();
+  for (int i = 0; i < p.count(); ++i) {
+    if (p[i].group != group || (trainable_only && !p[i].trainable)) continue;
+    out.insert(out.end(), p[i].value, p[i].value + p[i].numel());
+    if (moments && p[i].m) out.insert(out.end(), p[i].m, p[i].m + p[i].numel());
+    if (moments && p[i].v) out.insert(out.end(), p[i].v, p[i].v + p[i].numel());
+  }
+  return out;
+}
+
+bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("minibatch_stddev: the statistic, pass-through and finite-difference gradients") {
+  struct Case {
+    int n, c, s;
+  };
+  for (Case k : {Case{4, 3, 1}, Case{5, 2, 6}, Case{2, 1, 9}}) {
+    CAPTURE(k.c);
+    CAPTURE(k.s);
+    const int d = k.c * k.s, dy_row = d + k.s;
+    std::vector<float> x = random_vector(size_t(k.n) * d, 1 + k.s), y(size_t(k.n) * dy_row), mean(d), inv(d);
+    nn::minibatch_stddev_forward(x.data(), y.data(), mean.data(), inv.data(), k.n, k.c, k.s);
+    const double want = stddev_reference(x, k.n, d)[0];
+    for (int i = 0; i < k.n; ++i) {
+      for (int j = 0; j < d; ++j) REQUIRE(y[size_t(i) * dy_row + j] == x[size_t(i) * d + j]);
+      for (int j = 0; j < k.s; ++j) CHECK(y[size_t(i) * dy_row + d + j] == doctest::Approx(want).epsilon(1e-5));
+    }
+    // Gradient of L = <y, r> for x, then "backward adds": a second call doubles it.
+    const std::vector<float> r = random_vector(y.size(), 7);
+    std::vector<float> dx(x.size(), 0.0f);
+    nn::minibatch_stddev_backward(x.data(), mean.data(), inv.data(), r.data(), dx.data(), k.n, k.c, k.s);
+    auto loss = [&] {
+      nn::minibatch_stddev_forward(x.data(), y.data(), mean.data(), inv.data(), k.n, k.c, k.s);
+      return testing::project(y.data(), r.data(), y.size());
+    };
+    testing::GradTolerance tol;
+    tol.h = 1e-3f, tol.rtol = 1e-2, tol.atol = 1e-3;
+    check_gradient("minibatch_stddev dx", x.data(), dx.data(), x.size(), loss, tol);
+    loss();  // the statistics of x itself again (the check left them at a perturbed x)
+    std::vector<float> twice = dx;
+    nn::minibatch_stddev_backward(x.data(), mean.data(), inv.data(), r.data(), twice.data(), k.n, k.c, k.s);
+    for (size_t i = 0; i < dx.size(); ++i) REQUIRE(twice[i] == doctest::Approx(2 * dx[i]));
+    nn::minibatch_stddev_backward(x.data(), mean.data(), inv.data(), r.data(), nullptr, k.n, k.c, k.s);
+  }
+  // Identical samples: the statistic is sqrt(eps), the gradient finite.
+  std::vector<float> same(12, 0.5f), y(16), mean(3), inv(3), dx(12, 0.0f), r(16, 1.0f);
+  nn::minibatch_stddev_forward(same.data(), y.data(), mean.data(), inv.data(), 4, 3, 1);
+  CHECK(y[3] == doctest::Approx(std::sqrt(nn::kMinibatchStddevEps)));
+  nn::minibatch_stddev_backward(same.data(), mean.data(), inv.data(), r.data(), dx.data(), 4, 3, 1);
+  for (float g : dx) CHECK(g == 1.0f);
+}
+
+TEST_CASE("minibatch_stddev: graph shapes, errors and gradients through a graph") {
+  nn::Params p;
+  nn::Graph g(&p);
+  const nn::T img = g.input("img", Shape(3, 2, 4, 4));
+  const nn::T feat = g.input("feat", Shape(3, 5));
+  CHECK(g.shape(g.minibatch_stddev(img)) == Shape(3, 3, 4, 4));
+  const nn::T f = g.minibatch_stddev(g.linear(feat, 4, "fc"));
+  CHECK(g.shape(f) == Shape(3, 5));
+  const nn::T t = g.input("t", Shape(3, 1));
+  g.minimize(g.bce_logits(g.linear(f, 1, "out"), t, nn::Reduction::mean));
+  REQUIRE(g.status().is_ok());
+  std::vector<uint8_t> buf(4 << 20);
+  Arena arena(buf.data(), buf.size());
+  Context ctx;
+  REQUIRE(ctx.init(&arena, Context::Options()).is_ok());
+  REQUIRE(p.allocate(&arena, nn::ParamMode::train_adam).is_ok());
+  Rng init(3);
+  p.initialise(&init);
+  REQUIRE(g.compile(&arena, &ctx, nn::CompileOptions()).is_ok());
+  CHECK(g.check_plan().is_ok());
+  Rng data(4);
+  data.fill_uniform(g.data(feat), 15, -1.0f, 1.0f);
+  for (int i = 0; i < 3; ++i) g.data(t)[i] = float(i % 2);
+  REQUIRE(g.forward().is_ok());
+  REQUIRE(g.backward().is_ok());
+  // dL/d(fc.weight) by finite differences: the path through the statistic included.
+  nn::Param& w = p[p.find("fc.weight")];
+  std::vector<float> analytic(w.grad, w.grad + w.numel());
+  check_gradient("fc.weight through mbstd", w.value, analytic.data(), w.numel(), [&] {
+    REQUIRE(g.forward().is_ok());
+    return double(g.loss());
+  });
+
+  nn::Graph bad(&p);
+  bad.minibatch_stddev(bad.input("x", Shape(3, 2, 4)));
+  CHECK(bad.status().code() == Code::shape_mismatch);
+  CHECK(std::string(bad.status().message()).find("minibatch_stddev") != std::string::npos);
+}
+
+TEST_CASE("gan: config text round trip and clear errors") {
+  GanConfig c;
+  for (auto kv : {std::pair<const char*, const char*>{"kind", "dcgan"}, {"cond", "1"}, {"classes", "4"},
+                  {"mbstd", "1"}, {"gan_loss", "minimax"}, {"d_steps", "2"}, {"unroll", "3"}, {"z_dim", "16"},
+                  {"channels", "8,16"}})
+    REQUIRE(c.set(kv.first, kv.second).is_ok());
+  char text[256];
+  REQUIRE(c.to_text(text, sizeof text).is_ok());
+  CHECK(std::string(text) ==
+        "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
+        "gan_loss=minimax d_steps=2 unroll=3");
+  GanConfig d;
+  REQUIRE(d.from_text(text).is_ok());
+  char again[256];
+  REQUIRE(d.to_text(again, sizeof again).is_ok());
+  CHECK(std::string(again) == text);
+  d.d_steps = 5, d.unroll = 0, d.loss = GanLoss::ns;
+  CHECK(d.same_networks(c));  // the schedule is not the network
+  d.mbstd = false;
+  CHECK(!d.same_networks(c));
+
+  CHECK(std::string(c.set("gan_loss", "wgan").message()).find("one of: minimax ns") != std::string::npos);
+  CHECK(c.set("cond", "2").code() == Code::invalid_argument);
+  CHECK(c.set("d_steps", "0").code() == Code::invalid_argument);
+  CHECK(c.set("unroll", "-1").code() == Code::invalid_argument);
+  CHECK(c.set("nope", "1").code() == Code::invalid_argument);
+  CHECK(d.from_text("kind=dcgan data=points").code() == Code::invalid_argument);
+  CHECK(d.from_text("kind=dcgan rows=30").code() == Code::invalid_argument);
+  char small[16];
+  CHECK(c.to_text(small, sizeof small).code() == Code::invalid_argument);
+}
+
+TEST_CASE("gan: every variant trains with finite, moving losses and no allocation per step") {
+  const char* variants[] = {
+      "kind=mlp data=points z_dim=4 widths=32,32",
+      "kind=mlp data=points z_dim=4 widths=32 mbstd=1",
+      "kind=mlp data=points z_dim=4 widths=32,32 unroll=2",
+      "kind=mlp data=points z_dim=4 widths=32 gan_loss=minimax d_steps=2",
+      "kind=mlp data=images z_dim=8 widths=32,64 cond=1 classes=4",
+      "kind=dcgan z_dim=8 channels=4,8",
+      "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1 unroll=1",
+  };
+  const int steps = ember::testing::kEmulated ? 8 : 30;
+  for (const char* v : variants) {
+    CAPTURE(v);
+    Fixture f(setup(v));
+    GanModel& m = *f;
+    const GanConfig& c = m.config();
+    const Data d = data_for(c, 64, 5);
+    const Feed feed{d, m.real_rows(), m.dims()};
+    std::vector<GanStepLoss> losses(steps);
+    REQUIRE(m.train_step(feed.x(0), feed.labels(0), &losses[0]).is_ok());
+    const bool counting = counter::available();
+    if (counting) counter::start();
+    for (int k = 1; k < steps; ++k) REQUIRE(m.train_step(feed.x(k), feed.labels(k), &losses[k]).is_ok());
+    if (counting) CHECK(counter::stop() == 0);
+    int d_moved = 0, g_moved = 0;
+    for (int k = 0; k < steps; ++k) {
+      const GanStepLoss& l = losses[k];
+      REQUIRE((std::isfinite(l.d_loss) && std::isfinite(l.g_loss)));
+      CHECK((l.d_real > 0.0f && l.d_real < 1.0f && l.d_fake > 0.0f && l.d_fake < 1.0f));
+      CHECK(l.d_loss > 0.0f);
+      // ns: -log D(G(z)) > 0; minimax: log(1 - D(G(z))) < 0.
+      CHECK((c.loss == GanLoss::ns ? l.g_loss > 0.0f : l.g_loss < 0.0f));
+      d_moved += std::fabs(l.d_loss - losses[0].d_loss) > 1e-3f;
+      g_moved += std::fabs(l.g_loss - losses[0].g_loss) > 1e-3f;
+    }
+    CHECK(d_moved > steps / 2);
+    CHECK(g_moved > steps / 2);
+
+    // Samples: any count (not a multiple of the eval batch), the right size, G's range.
+    const int n = 7;
+    std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * m.dims(), -9.0f);
+    Rng(3).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+    const std::vector<int32_t> classes = {0, 1, 2, 3, 0, 1, 2};
+    if (counting) counter::start();
+    REQUIRE(m.generate(z.data(), classes.data(), n, out.data()).is_ok());
+    if (counting) CHECK(counter::stop() == 0);
+    for (float x : out) REQUIRE(std::isfinite(x));
+    if (c.data == GanData::images)
+      for (float x : out) REQUIRE((x >= -1.0f && x <= 1.0f));
+  }
+}
+
+TEST_CASE("gan: a G step leaves D's weights and Adam state alone, a D step leaves G's") {
+  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16 mbstd=1", "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4"}) {
+    CAPTURE(v);
+    Fixture f(setup(v));
+    GanModel& m = *f;
+    const Data d = data_for(m.config(), 8, 2);
+    REQUIRE(m.train_step(d.x.data(), d.labels.data(), nullptr).is_ok());  // non-zero moments
+    const std::vector<float> d0 = group_state(m, kDiscriminator, true, true);
+    const std::vector<float> g0 = group_state(m, kGenerator, true, true);
+    const int64_t d_steps = m.d_optimizer().steps();
+    float g_loss = 0;
+    REQUIRE(m.g_step(&g_loss).is_ok());
+    CHECK(bits_equal(group_state(m, kDiscriminator, true, true), d0));
+    CHECK(m.d_optimizer().steps() == d_steps);
+    CHECK(!bits_equal(group_state(m, kGenerator, true, true), g0));
+    const std::vector<float> g1 = group_state(m, kGenerator, true, true);
+    GanStepLoss l;
+    REQUIRE(m.d_step(d.x.data(), d.labels.data(), &l).is_ok());
+    CHECK(bits_equal(group_state(m, kGenerator, true, true), g1));
+    CHECK(!bits_equal(group_state(m, kDiscriminator, true, true), d0));
+  }
+}
+
+TEST_CASE("gan: unrolling restores D exactly; only G sees the look-ahead") {
+  // Same seed, unroll=2 vs 0: the D update and its noise are the same, then the unrolled
+  // model's extra D steps must vanish, leaving D (weights, moments, step count) identical.
+  // The mlp has no BatchNorm, so every D array is compared; the dcgan compares the
+  // trained ones (its D statistics are refreshed by the G step only without unrolling).
+  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16,16", "kind=dcgan z_dim=8 channels=4,8"}) {
+    CAPTURE(v);
+    const std::string unrolled = std::string(v) + " unroll=2";
+    Fixture a(setup(unrolled.c_str())), b(setup(v));
+    const Data d = data_for(a->config(), 3 * 8, 4);
+    REQUIRE(a->real_rows() == 24);
+    REQUIRE(a->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
+    REQUIRE(b->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
+    const bool all = a->config().kind == GanKind::mlp;
+    CHECK(bits_equal(group_state(*a, kDiscriminator, !all, true), group_state(*b, kDiscriminator, !all, true)));
+    CHECK(a->d_optimizer().steps() == 1);
+    CHECK(a->g_optimizer().steps() == 1);
+    CHECK(!bits_equal(group_state(*a, kGenerator, true, false), group_state(*b, kGenerator, true, false)));
+  }
+}
+
+TEST_CASE("gan: the same seed gives the same bits, with 1 and 2 threads") {
+  const char* v = "kind=dcgan z_dim=8 channels=4,8 mbstd=1";
+  const Data d = sprites(32, 6);
+  auto run = [&](uint64_t seed, int threads) {
+    Fixture f(setup(v, 8, seed), threads);
+    std::vector<float> losses;
+    for (int k = 0; k < 4; ++k) {
+      GanStepLoss l;
+      REQUIRE(f->train_step(&d.x[size_t(k) * 8 * kSide * kSide], nullptr, &l).is_ok());
+      losses.insert(losses.end(), {l.d_loss, l.g_loss, l.d_real, l.d_fake});
+    }
+    std::vector<float> state = group_state(*f, kGenerator, false, true);
+    const std::vector<float> ds = group_state(*f, kDiscriminator, false, true);
+    state.insert(state.end(), ds.begin(), ds.end());
+    state.insert(state.end(), losses.begin(), losses.end());
+    return state;
+  };
+  const std::vector<float> first = run(9, 1);
+  CHECK(bits_equal(run(9, 1), first));
+  CHECK(bits_equal(run(9, 2), first));
+  CHECK(!bits_equal(run(10, 1), first));
+}
+
+TEST_CASE("gan: bad labels are refused before anything changes") {
+  Fixture f(setup("kind=mlp data=points z_dim=4 widths=16 cond=1 classes=8"));
+  Data d = rings(8, 1);
+  const std::vector<float> before = group_state(*f, kDiscriminator, false, true);
+  d.labels[5] = 8;
+  Status s = f->train_step(d.x.data(), d.labels.data(), nullptr);
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK(std::string(s.message()).find("row 5") != std::string::npos);
+  CHECK(f->train_step(d.x.data(), nullptr, nullptr).code() == Code::invalid_argument);
+  CHECK(f->d_step(d.x.data(), d.labels.data(), nullptr).code() == Code::invalid_argument);
+  std::vector<float> z(4), out(2);
+  CHECK(f->generate(z.data(), nullptr, 1, out.data()).code() == Code::invalid_argument);
+  CHECK(bits_equal(group_state(*f, kDiscriminator, false, true), before));
+}
+
+TEST_CASE("gan: checkpoints carry the config and resume exactly; samplers load them") {
+  const ember::testing::TempDir dir("gan");
+  const std::string path = dir.file("gan.ckpt");
+  const char* v = "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4";
+  const Data d = sprites(6 * 8, 3);
+  const Feed feed{d, 8, kSide * kSide};
+  Fixture a(setup(v));
+  for (int k = 0; k < 3; ++k) REQUIRE(a->train_step(feed.x(k), feed.labels(k), nullptr).is_ok());
+  REQUIRE(a->save(path.c_str(), 3).is_ok());
+  GanConfig read;
+  REQUIRE(GanModel::read_config(path.c_str(), &read).is_ok());
+  CHECK((read.kind == GanKind::dcgan && read.cond && read.classes == 4 && read.channels[1] == 8));
+
+  // Another schedule (d_steps, gan_loss) loads the same networks.
+  const std::string other = std::string(v) + " d_steps=1 gan_loss=minimax";
+  Fixture b(setup(other.c_str()));
+  uint64_t step = 0;
+  REQUIRE(b->load(path.c_str(), &step).is_ok());
+  CHECK(step == 3);
+  CHECK(b->d_optimizer().steps() == 3);
+  Fixture c(setup(v));
+  REQUIRE(c->load(path.c_str(), &step).is_ok());
+  for (int k = 3; k < 5; ++k) {
+    GanStepLoss la, lc;
+    REQUIRE(a->train_step(feed.x(k), feed.labels(k), &la).is_ok());
+    REQUIRE(c->train_step(feed.x(k), feed.labels(k), &lc).is_ok());
+    CHECK((la.d_loss == lc.d_loss && la.g_loss == lc.g_loss));  // bit-identical continuation
+  }
+  REQUIRE(a->save(path.c_str(), 5).is_ok());
+
+  // An inference-only model loads the training checkpoint and samples the same images.
+  GanModel::Setup inf = setup(v);
+  inf.training = false;
+  Fixture s(inf);
+  REQUIRE(s->load(path.c_str(), &step).is_ok());
+  std::vector<float> z(3 * 8), x1(3 * kSide * kSide), x2(x1.size());
+  Rng(1).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  const int32_t classes[3] = {3, 0, 1};
+  REQUIRE(a->generate(z.data(), classes, 3, x1.data()).is_ok());
+  REQUIRE(s->generate(z.data(), classes, 3, x2.data()).is_ok());
+  CHECK(bits_equal(x1, x2));
+  CHECK(s->train_step(feed.x(0), feed.labels(0), nullptr).code() == Code::invalid_argument);
+
+  // Other networks refuse the file and keep their weights.
+  Fixture e(setup("kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1"));
+  const std::vector<float> e0 = group_state(*e, kDiscriminator, false, false);
+  const Status st = e->load(path.c_str(), &step);
+  CHECK(st.code() == Code::shape_mismatch);
+  CHECK(std::string(st.message()).find("mbstd=0") != std::string::npos);
+  CHECK(bits_equal(group_state(*e, kDiscriminator, false, false), e0));
+}
