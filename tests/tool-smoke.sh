@@ -47,6 +47,10 @@ grep -q "checkpoint" "$T/err" || fail "bad-checkpoint message: $(cat "$T/err")"
 run train --model ae --arch conv --latent 8 "${SPRITES[@]}" --epochs 1 --batch 50 --out "$T/c.ember" --no-pictures
 run train --model ae --arch linear --lik gaussian --latent 8 "${SPRITES[@]}" --epochs 1 --out "$T/l.ember" --no-pictures
 
+run train --model classifier "${SPRITES[@]}" --epochs 1 --out "$T/clf.ember"
+run eval --model "$T/clf.ember" "${SPRITES[@]}" --json "$T/clf.json"
+grep -q '"accuracy": 0\.[0-9]' "$T/clf.json" || fail "classifier eval JSON has no accuracy: $(cat "$T/clf.json")"
+
 echo "+ example-sample-static"
 "$BIN/example-sample-static" "$T/v.ember" 1 | grep -q "1 samples from" || fail "example-sample-static"
 echo "+ example-train-and-sample"

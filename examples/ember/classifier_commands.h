@@ -1,4 +1,4 @@
-// `ember train-classifier` and `ember eval-classifier`: the classifier that scores
+// `ember train --model classifier` and `ember eval` of a classifier: the classifier that scores
 // generators (models/classifier.h, models/gan_eval.h), trained and checked on real data.
 // Each command returns the process exit code (0 ok, 1 failed, 2 bad usage).
 #pragma once

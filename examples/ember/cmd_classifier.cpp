@@ -1,7 +1,7 @@
-// ember train-classifier / eval-classifier: the classifier that scores generators.
+// ember train --model classifier / ember eval on a classifier: the classifier that scores generators.
 //
-//   ember train-classifier --data DIR --out mnist-clf.ember        (about 99% on MNIST)
-//   ember eval-classifier --model mnist-clf.ember --data DIR --json acc.json
+//   ember train --model classifier --data DIR --out mnist-clf.ember       (about 99% on MNIST)
+//   ember eval --model mnist-clf.ember --data DIR --json acc.json
 //
 // Training shows a progress line, evaluates on the test set after every epoch, writes an
 // atomic checkpoint each epoch and can continue from it (--resume). The number of classes
@@ -85,7 +85,7 @@ Status load_classifier(const char* path, int threads, int eval_batch, size_t ext
 }
 
 int train_classifier(int argc, char** argv) {
-  Cli cli("train-classifier", "train the classifier that scores generators (IS, FD); a checkpoint each epoch", argc,
+  Cli cli("train --model classifier", "train the classifier that scores generators (IS, FD); a checkpoint each epoch", argc,
           argv);
   models::ClassifierModel::Setup setup;
   read_classifier_architecture(cli, &setup.config);
@@ -108,7 +108,7 @@ int train_classifier(int argc, char** argv) {
   const bool resuming = resume && access(out.c_str(), F_OK) == 0;
   if (resuming) {
     const Status s = models::ClassifierModel::read_config(out.c_str(), &setup.config);
-    if (!s.is_ok()) return report("train-classifier", s);
+    if (!s.is_ok()) return report("train --model classifier", s);
   }
   auto model = std::make_unique<models::ClassifierModel>();
   Session session;
@@ -124,7 +124,7 @@ int train_classifier(int argc, char** argv) {
   if (s.is_ok()) s = check_data(setup.config, train, "training");
   if (s.is_ok()) s = check_data(setup.config, test, "test");
   if (s.is_ok()) s = batcher.init(&session.arena, train, setup.batch, setup.seed);
-  if (!s.is_ok()) return report("train-classifier", s);
+  if (!s.is_ok()) return report("train --model classifier", s);
   std::vector<float> x(batcher.x_floats());
   std::vector<int32_t> y(static_cast<size_t>(setup.batch));
 
@@ -133,7 +133,7 @@ int train_classifier(int argc, char** argv) {
   if (resuming) {
     s = model->load(out.c_str(), &step);
     if (s.is_ok()) s = batcher.seek(static_cast<int>(step / spe), static_cast<int>(step % spe));
-    if (!s.is_ok()) return report("train-classifier", s);
+    if (!s.is_ok()) return report("train --model classifier", s);
     std::printf("resuming %s at step %llu (epoch %llu)\n", out.c_str(), static_cast<unsigned long long>(step),
                 static_cast<unsigned long long>(step / spe + 1));
   }
@@ -161,7 +161,7 @@ int train_classifier(int argc, char** argv) {
       float loss = 0;
       int correct = 0;
       s = model->train_step(x.data(), y.data(), &loss, &correct);
-      if (!s.is_ok()) return report("train-classifier", s);
+      if (!s.is_ok()) return report("train --model classifier", s);
       loss_sum += loss, right += correct, seen += setup.batch;
       if (tty && elapsed(shown) > kRefreshSeconds) {
         shown = Clock::now();
@@ -172,7 +172,7 @@ int train_classifier(int argc, char** argv) {
     }
     models::ClassifierScore score;
     s = model->evaluate(test, test_n, &score);
-    if (!s.is_ok()) return report("train-classifier", s);
+    if (!s.is_ok()) return report("train --model classifier", s);
     if (tty) std::fprintf(stderr, "\r%*s\r", 90, "");
     const double batches = seen > 0 ? double(seen) / setup.batch : 1.0;
     std::printf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%% (%d images)  lr %.2g  %.1f s\n",
@@ -180,15 +180,15 @@ int train_classifier(int argc, char** argv) {
                 100 * score.accuracy, score.count, model->optimizer().config().lr, elapsed(epoch_start));
     std::fflush(stdout);
     s = model->save(out.c_str(), step);
-    if (!s.is_ok()) return report("train-classifier", s);
+    if (!s.is_ok()) return report("train --model classifier", s);
   }
   std::printf("wrote %s\n", out.c_str());
   return 0;
 }
 
 int eval_classifier(int argc, char** argv) {
-  Cli cli("eval-classifier", "test accuracy of a classifier checkpoint", argc, argv);
-  const char* path = cli.text("--model", "FILE", "checkpoint written by `ember train-classifier`", nullptr);
+  Cli cli("eval", "test accuracy of a classifier checkpoint", argc, argv);
+  const char* path = cli.text("--model", "FILE", "checkpoint written by `ember train --model classifier`", nullptr);
   const DataSpec data = read_data(cli, true);
   const int n_arg = cli.integer("--n", "N", "test images (0: all)", 0, 0, 1 << 30);
   const int eval_batch = cli.integer("--eval-batch", "E", "rows per classifier call", kDefaultEvalBatch, 1, 65536);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "examples/ember/classifier_commands.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
 #include "examples/ember/history.h"
@@ -74,6 +75,13 @@ Status write_pictures(models::AeModel& m, Arena* arena, const models::Dataset& t
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
+  // `--model classifier` is its own command (examples/ember/cmd_classifier.cpp).
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (i + 1 < argc && !std::strcmp(argv[i], "--model") && !std::strcmp(argv[i + 1], "classifier")) ++i;
+    else rest.push_back(argv[i]);
+  }
+  if (static_cast<int>(rest.size()) != argc) return train_classifier(static_cast<int>(rest.size()), rest.data());
   Cli cli("train", "train an autoencoder or VAE; a checkpoint each epoch, pictures at the end", argc, argv);
   models::AeModel::Setup setup;
   read_architecture(cli, &setup.config);

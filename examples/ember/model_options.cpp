@@ -9,7 +9,7 @@ namespace ember::tool {
 void read_architecture(Cli& cli, models::AeConfig* c) {
   struct Key { const char* flag; const char* key; const char* metavar; const char* help; };
   static const Key keys[] = {
-      {"--model", "kind", "ae|vae", "autoencoder or variational autoencoder"},
+      {"--model", "kind", "ae|vae", "autoencoder or variational autoencoder (--model classifier: a classifier)"},
       {"--arch", "arch", "mlp|linear|conv", "network shape"},
       {"--widths", "widths", "W1,W2,..", "mlp hidden widths, encoder order (decoder mirrors)"},
       {"--channels", "channels", "C1,C2", "conv channels after each stride-2 layer"},
