@@ -209,7 +209,7 @@ int eval_classifier(int argc, char** argv) {
   std::vector<float> probs(static_cast<size_t>(n) * classes);
   if (s.is_ok()) s = m.model->evaluate(test, n, &score);
   if (s.is_ok()) s = m.model->predict(test, 0, n, probs.data(), nullptr);
-  if (!s.is_ok()) return report("eval-classifier", s);
+  if (!s.is_ok()) return report("eval", s);
   std::vector<int> count(classes, 0), right(classes, 0);
   for (int i = 0; i < n; ++i) {
     const float* p = &probs[static_cast<size_t>(i) * classes];
@@ -229,13 +229,13 @@ int eval_classifier(int argc, char** argv) {
   std::printf("\n");
   if (*json) {
     std::FILE* f = std::fopen(json, "w");
-    if (!f) return report("eval-classifier", Status::error(Code::io_error, "cannot write %s", json));
+    if (!f) return report("eval", Status::error(Code::io_error, "cannot write %s", json));
     std::fprintf(f, "{\n  \"model\": \"%s\",\n  \"data\": \"%s\",\n  \"n\": %d,\n  \"accuracy\": %.6f,\n"
                  "  \"loss\": %.6f,\n  \"per_class\": [", arch, data.source.c_str(), n, score.accuracy, score.loss);
     for (int c = 0; c < classes; ++c)
       std::fprintf(f, "%s%.6f", c ? ", " : "", count[c] ? double(right[c]) / count[c] : 0.0);
     std::fprintf(f, "]\n}\n");
-    if (std::fclose(f) != 0) return report("eval-classifier", Status::error(Code::io_error, "cannot write %s", json));
+    if (std::fclose(f) != 0) return report("eval", Status::error(Code::io_error, "cannot write %s", json));
   }
   return 0;
 }
