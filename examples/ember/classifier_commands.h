@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "examples/ember/session.h"
+#include "examples/ember/model_options.h"
 #include "models/classifier.h"
 
 namespace ember::tool {
@@ -16,11 +16,7 @@ int eval_classifier(int argc, char** argv);
 
 // A classifier loaded for inference from its checkpoint, in a session sized for it plus
 // `extra` bytes (data, evaluation scratch).
-struct LoadedClassifier {
-  Session session;
-  std::unique_ptr<models::ClassifierModel> model = std::make_unique<models::ClassifierModel>();
-  uint64_t step = 0;
-};
+using LoadedClassifier = Loaded<models::ClassifierModel>;
 Status load_classifier(const char* path, int threads, int eval_batch, size_t extra, LoadedClassifier* out);
 
 }  // namespace ember::tool

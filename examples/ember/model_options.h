@@ -32,11 +32,13 @@ Status open_session_for(Model* model, int threads, size_t extra, Session* sessio
 
 // A trained model loaded for inference from its checkpoint, in a session sized for it plus
 // `extra` bytes (data, pictures).
-struct LoadedModel {
+template <class Model>
+struct Loaded {
   Session session;
-  std::unique_ptr<models::AeModel> model = std::make_unique<models::AeModel>();
+  std::unique_ptr<Model> model = std::make_unique<Model>();
   uint64_t step = 0;
 };
+using LoadedModel = Loaded<models::AeModel>;
 Status load_model(const char* path, int threads, int eval_batch, size_t extra, LoadedModel* out);
 
 }  // namespace ember::tool
