@@ -102,18 +102,21 @@ Status AeEvaluator::evaluate(const Dataset& data, int n, Pixels pixels, uint64_t
   double sq = 0, nll = 0, kl = 0, ll[kLlChunk];
   for (int first = 0; first < total;) {
     const int rows = load_rows(data, first, total, pixels, seed, x_);
-    load_rows(data, first, total, Pixels::grey, seed, grey_);
+    // The squared error is on grey pixels: the model's input itself unless it is binarized.
+    const float* grey = x_;
+    if (pixels != Pixels::grey) load_rows(data, first, total, Pixels::grey, seed, grey_), grey = grey_;
     EMBER_TRY(model_->encode(x_, rows, mu_, lv_));
-    // Squared error of the mean reconstruction, on grey pixels.
-    EMBER_TRY(model_->decode(mu_, rows, img_));
+    // The mean reconstruction decode(mu); an ae's objective uses the same decoder output.
+    EMBER_TRY(model_->decode(mu_, rows, img_, out_, out_lv_));
     for (size_t i = 0; i < static_cast<size_t>(rows) * d; ++i)
-      sq += (static_cast<double>(grey_[i]) - img_[i]) * (static_cast<double>(grey_[i]) - img_[i]);
-    // One-sample objective.
-    for (size_t i = 0; i < static_cast<size_t>(rows) * l; ++i) {
-      z_[i] = vae ? mu_[i] + std::exp(0.5f * lv_[i]) * noise.normal() : mu_[i];
-      if (vae) kl += -0.5 * (1.0 + lv_[i] - static_cast<double>(mu_[i]) * mu_[i] - std::exp(static_cast<double>(lv_[i])));
+      sq += (static_cast<double>(grey[i]) - img_[i]) * (static_cast<double>(grey[i]) - img_[i]);
+    if (vae) {  // one-sample objective: z ~ q(z|x), decoded again
+      for (size_t i = 0; i < static_cast<size_t>(rows) * l; ++i) {
+        z_[i] = mu_[i] + std::exp(0.5f * lv_[i]) * noise.normal();
+        kl += -0.5 * (1.0 + lv_[i] - static_cast<double>(mu_[i]) * mu_[i] - std::exp(static_cast<double>(lv_[i])));
+      }
+      EMBER_TRY(model_->decode(z_, rows, nullptr, out_, out_lv_));
     }
-    EMBER_TRY(model_->decode(z_, rows, nullptr, out_, out_lv_));
     for (int at = 0; at < rows; at += kLlChunk) {
       const int m = rows - at < kLlChunk ? rows - at : kLlChunk;
       const size_t off = static_cast<size_t>(at) * d;
