@@ -17,6 +17,5 @@ int eval_classifier(int argc, char** argv);
 // A classifier loaded for inference from its checkpoint, in a session sized for it plus
 // `extra` bytes (data, evaluation scratch).
 using LoadedClassifier = Loaded<models::ClassifierModel>;
-Status load_classifier(const char* path, int threads, int eval_batch, size_t extra, LoadedClassifier* out);
 
 }  // namespace ember::tool

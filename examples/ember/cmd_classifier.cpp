@@ -74,16 +74,6 @@ void print_progress(int epoch, int epochs, int i, int spe, double loss, double a
 
 }  // namespace
 
-Status load_classifier(const char* path, int threads, int eval_batch, size_t extra, LoadedClassifier* out) {
-  models::ClassifierModel::Setup s;
-  EMBER_TRY(models::ClassifierModel::read_config(path, &s.config));
-  s.training = false;
-  s.eval_batch = eval_batch;
-  EMBER_TRY(out->model->configure(s));
-  EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
-  return out->model->load(path, &out->step);
-}
-
 int train_classifier(int argc, char** argv) {
   Cli cli("train --model classifier", "train the classifier that scores generators (IS, FD); a checkpoint each epoch", argc,
           argv);
@@ -199,7 +189,7 @@ int eval_classifier(int argc, char** argv) {
   size_t dbytes = 0;
   Status s = data_bytes(data, false, true, &dbytes);
   LoadedClassifier m;
-  if (s.is_ok()) s = load_classifier(path, threads, eval_batch, dbytes + kToolSlack, &m);
+  if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kToolSlack, &m);
   models::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, false, true, &train, &test);
   if (s.is_ok()) s = check_data(m.model->config(), test, "test");

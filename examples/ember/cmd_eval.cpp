@@ -118,7 +118,7 @@ int cmd_eval(int argc, char** argv) {
   size_t dbytes = 0;
   Status s = data_bytes(data, need_train, true, &dbytes);
   LoadedModel m;
-  if (s.is_ok()) s = load_model(path, threads, eval_batch, dbytes + kScratchBytes, &m);
+  if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kScratchBytes, &m);
   models::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, need_train, true, &train, &test);
   models::AeEvaluator eval;

@@ -22,7 +22,7 @@ int threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0:
 Status open(const char* path, int t, const DataSpec* data, LoadedModel* m, models::Dataset* test) {
   size_t dbytes = 0;
   if (data) EMBER_TRY(data_bytes(*data, false, true, &dbytes));
-  EMBER_TRY(load_model(path, t, kEvalBatch, dbytes + kPictureBytes, m));
+  EMBER_TRY(load_for_inference(path, t, kEvalBatch, dbytes + kPictureBytes, m));
   if (!data) return Status::ok();
   models::Dataset unused;
   EMBER_TRY(load_data(&m->session.arena, *data, false, true, &unused, test));

@@ -121,24 +121,15 @@ int cmd_train(int argc, char** argv) {
   models::AeEvaluator eval;
   std::vector<float> x;
   Status s = model->configure(setup);
-  size_t model_bytes = 0, dbytes = 0;
-  int workers = 1;
-  if (s.is_ok()) {
-    Context::Options co;
-    co.threads = o.threads;
-    const Kernels* k = nullptr;
-    s = Context::resolve(co, &k, &workers);
-  }
-  if (s.is_ok()) s = model->bytes_needed(workers, &model_bytes);
+  size_t dbytes = 0;
   if (s.is_ok()) s = data_bytes(data, true, true, &dbytes);
   const size_t eval_bytes = 8 * Arena::rounded(sizeof(float) * size_t(setup.eval_batch) * setup.config.pixels());
   const size_t picture_bytes = 16u << 20;
-  if (s.is_ok()) s = session.open(model_bytes + dbytes + eval_bytes + picture_bytes + (1u << 20), o.threads);
+  if (s.is_ok()) s = open_session_for(model.get(), o.threads, dbytes + eval_bytes + picture_bytes + (1u << 20), &session);
   if (s.is_ok()) s = load_data(&session.arena, data, true, true, &train, &test);
   if (s.is_ok() && (train.rows != setup.config.rows || train.cols != setup.config.cols))
     s = Status::error(Code::shape_mismatch, "data has %dx%d images, the model %dx%d", train.rows, train.cols,
                       setup.config.rows, setup.config.cols);
-  if (s.is_ok()) s = model->init(&session.arena, &session.ctx);
   if (s.is_ok()) s = eval.init(&session.arena, model.get());
   if (s.is_ok()) s = batcher.init(&session.arena, train, setup.batch, setup.seed, o.pixels);
   if (!s.is_ok()) return report("train", s);

@@ -52,14 +52,4 @@ std::string stem_of(const std::string& path) {
   return path;
 }
 
-Status load_model(const char* path, int threads, int eval_batch, size_t extra, LoadedModel* out) {
-  models::AeModel::Setup s;
-  EMBER_TRY(models::AeModel::read_config(path, &s.config));
-  s.training = false;
-  s.eval_batch = eval_batch;
-  EMBER_TRY(out->model->configure(s));
-  EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
-  return out->model->load(path, &out->step);
-}
-
 }  // namespace ember::tool

@@ -39,6 +39,17 @@ struct Loaded {
   uint64_t step = 0;
 };
 using LoadedModel = Loaded<models::AeModel>;
-Status load_model(const char* path, int threads, int eval_batch, size_t extra, LoadedModel* out);
+// Opens the checkpoint at `path` for inference: reads its config, builds that model with an
+// eval batch of `eval_batch`, sizes a session for it plus `extra` bytes, loads the weights.
+template <class Model>
+Status load_for_inference(const char* path, int threads, int eval_batch, size_t extra, Loaded<Model>* out) {
+  typename Model::Setup s;
+  EMBER_TRY(Model::read_config(path, &s.config));
+  s.training = false;
+  s.eval_batch = eval_batch;
+  EMBER_TRY(out->model->configure(s));
+  EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
+  return out->model->load(path, &out->step);
+}
 
 }  // namespace ember::tool
