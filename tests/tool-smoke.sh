@@ -37,6 +37,15 @@ run eval --model "$T/v.ember" "${SPRITES[@]}" --metric all --k 16 --n 40 --json 
 for key in recon_sq_err pca_sq_err neg_elbo nll_iwae nll_naive; do
   grep -q "\"$key\": [0-9]" "$T/e.json" || fail "eval JSON lacks $key"
 done
+run semisup --encoder "$T/v.ember" "${SPRITES[@]}" --labels 20 --draws 2 --epochs 100 --self-train 1 \
+  --json "$T/ss.json" | tee "$T/ss.out"
+grep -q "^mean .*+-" "$T/ss.out" || fail "semisup prints no mean +- std"
+for key in codes codes_self_train scratch_pixels; do
+  grep -q "\"$key\": {\"mean\": 0\.[0-9]*, \"std\": [0-9.]*, \"errors\": \[[0-9.]*, [0-9.]*\]}" "$T/ss.json" ||
+    fail "semisup JSON lacks $key with 2 errors: $(cat "$T/ss.json")"
+done
+if "$E" semisup --encoder "$T/v.ember" "${SPRITES[@]}" --labels 4000 2>"$T/err"; then fail "semisup drew 1000 of a class"; fi
+grep -q "fewer than 1000" "$T/err" || fail "semisup: bad message for too many labels: $(cat "$T/err")"
 run info --model ae --widths 1000,500,250 --latent 30 | grep -q "total" || fail "info prints no total"
 
 head -c 200 "$T/v.ember" >"$T/bad.ember"

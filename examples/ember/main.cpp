@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"traverse", ember::tool::cmd_traverse, "vary one latent dimension at a time (PNG)"},
     {"latent-map", ember::tool::cmd_latent_map, "2-D codes of test images coloured by label (SVG)"},
     {"eval", ember::tool::cmd_eval, "quality metrics: AE/VAE on the test set, GAN samples, classifier (--json)"},
+    {"semisup", ember::tool::cmd_semisup, "few-label classifier on an encoder's codes vs from scratch"},
     {"info", ember::tool::cmd_info, "architecture and arena bytes by category"},
 };
 
