@@ -133,8 +133,12 @@ T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot) {
     h = g.leaky_relu(g.batchnorm(h, "d.bn2"), kLeakySlope);
     if (c.mbstd) h = g.minibatch_stddev(h);
     h = g.flatten(h);
-    if (c.cond) h = g.concat(h, onehot);
-    return g.linear(h, 1, "d.fc");
+    T logit = g.linear(h, 1, "d.fc");
+    if (!c.cond || !h.ok()) return logit;
+    // The projection term <embed(y), features>, each feature scaled by d.proj (starts at 1).
+    const int features = static_cast<int>(g.shape(h)[1]);
+    const T embed = g.linear(onehot, features, "d.embed", false);
+    return g.add(logit, g.linear(g.mul(embed, h), 1, "d.proj", false));
   }
   if (c.cond) h = g.concat(h, onehot);
   for (int i = 0; i < c.depth; ++i) h = g.leaky_relu(g.linear(h, c.widths[c.depth - 1 - i], kDNames[i]), kLeakySlope);
@@ -148,6 +152,7 @@ void dcgan_init(nn::Params& params) {
     const char* last_dot = std::strrchr(p.name, '.');
     const bool weight = last_dot && std::strcmp(last_dot, ".weight") == 0;
     if (weight && !std::strstr(p.name, ".bn")) p.init.kind = nn::Init::normal, p.init.arg = kDcganInitStd;
+    if (!std::strcmp(p.name, "d.proj.weight")) p.init.kind = nn::Init::ones;  // a plain inner product at first
   }
 }
 

@@ -443,3 +443,45 @@ TEST_CASE("slerp: exact ends, the radius kept between equal-norm ends, the strai
   slerp(a, b, d, 0.5f, out);
   for (int k = 0; k < d; ++k) CHECK(out[k] == doctest::Approx(1.5f * a[k]).epsilon(1e-5));
 }
+
+TEST_CASE("gan: a conditional D lets the class interact with the image, not just add a per-class bias") {
+  // logit(x, y) must not split as f(x) + g(y): otherwise D cannot reject a good image of the
+  // wrong class, and G learns to ignore y. With rows (x1, a), (x1, b), (x2, a), (x2, b),
+  // an additive D gives l0 - l1 == l2 - l3 exactly.
+  for (GanKind kind : {GanKind::mlp, GanKind::dcgan}) {
+    CAPTURE(int(kind));
+    GanConfig c;
+    c.kind = kind, c.cond = true, c.classes = 3, c.channels[0] = 8, c.channels[1] = 16;
+    c.widths[0] = 16, c.widths[1] = 16;
+    constexpr int kRows = 4;
+    nn::Params p;
+    nn::Graph g(&p);
+    const nn::T x = g.input("x", Shape(kRows, c.dims()));
+    const nn::T y = g.input("y", Shape(kRows, c.classes));
+    const nn::T logit = gan_discriminator(g, c, x, y);
+    g.mark_output(logit);
+    REQUIRE(g.status().is_ok());
+    std::vector<uint8_t> buf(16 << 20);
+    Arena arena(buf.data(), buf.size());
+    Context ctx;
+    REQUIRE(ctx.init(&arena, Context::Options()).is_ok());
+    REQUIRE(p.allocate(&arena, nn::ParamMode::inference).is_ok());
+    if (kind == GanKind::dcgan) dcgan_init(p);
+    Rng init(5);
+    p.initialise(&init);
+    nn::CompileOptions forward_only;
+    forward_only.training = false;
+    REQUIRE(g.compile(&arena, &ctx, forward_only).is_ok());
+    Rng data(6);
+    std::vector<float> img(size_t(2) * c.dims());
+    data.fill_uniform(img.data(), img.size(), -1.0f, 1.0f);
+    for (int r = 0; r < kRows; ++r) {
+      std::memcpy(g.data(x) + size_t(r) * c.dims(), img.data() + size_t(r / 2) * c.dims(), sizeof(float) * c.dims());
+      for (int k = 0; k < c.classes; ++k) g.data(y)[r * c.classes + k] = k == r % 2 ? 1.0f : 0.0f;
+    }
+    REQUIRE(g.forward().is_ok());
+    const float* l = g.data(logit);
+    const double gap1 = double(l[0]) - l[1], gap2 = double(l[2]) - l[3];
+    CHECK(std::fabs(gap1 - gap2) > 1e-3 * (std::fabs(gap1) + std::fabs(gap2) + 1e-3));
+  }
+}
