@@ -140,7 +140,7 @@ int train_classifier(int argc, char** argv) {
     const int epoch = static_cast<int>(step / spe);
     if (lr_final > 0 && epochs > 1) {  // one epoch runs at --lr
       const double t = static_cast<double>(epoch) / (epochs - 1);
-      model->optimizer().set_lr(setup.lr * static_cast<float>(std::pow(double(lr_final) / setup.lr, t)));
+      model->optimizer().set_lr(decayed_lr(setup.lr, lr_final, t));
     }
     const auto epoch_start = Clock::now();
     auto shown = epoch_start;

@@ -58,7 +58,7 @@ float lr_at(float lr, const TrainOptions& o, int e, double spent) {
   if (o.lr_final <= 0) return lr;
   double frac = o.epochs > 1 ? static_cast<double>(e) / (o.epochs - 1) : 1.0;
   if (o.time_limit > 0) frac = std::min(1.0, spent / o.time_limit);
-  return lr * static_cast<float>(std::pow(static_cast<double>(o.lr_final) / lr, frac));
+  return decayed_lr(lr, o.lr_final, frac);
 }
 
 Status write_pictures(models::AeModel& m, Arena* arena, const models::Dataset& test, const std::string& stem,

@@ -98,6 +98,8 @@ int train_gan(int argc, char** argv) {
   const int epochs = cli.integer("--epochs", "N", "passes over the training set", kDefaultEpochs, 1, 1000000);
   setup.batch = cli.integer("--batch", "B", "real and fake samples per update", setup.batch, 1, 65536);
   setup.lr = cli.real("--lr", "X", "Adam learning rate of G and D", setup.lr, 1e-8f, 10.0f);
+  const float lr_final = cli.real("--lr-final", "X", "decay both rates geometrically to X at the last epoch (0: constant)",
+                                  0.0f, 0.0f, 10.0f);
   setup.beta1 = cli.real("--beta1", "B", "Adam beta1 (DCGAN: 0.5)", setup.beta1, 0.0f, 0.9999f);
   const int rings_n = cli.integer("--rings-n", "N", "rings: training points", kDefaultRingsPoints, 1, 1 << 24);
   const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
@@ -175,6 +177,12 @@ int train_gan(int argc, char** argv) {
   const uint64_t first_step = step, total_steps = static_cast<uint64_t>(epochs) * spe;
   while (step < total_steps) {
     const int epoch = static_cast<int>(step / spe);
+    if (lr_final > 0 && epochs > 1) {
+      const double t = static_cast<double>(epoch) / (epochs - 1);
+      const float lr = decayed_lr(setup.lr, lr_final, t);
+      model->g_optimizer().set_lr(lr);
+      model->d_optimizer().set_lr(lr);
+    }
     const auto epoch_start = Clock::now();
     auto shown = epoch_start;
     double sum[4] = {0, 0, 0, 0};

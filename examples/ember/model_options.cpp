@@ -1,5 +1,6 @@
 #include "examples/ember/model_options.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,6 +54,11 @@ std::string stem_of(const std::string& path) {
   const size_t dot = path.find_last_of('.');
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) return path.substr(0, dot);
   return path;
+}
+
+float decayed_lr(float lr, float lr_final, double frac) {
+  if (lr_final <= 0) return lr;
+  return lr * static_cast<float>(std::pow(static_cast<double>(lr_final) / lr, frac));
 }
 
 CheckpointKind checkpoint_kind(int argc, char** argv) {
