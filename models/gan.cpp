@@ -63,6 +63,7 @@ Status GanConfig::validate() const {
     return Status::error(Code::invalid_argument, "gan: d_steps %d out of range 1..%d", d_steps, kMaxSteps);
   if (unroll < 0 || unroll > kMaxSteps)
     return Status::error(Code::invalid_argument, "gan: unroll %d out of range 0..%d", unroll, kMaxSteps);
+  if (!(ema >= 0.0f && ema < 1.0f)) return Status::error(Code::invalid_argument, "gan: ema must lie in [0, 1)");
   return Status::ok();
 }
 
@@ -80,6 +81,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "mbstd")) return parse_flag(key, value, &mbstd);
   if (!std::strcmp(key, "d_steps")) return parse_int(key, value, 1, kMaxSteps, &d_steps);
   if (!std::strcmp(key, "unroll")) return parse_int(key, value, 0, kMaxSteps, &unroll);
+  if (!std::strcmp(key, "ema")) return parse_float(key, value, &ema);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -91,7 +93,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" channels=").put_int(channels[0]).put(",").put_int(channels[1]);
   w.put(" cond=").put_int(cond).put(" classes=").put_int(classes).put(" mbstd=").put_int(mbstd);
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
-  w.put(" unroll=").put_int(unroll);
+  w.put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
   return w.status("gan config");
 }
 

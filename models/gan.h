@@ -35,6 +35,9 @@
 //          ns       G minimises -E log D(G(z)) = BCE(D(G(z)), 1): "flip the target, not the
 //                   sign", the non-saturating heuristic (Goodfellow et al. 2014). Default.
 //   d_steps, unroll  the training schedule (models/gan_model.h).
+//   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
+//          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
+//          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
 //
 // Parameter names are fixed ("g.fc1.weight", "d.conv2.weight", ...) and every parameter of G
 // is in group kGenerator, of D in kDiscriminator, so the D-step graph, the G-step graph, the
@@ -70,19 +73,21 @@ struct GanConfig {
   GanLoss loss = GanLoss::ns;
   int d_steps = 1;                           // D updates per G update
   int unroll = 0;                            // look-ahead D steps for the G update (0: off)
+  float ema = 0.0f;                          // decay of G's weight average for sampling (0: off)
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // unroll=0".
+  // unroll=0 ema=0".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.
   Status set(const char* key, const char* value);
   // Same networks (parameters and their shapes): everything but gan_loss, d_steps and
-  // unroll, which only change how training proceeds.
+  // unroll, which only change how training proceeds (ema on/off adds parameters; its decay
+  // value must match too, a simplification).
   bool same_networks(const GanConfig& o) const;
 };
 

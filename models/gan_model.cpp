@@ -1,6 +1,7 @@
 #include "models/gan_model.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "models/model_common.h"
@@ -51,12 +52,55 @@ Status GanModel::configure(const Setup& setup) {
   sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
   sampler_.mark_output(sample_out_);
   EMBER_TRY(sampler_.status());
+  if (c.ema > 0.0f) EMBER_TRY(add_ema_params());
   const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup.lr, setup.beta1, setup.beta2);
   opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
   opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
   setup_ = setup;
   configured_ = true;
   return Status::ok();
+}
+
+// One state parameter "ema.<name>" per trainable parameter of G, in group kGenerator.
+Status GanModel::add_ema_params() {
+  const int n = params_.count();
+  params_.set_group(kGenerator);
+  nn::InitSpec zeros;
+  zeros.kind = nn::Init::zeros;  // init() copies the initial weights in
+  for (int i = 0; i < n; ++i) {
+    if (params_[i].group != kGenerator || !params_[i].trainable) continue;
+    const Shape shape = params_[i].shape;
+    char name[nn::Param::kMaxName];
+    const int len = std::snprintf(name, sizeof name, "ema.%s", params_[i].name);
+    if (len < 0 || len >= static_cast<int>(sizeof name))
+      return Status::error(Code::invalid_argument, "gan: parameter name ema.%s is too long", params_[i].name);
+    int id = -1;
+    EMBER_TRY(params_.get_or_add(name, shape, zeros, false, &id));
+    ema_weight_[ema_count_] = i, ema_copy_[ema_count_] = id, ++ema_count_;
+  }
+  return Status::ok();
+}
+
+// ema = decay * ema + (1 - decay) * weight, after every G update.
+void GanModel::update_ema() {
+  const float d = setup_.config.ema, w = 1.0f - d;
+  for (int k = 0; k < ema_count_; ++k) {
+    const nn::Param& p = params_[ema_weight_[k]];
+    float* e = params_[ema_copy_[k]].value;
+    for (size_t i = 0; i < p.numel(); ++i) e[i] = d * e[i] + w * p.value[i];
+  }
+}
+
+// Exchanges G's weights with their averages (twice: back to the training weights).
+void GanModel::swap_ema() {
+  for (int k = 0; k < ema_count_; ++k) {
+    const nn::Param& p = params_[ema_weight_[k]];
+    float* e = params_[ema_copy_[k]].value;
+    for (size_t i = 0; i < p.numel(); ++i) {
+      const float t = e[i];
+      e[i] = p.value[i], p.value[i] = t;
+    }
+  }
 }
 
 namespace {
@@ -108,6 +152,8 @@ Status GanModel::init(Arena* arena, Context* ctx) {
   if (!s.is_ok()) return s;
   Rng init_rng(setup_.seed);
   params_.initialise(&init_rng);
+  for (int k = 0; k < ema_count_; ++k)  // the average starts at the initial weights
+    std::memcpy(params_[ema_copy_[k]].value, params_[ema_weight_[k]].value, params_[ema_weight_[k]].numel() * sizeof(float));
   noise_.seed_with(setup_.seed, kGanNoiseStream);
   if (setup_.training) s = d_.compile(arena, ctx, training_for(kDiscriminator));
   if (s.is_ok() && setup_.training) s = g_.compile(arena, ctx, training_for(kGenerator));
@@ -170,6 +216,7 @@ Status GanModel::train_g(float* g_loss) {
   if (!std::isfinite(loss)) return not_finite("generator");
   EMBER_TRY(g_.backward());
   EMBER_TRY(g_optimizer().step(*ctx_, params_));
+  update_ema();
   if (g_loss) *g_loss = loss;
   return Status::ok();
 }
@@ -239,7 +286,9 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
   EMBER_TRY(check_labels(labels, n));
   const GanConfig& c = setup_.config;
   const int e = setup_.eval_batch, d = dims();
-  for (int at = 0; at < n; at += e) {
+  swap_ema();  // sample with the averaged weights (no-op without ema)
+  Status s = Status::ok();
+  for (int at = 0; at < n && s.is_ok(); at += e) {
     const int rows = n - at < e ? n - at : e;
     float* in = sampler_.data(sample_z_);
     std::memcpy(in, z + floats(at, c.z_dim), floats(rows, c.z_dim) * sizeof(float));
@@ -249,10 +298,11 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
       one_hot(labels + at, rows, c.classes, onehot);
       std::memset(onehot + floats(rows, c.classes), 0, floats(e - rows, c.classes) * sizeof(float));
     }
-    EMBER_TRY(sampler_.forward());
-    std::memcpy(out + floats(at, d), sampler_.data(sample_out_), floats(rows, d) * sizeof(float));
+    s = sampler_.forward();
+    if (s.is_ok()) std::memcpy(out + floats(at, d), sampler_.data(sample_out_), floats(rows, d) * sizeof(float));
   }
-  return Status::ok();
+  swap_ema();  // the training weights back, also after a failure
+  return s;
 }
 
 Status GanModel::save(const char* path, uint64_t step) const {

@@ -30,6 +30,16 @@
 // needs no second derivatives and no memory for K graphs). It still penalises G for
 // drifting onto a mode D is about to abandon, but weaker than the full method.
 //
+// Weight averaging (config.ema = decay > 0): after every G update, for each trainable G
+// parameter w, ema.w = decay * ema.w + (1 - decay) * w (starting at the initial weights).
+// generate() samples with the averages (it swaps them in and back), so the sampler sees a
+// generator smoothed over the last ~1 / (1 - decay) updates, which removes much of the
+// step-to-step oscillation of the adversarial game (Yazici et al. 2019, "The unusual
+// effectiveness of averaging in GAN training"). Training itself never sees the averages.
+// They are state parameters ("ema.g.fc.weight", ...), saved in checkpoints, so an inference
+// model loaded from a file samples with them. G's BatchNorm running statistics are not
+// averaged: the averaged weights use the training generator's.
+//
 // Deterministic: the same seed and data give the same bits (any thread count). Nothing
 // allocates after init(); in particular the unroll buffer is taken in init.
 //
@@ -129,6 +139,9 @@ class GanModel {
   void fake_classes(float* onehot);
   size_t d_state_floats() const;
   void stash_d(bool restore);
+  Status add_ema_params();
+  void update_ema();
+  void swap_ema();
 
   Setup setup_;
   nn::Params params_;
@@ -140,6 +153,8 @@ class GanModel {
   Rng noise_;
   float* d_copy_ = nullptr;  // unroll: D set aside (values, moments)
   int64_t d_copy_steps_ = 0;
+  int ema_weight_[nn::Params::kMaxParams], ema_copy_[nn::Params::kMaxParams];  // param ids: G weight, its average
+  int ema_count_ = 0;
   bool configured_ = false, ready_ = false;
 };
 

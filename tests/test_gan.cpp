@@ -206,7 +206,7 @@ TEST_CASE("gan: config text round trip and clear errors") {
   REQUIRE(c.to_text(text, sizeof text).is_ok());
   CHECK(std::string(text) ==
         "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
-        "gan_loss=minimax d_steps=2 unroll=3");
+        "gan_loss=minimax d_steps=2 unroll=3 ema=0");
   GanConfig d;
   REQUIRE(d.from_text(text).is_ok());
   char again[256];
@@ -484,4 +484,59 @@ TEST_CASE("gan: a conditional D lets the class interact with the image, not just
     const double gap1 = double(l[0]) - l[1], gap2 = double(l[2]) - l[3];
     CHECK(std::fabs(gap1 - gap2) > 1e-3 * (std::fabs(gap1) + std::fabs(gap2) + 1e-3));
   }
+}
+
+TEST_CASE("gan: ema averages G's weights, samples with them, leaves training alone and survives checkpoints") {
+  const ember::testing::TempDir dir("gan-ema");
+  const std::string path = dir.file("ema.ckpt");
+  const char* plain = "kind=dcgan z_dim=8 channels=4,8";
+  const char* averaged = "kind=dcgan z_dim=8 channels=4,8 ema=0.9";
+  const Data d = sprites(6 * 8, 4);
+  const Feed feed{d, 8, kSide * kSide};
+  Fixture a(setup(plain)), b(setup(averaged));
+  CHECK(b->param_count(kGenerator) == a->param_count(kGenerator));  // the averages are state, not trained
+  nn::Params& pb = b->params();
+  const int w = pb.find("g.fc.weight"), e = pb.find("ema.g.fc.weight");
+  REQUIRE((w >= 0 && e >= 0));
+  CHECK(pb.find("g.bn1.running_mean") >= 0);
+  CHECK(pb.find("ema.g.bn1.running_mean") < 0);  // only trainable parameters are averaged
+  std::vector<float> expect(pb[w].value, pb[w].value + pb[w].numel());
+  CHECK(bits_equal(expect, std::vector<float>(pb[e].value, pb[e].value + pb[e].numel())));
+  const bool counting = counter::available();
+  if (counting) counter::start();
+  for (int k = 0; k < 4; ++k) {
+    GanStepLoss la, lb;
+    REQUIRE(a->train_step(feed.x(k), nullptr, &la).is_ok());
+    REQUIRE(b->train_step(feed.x(k), nullptr, &lb).is_ok());
+    CHECK((la.d_loss == lb.d_loss && la.g_loss == lb.g_loss));  // the average never feeds training
+    for (size_t i = 0; i < expect.size(); ++i) expect[i] = 0.9f * expect[i] + (1.0f - 0.9f) * pb[w].value[i];
+  }
+  if (counting) CHECK(counter::stop() == 0);
+  CHECK(bits_equal(expect, std::vector<float>(pb[e].value, pb[e].value + pb[e].numel())));
+  CHECK(bits_equal(group_state(*a, kGenerator, true, true), group_state(*b, kGenerator, true, true)));
+
+  // generate() uses the averages and puts the training weights back.
+  std::vector<float> z(3 * 8), xa(3 * kSide * kSide), xb(xa.size());
+  Rng(2).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  const std::vector<float> before = group_state(*b, kGenerator, false, true);
+  REQUIRE(a->generate(z.data(), nullptr, 3, xa.data()).is_ok());
+  REQUIRE(b->generate(z.data(), nullptr, 3, xb.data()).is_ok());
+  CHECK(!bits_equal(xa, xb));
+  CHECK(bits_equal(before, group_state(*b, kGenerator, false, true)));
+
+  // A checkpoint carries the averages: an inference model samples the same images, and a
+  // model without ema refuses the file.
+  REQUIRE(b->save(path.c_str(), 4).is_ok());
+  GanModel::Setup inf = setup(averaged);
+  inf.training = false;
+  Fixture s(inf);
+  uint64_t step = 0;
+  REQUIRE(s->load(path.c_str(), &step).is_ok());
+  std::vector<float> xs(xa.size());
+  REQUIRE(s->generate(z.data(), nullptr, 3, xs.data()).is_ok());
+  CHECK(bits_equal(xb, xs));
+  CHECK(a->load(path.c_str(), &step).code() == Code::shape_mismatch);
+  GanConfig bad;
+  REQUIRE(bad.set("ema", "1").is_ok());
+  CHECK(bad.validate().code() == Code::invalid_argument);
 }

@@ -88,6 +88,7 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
       {"--gan-loss", "gan_loss", "ns|minimax", "G's objective: non-saturating or the original minimax", "ns"},
       {"--d-steps", "d_steps", "K", "D updates per G update", "1"},
       {"--unroll", "unroll", "K", "unrolled D: K look-ahead D steps for each G update (first-order; 0: off)", "0"},
+      {"--ema", "ema", "D", "sample with an average of G's weights, decay D (e.g. 0.999; 0: off)", "0"},
   };
   for (const Key& k : keys) {
     const char* v = cli.text(k.flag, k.metavar, k.help, k.def);
