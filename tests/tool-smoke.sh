@@ -51,8 +51,8 @@ run train --model classifier "${SPRITES[@]}" --epochs 1 --out "$T/clf.ember"
 run eval --model "$T/clf.ember" "${SPRITES[@]}" --json "$T/clf.json"
 grep -q '"accuracy": 0\.[0-9]' "$T/clf.json" || fail "classifier eval JSON has no accuracy: $(cat "$T/clf.json")"
 
-echo "+ example-sample-static"
-"$BIN/example-sample-static" "$T/v.ember" 1 | grep -q "1 samples from" || fail "example-sample-static"
+echo "+ tests/sample-on-device.sh"
+"$(dirname "$0")/sample-on-device.sh" "$E" "$BIN/example-sample-on-device"
 echo "+ example-train-and-sample"
 "$BIN/example-train-and-sample" "$T/ex.png" | tail -1 && is_png "$T/ex.png"
 
