@@ -1,5 +1,6 @@
 #include "models/gan.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "models/config_text.h"
@@ -195,6 +196,17 @@ void fill_gan_targets(Graph& d_graph, Graph& g_graph, const GanConfig& c, const 
     d_graph.data(n.zeros)[i] = 0.0f;
     g_graph.data(n.target)[i] = g_target;
   }
+}
+
+void slerp(const float* a, const float* b, int d, float t, float* out) {
+  constexpr double kMinAngle = 1e-6;  // below it sin(w) ~ 0: interpolate linearly
+  double ab = 0, aa = 0, bb = 0;
+  for (int k = 0; k < d; ++k) ab += double(a[k]) * b[k], aa += double(a[k]) * a[k], bb += double(b[k]) * b[k];
+  const double c = aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 1.0;
+  const double w = std::acos(c < -1 ? -1 : c > 1 ? 1 : c);
+  const double ca = w < kMinAngle ? 1 - t : std::sin((1 - t) * w) / std::sin(w);
+  const double cb = w < kMinAngle ? t : std::sin(t * w) / std::sin(w);
+  for (int k = 0; k < d; ++k) out[k] = static_cast<float>(ca * a[k] + cb * b[k]);
 }
 
 void to_signed_pixels(float* x, size_t n) {

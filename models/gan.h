@@ -106,6 +106,13 @@ Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int
 // After compile: the constant targets (ones, zeros, the G target for the config's loss).
 void fill_gan_targets(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, const GanNodes& n);
 
+// Spherical interpolation between latent vectors a and b (d values each) at t in [0, 1]:
+// out = (sin((1 - t) w) a + sin(t w) b) / sin w, w the angle between a and b. Gaussian z
+// concentrate near the sphere of radius sqrt(d); a straight line between two of them runs
+// well inside it, where G saw no input, while slerp keeps the ends' radius (White 2016,
+// "Sampling generative networks"). Nearly parallel ends fall back to the straight line.
+void slerp(const float* a, const float* b, int d, float t, float* out);
+
 // Pixels in [0, 1] <-> the generators' [-1, 1] (2p - 1 and (x + 1) / 2 clamped to [0, 1]).
 void to_signed_pixels(float* x, size_t n);
 void to_unit_pixels(float* x, size_t n);

@@ -413,3 +413,33 @@ TEST_CASE("gan: checkpoints carry the config and resume exactly; samplers load t
   CHECK(std::string(st.message()).find("mbstd=0") != std::string::npos);
   CHECK(bits_equal(group_state(*e, kDiscriminator, false, false), e0));
 }
+
+TEST_CASE("slerp: exact ends, the radius kept between equal-norm ends, the straight line for parallel ones") {
+  constexpr int d = 7;
+  float a[d], b[d], out[d];
+  Rng rng(3);
+  rng.fill_normal(a, d, 0.0f, 1.0f);
+  rng.fill_normal(b, d, 0.0f, 1.0f);
+  auto norm = [](const float* v) {
+    double s = 0;
+    for (int k = 0; k < d; ++k) s += double(v[k]) * v[k];
+    return std::sqrt(s);
+  };
+  const double na = norm(a), nb = norm(b);
+  for (int k = 0; k < d; ++k) b[k] = static_cast<float>(b[k] * na / nb);  // |b| = |a|
+  slerp(a, b, d, 0.0f, out);
+  for (int k = 0; k < d; ++k) CHECK(out[k] == doctest::Approx(a[k]).epsilon(1e-6));
+  slerp(a, b, d, 1.0f, out);
+  for (int k = 0; k < d; ++k) CHECK(out[k] == doctest::Approx(b[k]).epsilon(1e-5));
+  for (float t : {0.25f, 0.5f, 0.9f}) {
+    slerp(a, b, d, t, out);
+    CHECK(norm(out) == doctest::Approx(na).epsilon(1e-5));  // a straight line would dip inside
+  }
+  float mid_line[d];
+  for (int k = 0; k < d; ++k) mid_line[k] = 0.5f * (a[k] + b[k]);
+  CHECK(norm(mid_line) < 0.99 * na);
+  // Parallel ends: the straight line (no division by sin 0).
+  for (int k = 0; k < d; ++k) b[k] = 2 * a[k];
+  slerp(a, b, d, 0.5f, out);
+  for (int k = 0; k < d; ++k) CHECK(out[k] == doctest::Approx(1.5f * a[k]).epsilon(1e-5));
+}

@@ -17,8 +17,8 @@ run() { echo "+ ember $*"; "$E" "$@"; }
 
 run help >/dev/null
 run train --help | grep -q -- "--binarize" || fail "train --help lists no --binarize"
-if "$E" train --model gan "${SPRITES[@]}" --out "$T/x.ember" 2>"$T/err"; then fail "--model gan accepted"; fi
-grep -q "one of: ae vae" "$T/err" || fail "bad --model message: $(cat "$T/err")"
+if "$E" train --model bogus "${SPRITES[@]}" --out "$T/x.ember" 2>"$T/err"; then fail "--model bogus accepted"; fi
+grep -q "one of: ae vae gan dcgan cgan classifier" "$T/err" || fail "bad --model message: $(cat "$T/err")"
 
 run train --model vae "${SPRITES[@]}" --epochs 2 --batch 50 --out "$T/v.ember"
 for f in samples recon traverse; do is_png "$T/v.$f.png"; done
@@ -37,6 +37,15 @@ run eval --model "$T/v.ember" "${SPRITES[@]}" --metric all --k 16 --n 40 --json 
 for key in recon_sq_err pca_sq_err neg_elbo nll_iwae nll_naive; do
   grep -q "\"$key\": [0-9]" "$T/e.json" || fail "eval JSON lacks $key"
 done
+run semisup --encoder "$T/v.ember" "${SPRITES[@]}" --labels 20 --draws 2 --epochs 100 --self-train 1 \
+  --json "$T/ss.json" | tee "$T/ss.out"
+grep -q "^mean .*+-" "$T/ss.out" || fail "semisup prints no mean +- std"
+for key in codes codes_self_train scratch_pixels; do
+  grep -q "\"$key\": {\"mean\": 0\.[0-9]*, \"std\": [0-9.]*, \"errors\": \[[0-9.]*, [0-9.]*\]}" "$T/ss.json" ||
+    fail "semisup JSON lacks $key with 2 errors: $(cat "$T/ss.json")"
+done
+if "$E" semisup --encoder "$T/v.ember" "${SPRITES[@]}" --labels 4000 2>"$T/err"; then fail "semisup drew 1000 of a class"; fi
+grep -q "fewer than 1000" "$T/err" || fail "semisup: bad message for too many labels: $(cat "$T/err")"
 run info --model ae --widths 1000,500,250 --latent 30 | grep -q "total" || fail "info prints no total"
 
 head -c 200 "$T/v.ember" >"$T/bad.ember"
@@ -51,8 +60,37 @@ run train --model classifier "${SPRITES[@]}" --epochs 1 --out "$T/clf.ember"
 run eval --model "$T/clf.ember" "${SPRITES[@]}" --json "$T/clf.json"
 grep -q '"accuracy": 0\.[0-9]' "$T/clf.json" || fail "classifier eval JSON has no accuracy: $(cat "$T/clf.json")"
 
+# GANs: rings (figures, scatter), DCGAN and conditional GAN on sprites (grids, slerp, resume, scores).
+RINGS=(--data rings --rings-n 2560 --widths 32,32 --z 8 --batch 64 --lr 1e-3)
+run train --model gan "${RINGS[@]}" --epochs 2 --mbstd --out "$T/r.ember" | tee "$T/r.out"
+grep -q "modes [0-8]/8  high quality" "$T/r.out" || fail "rings training prints no mode figures"
+is_svg "$T/r.samples.svg" && is_svg "$T/r.loss.svg"
+[ "$(wc -l <"$T/r.log.csv")" = 3 ] && head -1 "$T/r.log.csv" | grep -q "modes_covered,high_quality" || fail "rings log"
+run eval --model "$T/r.ember" --n 2000 --json "$T/r.json"
+grep -q '"modes_covered": [0-8],' "$T/r.json" && grep -q '"high_quality": [01]\.' "$T/r.json" || fail "rings JSON"
+run sample --model "$T/r.ember" --n 500 --out "$T/rs.svg" && is_svg "$T/rs.svg"
+GSPRITES=(--data sprites --sprites-train 256 --sprites-test 64 --batch 32 --channels 8,16 --z 16)
+run train --model dcgan "${GSPRITES[@]}" --epochs 1 --out "$T/d.ember" && is_png "$T/d.samples.png"
+run train --model dcgan "${GSPRITES[@]}" --epochs 2 --out "$T/d.ember" --resume | tee "$T/d.out"
+grep -q "resuming .* at step 8 (epoch 2)" "$T/d.out" || fail "dcgan did not resume at epoch 2"
+run sample --model "$T/d.ember" --n 8 --out "$T/ds.png" && is_png "$T/ds.png"
+if "$E" sample --model "$T/d.ember" --label 1 --out "$T/dl.png" 2>"$T/err"; then fail "--label accepted by a plain GAN"; fi
+run interpolate --model "$T/d.ember" --pairs 2 --steps 4 --out "$T/di.png" && is_png "$T/di.png"
+run train --model cgan --arch mlp --widths 32,64 "${GSPRITES[@]}" --epochs 1 --out "$T/cg.ember"
+run sample --model "$T/cg.ember" --label 3 --n 8 --out "$T/cl.png" && is_png "$T/cl.png"
+run eval --model "$T/cg.ember" "${SPRITES[@]}" --classifier "$T/clf.ember" --n 200 --pairs 4 --pairs-png "$T/pairs.png" \
+  --json "$T/cg.json"
+is_png "$T/pairs.png"
+for key in is fd fd_floor class_hist class_entropy label_accuracy nn_dist; do
+  grep -q "\"$key\": [0-9[{]" "$T/cg.json" || fail "GAN eval JSON lacks $key: $(cat "$T/cg.json")"
+done
+
 echo "+ tests/sample-on-device.sh"
 "$(dirname "$0")/sample-on-device.sh" "$E" "$BIN/example-sample-on-device"
+echo "+ example-sample-on-device (conditional GAN)"
+"$BIN/example-sample-on-device" "$T/cg.ember" --n 20 --ascii >"$T/cg.txt"  # 10 rows (a class each) of 2
+[ "$(wc -l <"$T/cg.txt")" = 290 ] || fail "conditional GAN: $(wc -l <"$T/cg.txt") lines of ASCII art, not 10 x 29"
+"$BIN/example-sample-on-device" "$T/cg.ember" --n 4 --label 3 --png "$T/cg3.png" && is_png "$T/cg3.png"
 echo "+ example-train-and-sample"
 "$BIN/example-train-and-sample" "$T/ex.png" | tail -1 && is_png "$T/ex.png"
 

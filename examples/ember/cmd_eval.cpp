@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "examples/ember/classifier_commands.h"
+#include "examples/ember/gan_commands.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
 #include "examples/ember/model_options.h"
@@ -79,13 +80,10 @@ Status likelihood(models::AeEvaluator& eval, const models::Dataset& data, int n,
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-  // A classifier checkpoint is scored by its own command (test accuracy).
-  for (int i = 0; i + 1 < argc; ++i) {
-    char meta[nn::kMaxCheckpointMeta + 1];
-    if (!std::strcmp(argv[i], "--model") && nn::read_checkpoint_meta(argv[i + 1], meta, sizeof meta).is_ok() &&
-        !std::strncmp(meta, "kind=classifier", std::strlen("kind=classifier")))
-      return eval_classifier(argc, argv);
-  }
+  // Classifiers (test accuracy) and GANs (sample quality) are scored by their own commands.
+  const CheckpointKind kind = checkpoint_kind(argc, argv);
+  if (kind == CheckpointKind::classifier) return eval_classifier(argc, argv);
+  if (kind == CheckpointKind::gan) return eval_gan(argc, argv);
   Cli cli("eval", "quality metrics on the test set", argc, argv);
   const char* path = cli.text("--model", "FILE", "checkpoint written by `ember train`", nullptr);
   const DataSpec data = read_data(cli, true);

@@ -5,6 +5,7 @@
 
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
+#include "examples/ember/gan_commands.h"
 #include "examples/ember/model_options.h"
 #include "examples/ember/pictures.h"
 
@@ -41,6 +42,7 @@ int done(const char* cmd, const Status& s, const char* out) {
 }  // namespace
 
 int cmd_sample(int argc, char** argv) {
+  if (checkpoint_kind(argc, argv) == CheckpointKind::gan) return sample_gan(argc, argv);
   Cli cli("sample", "decode z ~ N(0, I) into a PNG grid", argc, argv);
   const char* path = model_path(cli);
   const int n = cli.integer("--n", "N", "samples", 64, 1, 10000);
@@ -72,6 +74,7 @@ int cmd_reconstruct(int argc, char** argv) {
 }
 
 int cmd_interpolate(int argc, char** argv) {
+  if (checkpoint_kind(argc, argv) == CheckpointKind::gan) return interpolate_gan(argc, argv);
   Cli cli("interpolate", "decode straight lines between the codes of random test-image pairs (PNG)", argc, argv);
   const char* path = model_path(cli);
   const DataSpec data = read_data(cli, true);

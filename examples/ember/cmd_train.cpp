@@ -12,6 +12,7 @@
 #include "examples/ember/classifier_commands.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
+#include "examples/ember/gan_commands.h"
 #include "examples/ember/history.h"
 #include "examples/ember/model_options.h"
 #include "examples/ember/pictures.h"
@@ -75,14 +76,22 @@ Status write_pictures(models::AeModel& m, Arena* arena, const models::Dataset& t
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
-  // `--model classifier` is its own command (examples/ember/cmd_classifier.cpp).
+  // GANs and the classifier have their own training commands (gan_train.cpp, cmd_classifier.cpp).
   std::vector<char*> rest;
+  std::string kind;
   for (int i = 0; i < argc; ++i) {
-    if (i + 1 < argc && !std::strcmp(argv[i], "--model") && !std::strcmp(argv[i + 1], "classifier")) ++i;
+    if (i + 1 < argc && !std::strcmp(argv[i], "--model")) kind = argv[i + 1];
+    if (i + 1 < argc && !std::strcmp(argv[i], "--model") && kind == "classifier") ++i;
     else rest.push_back(argv[i]);
   }
-  if (static_cast<int>(rest.size()) != argc) return train_classifier(static_cast<int>(rest.size()), rest.data());
-  Cli cli("train", "train an autoencoder or VAE; a checkpoint each epoch, pictures at the end", argc, argv);
+  if (kind == "classifier") return train_classifier(static_cast<int>(rest.size()), rest.data());
+  if (kind == "gan" || kind == "dcgan" || kind == "cgan") return train_gan(argc, argv);
+  if (!kind.empty() && kind != "ae" && kind != "vae") {
+    std::fprintf(stderr, "ember train: --model: one of: ae vae gan dcgan cgan classifier (not '%s')\n", kind.c_str());
+    return 2;
+  }
+  Cli cli("train", "train an autoencoder or VAE; a checkpoint each epoch, pictures at the end (--model gan|dcgan|cgan|"
+          "classifier --help: those models' options)", argc, argv);
   models::AeModel::Setup setup;
   read_architecture(cli, &setup.config);
   DataSpec data = read_data(cli, true);
@@ -136,7 +145,7 @@ int cmd_train(int argc, char** argv) {
   x.resize(batcher.x_floats());
 
   const std::string stem = stem_of(o.out);
-  History history;
+  History history({"epoch", "step", "train_loss", "test_loss", "test_recon", "test_kl", "test_sq_err", "seconds"});
   uint64_t step = 0;
   if (resuming) {
     s = model->load(o.out.c_str(), &step);
@@ -163,11 +172,10 @@ int cmd_train(int argc, char** argv) {
   const auto run_start = Clock::now();
   const uint64_t first_step = step;
   const uint64_t total_steps = static_cast<uint64_t>(o.epochs) * spe;
-  double spent = 0;  // training seconds, including earlier runs of a resumed model
-  for (const EpochRecord& e : history.epochs) spent += e.seconds;
+  double spent = history.sum("seconds");  // training seconds, including earlier runs of a resumed model
   while (step < total_steps) {
     const int epoch = static_cast<int>(step / spe);
-    const double last = history.epochs.empty() ? 0.0 : history.epochs.back().seconds;
+    const double last = history.last("seconds");
     if (o.time_limit > 0 && spent + last > o.time_limit) {
       std::printf("time limit: stopping after %.1f of %.1f minutes\n", spent / 60, o.time_limit / 60);
       break;
@@ -195,21 +203,20 @@ int cmd_train(int argc, char** argv) {
     models::AeEvalResult r;
     s = eval.evaluate(test, o.test_n, o.pixels, kTestSeed, &r);
     if (!s.is_ok()) return report("train", s);
-    EpochRecord rec;
-    rec.epoch = epoch + 1, rec.step = static_cast<long long>(step), rec.train_loss = sum / (n ? n : 1);
-    rec.test_loss = r.loss, rec.test_recon = r.recon, rec.test_kl = r.kl, rec.test_sq_err = r.recon_sq_err;
-    rec.seconds = seconds_since(epoch_start);
-    spent += rec.seconds;
-    history.epochs.push_back(rec);
+    const double train_loss = sum / (n ? n : 1), seconds = seconds_since(epoch_start);
+    spent += seconds;
+    history.add({double(epoch + 1), double(step), train_loss, r.loss, r.recon, r.kl, r.recon_sq_err, seconds});
     if (tty) std::fprintf(stderr, "\r%*s\r", 78, "");
-    std::printf("epoch %d/%d  train %.3f  test %.3f", epoch + 1, o.epochs, rec.train_loss, r.loss);
+    std::printf("epoch %d/%d  train %.3f  test %.3f", epoch + 1, o.epochs, train_loss, r.loss);
     if (setup.config.kind == models::ModelKind::vae) std::printf(" (recon %.3f + kl %.3f)", r.recon, r.kl);
-    std::printf("  sq_err %.3f  lr %.2g  %.1f s\n", r.recon_sq_err, model->optimizer().config().lr, rec.seconds);
+    std::printf("  sq_err %.3f  lr %.2g  %.1f s\n", r.recon_sq_err, model->optimizer().config().lr, seconds);
     std::fflush(stdout);
     s = model->save(o.out.c_str(), step);
     if (s.is_ok()) s = history.write_csv(stem + ".log.csv");
-    if (s.is_ok() && o.pictures) s = history.write_svg(stem + ".loss.svg", title.c_str());
-    const bool last_epoch = step == total_steps || (o.time_limit > 0 && spent + rec.seconds > o.time_limit);
+    if (s.is_ok() && o.pictures)
+      s = history.write_svg(stem + ".loss.svg", title.c_str(), "loss per image",
+                            {{"train_loss", "train (running mean over the epoch)"}, {"test_loss", "test"}});
+    const bool last_epoch = step == total_steps || (o.time_limit > 0 && spent + seconds > o.time_limit);
     if (s.is_ok() && o.pictures) s = write_pictures(*model, &session.arena, test, stem, last_epoch);
     if (!s.is_ok()) return report("train", s);
   }

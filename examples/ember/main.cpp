@@ -1,4 +1,4 @@
-// ember: train and sample autoencoders and VAEs from the command line.
+// ember: train and sample autoencoders, VAEs and GANs from the command line.
 //
 //   ember help                       the commands
 //   ember CMD --help                 one command's options
@@ -16,13 +16,14 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"train", ember::tool::cmd_train, "train an autoencoder or VAE (checkpoint each epoch, --resume)"},
-    {"sample", ember::tool::cmd_sample, "decode z ~ N(0, I) into a PNG grid"},
+    {"train", ember::tool::cmd_train, "train an AE, VAE, GAN, DCGAN, conditional GAN or classifier (--resume)"},
+    {"sample", ember::tool::cmd_sample, "decode z ~ N(0, I) (VAE) or G(z) (GAN, --label) into a PNG grid"},
     {"reconstruct", ember::tool::cmd_reconstruct, "test images next to their reconstructions (PNG)"},
-    {"interpolate", ember::tool::cmd_interpolate, "decode straight lines between the codes of two images (PNG)"},
+    {"interpolate", ember::tool::cmd_interpolate, "decode lines between two images' codes; GAN: slerp between two z (PNG)"},
     {"traverse", ember::tool::cmd_traverse, "vary one latent dimension at a time (PNG)"},
     {"latent-map", ember::tool::cmd_latent_map, "2-D codes of test images coloured by label (SVG)"},
-    {"eval", ember::tool::cmd_eval, "quality metrics on the test set (text or --json)"},
+    {"eval", ember::tool::cmd_eval, "quality metrics: AE/VAE on the test set, GAN samples, classifier (--json)"},
+    {"semisup", ember::tool::cmd_semisup, "few-label classifier on an encoder's codes vs from scratch"},
     {"info", ember::tool::cmd_info, "architecture and arena bytes by category"},
 };
 

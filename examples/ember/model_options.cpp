@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "models/gan.h"
+#include "nn/checkpoint.h"
+
 namespace ember::tool {
 
 void read_architecture(Cli& cli, models::AeConfig* c) {
@@ -38,8 +41,8 @@ DataSpec read_data(Cli& cli, bool required) {
   const char* env = std::getenv(kDataEnv);
   const char* def = env && *env ? env : (required ? nullptr : "");
   d.source = cli.text("--data", "DIR|sprites",
-                      "MNIST directory (the four IDX files, .gz or not; default $EMBER_DATA) or the built-in "
-                      "'sprites'", def);
+                      "MNIST directory (the four IDX files, .gz or not; default $EMBER_DATA), the built-in "
+                      "'sprites', or (GANs) the built-in 2-D 'rings'", def);
   d.sprites_train = cli.integer("--sprites-train", "N", "sprites: training images", d.sprites_train, 1, 1 << 22);
   d.sprites_test = cli.integer("--sprites-test", "N", "sprites: test images", d.sprites_test, 1, 1 << 22);
   return d;
@@ -50,6 +53,19 @@ std::string stem_of(const std::string& path) {
   const size_t dot = path.find_last_of('.');
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) return path.substr(0, dot);
   return path;
+}
+
+CheckpointKind checkpoint_kind(int argc, char** argv) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--model") != 0) continue;
+    char meta[nn::kMaxCheckpointMeta + 1];
+    if (!nn::read_checkpoint_meta(argv[i + 1], meta, sizeof meta).is_ok()) return CheckpointKind::unknown;
+    if (!std::strncmp(meta, "kind=classifier ", std::strlen("kind=classifier "))) return CheckpointKind::classifier;
+    models::GanConfig gan;
+    if (gan.from_text(meta).is_ok()) return CheckpointKind::gan;
+    return CheckpointKind::autoencoder;
+  }
+  return CheckpointKind::unknown;
 }
 
 }  // namespace ember::tool

@@ -15,6 +15,12 @@ DataSpec read_data(Cli& cli, bool required);
 // "runs/vae.ember" -> "runs/vae" (pictures and logs go next to the checkpoint).
 std::string stem_of(const std::string& path);
 
+// What the checkpoint named by a command's `--model FILE` holds, read from its meta text,
+// so `sample`, `interpolate` and `eval` can hand a GAN or a classifier to its own command.
+// unknown: no --model, or a file that cannot be read (the command then reports why).
+enum class CheckpointKind { unknown, autoencoder, gan, classifier };
+CheckpointKind checkpoint_kind(int argc, char** argv);
+
 // Opens `session` sized for a configured model (AeModel, ClassifierModel, ...) run by
 // `threads` workers (0: one per core) plus `extra` bytes, and initialises the model in it.
 template <class Model>

@@ -55,18 +55,32 @@ void grey_floats(const models::Dataset& d, int i, float* out) {
 
 }  // namespace
 
+Status write_image_grid(Arena* arena, const std::string& path, const float* images, int n, int rows, int cols,
+                        int grid_cols, const char* const* row_labels) {
+  if (n < 1 || grid_cols < 1) return Status::error(Code::invalid_argument, "picture: %d images in %d columns", n, grid_cols);
+  const int grid_rows = (n + grid_cols - 1) / grid_cols;
+  Canvas canvas(arena);
+  EMBER_TRY(canvas.open(cols, rows, grid_rows, grid_cols, row_labels ? kLabelMargin : 0));
+  for (int r = 0; row_labels && r < grid_rows; ++r)
+    draw_row_label(canvas.img, canvas.layout, r, row_labels[r], kBlack, kLabelScale);
+  for (int i = 0; i < n; ++i) EMBER_TRY(canvas.cell(i / grid_cols, i % grid_cols, images + size_t(i) * rows * cols));
+  return canvas.write(path);
+}
+
 Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed) {
   const models::AeConfig& c = m.config();
-  Canvas canvas(arena);
-  EMBER_TRY(canvas.open(c.cols, c.rows, (n + cols - 1) / cols, cols));
+  const size_t mark = arena->mark();
   float *z = nullptr, *img = nullptr;
-  EMBER_TRY(canvas.floats(size_t(n) * c.latent, &z));
-  EMBER_TRY(canvas.floats(size_t(n) * c.pixels(), &img));
-  Rng rng(seed);
-  rng.fill_normal(z, size_t(n) * c.latent, 0.0f, 1.0f);
-  EMBER_TRY(m.decode(z, n, img));
-  for (int i = 0; i < n; ++i) EMBER_TRY(canvas.cell(i / cols, i % cols, img + size_t(i) * c.pixels()));
-  return canvas.write(path);
+  Status s = arena->alloc_array(size_t(n) * c.latent, &z);
+  if (s.is_ok()) s = arena->alloc_array(size_t(n) * c.pixels(), &img);
+  if (s.is_ok()) {
+    Rng rng(seed);
+    rng.fill_normal(z, size_t(n) * c.latent, 0.0f, 1.0f);
+    s = m.decode(z, n, img);
+  }
+  if (s.is_ok()) s = write_image_grid(arena, path, img, n, c.rows, c.cols, cols);
+  arena->rewind(mark);
+  return s;
 }
 
 Status write_reconstructions(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,

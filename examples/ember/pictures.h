@@ -12,6 +12,10 @@ namespace ember::tool {
 
 constexpr int kPictureScale = 2;  // 28x28 cells drawn 56x56
 
+// A PNG grid of n images [n, rows * cols] in [0, 1], `grid_cols` per row; with row_labels
+// (one text per grid row, e.g. the class of a conditional GAN) a margin on the left.
+Status write_image_grid(Arena* arena, const std::string& path, const float* images, int n, int rows, int cols,
+                        int grid_cols, const char* const* row_labels = nullptr);
 // n images z ~ N(0, I) decoded (seeded), in a grid of `cols` columns.
 Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed);
 // Pairs of rows: inputs (framed) above their reconstructions, the first n test images.

@@ -1,0 +1,245 @@
+// The GAN forms of `ember sample`, `ember interpolate` and `ember eval`, and the pieces the
+// GAN commands share (gan_commands.h).
+//
+//   ember sample --model dcgan.ember --n 64 --out grid.png        (cgan: --label L, or a row per class)
+//   ember interpolate --model dcgan.ember --pairs 8 --steps 10     (slerp between two z)
+//   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
+//   ember eval --model rings.ember                                 (modes_covered, high_quality)
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/svg.h"
+#include "examples/ember/gan_commands.h"
+#include "examples/ember/gan_report.h"
+#include "examples/ember/model_options.h"
+#include "examples/ember/pictures.h"
+#include "models/rings.h"
+
+namespace ember::tool {
+
+namespace {
+
+constexpr int kEvalBatch = 500;
+constexpr size_t kPictureBytes = 64u << 20;
+constexpr int kDefaultEvalSamples = 10000;
+
+bool is_points(const models::GanConfig& c) { return c.data == models::GanData::points; }
+
+const char* model_path(Cli& cli) {
+  return cli.text("--model", "FILE", "GAN checkpoint written by `ember train --model gan|dcgan|cgan`", nullptr);
+}
+int read_threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
+int read_label(Cli& cli) {
+  return cli.integer("--label", "L", "conditional GAN: the class of every sample (-1: one row per class)", -1, -1, 1 << 20);
+}
+
+// The class of sample i: `label`, or one per grid row (conditional models; 0 otherwise).
+Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out) {
+  if (label >= 0 && !c.cond) return Status::error(Code::invalid_argument, "--label: the model is not conditional");
+  if (label >= c.classes)
+    return Status::error(Code::invalid_argument, "--label %d: the model has classes 0..%d", label, c.classes - 1);
+  out->assign(size_t(n), 0);
+  for (int i = 0; i < n && c.cond; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % c.classes;
+  return Status::ok();
+}
+
+// Row labels "0", "1", ... for a conditional grid whose rows cycle through the classes.
+struct RowNames {
+  std::vector<std::string> text;
+  std::vector<const char*> ptr;
+  const char* const* make(const models::GanConfig& c, int label, int rows) {
+    if (!c.cond) return nullptr;
+    for (int r = 0; r < rows; ++r) text.push_back(std::to_string(label >= 0 ? label : r % c.classes));
+    for (const std::string& s : text) ptr.push_back(s.c_str());
+    return ptr.data();
+  }
+};
+
+Status write_rings_json(const std::string& path, const char* model, int n, const models::ModeCoverage& r,
+                        const int* counts) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return Status::error(Code::io_error, "cannot write %s", path.c_str());
+  std::fprintf(f, "{\n  \"model\": \"%s\",\n  \"n\": %d,\n  \"modes_covered\": %d,\n  \"high_quality\": %.6f,\n"
+               "  \"mode_counts\": [", model, n, r.covered, r.high_quality);
+  for (int k = 0; k < models::kRingsModes; ++k) std::fprintf(f, "%s%d", k ? ", " : "", counts[k]);
+  std::fprintf(f, "]\n}\n");
+  if (std::fclose(f) != 0) return Status::error(Code::io_error, "cannot write %s", path.c_str());
+  return Status::ok();
+}
+
+}  // namespace
+
+void read_gan_architecture(Cli& cli, models::GanConfig* c) {
+  const std::string model = cli.text("--model", "gan|dcgan|cgan", "MLP GAN, DCGAN, or conditional GAN", "gan");
+  if (model != "gan" && model != "dcgan" && model != "cgan") cli.error("--model: one of gan dcgan cgan");
+  const std::string arch = cli.text("--arch", "mlp|dcgan", "cgan: the networks (gan is mlp, dcgan is dcgan)", "dcgan");
+  c->kind = model == "gan" || (model == "cgan" && arch == "mlp") ? models::GanKind::mlp : models::GanKind::dcgan;
+  c->cond = model == "cgan";
+  if (cli.given("--arch") && model != "cgan") cli.error("--arch: only with --model cgan");
+  if (arch != "mlp" && arch != "dcgan") cli.error("--arch: mlp or dcgan");
+  struct Key { const char* flag; const char* key; const char* metavar; const char* help; const char* def; };
+  static const Key keys[] = {
+      {"--z", "z_dim", "D", "noise dimensions", "100"},
+      {"--widths", "widths", "W1,..", "mlp: G's hidden widths (D mirrors them)", "256,512"},
+      {"--channels", "channels", "C1,C2", "dcgan: D's conv channels (G mirrors them)", "64,128"},
+      {"--gan-loss", "gan_loss", "ns|minimax", "G's objective: non-saturating or the original minimax", "ns"},
+      {"--d-steps", "d_steps", "K", "D updates per G update", "1"},
+      {"--unroll", "unroll", "K", "unrolled D: K look-ahead D steps for each G update (first-order; 0: off)", "0"},
+  };
+  for (const Key& k : keys) {
+    const char* v = cli.text(k.flag, k.metavar, k.help, k.def);
+    if (!cli.given(k.flag)) continue;
+    const Status s = c->set(k.key, v);
+    if (!s.is_ok()) cli.error(s.message());
+  }
+  c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
+}
+
+Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out) {
+  const models::GanConfig& c = m.config();
+  Rng rng(seed);
+  rng.fill_normal(z, size_t(n) * c.z_dim, 0.0f, 1.0f);
+  EMBER_TRY(m.generate(z, labels, n, out));
+  if (!is_points(c)) models::to_unit_pixels(out, size_t(n) * c.dims());
+  return Status::ok();
+}
+
+Status rings_figures(const float* points, int n, models::ModeCoverage* out, int* counts) {
+  float centres[2 * models::kRingsModes];
+  for (int k = 0; k < models::kRingsModes; ++k) {
+    const models::Point2 p = models::rings_mode_centre(k);
+    centres[2 * k] = p.x, centres[2 * k + 1] = p.y;
+  }
+  int local[models::kRingsModes];
+  return models::mode_coverage(points, n, centres, models::kRingsModes, models::kRingsStd, models::kModeMinShare,
+                               counts ? counts : local, out);
+}
+
+Status write_rings_scatter(const std::string& path, const float* points, int n, const char* title) {
+  std::vector<float> x, y;
+  std::vector<uint8_t> cls;
+  for (int i = 0; i < n; ++i) x.push_back(points[2 * i]), y.push_back(points[2 * i + 1]), cls.push_back(0);
+  for (int k = 0; k < models::kRingsModes; ++k) {
+    const models::Point2 p = models::rings_mode_centre(k);
+    x.push_back(p.x), y.push_back(p.y), cls.push_back(1);
+  }
+  static const char* const kNames[] = {"generated", "mode centres"};
+  ScatterPlot plot;
+  plot.title = title;
+  plot.x_label = "x";
+  plot.y_label = "y";
+  plot.x = x.data(), plot.y = y.data(), plot.count = static_cast<int>(x.size());
+  plot.classes = cls.data(), plot.class_count = 2, plot.class_names = kNames;
+  plot.equal_aspect = true;
+  return write_scatter(path.c_str(), plot);
+}
+
+int sample_gan(int argc, char** argv) {
+  Cli cli("sample", "G(z) for z ~ N(0, I): a PNG grid (rings: an SVG scatter plot)", argc, argv);
+  const char* path = model_path(cli);
+  const int n = cli.integer("--n", "N", "samples", 64, 1, 100000);
+  const int cols = cli.integer("--cols", "C", "grid columns", 8, 1, 1000);
+  const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
+  const int label = read_label(cli);
+  const char* out = cli.text("--out", "FILE", "picture to write (.png; rings: .svg)", "samples.png");
+  const int threads = read_threads(cli);
+  if (!cli.finish()) return cli.exit_code();
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
+  if (!s.is_ok()) return report("sample", s);
+  const models::GanConfig& c = m.model->config();
+  std::vector<float> z(size_t(n) * c.z_dim), img(size_t(n) * c.dims());
+  std::vector<int32_t> labels;
+  RowNames names;
+  s = fill_labels(c, label, n, cols, &labels);
+  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), labels.data(), n, z.data(), img.data());
+  if (s.is_ok() && is_points(c)) s = write_rings_scatter(out, img.data(), n, "samples of G");
+  else if (s.is_ok())
+    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, cols,
+                         names.make(c, label, (n + cols - 1) / cols));
+  if (!s.is_ok()) return report("sample", s);
+  std::printf("wrote %s\n", out);
+  return 0;
+}
+
+int interpolate_gan(int argc, char** argv) {
+  Cli cli("interpolate", "G along great-circle paths (slerp) between random z pairs, one row per pair (PNG)", argc,
+          argv);
+  const char* path = model_path(cli);
+  const int pairs = cli.integer("--pairs", "N", "rows (z pairs)", 8, 1, 1000);
+  const int steps = cli.integer("--steps", "N", "points per row, ends included", 10, 2, 1000);
+  const int seed = cli.integer("--seed", "S", "which pairs", 1, 0, 1 << 30);
+  const int label = read_label(cli);
+  const char* out = cli.text("--out", "FILE.png", "picture to write", "interpolate.png");
+  const int threads = read_threads(cli);
+  if (!cli.finish()) return cli.exit_code();
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
+  if (s.is_ok() && is_points(m.model->config()))
+    s = Status::error(Code::invalid_argument, "interpolate: %s generates points, not images", path);
+  if (!s.is_ok()) return report("interpolate", s);
+  const models::GanConfig& c = m.model->config();
+  const int d = c.z_dim, n = pairs * steps;
+  std::vector<float> ends(size_t(2) * d), z(size_t(n) * d), img(size_t(n) * c.dims());
+  std::vector<int32_t> labels;
+  RowNames names;
+  s = fill_labels(c, label, n, steps, &labels);
+  Rng rng(static_cast<uint64_t>(seed));
+  for (int p = 0; p < pairs; ++p) {
+    rng.fill_normal(ends.data(), ends.size(), 0.0f, 1.0f);
+    for (int t = 0; t < steps; ++t)
+      models::slerp(ends.data(), ends.data() + d, d, float(t) / float(steps - 1), &z[size_t(p * steps + t) * d]);
+  }
+  if (s.is_ok()) s = m.model->generate(z.data(), c.cond ? labels.data() : nullptr, n, img.data());
+  if (s.is_ok()) {
+    models::to_unit_pixels(img.data(), img.size());
+    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, steps, names.make(c, label, pairs));
+  }
+  if (!s.is_ok()) return report("interpolate", s);
+  std::printf("wrote %s\n", out);
+  return 0;
+}
+
+int eval_gan(int argc, char** argv) {
+  Cli cli("eval", "sample quality of a GAN: is, fd, fd_floor, class_hist, label_accuracy, nn_dist (images, with "
+          "--classifier), or modes_covered and high_quality (rings)", argc, argv);
+  const char* path = model_path(cli);
+  GanReportOptions o;
+  o.data = read_data(cli, false);
+  read_gan_report_options(cli, &o);
+  const int n = cli.integer("--n", "N", "generated samples", kDefaultEvalSamples, 2, 1 << 22);
+  const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
+  o.json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  if (!cli.finish()) return cli.exit_code();
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, o.threads, kEvalBatch, 0, &m);
+  if (!s.is_ok()) return report("eval", s);
+  const models::GanConfig& c = m.model->config();
+  std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
+  std::vector<int32_t> asked;
+  s = fill_labels(c, -1, n, 1, &asked);  // conditional: classes in turn, n / classes each
+  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), c.cond ? asked.data() : nullptr, n, z.data(), out.data());
+  if (s.is_ok() && is_points(c)) {
+    models::ModeCoverage cover;
+    int counts[models::kRingsModes];
+    s = rings_figures(out.data(), n, &cover, counts);
+    if (s.is_ok()) {
+      std::printf("modes_covered  %d/%d\nhigh_quality   %.4f  (within %.0f std of a mode)\nmode_counts   ",
+                  cover.covered, models::kRingsModes, cover.high_quality, models::kRingsQualityStds);
+      for (int k = 0; k < models::kRingsModes; ++k) std::printf(" %d", counts[k]);
+      std::printf("\n");
+    }
+    if (s.is_ok() && !o.json.empty()) s = write_rings_json(o.json, path, n, cover, counts);
+  } else if (s.is_ok()) {
+    if (o.data.source.empty()) s = Status::error(Code::invalid_argument, "eval: images need --data DIR|sprites");
+    if (s.is_ok()) s = gan_metrics_report(out.data(), n, c.cond ? asked.data() : nullptr, o);
+  }
+  if (!s.is_ok()) return report("eval", s);
+  return 0;
+}
+
+}  // namespace ember::tool
