@@ -46,7 +46,7 @@ TEST_OBJ  := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.cpp=$(BUILD)/obj/%.o)
 
-EXAMPLES  := $(BUILD)/example-train-and-sample $(BUILD)/example-sample-static
+EXAMPLES  := $(BUILD)/example-train-and-sample $(BUILD)/example-sample-on-device
 
 all: $(BUILD)/libember.a $(BUILD)/ember $(BUILD)/ember-tests $(BUILD)/ember-bench $(EXAMPLES)
 
@@ -68,7 +68,7 @@ $(BUILD)/ember: $(TOOL_OBJ) $(BUILD)/libember.a
 # The small API examples: one source file each.
 $(BUILD)/example-%: $(BUILD)/obj/examples/api/%.o $(BUILD)/libember.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $< $(BUILD)/libember.a $(LDLIBS) -o $@
-.SECONDARY: $(patsubst %,$(BUILD)/obj/examples/api/%.o,train-and-sample sample-static)
+.SECONDARY: $(patsubst %,$(BUILD)/obj/examples/api/%.o,train-and-sample sample-on-device)
 
 # Library code: no exceptions, no RTTI; per-ISA flags by file name.
 $(BUILD)/obj/%-avx2.o: %-avx2.cpp

@@ -85,8 +85,12 @@ for key in is fd fd_floor class_hist class_entropy label_accuracy nn_dist; do
   grep -q "\"$key\": [0-9[{]" "$T/cg.json" || fail "GAN eval JSON lacks $key: $(cat "$T/cg.json")"
 done
 
-echo "+ example-sample-static"
-"$BIN/example-sample-static" "$T/v.ember" 1 | grep -q "1 samples from" || fail "example-sample-static"
+echo "+ tests/sample-on-device.sh"
+"$(dirname "$0")/sample-on-device.sh" "$E" "$BIN/example-sample-on-device"
+echo "+ example-sample-on-device (conditional GAN)"
+"$BIN/example-sample-on-device" "$T/cg.ember" --n 8 --ascii >"$T/cg.txt"  # a row per sprite class (4) of 2
+[ "$(wc -l <"$T/cg.txt")" = 116 ] || fail "conditional GAN: $(wc -l <"$T/cg.txt") lines of ASCII art, not 4 x 29"
+"$BIN/example-sample-on-device" "$T/cg.ember" --n 4 --label 3 --png "$T/cg3.png" && is_png "$T/cg3.png"
 echo "+ example-train-and-sample"
 "$BIN/example-train-and-sample" "$T/ex.png" | tail -1 && is_png "$T/ex.png"
 
