@@ -157,7 +157,14 @@ int sample_gan(int argc, char** argv) {
   RowNames names;
   s = fill_labels(c, label, n, cols, &labels);
   if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), labels.data(), n, z.data(), img.data());
-  if (s.is_ok() && is_points(c)) s = write_rings_scatter(out, img.data(), n, "samples of G");
+  models::ModeCoverage cover;
+  if (s.is_ok() && is_points(c)) s = rings_figures(img.data(), n, &cover);
+  if (s.is_ok() && is_points(c)) {
+    char title[96];
+    std::snprintf(title, sizeof title, "%d samples of G: %d/%d modes, %.0f%% high quality", n, cover.covered,
+                  models::kRingsModes, 100 * cover.high_quality);
+    s = write_rings_scatter(out, img.data(), n, title);
+  }
   else if (s.is_ok())
     s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, cols,
                          names.make(c, label, (n + cols - 1) / cols));
