@@ -37,20 +37,14 @@ double elapsed(Clock::time_point since) { return std::chrono::duration<double>(C
 
 // --arch, --channels, --features, --widths, --bn into c (only those given).
 void read_classifier_architecture(Cli& cli, models::ClassifierConfig* c) {
-  struct Key { const char* flag; const char* key; const char* metavar; const char* help; const char* def; };
-  static const Key keys[] = {
-      {"--arch", "arch", "conv|mlp", "network shape", "conv"},
-      {"--channels", "channels", "C1,C2,C3", "conv: channels of the three convolutions", "32,32,64"},
-      {"--features", "features", "F", "conv: width of the feature layer (used by the Frechet distance)", "128"},
-      {"--widths", "widths", "W1,..", "mlp: hidden widths (the last is the feature layer)", "256"},
-      {"--bn", "bn", "0|1", "conv: BatchNorm before every ReLU", "0"},
+  static const ConfigFlag flags[] = {
+      {"--arch", "arch", "conv|mlp", "network shape"},
+      {"--channels", "channels", "C1,C2,C3", "conv: channels of the three convolutions"},
+      {"--features", "features", "F", "conv: width of the feature layer (used by the Frechet distance)"},
+      {"--widths", "widths", "W1,..", "mlp: hidden widths (the last is the feature layer)"},
+      {"--bn", "bn", "0|1", "conv: BatchNorm before every ReLU"},
   };
-  for (const Key& k : keys) {
-    const char* v = cli.text(k.flag, k.metavar, k.help, k.def);
-    if (!cli.given(k.flag)) continue;
-    const Status s = c->set(k.key, v);
-    if (!s.is_ok()) cli.error(s.message());
-  }
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
 }
 
 int classes_of(const DataSpec& data) { return data.builtin() ? models::kSpriteShapes : models::kMnistClasses; }

@@ -80,22 +80,16 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
   c->cond = model == "cgan";
   if (cli.given("--arch") && model != "cgan") cli.error("--arch: only with --model cgan");
   if (arch != "mlp" && arch != "dcgan") cli.error("--arch: mlp or dcgan");
-  struct Key { const char* flag; const char* key; const char* metavar; const char* help; const char* def; };
-  static const Key keys[] = {
-      {"--z", "z_dim", "D", "noise dimensions", "100"},
-      {"--widths", "widths", "W1,..", "mlp: G's hidden widths (D mirrors them)", "256,512"},
-      {"--channels", "channels", "C1,C2", "dcgan: D's conv channels (G mirrors them)", "64,128"},
-      {"--gan-loss", "gan_loss", "ns|minimax", "G's objective: non-saturating or the original minimax", "ns"},
-      {"--d-steps", "d_steps", "K", "D updates per G update", "1"},
-      {"--unroll", "unroll", "K", "unrolled D: K look-ahead D steps for each G update (first-order; 0: off)", "0"},
-      {"--ema", "ema", "D", "sample with an average of G's weights, decay D (e.g. 0.999; 0: off)", "0"},
+  static const ConfigFlag flags[] = {
+      {"--z", "z_dim", "D", "noise dimensions"},
+      {"--widths", "widths", "W1,..", "mlp: G's hidden widths (D mirrors them)"},
+      {"--channels", "channels", "C1,C2", "dcgan: D's conv channels (G mirrors them)"},
+      {"--gan-loss", "gan_loss", "ns|minimax", "G's objective: non-saturating or the original minimax"},
+      {"--d-steps", "d_steps", "K", "D updates per G update"},
+      {"--unroll", "unroll", "K", "unrolled D: K look-ahead D steps for each G update (first-order; 0: off)"},
+      {"--ema", "ema", "D", "sample with an average of G's weights, decay D (e.g. 0.999; 0: off)"},
   };
-  for (const Key& k : keys) {
-    const char* v = cli.text(k.flag, k.metavar, k.help, k.def);
-    if (!cli.given(k.flag)) continue;
-    const Status s = c->set(k.key, v);
-    if (!s.is_ok()) cli.error(s.message());
-  }
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
 }
 

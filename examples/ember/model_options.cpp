@@ -10,9 +10,17 @@
 
 namespace ember::tool {
 
+void config_text_value(const char* text, const char* key, char* buf, size_t cap) {
+  const std::string pattern = std::string(key) + "=";
+  const char* at = text;
+  // The key at the start of the text or after a space (not inside another key's name).
+  while ((at = std::strstr(at, pattern.c_str())) && at != text && at[-1] != ' ') ++at;
+  std::snprintf(buf, cap, "%s", at ? at + pattern.size() : "");
+  if (char* sp = std::strchr(buf, ' ')) *sp = 0;
+}
+
 void read_architecture(Cli& cli, models::AeConfig* c) {
-  struct Key { const char* flag; const char* key; const char* metavar; const char* help; };
-  static const Key keys[] = {
+  static const ConfigFlag flags[] = {
       {"--model", "kind", "ae|vae", "autoencoder or variational autoencoder (--model classifier: a classifier)"},
       {"--arch", "arch", "mlp|linear|conv", "network shape"},
       {"--widths", "widths", "W1,W2,..", "mlp hidden widths, encoder order (decoder mirrors)"},
@@ -22,19 +30,7 @@ void read_architecture(Cli& cli, models::AeConfig* c) {
       {"--lik", "lik", "NAME", "decoder likelihood: bernoulli|gaussian|gaussian-learned"},
       {"--sigma", "sigma", "S", "gaussian: fixed decoder standard deviation"},
   };
-  char def[64];
-  for (const Key& k : keys) {
-    char text[256];
-    c->to_text(text, sizeof text);
-    // The default shown is the config's current value of that key.
-    const char* at = std::strstr(text, (std::string(k.key) + "=").c_str());
-    std::snprintf(def, sizeof def, "%s", at ? at + std::strlen(k.key) + 1 : "");
-    if (char* sp = std::strchr(def, ' ')) *sp = 0;
-    const char* v = cli.text(k.flag, k.metavar, k.help, def);
-    if (!cli.given(k.flag)) continue;
-    const Status s = c->set(k.key, v);
-    if (!s.is_ok()) cli.error(s.message());
-  }
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
 }
 
 DataSpec read_data(Cli& cli, bool required) {

@@ -8,6 +8,30 @@
 
 namespace ember::tool {
 
+// One command-line option that sets one key of a model config through Config::set.
+struct ConfigFlag {
+  const char* flag;     // "--widths"
+  const char* key;      // "widths", as in the config text
+  const char* metavar;
+  const char* help;
+};
+// The value of `key` in a config text "k1=v1 k2=v2 ..." into buf ("" when absent).
+void config_text_value(const char* text, const char* key, char* buf, size_t cap);
+// Registers each flag with cli, its default shown as the config's current value of the key,
+// and sets the given ones in *c; a value the config refuses is a usage error.
+template <class Config>
+void read_config_flags(Cli& cli, const ConfigFlag* flags, size_t count, Config* c) {
+  for (size_t i = 0; i < count; ++i) {
+    char text[512], def[64];
+    if (!c->to_text(text, sizeof text).is_ok()) text[0] = 0;
+    config_text_value(text, flags[i].key, def, sizeof def);
+    const char* v = cli.text(flags[i].flag, flags[i].metavar, flags[i].help, def);
+    if (!cli.given(flags[i].flag)) continue;
+    const Status s = c->set(flags[i].key, v);
+    if (!s.is_ok()) cli.error(s.message());
+  }
+}
+
 // Reads --model ae|vae, --arch, --widths, --latent, --act, --lik, --sigma, --channels into c.
 void read_architecture(Cli& cli, models::AeConfig* c);
 // Reads --data (default $EMBER_DATA, else required) and --sprites-train/--sprites-test.
