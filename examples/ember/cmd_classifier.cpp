@@ -101,9 +101,8 @@ int train_classifier(int argc, char** argv) {
   Status s = model->configure(setup);
   size_t dbytes = 0;
   if (s.is_ok()) s = data_bytes(data, true, true, &dbytes);
-  // The batcher's order: one int32 per training image, at most dbytes / pixels of them.
-  const size_t order_bytes = sizeof(int32_t) * (dbytes / static_cast<size_t>(setup.config.pixels()));
-  if (s.is_ok()) s = open_session_for(model.get(), threads, dbytes + Arena::rounded(order_bytes) + kToolSlack, &session);
+  const size_t order = order_bytes(dbytes, static_cast<size_t>(setup.config.pixels()));
+  if (s.is_ok()) s = open_session_for(model.get(), threads, dbytes + order + kToolSlack, &session);
   if (s.is_ok()) s = load_data(&session.arena, data, true, true, &train, &test);
   if (s.is_ok()) s = check_data(setup.config, train, "training");
   if (s.is_ok()) s = check_data(setup.config, test, "test");

@@ -27,10 +27,7 @@ Status open(const char* path, int t, const DataSpec* data, LoadedModel* m, model
   if (!data) return Status::ok();
   models::Dataset unused;
   EMBER_TRY(load_data(&m->session.arena, *data, false, true, &unused, test));
-  if (test->rows != m->model->config().rows || test->cols != m->model->config().cols)
-    return Status::error(Code::shape_mismatch, "data has %dx%d images, the model %dx%d", test->rows, test->cols,
-                         m->model->config().rows, m->model->config().cols);
-  return Status::ok();
+  return check_image_size(*test, m->model->config().rows, m->model->config().cols, "the model");
 }
 
 int done(const char* cmd, const Status& s, const char* out) {

@@ -187,9 +187,7 @@ int cmd_semisup(int argc, char** argv) {
   if (s.is_ok()) s = load_data(&enc.session.arena, data, true, true, &train, &test);
   if (s.is_ok() && (!train.labels || !test.labels))
     s = Status::error(Code::invalid_argument, "the data has no labels");
-  if (s.is_ok() && (train.rows != enc.model->config().rows || train.cols != enc.model->config().cols))
-    s = Status::error(Code::shape_mismatch, "data has %dx%d images, the encoder %dx%d", train.rows, train.cols,
-                      enc.model->config().rows, enc.model->config().cols);
+  if (s.is_ok()) s = check_image_size(train, enc.model->config().rows, enc.model->config().cols, "the encoder");
   const int classes = train.classes;
   if (s.is_ok() && labels % classes != 0)
     s = Status::error(Code::invalid_argument, "--labels %d is not a multiple of the %d classes", labels, classes);

@@ -136,9 +136,7 @@ int cmd_train(int argc, char** argv) {
   const size_t picture_bytes = 16u << 20;
   if (s.is_ok()) s = open_session_for(model.get(), o.threads, dbytes + eval_bytes + picture_bytes + (1u << 20), &session);
   if (s.is_ok()) s = load_data(&session.arena, data, true, true, &train, &test);
-  if (s.is_ok() && (train.rows != setup.config.rows || train.cols != setup.config.cols))
-    s = Status::error(Code::shape_mismatch, "data has %dx%d images, the model %dx%d", train.rows, train.cols,
-                      setup.config.rows, setup.config.cols);
+  if (s.is_ok()) s = check_image_size(train, setup.config.rows, setup.config.cols, "the model");
   if (s.is_ok()) s = eval.init(&session.arena, model.get());
   if (s.is_ok()) s = batcher.init(&session.arena, train, setup.batch, setup.seed, o.pixels);
   if (!s.is_ok()) return report("train", s);

@@ -133,15 +133,13 @@ int train_gan(int argc, char** argv) {
              Arena::rounded(sizeof(int32_t) * size_t(rings_n));
   } else if (s.is_ok()) {
     s = data_bytes(data, true, true, &dbytes);
-    dbytes += Arena::rounded(sizeof(int32_t) * (dbytes / size_t(config.dims())));  // the shuffle order
+    dbytes += order_bytes(dbytes, size_t(config.dims()));
   }
   if (s.is_ok()) s = open_session_for(model.get(), threads, dbytes + kToolSlack, &session);
   if (s.is_ok() && points) s = models::make_rings(&session.arena, rings_n, setup.seed, &real.rings);
   if (s.is_ok() && points) s = real.xy.init(&session.arena, real.rings, rows, setup.seed);
   if (s.is_ok() && !points) s = load_data(&session.arena, data, true, true, &real.train, &real.test);
-  if (s.is_ok() && !points && (real.train.rows != config.rows || real.train.cols != config.cols))
-    s = Status::error(Code::shape_mismatch, "data has %dx%d images, the model %dx%d", real.train.rows,
-                      real.train.cols, config.rows, config.cols);
+  if (s.is_ok() && !points) s = check_image_size(real.train, config.rows, config.cols, "the model");
   if (s.is_ok() && !points && config.cond && !real.train.labels)
     s = Status::error(Code::invalid_argument, "a conditional GAN needs labelled training images");
   if (s.is_ok() && !points) s = real.images.init(&session.arena, real.train, rows, setup.seed);

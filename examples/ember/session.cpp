@@ -72,6 +72,11 @@ Status load_data(Arena* arena, const DataSpec& spec, bool train, bool test, mode
   return Status::ok();
 }
 
+Status check_image_size(const models::Dataset& data, int rows, int cols, const char* what) {
+  if (data.rows == rows && data.cols == cols) return Status::ok();
+  return Status::error(Code::shape_mismatch, "data has %dx%d images, %s %dx%d", data.rows, data.cols, what, rows, cols);
+}
+
 int report(const char* command, const Status& s) {
   std::fprintf(stderr, "ember %s: %s\n", command, s.message());
   return 1;

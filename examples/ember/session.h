@@ -34,6 +34,14 @@ struct DataSpec {
 Status data_bytes(const DataSpec& spec, bool train, bool test, size_t* bytes);
 Status load_data(Arena* arena, const DataSpec& spec, bool train, bool test, models::Dataset* train_out,
                  models::Dataset* test_out);
+// Arena bytes of a Batcher's shuffle order (one int32 per training image) over data that
+// load_data() needs `data_bytes` for, images of `image_size` bytes: an upper bound.
+inline size_t order_bytes(size_t data_bytes, size_t image_size) {
+  return Arena::rounded(sizeof(int32_t) * (data_bytes / image_size));
+}
+// Whether data's images are rows x cols, the size of `what` ("the model", "the encoder"):
+// "data has 32x32 images, the model 28x28" otherwise.
+Status check_image_size(const models::Dataset& data, int rows, int cols, const char* what);
 // The environment variable that may name the MNIST directory when --data is not given.
 constexpr const char* kDataEnv = "EMBER_DATA";
 
