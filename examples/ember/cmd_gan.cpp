@@ -36,28 +36,6 @@ int read_label(Cli& cli) {
   return cli.integer("--label", "L", "conditional GAN: the class of every sample (-1: one row per class)", -1, -1, 1 << 20);
 }
 
-// The class of sample i: `label`, or one per grid row (conditional models; 0 otherwise).
-Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out) {
-  if (label >= 0 && !c.cond) return Status::error(Code::invalid_argument, "--label: the model is not conditional");
-  if (label >= c.classes)
-    return Status::error(Code::invalid_argument, "--label %d: the model has classes 0..%d", label, c.classes - 1);
-  out->assign(size_t(n), 0);
-  for (int i = 0; i < n && c.cond; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % c.classes;
-  return Status::ok();
-}
-
-// Row labels "0", "1", ... for a conditional grid whose rows cycle through the classes.
-struct RowNames {
-  std::vector<std::string> text;
-  std::vector<const char*> ptr;
-  const char* const* make(const models::GanConfig& c, int label, int rows) {
-    if (!c.cond) return nullptr;
-    for (int r = 0; r < rows; ++r) text.push_back(std::to_string(label >= 0 ? label : r % c.classes));
-    for (const std::string& s : text) ptr.push_back(s.c_str());
-    return ptr.data();
-  }
-};
-
 Status write_rings_json(const std::string& path, const char* model, int n, const models::ModeCoverage& r,
                         const int* counts) {
   std::FILE* f = std::fopen(path.c_str(), "w");
@@ -71,6 +49,22 @@ Status write_rings_json(const std::string& path, const char* model, int n, const
 }
 
 }  // namespace
+
+Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out) {
+  if (label >= 0 && !c.cond) return Status::error(Code::invalid_argument, "--label: the model is not conditional");
+  if (label >= c.classes)
+    return Status::error(Code::invalid_argument, "--label %d: the model has classes 0..%d", label, c.classes - 1);
+  out->assign(size_t(n), 0);
+  for (int i = 0; i < n && c.cond; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % c.classes;
+  return Status::ok();
+}
+
+const char* const* RowNames::make(const models::GanConfig& c, int label, int rows) {
+  if (!c.cond) return nullptr;
+  for (int r = 0; r < rows; ++r) text.push_back(std::to_string(label >= 0 ? label : r % c.classes));
+  for (const std::string& t : text) ptr.push_back(t.c_str());
+  return ptr.data();
+}
 
 void read_gan_architecture(Cli& cli, models::GanConfig* c) {
   const std::string model = cli.text("--model", "gan|dcgan|cgan", "MLP GAN, DCGAN, or conditional GAN", "gan");

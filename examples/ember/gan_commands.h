@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "examples/ember/cli.h"
 #include "models/gan_model.h"
@@ -25,6 +26,18 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c);
 // conditional model; may be null otherwise) into out[n, dims]; images come out in [0, 1].
 // z is scratch [n, z_dim].
 Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out);
+
+// The class of each of n samples (conditional models; all 0 otherwise): `label`, or with
+// label -1 one class per grid row of `per_row` samples, cycling. Refuses a label the model
+// does not have, and any label for a model that is not conditional.
+Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out);
+// Row labels "0", "1", ... of a conditional grid laid out by fill_labels (nullptr for a
+// model that is not conditional); valid while this object lives.
+struct RowNames {
+  std::vector<std::string> text;
+  std::vector<const char*> ptr;
+  const char* const* make(const models::GanConfig& c, int label, int rows);
+};
 
 // Rings figures of n generated points (models/rings.h): modes covered, high-quality share.
 // counts[kRingsModes] (may be null) gets the high-quality points per mode.

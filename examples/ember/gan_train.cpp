@@ -67,8 +67,8 @@ Status epoch_picture(models::GanModel& m, Arena* arena, const std::string& stem,
   const bool points = c.data == models::GanData::points;
   const int n = points ? kRingsFigurePoints : (c.cond ? c.classes : kSampleRows) * kSampleCols;
   std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
-  std::vector<int32_t> labels(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) labels[size_t(i)] = i / kSampleCols;  // cond: one row per class
+  std::vector<int32_t> labels;
+  EMBER_TRY(fill_labels(c, -1, n, kSampleCols, &labels));  // cond: one row per class
   EMBER_TRY(generate_samples(m, kPictureSeed, c.cond ? labels.data() : nullptr, n, z.data(), out.data()));
   if (points) {
     EMBER_TRY(rings_figures(out.data(), n, cover));
@@ -79,12 +79,9 @@ Status epoch_picture(models::GanModel& m, Arena* arena, const std::string& stem,
     return write_rings_scatter(stem + ".samples.svg", out.data(), kRingsPicturePoints, title);
   }
   if (!draw) return Status::ok();
-  std::vector<std::string> names;
-  std::vector<const char*> rows;
-  for (int r = 0; c.cond && r < c.classes; ++r) names.push_back(std::to_string(r));
-  for (const std::string& s : names) rows.push_back(s.c_str());
+  RowNames names;
   return write_image_grid(arena, stem + ".samples.png", out.data(), n, c.rows, c.cols, kSampleCols,
-                          c.cond ? rows.data() : nullptr);
+                          names.make(c, -1, n / kSampleCols));
 }
 
 }  // namespace
