@@ -25,6 +25,8 @@ Status AeModel::configure(const Setup& setup) {
                          setup.eval_batch, kMaxBatch);
   if (setup.training && !(setup.lr > 0.0f && std::isfinite(setup.lr)))
     return Status::error(Code::invalid_argument, "model: learning rate must be > 0");
+  if (setup.training && !(setup.weight_decay >= 0.0f && std::isfinite(setup.weight_decay)))
+    return Status::error(Code::invalid_argument, "model: weight decay must be >= 0");
   setup_ = setup;
   const AeConfig& c = setup.config;
   if (setup.training) EMBER_TRY(build_ae(train_, c, setup.batch, &nodes_));
@@ -38,7 +40,9 @@ Status AeModel::configure(const Setup& setup) {
   if (dec_logvar_.ok()) dec_.mark_output(dec_logvar_);
   EMBER_TRY(enc_.status());
   EMBER_TRY(dec_.status());
-  opt_ = nn::Optimizer(nn::OptimizerConfig::adam(setup.lr), 0);
+  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(setup.lr);
+  oc.weight_decay = setup.weight_decay, oc.decoupled_weight_decay = true;
+  opt_ = nn::Optimizer(oc, 0);
   configured_ = true;
   return Status::ok();
 }

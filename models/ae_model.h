@@ -45,6 +45,7 @@ class AeModel {
     int eval_batch = 100;   // rows per encode/decode call inside the model
     bool training = true;   // false: inference only (values, no gradients, no Adam)
     float lr = 1e-3f;
+    float weight_decay = 0.0f;  // decoupled (AdamW): w -= lr * weight_decay * w each step
     uint64_t seed = 1;      // initial weights and the reparameterisation noise
   };
 

@@ -61,22 +61,28 @@ Status GanModel::configure(const Setup& setup) {
   return Status::ok();
 }
 
-// One state parameter "ema.<name>" per trainable parameter of G, in group kGenerator.
+// One state parameter "ema.<name>" per parameter of G, in group kGenerator: first the
+// trainable ones, then the state buffers (BatchNorm statistics).
 Status GanModel::add_ema_params() {
   const int n = params_.count();
   params_.set_group(kGenerator);
   nn::InitSpec zeros;
-  zeros.kind = nn::Init::zeros;  // init() copies the initial weights in
-  for (int i = 0; i < n; ++i) {
-    if (params_[i].group != kGenerator || !params_[i].trainable) continue;
-    const Shape shape = params_[i].shape;
-    char name[nn::Param::kMaxName];
-    const int len = std::snprintf(name, sizeof name, "ema.%s", params_[i].name);
-    if (len < 0 || len >= static_cast<int>(sizeof name))
-      return Status::error(Code::invalid_argument, "gan: parameter name ema.%s is too long", params_[i].name);
-    int id = -1;
-    EMBER_TRY(params_.get_or_add(name, shape, zeros, false, &id));
-    ema_weight_[ema_count_] = i, ema_copy_[ema_count_] = id, ++ema_count_;
+  zeros.kind = nn::Init::zeros;  // init() copies the initial values in
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool trainable = pass == 0;
+    for (int i = 0; i < n; ++i) {
+      if (params_[i].group != kGenerator || params_[i].trainable != trainable) continue;
+      const Shape shape = params_[i].shape;
+      char name[nn::Param::kMaxName];
+      const int len = std::snprintf(name, sizeof name, "ema.%s", params_[i].name);
+      if (len < 0 || len >= static_cast<int>(sizeof name))
+        return Status::error(Code::invalid_argument, "gan: parameter name ema.%s is too long", params_[i].name);
+      int id = -1;
+      EMBER_TRY(params_.get_or_add(name, shape, zeros, false, &id));
+      const int k = ema_count_ + ema_stat_count_;
+      ema_weight_[k] = i, ema_copy_[k] = id;
+      ++(trainable ? ema_count_ : ema_stat_count_);
+    }
   }
   return Status::ok();
 }
@@ -91,9 +97,9 @@ void GanModel::update_ema() {
   }
 }
 
-// Exchanges G's weights with their averages (twice: back to the training weights).
+// Exchanges G's weights and statistics with the averaged model's (twice: back to training).
 void GanModel::swap_ema() {
-  for (int k = 0; k < ema_count_; ++k) {
+  for (int k = 0; k < ema_count_ + ema_stat_count_; ++k) {
     const nn::Param& p = params_[ema_weight_[k]];
     float* e = params_[ema_copy_[k]].value;
     for (size_t i = 0; i < p.numel(); ++i) {
@@ -130,7 +136,8 @@ size_t GanModel::d_state_floats() const {
 Status GanModel::bytes_needed(int threads, size_t* bytes) {
   if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
   const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  size_t total = params_.bytes(mode).total() + Arena::rounded(d_state_floats() * sizeof(float));
+  size_t total = params_.bytes(mode).total() + Arena::rounded(d_state_floats() * sizeof(float)) +
+                 Arena::rounded(d_stats_floats() * sizeof(float));
   nn::GraphBytes b;
   if (setup_.training) {
     EMBER_TRY(d_.plan(training_for(kDiscriminator), threads, &b));
@@ -152,13 +159,14 @@ Status GanModel::init(Arena* arena, Context* ctx) {
   if (!s.is_ok()) return s;
   Rng init_rng(setup_.seed);
   params_.initialise(&init_rng);
-  for (int k = 0; k < ema_count_; ++k)  // the average starts at the initial weights
+  for (int k = 0; k < ema_count_ + ema_stat_count_; ++k)  // the average starts at the initial values
     std::memcpy(params_[ema_copy_[k]].value, params_[ema_weight_[k]].value, params_[ema_weight_[k]].numel() * sizeof(float));
   noise_.seed_with(setup_.seed, kGanNoiseStream);
   if (setup_.training) s = d_.compile(arena, ctx, training_for(kDiscriminator));
   if (s.is_ok() && setup_.training) s = g_.compile(arena, ctx, training_for(kGenerator));
   if (s.is_ok()) s = sampler_.compile(arena, ctx, inference());
   if (s.is_ok() && d_state_floats() > 0) s = arena->alloc_array(d_state_floats(), &d_copy_);
+  if (s.is_ok() && d_stats_floats() > 0) s = arena->alloc_array(d_stats_floats(), &d_stats_copy_);
   if (!s.is_ok()) {
     arena->rewind(mark);
     return s;
@@ -219,6 +227,54 @@ Status GanModel::train_g(float* g_loss) {
   update_ema();
   if (g_loss) *g_loss = loss;
   return Status::ok();
+}
+
+// D's state buffers (BatchNorm statistics), set aside while refresh_ema_stats runs G's
+// training forward through D.
+size_t GanModel::d_stats_floats() const {
+  if (!setup_.training || ema_stat_count_ == 0) return 0;
+  size_t n = 0;
+  for (int i = 0; i < params_.count(); ++i)
+    if (params_[i].group == kDiscriminator && !params_[i].trainable) n += params_[i].numel();
+  return n;
+}
+
+Status GanModel::refresh_ema_stats() {
+  if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
+  if (ema_stat_count_ == 0) return Status::ok();
+  if (!setup_.training) return Status::error(Code::invalid_argument, "gan: an inference model cannot refresh statistics");
+  auto stash = [&](bool restore) {
+    float* at = d_stats_copy_;
+    for (int i = 0; i < params_.count(); ++i) {
+      nn::Param& p = params_[i];
+      if (p.group != kDiscriminator || p.trainable) continue;
+      if (restore) std::memcpy(p.value, at, p.numel() * sizeof(float));
+      else std::memcpy(at, p.value, p.numel() * sizeof(float));
+      at += p.numel();
+    }
+  };
+  stash(false);
+  swap_ema();  // the averaged weights and statistics in; the training ones aside
+  // Start from the training statistics (close, and the same each call, so a refresh depends
+  // only on the weights: calling it twice gives the same bits).
+  for (int k = ema_count_; k < ema_count_ + ema_stat_count_; ++k)
+    std::memcpy(params_[ema_weight_[k]].value, params_[ema_copy_[k]].value,
+                params_[ema_copy_[k]].numel() * sizeof(float));
+  Rng z_rng(setup_.seed, kEmaStatStream);
+  const int classes = setup_.config.classes;
+  Status s = Status::ok();
+  for (int b = 0; b < kEmaStatBatches && s.is_ok(); ++b) {
+    z_rng.fill_normal(g_.data(nodes_.z), floats(setup_.batch, setup_.config.z_dim), 0.0f, 1.0f);
+    if (setup_.config.cond) {  // every class equally often
+      float* onehot = g_.data(nodes_.fake_onehot);
+      std::memset(onehot, 0, floats(setup_.batch, classes) * sizeof(float));
+      for (int i = 0; i < setup_.batch; ++i) onehot[floats(i, classes) + (b * setup_.batch + i) % classes] = 1.0f;
+    }
+    s = g_.forward();  // training mode: G's statistics move towards the averaged model's
+  }
+  swap_ema();  // the refreshed statistics go to the ema copies, the training ones come back
+  stash(true);
+  return s;
 }
 
 // Copies D's values and moments into d_copy_ (restore = false) or back (restore = true).

@@ -499,7 +499,8 @@ TEST_CASE("gan: ema averages G's weights, samples with them, leaves training alo
   const int w = pb.find("g.fc.weight"), e = pb.find("ema.g.fc.weight");
   REQUIRE((w >= 0 && e >= 0));
   CHECK(pb.find("g.bn1.running_mean") >= 0);
-  CHECK(pb.find("ema.g.bn1.running_mean") < 0);  // only trainable parameters are averaged
+  const int m = pb.find("g.bn1.running_mean"), em = pb.find("ema.g.bn1.running_mean");
+  REQUIRE((m >= 0 && em >= 0));  // statistics have averaged-model copies, recomputed on demand
   std::vector<float> expect(pb[w].value, pb[w].value + pb[w].numel());
   CHECK(bits_equal(expect, std::vector<float>(pb[e].value, pb[e].value + pb[e].numel())));
   const bool counting = counter::available();
@@ -523,6 +524,31 @@ TEST_CASE("gan: ema averages G's weights, samples with them, leaves training alo
   REQUIRE(b->generate(z.data(), nullptr, 3, xb.data()).is_ok());
   CHECK(!bits_equal(xa, xb));
   CHECK(bits_equal(before, group_state(*b, kGenerator, false, true)));
+
+  // refresh_ema_stats: fills only the averaged model's statistics, the same bits each call,
+  // and leaves the training run alone (training weights and statistics, D's statistics).
+  // Every value of both networks but the averaged statistics (prefix ema.g.bn).
+  auto all_else = [&pb] {
+    std::vector<float> out;
+    for (int i = 0; i < pb.count(); ++i)
+      if (std::strncmp(pb[i].name, "ema.g.bn", 8) != 0) out.insert(out.end(), pb[i].value, pb[i].value + pb[i].numel());
+    return out;
+  };
+  const std::vector<float> before_all = all_else();
+  const std::vector<float> stats_before(pb[em].value, pb[em].value + pb[em].numel());
+  if (counting) counter::start();
+  REQUIRE(b->refresh_ema_stats().is_ok());
+  if (counting) CHECK(counter::stop() == 0);
+  const std::vector<float> refreshed(pb[em].value, pb[em].value + pb[em].numel());
+  CHECK(!bits_equal(stats_before, refreshed));
+  CHECK(bits_equal(before_all, all_else()));
+  REQUIRE(b->refresh_ema_stats().is_ok());
+  CHECK(bits_equal(refreshed, std::vector<float>(pb[em].value, pb[em].value + pb[em].numel())));
+  CHECK(a->refresh_ema_stats().is_ok());  // without ema: nothing to do
+  std::vector<float> xr(xa.size());
+  REQUIRE(b->generate(z.data(), nullptr, 3, xr.data()).is_ok());
+  CHECK(!bits_equal(xb, xr));  // the new statistics are used
+  xb = xr;
 
   // A checkpoint carries the averages: an inference model samples the same images, and a
   // model without ema refuses the file.

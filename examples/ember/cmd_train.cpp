@@ -99,6 +99,8 @@ int cmd_train(int argc, char** argv) {
   o.epochs = cli.integer("--epochs", "N", "passes over the training set", o.epochs, 1, 1000000);
   setup.batch = cli.integer("--batch", "B", "images per step", setup.batch, 1, 65536);
   setup.lr = cli.real("--lr", "X", "Adam learning rate", setup.lr, 1e-8f, 10.0f);
+  setup.weight_decay = cli.real("--wd", "X", "decoupled weight decay (AdamW): each step w -= lr * X * w", 0.0f, 0.0f,
+                                10.0f);
   o.lr_final = cli.real("--lr-final", "X", "decay the rate geometrically to X at the last epoch (0: constant)", 0.0f,
                         0.0f, 10.0f);
   o.time_limit = 60.0 * cli.real("--time-limit", "MIN",

@@ -199,7 +199,8 @@ int train_gan(int argc, char** argv) {
     }
     const double m = n ? n : 1, seconds = elapsed(epoch_start);
     models::ModeCoverage cover;
-    s = epoch_picture(*model, &session.arena, stem, epoch + 1, pictures, &cover);
+    s = model->refresh_ema_stats();  // the averaged generator's statistics, for pictures and file
+    if (s.is_ok()) s = epoch_picture(*model, &session.arena, stem, epoch + 1, pictures, &cover);
     if (!s.is_ok()) return report("train", s);
     std::vector<double> row = {double(epoch + 1), double(step), sum[0] / m, sum[1] / m, sum[2] / m, sum[3] / m, seconds};
     if (points) row.insert(row.end(), {double(cover.covered), cover.high_quality});
