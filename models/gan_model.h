@@ -45,6 +45,8 @@
 // kEmaStatBatches fixed batches of z, whose batch statistics the running buffers take up;
 // then every other buffer it touched (G's training statistics, D's) is put back. The trainer
 // calls it before each picture and checkpoint; without it generate() uses stale copies.
+// Measured on the MNIST DCGAN (ema = 0.999): IS 7.43, FD 51.7 at epoch 13 against 7.50 without
+// averaging; with the training statistics instead it had been FD 79 against 65 at epoch 5-6.
 //
 // Deterministic: the same seed and data give the same bits (any thread count). Nothing
 // allocates after init(); in particular the unroll buffer is taken in init.
