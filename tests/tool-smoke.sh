@@ -14,6 +14,12 @@ fail() { echo "tool smoke: FAILED: $*" >&2; exit 1; }
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "$1 is not a PNG"; }
 is_svg() { grep -q '</svg>' "$1" || fail "$1 is not a finished SVG"; }
 run() { echo "+ ember $*"; "$E" "$@"; }
+# JSON must parse (checked where python3 is installed; the grep checks below run everywhere).
+is_json() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" || fail "$1 is not valid JSON: $(cat "$1")"
+  fi
+}
 
 run help >/dev/null
 run train --help | grep -q -- "--binarize" || fail "train --help lists no --binarize"
@@ -33,12 +39,13 @@ run reconstruct --model "$T/v.ember" "${SPRITES[@]}" --n 8 --out "$T/r.png" && i
 run interpolate --model "$T/v.ember" "${SPRITES[@]}" --pairs 3 --steps 5 --out "$T/i.png" && is_png "$T/i.png"
 run traverse --model "$T/v.ember" --dims 4 --out "$T/t.png" && is_png "$T/t.png"
 run latent-map --model "$T/v.ember" "${SPRITES[@]}" --n 200 --out "$T/m.svg" && is_svg "$T/m.svg"
-run eval --model "$T/v.ember" "${SPRITES[@]}" --metric all --k 16 --n 40 --json "$T/e.json"
+run eval --model "$T/v.ember" "${SPRITES[@]}" --metric all --k 16 --n 40 --json "$T/e.json" && is_json "$T/e.json"
 for key in recon_sq_err pca_sq_err neg_elbo nll_iwae nll_naive; do
   grep -q "\"$key\": [0-9]" "$T/e.json" || fail "eval JSON lacks $key"
 done
 run semisup --encoder "$T/v.ember" "${SPRITES[@]}" --labels 20 --draws 2 --epochs 100 --self-train 1 \
   --json "$T/ss.json" | tee "$T/ss.out"
+is_json "$T/ss.json"
 grep -q "^mean .*+-" "$T/ss.out" || fail "semisup prints no mean +- std"
 for key in codes codes_self_train scratch_pixels; do
   grep -q "\"$key\": {\"mean\": 0\.[0-9]*, \"std\": [0-9.]*, \"errors\": \[[0-9.]*, [0-9.]*\]}" "$T/ss.json" ||
@@ -57,7 +64,7 @@ run train --model ae --arch conv --latent 8 "${SPRITES[@]}" --epochs 1 --batch 5
 run train --model ae --arch linear --lik gaussian --latent 8 "${SPRITES[@]}" --epochs 1 --out "$T/l.ember" --no-pictures
 
 run train --model classifier "${SPRITES[@]}" --epochs 1 --out "$T/clf.ember"
-run eval --model "$T/clf.ember" "${SPRITES[@]}" --json "$T/clf.json"
+run eval --model "$T/clf.ember" "${SPRITES[@]}" --json "$T/clf.json" && is_json "$T/clf.json"
 grep -q '"accuracy": 0\.[0-9]' "$T/clf.json" || fail "classifier eval JSON has no accuracy: $(cat "$T/clf.json")"
 
 # GANs: rings (figures, scatter), DCGAN and conditional GAN on sprites (grids, slerp, resume, scores).
@@ -68,6 +75,10 @@ is_svg "$T/r.samples.svg" && is_svg "$T/r.loss.svg"
 [ "$(wc -l <"$T/r.log.csv")" = 3 ] && head -1 "$T/r.log.csv" | grep -q "modes_covered,high_quality" || fail "rings log"
 run eval --model "$T/r.ember" --n 2000 --json "$T/r.json"
 grep -q '"modes_covered": [0-8],' "$T/r.json" && grep -q '"high_quality": [01]\.' "$T/r.json" || fail "rings JSON"
+# A model path with a quote and a backslash must still give valid JSON (escaped strings).
+cp "$T/r.ember" "$T/q\"b\\.ember"
+run eval --model "$T/q\"b\\.ember" --n 500 --json "$T/q.json" && is_json "$T/q.json"
+grep -qF 'q\"b\\.ember' "$T/q.json" || fail "model path not escaped in JSON: $(cat "$T/q.json")"
 run sample --model "$T/r.ember" --n 500 --out "$T/rs.svg" && is_svg "$T/rs.svg"
 GSPRITES=(--data sprites --sprites-train 256 --sprites-test 64 --batch 32 --channels 8,16 --z 16)
 run train --model dcgan "${GSPRITES[@]}" --epochs 1 --out "$T/d.ember" && is_png "$T/d.samples.png"
@@ -80,7 +91,7 @@ run train --model cgan --arch mlp --widths 32,64 "${GSPRITES[@]}" --epochs 1 --o
 run sample --model "$T/cg.ember" --label 3 --n 8 --out "$T/cl.png" && is_png "$T/cl.png"
 run eval --model "$T/cg.ember" "${SPRITES[@]}" --classifier "$T/clf.ember" --n 200 --pairs 4 --pairs-png "$T/pairs.png" \
   --json "$T/cg.json"
-is_png "$T/pairs.png"
+is_png "$T/pairs.png" && is_json "$T/cg.json"
 for key in is fd fd_floor class_hist class_entropy label_accuracy nn_dist; do
   grep -q "\"$key\": [0-9[{]" "$T/cg.json" || fail "GAN eval JSON lacks $key: $(cat "$T/cg.json")"
 done

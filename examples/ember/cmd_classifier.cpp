@@ -17,6 +17,7 @@
 
 #include "examples/ember/classifier_commands.h"
 #include "examples/ember/cli.h"
+#include "examples/ember/json_file.h"
 #include "examples/ember/model_options.h"
 #include "models/batcher.h"
 #include "models/mnist.h"
@@ -211,14 +212,12 @@ int eval_classifier(int argc, char** argv) {
   for (int c = 0; c < classes; ++c) std::printf(" %d:%.3f", c, count[c] ? double(right[c]) / count[c] : 0.0);
   std::printf("\n");
   if (*json) {
-    std::FILE* f = std::fopen(json, "w");
-    if (!f) return report("eval", Status::error(Code::io_error, "cannot write %s", json));
-    std::fprintf(f, "{\n  \"model\": \"%s\",\n  \"data\": \"%s\",\n  \"n\": %d,\n  \"accuracy\": %.6f,\n"
-                 "  \"loss\": %.6f,\n  \"per_class\": [", arch, data.source.c_str(), n, score.accuracy, score.loss);
-    for (int c = 0; c < classes; ++c)
-      std::fprintf(f, "%s%.6f", c ? ", " : "", count[c] ? double(right[c]) / count[c] : 0.0);
-    std::fprintf(f, "]\n}\n");
-    if (std::fclose(f) != 0) return report("eval", Status::error(Code::io_error, "cannot write %s", json));
+    JsonFile j(json);
+    j.text("model", arch).text("data", data.source).integer("n", n).number("accuracy", score.accuracy);
+    j.number("loss", score.loss).begin_array("per_class");
+    for (int c = 0; c < classes; ++c) j.element(count[c] ? double(right[c]) / count[c] : 0.0);
+    const Status w = j.end_array().close();
+    if (!w.is_ok()) return report("eval", w);
   }
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "examples/ember/gan_commands.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
+#include "examples/ember/json_file.h"
 #include "examples/ember/model_options.h"
 #include "models/ae_eval.h"
 #include "models/likelihood.h"
@@ -166,13 +167,11 @@ int cmd_eval(int argc, char** argv) {
     r.add(key, v);
   }
   if (*json) {
-    std::FILE* f = std::fopen(json, "w");
-    if (!f) return report("eval", Status::error(Code::io_error, "cannot write %s", json));
-    std::fprintf(f, "{\n  \"model\": \"%s\",\n  \"data\": \"%s\",\n  \"n\": %d,\n  \"k\": %d", arch,
-                 data.source.c_str(), n, k);
-    for (const auto& kv : r.values) std::fprintf(f, ",\n  \"%s\": %.6f", kv.first.c_str(), kv.second);
-    std::fprintf(f, "\n}\n");
-    std::fclose(f);
+    JsonFile j(json);
+    j.text("model", arch).text("data", data.source).integer("n", n).integer("k", k);
+    for (const auto& kv : r.values) j.number(kv.first.c_str(), kv.second);
+    s = j.close();
+    if (!s.is_ok()) return report("eval", s);
   }
   return 0;
 }

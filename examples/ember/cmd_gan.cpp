@@ -14,6 +14,7 @@
 #include "core/svg.h"
 #include "examples/ember/gan_commands.h"
 #include "examples/ember/gan_report.h"
+#include "examples/ember/json_file.h"
 #include "examples/ember/model_options.h"
 #include "examples/ember/pictures.h"
 #include "models/rings.h"
@@ -38,14 +39,9 @@ int read_label(Cli& cli) {
 
 Status write_rings_json(const std::string& path, const char* model, int n, const models::ModeCoverage& r,
                         const int* counts) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) return Status::error(Code::io_error, "cannot write %s", path.c_str());
-  std::fprintf(f, "{\n  \"model\": \"%s\",\n  \"n\": %d,\n  \"modes_covered\": %d,\n  \"high_quality\": %.6f,\n"
-               "  \"mode_counts\": [", model, n, r.covered, r.high_quality);
-  for (int k = 0; k < models::kRingsModes; ++k) std::fprintf(f, "%s%d", k ? ", " : "", counts[k]);
-  std::fprintf(f, "]\n}\n");
-  if (std::fclose(f) != 0) return Status::error(Code::io_error, "cannot write %s", path.c_str());
-  return Status::ok();
+  JsonFile j(path);
+  j.text("model", model).integer("n", n).integer("modes_covered", r.covered).number("high_quality", r.high_quality);
+  return j.integers("mode_counts", counts, models::kRingsModes).close();
 }
 
 }  // namespace

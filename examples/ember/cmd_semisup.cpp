@@ -25,6 +25,7 @@
 #include "examples/ember/classifier_commands.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
+#include "examples/ember/json_file.h"
 #include "examples/ember/model_options.h"
 #include "models/batcher.h"
 #include "models/mnist.h"
@@ -123,20 +124,6 @@ void print_row(const char* what, const std::vector<Method>& methods, int draw) {
   std::printf("%-8s", what);
   for (const Method& m : methods) std::printf("  %12.2f%%", 100 * m.errors[static_cast<size_t>(draw)]);
   std::printf("\n");
-}
-
-Status write_json(const std::string& path, const std::string& head, const std::vector<Method>& methods) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) return Status::error(Code::io_error, "cannot write %s", path.c_str());
-  std::fprintf(f, "{\n%s", head.c_str());
-  for (const Method& m : methods) {
-    std::fprintf(f, ",\n  \"%s\": {\"mean\": %.6f, \"std\": %.6f, \"errors\": [", m.key, mean_of(m.errors),
-                 std_of(m.errors));
-    for (size_t i = 0; i < m.errors.size(); ++i) std::fprintf(f, "%s%.6f", i ? ", " : "", m.errors[i]);
-    std::fprintf(f, "]}");
-  }
-  std::fprintf(f, "\n}\n");
-  return std::fclose(f) == 0 ? Status::ok() : Status::error(Code::io_error, "cannot write %s", path.c_str());
 }
 
 }  // namespace
@@ -280,14 +267,16 @@ int cmd_semisup(int argc, char** argv) {
   for (const Method& m : methods) std::printf("  %6.2f+-%5.2f%%", 100 * mean_of(m.errors), 100 * std_of(m.errors));
   std::printf("\n(test error over %d draws of %d labels; +- is the sample standard deviation)\n", draws, labels);
   if (!json.empty()) {
-    char head[1024];
-    std::snprintf(head, sizeof head,
-                  "  \"encoder\": \"%s\",\n  \"model\": \"%s\",\n  \"data\": \"%s\",\n  \"labels\": %d,\n"
-                  "  \"per_class\": %d,\n  \"draws\": %d,\n  \"seed\": %d,\n  \"hidden\": %d,\n  \"epochs\": %d,\n"
-                  "  \"lr\": %g,\n  \"weight_decay\": %g,\n  \"min_std\": %g,\n  \"self_train_rounds\": %d",
-                  encoder, arch, data.source.c_str(), labels, per_class, draws, seed, hs.hidden, epochs, hs.lr,
-                  hs.weight_decay, min_std, st.rounds);
-    s = write_json(json, head, methods);
+    JsonFile j(json);
+    j.text("encoder", encoder).text("model", arch).text("data", data.source).integer("labels", labels);
+    j.integer("per_class", per_class).integer("draws", draws).integer("seed", seed).integer("hidden", hs.hidden);
+    j.integer("epochs", epochs).setting("lr", hs.lr).setting("weight_decay", hs.weight_decay);
+    j.setting("min_std", min_std).integer("self_train_rounds", st.rounds);
+    for (const Method& m : methods) {
+      j.begin_object(m.key).number("mean", mean_of(m.errors)).number("std", std_of(m.errors));
+      j.numbers("errors", m.errors.data(), static_cast<int>(m.errors.size())).end_object();
+    }
+    s = j.close();
     if (!s.is_ok()) return report(kCmd, s);
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "examples/ember/classifier_commands.h"
+#include "examples/ember/json_file.h"
 
 namespace ember::tool {
 
@@ -12,12 +13,6 @@ namespace {
 
 constexpr int kEvalBatch = 500;
 constexpr size_t kPictureBytes = 4u << 20;  // the pairs canvas (a few hundred KiB) and slack
-
-// A JSON number, or null for a figure that was not computed.
-void json_number(std::FILE* f, bool present, double v) {
-  if (present && std::isfinite(v)) std::fprintf(f, "%.6f", v);
-  else std::fprintf(f, "null");
-}
 
 void print_report(const models::GanEvalResult& r, const models::GanEvalOptions& o, int train_count) {
   std::printf("is             %.4f  (1 .. %d)\n", r.is, r.classes);
@@ -41,14 +36,19 @@ void print_report(const models::GanEvalResult& r, const models::GanEvalOptions& 
 }
 
 Status write_json_file(const std::string& path, const models::GanEvalResult& r, const GanReportOptions& o) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) return Status::error(Code::io_error, "cannot write %s", path.c_str());
-  std::fprintf(f, "{\n  \"classifier\": \"%s\",\n  \"data\": \"%s\",\n  \"n\": %d,\n", o.classifier.c_str(),
-               o.data.source.c_str(), r.n);
-  write_gan_json_members(f, r, 2);
-  std::fprintf(f, "\n}\n");
-  if (std::fclose(f) != 0) return Status::error(Code::io_error, "cannot write %s", path.c_str());
-  return Status::ok();
+  JsonFile j(path);
+  j.text("classifier", o.classifier).text("data", o.data.source).integer("n", r.n);
+  j.number("is", r.is).number("fd", r.fd).number("fd_floor", r.fd_floor, r.has_floor);
+  j.integers("class_hist", r.class_hist, r.classes);
+  j.number("class_entropy", r.class_entropy).number("label_accuracy", r.label_accuracy, r.has_labels);
+  if (!r.has_nearest) return j.null("nn_dist").close();
+  j.begin_object("nn_dist").number("min", r.nn_dist.min).number("median", r.nn_dist.median);
+  j.number("mean", r.nn_dist.mean).begin_array("pairs");
+  for (int i = 0; i < r.pairs; ++i) {
+    j.begin_object(nullptr).integer("gen", r.pair_gen[i]).integer("train", r.pair_train[i]);
+    j.number("dist", r.pair_dist[i]).end_object();
+  }
+  return j.end_array().end_object().close();
 }
 
 }  // namespace
@@ -63,33 +63,6 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o) {
   o->eval.pairs = cli.integer("--pairs", "K", "closest generated/training pairs reported", o->eval.pairs, 0,
                               models::kMaxGanPairs);
   o->pairs_png = cli.text("--pairs-png", "FILE", "PNG of the closest generated/training pairs", "");
-}
-
-void write_gan_json_members(std::FILE* f, const models::GanEvalResult& r, int indent) {
-  const int w = indent;
-  std::fprintf(f, "%*s\"is\": ", w, "");
-  json_number(f, true, r.is);
-  std::fprintf(f, ",\n%*s\"fd\": ", w, "");
-  json_number(f, true, r.fd);
-  std::fprintf(f, ",\n%*s\"fd_floor\": ", w, "");
-  json_number(f, r.has_floor, r.fd_floor);
-  std::fprintf(f, ",\n%*s\"class_hist\": [", w, "");
-  for (int c = 0; c < r.classes; ++c) std::fprintf(f, "%s%d", c ? ", " : "", r.class_hist[c]);
-  std::fprintf(f, "],\n%*s\"class_entropy\": ", w, "");
-  json_number(f, true, r.class_entropy);
-  std::fprintf(f, ",\n%*s\"label_accuracy\": ", w, "");
-  json_number(f, r.has_labels, r.label_accuracy);
-  std::fprintf(f, ",\n%*s\"nn_dist\": ", w, "");
-  if (!r.has_nearest) {
-    std::fprintf(f, "null");
-    return;
-  }
-  std::fprintf(f, "{\"min\": %.6f, \"median\": %.6f, \"mean\": %.6f, \"pairs\": [", r.nn_dist.min, r.nn_dist.median,
-               r.nn_dist.mean);
-  for (int i = 0; i < r.pairs; ++i)
-    std::fprintf(f, "%s{\"gen\": %d, \"train\": %d, \"dist\": %.6f}", i ? ", " : "", r.pair_gen[i], r.pair_train[i],
-                 r.pair_dist[i]);
-  std::fprintf(f, "]}");
 }
 
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,

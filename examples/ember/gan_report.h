@@ -41,10 +41,6 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o);
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
                           models::GanEvalResult* out = nullptr);
 
-// The figures as JSON members ("  \"is\": 3.1,\n ..." — no braces), for a caller that
-// writes its own object around them; `indent` spaces before each member.
-void write_gan_json_members(std::FILE* f, const models::GanEvalResult& r, int indent);
-
 // A PNG of r.pairs columns: generated image (framed) above its nearest training image,
 // each column labelled with their distance. Canvas memory from the arena, given back.
 Status write_nearest_pairs(Arena* arena, const float* images, const models::Dataset& train,
