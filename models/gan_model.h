@@ -47,6 +47,7 @@
 // calls it before each picture and checkpoint; without it generate() uses stale copies.
 // Measured on the MNIST DCGAN (ema = 0.999): IS 7.43, FD 51.7 at epoch 13 against 7.50 without
 // averaging; with the training statistics instead it had been FD 79 against 65 at epoch 5-6.
+// After 25 epochs: IS 7.79, FD 33.95.
 //
 // Deterministic: the same seed and data give the same bits (any thread count). Nothing
 // allocates after init(); in particular the unroll buffer is taken in init.
