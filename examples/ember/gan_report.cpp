@@ -54,7 +54,8 @@ Status write_json_file(const std::string& path, const models::GanEvalResult& r, 
 }  // namespace
 
 void read_gan_report_options(Cli& cli, GanReportOptions* o) {
-  o->classifier = cli.text("--classifier", "FILE", "classifier checkpoint (ember train-classifier) for is, fd, ...", "");
+  o->classifier =
+      cli.text("--classifier", "FILE", "classifier checkpoint (ember train --model classifier) for is, fd, ...", "");
   o->eval.floor_n = cli.integer("--fd-floor-n", "N", "training images for fd_floor (0: as many as generated)", 0, 0,
                                 1 << 30);
   o->eval.nearest_max_train = cli.integer("--nn-max-train", "N",
@@ -68,8 +69,8 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o) {
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
                           models::GanEvalResult* out) {
   if (o.classifier.empty())
-    return Status::error(Code::invalid_argument,
-                         "generator figures need a classifier: --classifier FILE (from ember train-classifier)");
+    return Status::error(Code::invalid_argument, "generator figures need a classifier: --classifier FILE (from ember "
+                                                 "train --model classifier)");
   models::ClassifierConfig config;
   EMBER_TRY(models::ClassifierModel::read_config(o.classifier.c_str(), &config));
   // FD estimates depend on the sample count: by default the floor uses as many real images.

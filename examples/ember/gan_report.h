@@ -1,5 +1,5 @@
 // The generator figures of `ember eval`: given generated images, a classifier checkpoint
-// (`ember train-classifier`) and the real data, prints and saves what models/gan_eval.h
+// (`ember train --model classifier`) and the real data, prints and saves what models/gan_eval.h
 // computes — is, fd (and fd_floor), class_hist, class_entropy, label_accuracy (conditional
 // samples), nn_dist — and draws the closest generated/training pairs.
 //
@@ -21,7 +21,7 @@
 namespace ember::tool {
 
 struct GanReportOptions {
-  std::string classifier;       // checkpoint written by `ember train-classifier` (required)
+  std::string classifier;       // checkpoint written by `ember train --model classifier` (required)
   DataSpec data;                // the real data: test set for fd, training set for the floor and nn_dist
   int threads = 0;              // 0: one per core
   models::GanEvalOptions eval;   // floor_n 0 here: the floor from as many images as generated
