@@ -66,6 +66,7 @@ run train --model ae --arch linear --lik gaussian --latent 8 "${SPRITES[@]}" --e
 run train --model classifier "${SPRITES[@]}" --epochs 1 --out "$T/clf.ember"
 run eval --model "$T/clf.ember" "${SPRITES[@]}" --json "$T/clf.json" && is_json "$T/clf.json"
 grep -q '"accuracy": 0\.[0-9]' "$T/clf.json" || fail "classifier eval JSON has no accuracy: $(cat "$T/clf.json")"
+grep -q '"is": [1-4]\.[0-9]' "$T/clf.json" || fail "classifier eval JSON: no test-set is in [1, 4] (4 sprite classes): $(cat "$T/clf.json")"
 
 # GANs: rings (figures, scatter), DCGAN and conditional GAN on sprites (grids, slerp, resume, scores).
 RINGS=(--data rings --rings-n 2560 --widths 32,32 --z 8 --batch 64 --lr 1e-3)

@@ -21,6 +21,7 @@
 #include "examples/ember/model_options.h"
 #include "models/batcher.h"
 #include "models/mnist.h"
+#include "models/sample_metrics.h"
 #include "models/sprites.h"
 
 namespace ember::tool {
@@ -193,6 +194,10 @@ int eval_classifier(int argc, char** argv) {
   std::vector<float> probs(static_cast<size_t>(n) * classes);
   if (s.is_ok()) s = m.model->evaluate(test, n, &score);
   if (s.is_ok()) s = m.model->predict(test, 0, n, probs.data(), nullptr);
+  // The inception score of real images: the ceiling a generator's `is` under this classifier
+  // is read against (a more confident classifier raises both).
+  double real_is = 0.0;
+  if (s.is_ok()) s = models::inception_score(probs.data(), n, classes, &m.session.arena, &real_is);
   if (!s.is_ok()) return report("eval", s);
   std::vector<int> count(classes, 0), right(classes, 0);
   for (int i = 0; i < n; ++i) {
@@ -210,11 +215,11 @@ int eval_classifier(int argc, char** argv) {
   std::printf("accuracy       %.4f  (%d of %d)\nloss           %.4f\nper class     ", score.accuracy, score.correct,
               score.count, score.loss);
   for (int c = 0; c < classes; ++c) std::printf(" %d:%.3f", c, count[c] ? double(right[c]) / count[c] : 0.0);
-  std::printf("\n");
+  std::printf("\nis             %.4f  (of the test images: the ceiling for generated ones)\n", real_is);
   if (*json) {
     JsonFile j(json);
     j.text("model", arch).text("data", data.source).integer("n", n).number("accuracy", score.accuracy);
-    j.number("loss", score.loss).begin_array("per_class");
+    j.number("loss", score.loss).number("is", real_is).begin_array("per_class");
     for (int c = 0; c < classes; ++c) j.element(count[c] ? double(right[c]) / count[c] : 0.0);
     const Status w = j.end_array().close();
     if (!w.is_ok()) return report("eval", w);
