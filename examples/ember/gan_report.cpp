@@ -69,8 +69,9 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o) {
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
                           models::GanEvalResult* out) {
   if (o.classifier.empty())
-    return Status::error(Code::invalid_argument, "generator figures need a classifier: --classifier FILE (from ember "
-                                                 "train --model classifier)");
+    return Status::error(Code::invalid_argument,
+                         "generator figures need a classifier: --classifier FILE "
+                         "(from ember train --model classifier)");
   models::ClassifierConfig config;
   EMBER_TRY(models::ClassifierModel::read_config(o.classifier.c_str(), &config));
   // FD estimates depend on the sample count: by default the floor uses as many real images.
