@@ -20,7 +20,7 @@ constexpr float kDcganInitStd = 0.02f;
 constexpr int kMaxSide = 4096;
 constexpr int kMaxWidth = 1 << 16;
 constexpr int kMaxClasses = 1 << 12;
-constexpr int kMaxSteps = 100;  // d_steps and unroll
+constexpr int kMaxSteps = 100;  // d_steps, g_steps and unroll
 constexpr const char* kGNames[GanConfig::kMaxDepth] = {"g.fc1", "g.fc2", "g.fc3", "g.fc4"};
 constexpr const char* kDNames[GanConfig::kMaxDepth] = {"d.fc1", "d.fc2", "d.fc3", "d.fc4"};
 
@@ -61,6 +61,8 @@ Status GanConfig::validate() const {
     return Status::error(Code::invalid_argument, "gan: classes %d out of range 1..%d", classes, kMaxClasses);
   if (d_steps < 1 || d_steps > kMaxSteps)
     return Status::error(Code::invalid_argument, "gan: d_steps %d out of range 1..%d", d_steps, kMaxSteps);
+  if (g_steps < 1 || g_steps > kMaxSteps)
+    return Status::error(Code::invalid_argument, "gan: g_steps %d out of range 1..%d", g_steps, kMaxSteps);
   if (unroll < 0 || unroll > kMaxSteps)
     return Status::error(Code::invalid_argument, "gan: unroll %d out of range 0..%d", unroll, kMaxSteps);
   if (!(ema >= 0.0f && ema < 1.0f)) return Status::error(Code::invalid_argument, "gan: ema must lie in [0, 1)");
@@ -80,6 +82,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "classes")) return parse_int(key, value, 1, kMaxClasses, &classes);
   if (!std::strcmp(key, "mbstd")) return parse_flag(key, value, &mbstd);
   if (!std::strcmp(key, "d_steps")) return parse_int(key, value, 1, kMaxSteps, &d_steps);
+  if (!std::strcmp(key, "g_steps")) return parse_int(key, value, 1, kMaxSteps, &g_steps);
   if (!std::strcmp(key, "unroll")) return parse_int(key, value, 0, kMaxSteps, &unroll);
   if (!std::strcmp(key, "ema")) return parse_float(key, value, &ema);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
@@ -93,7 +96,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" channels=").put_int(channels[0]).put(",").put_int(channels[1]);
   w.put(" cond=").put_int(cond).put(" classes=").put_int(classes).put(" mbstd=").put_int(mbstd);
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
-  w.put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
+  w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
   return w.status("gan config");
 }
 
@@ -101,7 +104,7 @@ Status GanConfig::from_text(const char* text) { return config_from_text(text, th
 
 bool GanConfig::same_networks(const GanConfig& o) const {
   GanConfig a = *this, b = o;
-  a.loss = b.loss, a.d_steps = b.d_steps, a.unroll = b.unroll;  // the schedule, not the networks
+  a.loss = b.loss, a.d_steps = b.d_steps, a.g_steps = b.g_steps, a.unroll = b.unroll;  // the schedule, not the networks
   char ta[kModelConfigText], tb[kModelConfigText];
   return a.to_text(ta, sizeof ta).is_ok() && b.to_text(tb, sizeof tb).is_ok() && std::strcmp(ta, tb) == 0;
 }

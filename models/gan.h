@@ -34,7 +34,7 @@
 //                   (its gradient vanishes when D confidently rejects the fakes);
 //          ns       G minimises -E log D(G(z)) = BCE(D(G(z)), 1): "flip the target, not the
 //                   sign", the non-saturating heuristic (Goodfellow et al. 2014). Default.
-//   d_steps, unroll  the training schedule (models/gan_model.h).
+//   d_steps, g_steps, unroll  the training schedule (models/gan_model.h).
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
 //          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
@@ -71,7 +71,8 @@ struct GanConfig {
   int classes = 10;                          // cond only
   bool mbstd = false;
   GanLoss loss = GanLoss::ns;
-  int d_steps = 1;                           // D updates per G update
+  int d_steps = 1;                           // D updates per step
+  int g_steps = 1;                           // G updates per step (after the D updates)
   int unroll = 0;                            // look-ahead D steps for the G update (0: off)
   float ema = 0.0f;                          // decay of G's weight average for sampling (0: off)
 
@@ -80,13 +81,13 @@ struct GanConfig {
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // unroll=0 ema=0".
+  // g_steps=1 unroll=0 ema=0".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.
   Status set(const char* key, const char* value);
-  // Same networks (parameters and their shapes): everything but gan_loss, d_steps and
-  // unroll, which only change how training proceeds (ema on/off adds parameters; its decay
+  // Same networks (parameters and their shapes): everything but gan_loss, d_steps, g_steps
+  // and unroll, which only change how training proceeds (ema on/off adds parameters; its decay
   // value must match too, a simplification).
   bool same_networks(const GanConfig& o) const;
 };

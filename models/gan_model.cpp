@@ -325,13 +325,16 @@ Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLos
     stash_d(false);
     for (int k = c.d_steps; k < c.d_steps + c.unroll && s.is_ok(); ++k) s = train_d(real + k * stride, batch_labels(k), &one);
   }
-  if (s.is_ok()) s = train_g(&sum.g_loss);
+  for (int k = 0; k < c.g_steps && s.is_ok(); ++k) {
+    s = train_g(&one.g_loss);
+    sum.g_loss += one.g_loss;
+  }
   if (c.unroll > 0) stash_d(true);  // also after a failure: D is never left unrolled
   EMBER_TRY(s);
   if (out) {
     const float inv = 1.0f / static_cast<float>(c.d_steps);
     out->d_loss = sum.d_loss * inv, out->d_real = sum.d_real * inv, out->d_fake = sum.d_fake * inv;
-    out->g_loss = sum.g_loss;
+    out->g_loss = sum.g_loss / static_cast<float>(c.g_steps);
   }
   return Status::ok();
 }
@@ -382,7 +385,7 @@ Status GanModel::load(const char* path, uint64_t* step) {
     return Status::error(Code::shape_mismatch, "gan: checkpoint is '%s', model is '%s'", theirs, mine);
   }
   // A training checkpoint restores both Adams and the noise; an inference model skips them.
-  // The file may differ in the training schedule (gan_loss, d_steps, unroll), so the
+  // The file may differ in the training schedule (gan_loss, d_steps, g_steps, unroll), so the
   // networks are compared here rather than the whole text (load_with_config).
   nn::CheckpointState st;
   st.opts = setup_.training ? opt_ : nullptr, st.n_opts = setup_.training ? 2 : 0;

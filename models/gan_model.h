@@ -10,8 +10,10 @@
 // One train_step (Goodfellow et al. 2014, Algorithm 1, with fresh noise for every update):
 //   repeat d_steps times: one D update on the next real batch and a fresh fake batch
 //   [unroll = K > 0: set D aside, K more D updates, see below]
-//   one G update on a fresh fake batch through the current, frozen D
+//   repeat g_steps times: one G update on a fresh fake batch through the current, frozen D
 //   [unroll: put D back]
+// (g_steps = 2 is DCGAN-tensorflow's remedy for a discriminator that wins too fast: G gets
+// two updates against each D.)
 // (WORKLOADS D's dcgan_step reuses the D step's fakes for the G step, as PyTorch's example
 // does; here every update draws its own z, which d_steps > 1 and unrolling need anyway. The
 // D-step graph runs G forward itself, so a step costs one G forward more than that loop.)
@@ -58,7 +60,7 @@
 // keeps its weights, biases and Adam state; with unroll its statistics are restored too.
 //
 // Checkpoints hold the parameters, both Adam states, the noise Rng, a step counter and the
-// config text; load() accepts a file whose networks match (gan_loss, d_steps and unroll may
+// config text; load() accepts a file whose networks match (gan_loss, d_steps, g_steps, unroll may
 // differ: they are the model's own training schedule).
 #pragma once
 #include <cstddef>
@@ -82,7 +84,7 @@ constexpr int kEmaStatBatches = 64;
 
 struct GanStepLoss {
   float d_loss = 0.0f;  // BCE(D(x), 1) + BCE(D(G(z)), 0), batch means, averaged over the d_steps
-  float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0)
+  float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0), averaged over the g_steps
   float d_real = 0.0f;  // mean D(x) = sigmoid(logit) on the real batches of the D updates
   float d_fake = 0.0f;  // mean D(G(z)) on their fake batches (before each update)
 };

@@ -199,20 +199,21 @@ TEST_CASE("minibatch_stddev: graph shapes, errors and gradients through a graph"
 TEST_CASE("gan: config text round trip and clear errors") {
   GanConfig c;
   for (auto kv : {std::pair<const char*, const char*>{"kind", "dcgan"}, {"cond", "1"}, {"classes", "4"},
-                  {"mbstd", "1"}, {"gan_loss", "minimax"}, {"d_steps", "2"}, {"unroll", "3"}, {"z_dim", "16"},
+                  {"mbstd", "1"}, {"gan_loss", "minimax"}, {"d_steps", "2"}, {"g_steps", "3"}, {"unroll", "3"},
+                  {"z_dim", "16"},
                   {"channels", "8,16"}})
     REQUIRE(c.set(kv.first, kv.second).is_ok());
   char text[256];
   REQUIRE(c.to_text(text, sizeof text).is_ok());
   CHECK(std::string(text) ==
         "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
-        "gan_loss=minimax d_steps=2 unroll=3 ema=0");
+        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0");
   GanConfig d;
   REQUIRE(d.from_text(text).is_ok());
   char again[256];
   REQUIRE(d.to_text(again, sizeof again).is_ok());
   CHECK(std::string(again) == text);
-  d.d_steps = 5, d.unroll = 0, d.loss = GanLoss::ns;
+  d.d_steps = 5, d.g_steps = 1, d.unroll = 0, d.loss = GanLoss::ns;
   CHECK(d.same_networks(c));  // the schedule is not the network
   d.mbstd = false;
   CHECK(!d.same_networks(c));
@@ -220,6 +221,7 @@ TEST_CASE("gan: config text round trip and clear errors") {
   CHECK(std::string(c.set("gan_loss", "wgan").message()).find("one of: minimax ns") != std::string::npos);
   CHECK(c.set("cond", "2").code() == Code::invalid_argument);
   CHECK(c.set("d_steps", "0").code() == Code::invalid_argument);
+  CHECK(c.set("g_steps", "0").code() == Code::invalid_argument);
   CHECK(c.set("unroll", "-1").code() == Code::invalid_argument);
   CHECK(c.set("nope", "1").code() == Code::invalid_argument);
   CHECK(d.from_text("kind=dcgan data=points").code() == Code::invalid_argument);
@@ -234,6 +236,7 @@ TEST_CASE("gan: every variant trains with finite, moving losses and no allocatio
       "kind=mlp data=points z_dim=4 widths=32 mbstd=1",
       "kind=mlp data=points z_dim=4 widths=32,32 unroll=2",
       "kind=mlp data=points z_dim=4 widths=32 gan_loss=minimax d_steps=2",
+      "kind=mlp data=points z_dim=4 widths=32 g_steps=2",
       "kind=mlp data=images z_dim=8 widths=32,64 cond=1 classes=4",
       "kind=dcgan z_dim=8 channels=4,8",
       "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1 unroll=1",
@@ -321,6 +324,29 @@ TEST_CASE("gan: unrolling restores D exactly; only G sees the look-ahead") {
     CHECK(a->d_optimizer().steps() == 1);
     CHECK(a->g_optimizer().steps() == 1);
     CHECK(!bits_equal(group_state(*a, kGenerator, true, false), group_state(*b, kGenerator, true, false)));
+  }
+}
+
+TEST_CASE("gan: g_steps=2 is one D update then two G updates") {
+  // Same seed: a step with g_steps=2 must equal a g_steps=1 step followed by one more G
+  // update (the noise is drawn in the same order), bit for bit, averages included.
+  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16 ema=0.9", "kind=dcgan z_dim=8 channels=4,8"}) {
+    CAPTURE(v);
+    const std::string twice = std::string(v) + " g_steps=2";
+    Fixture a(setup(twice.c_str())), b(setup(v));
+    const Data d = data_for(a->config(), 8, 5);
+    REQUIRE(a->real_rows() == 8);
+    GanStepLoss la, lb;
+    float extra = 0;
+    REQUIRE(a->train_step(d.x.data(), d.labels.data(), &la).is_ok());
+    REQUIRE(b->train_step(d.x.data(), d.labels.data(), &lb).is_ok());
+    REQUIRE(b->g_step(&extra).is_ok());
+    CHECK(a->g_optimizer().steps() == 2);
+    CHECK(a->d_optimizer().steps() == 1);
+    CHECK(bits_equal(group_state(*a, kGenerator, true, true), group_state(*b, kGenerator, true, true)));
+    CHECK(bits_equal(group_state(*a, kDiscriminator, true, true), group_state(*b, kDiscriminator, true, true)));
+    CHECK(la.g_loss == doctest::Approx(0.5 * (lb.g_loss + extra)).epsilon(1e-6));
+    CHECK(la.d_loss == lb.d_loss);
   }
 }
 

@@ -75,7 +75,8 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
       {"--widths", "widths", "W1,..", "mlp: G's hidden widths (D mirrors them)"},
       {"--channels", "channels", "C1,C2", "dcgan: D's conv channels (G mirrors them)"},
       {"--gan-loss", "gan_loss", "ns|minimax", "G's objective: non-saturating or the original minimax"},
-      {"--d-steps", "d_steps", "K", "D updates per G update"},
+      {"--d-steps", "d_steps", "K", "D updates per step"},
+      {"--g-steps", "g_steps", "K", "G updates per step (after the D updates)"},
       {"--unroll", "unroll", "K", "unrolled D: K look-ahead D steps for each G update (first-order; 0: off)"},
       {"--ema", "ema", "D", "sample with an average of G's weights, decay D (e.g. 0.999; 0: off)"},
   };

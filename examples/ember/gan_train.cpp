@@ -5,8 +5,8 @@
 // sample grid for images (one row per class for a conditional GAN), a scatter plot over the
 // eight modes for rings, with the modes covered and the high-quality share printed.
 //
-// One step is one models::GanModel::train_step: d_steps D updates, then one G update (with
-// --unroll K, K look-ahead D updates before it). Each update takes its own real batch, so
+// One step is one models::GanModel::train_step: d_steps D updates, then g_steps G updates
+// (with --unroll K, K look-ahead D updates before them). Each update takes its own real batch, so
 // an epoch — one pass over the training set — has count / (batch * (d_steps + unroll)) steps.
 #include <unistd.h>
 
@@ -97,15 +97,20 @@ int train_gan(int argc, char** argv) {
   setup.lr = cli.real("--lr", "X", "Adam learning rate of G and D", setup.lr, 1e-8f, 10.0f);
   const float lr_final = cli.real("--lr-final", "X", "decay both rates geometrically to X at the last epoch (0: constant)",
                                   0.0f, 0.0f, 10.0f);
+  const int decay_from = cli.integer("--decay-from", "E", "with --lr-final: hold the rate until epoch E, then decay",
+                                     0, 0, 1000000);
   setup.beta1 = cli.real("--beta1", "B", "Adam beta1 (DCGAN: 0.5)", setup.beta1, 0.0f, 0.9999f);
   const int rings_n = cli.integer("--rings-n", "N", "rings: training points", kDefaultRingsPoints, 1, 1 << 24);
   const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   const std::string out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
-  const bool resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
+  const bool resume = cli.flag("--resume", "continue from --out if it exists (its networks and schedule win, but for --gan-loss and --g-steps)");
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
   const bool points = data.source == "rings";
   if (points && setup.config.cond) cli.error("--model cgan needs labelled images, not rings");
+  if (cli.given("--decay-from") && lr_final <= 0) cli.error("--decay-from: only with --lr-final");
+  if (decay_from >= epochs) cli.error("--decay-from: must be below --epochs");
+  const bool new_loss = cli.given("--gan-loss"), new_g_steps = cli.given("--g-steps");
   if (!cli.finish()) return cli.exit_code();
   setup.seed = static_cast<uint64_t>(seed);
   data.seed = setup.seed;
@@ -115,8 +120,13 @@ int train_gan(int argc, char** argv) {
 
   const bool resuming = resume && access(out.c_str(), F_OK) == 0;
   if (resuming) {
+    // The file's networks and schedule win, except the G objective and the G updates per
+    // step when given here: they change how training goes on, not the steps per epoch.
+    const models::GanConfig asked = config;
     const Status s = models::GanModel::read_config(out.c_str(), &config);
     if (!s.is_ok()) return report("train", s);
+    if (new_loss) config.loss = asked.loss;
+    if (new_g_steps) config.g_steps = asked.g_steps;
   }
   auto model = std::make_unique<models::GanModel>();
   Session session;
@@ -172,8 +182,8 @@ int train_gan(int argc, char** argv) {
   const uint64_t first_step = step, total_steps = static_cast<uint64_t>(epochs) * spe;
   while (step < total_steps) {
     const int epoch = static_cast<int>(step / spe);
-    if (lr_final > 0 && epochs > 1) {
-      const double t = static_cast<double>(epoch) / (epochs - 1);
+    if (lr_final > 0 && epochs - decay_from > 1) {
+      const double t = epoch <= decay_from ? 0.0 : static_cast<double>(epoch - decay_from) / (epochs - 1 - decay_from);
       const float lr = decayed_lr(setup.lr, lr_final, t);
       model->g_optimizer().set_lr(lr);
       model->d_optimizer().set_lr(lr);
