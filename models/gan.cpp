@@ -66,6 +66,7 @@ Status GanConfig::validate() const {
   if (unroll < 0 || unroll > kMaxSteps)
     return Status::error(Code::invalid_argument, "gan: unroll %d out of range 0..%d", unroll, kMaxSteps);
   if (!(ema >= 0.0f && ema < 1.0f)) return Status::error(Code::invalid_argument, "gan: ema must lie in [0, 1)");
+  if (!(topk >= 0.0f && topk <= 1.0f)) return Status::error(Code::invalid_argument, "gan: topk must lie in [0, 1]");
   return Status::ok();
 }
 
@@ -85,6 +86,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "g_steps")) return parse_int(key, value, 1, kMaxSteps, &g_steps);
   if (!std::strcmp(key, "unroll")) return parse_int(key, value, 0, kMaxSteps, &unroll);
   if (!std::strcmp(key, "ema")) return parse_float(key, value, &ema);
+  if (!std::strcmp(key, "topk")) return parse_float(key, value, &topk);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -96,7 +98,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" channels=").put_int(channels[0]).put(",").put_int(channels[1]);
   w.put(" cond=").put_int(cond).put(" classes=").put_int(classes).put(" mbstd=").put_int(mbstd);
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
-  w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
+  w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema).put(" topk=").put_float(topk);
   return w.status("gan config");
 }
 
@@ -104,7 +106,7 @@ Status GanConfig::from_text(const char* text) { return config_from_text(text, th
 
 bool GanConfig::same_networks(const GanConfig& o) const {
   GanConfig a = *this, b = o;
-  a.loss = b.loss, a.d_steps = b.d_steps, a.g_steps = b.g_steps, a.unroll = b.unroll;  // the schedule, not the networks
+  a.loss = b.loss, a.d_steps = b.d_steps, a.g_steps = b.g_steps, a.unroll = b.unroll, a.topk = b.topk;  // the schedule, not the networks
   char ta[kModelConfigText], tb[kModelConfigText];
   return a.to_text(ta, sizeof ta).is_ok() && b.to_text(tb, sizeof tb).is_ok() && std::strcmp(ta, tb) == 0;
 }
@@ -170,7 +172,14 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   if (c.cond) n.fake_onehot = g_graph.input("fake_onehot", Shape(batch, c.classes));
   n.fake = g_graph.flatten(gan_generator(g_graph, c, n.z, n.fake_onehot));
   n.target = g_graph.input("target", Shape(batch, 1));
-  const T g_bce = g_graph.bce_logits(gan_discriminator(g_graph, c, n.fake, n.fake_onehot), n.target, Reduction::mean);
+  n.g_logit = gan_discriminator(g_graph, c, n.fake, n.fake_onehot);
+  T judged = n.g_logit;
+  if (c.topk > 0.0f) {
+    n.g_mask = g_graph.input("g_mask", Shape(batch, 1));
+    judged = g_graph.mul(n.g_logit, n.g_mask);
+    g_graph.mark_output(n.g_logit);
+  }
+  const T g_bce = g_graph.bce_logits(judged, n.target, Reduction::mean);
   n.g_loss = c.loss == GanLoss::ns ? g_bce : g_graph.scale(g_bce, -1.0f);
   g_graph.minimize(n.g_loss);
   g_graph.mark_output(n.fake);

@@ -35,6 +35,9 @@
 //          ns       G minimises -E log D(G(z)) = BCE(D(G(z)), 1): "flip the target, not the
 //                   sign", the non-saturating heuristic (Goodfellow et al. 2014). Default.
 //   d_steps, g_steps, unroll  the training schedule (models/gan_model.h).
+//   topk   top-k G updates (Sinha et al. 2020): each G update takes its gradient only from
+//          the fakes D scores most real, a share f of the batch with topk <= f <= 1 (the
+//          trainer anneals f = max(topk, 0.99^epoch)); 0 turns it off. Part of the schedule.
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
 //          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
@@ -75,19 +78,20 @@ struct GanConfig {
   int g_steps = 1;                           // G updates per step (after the D updates)
   int unroll = 0;                            // look-ahead D steps for the G update (0: off)
   float ema = 0.0f;                          // decay of G's weight average for sampling (0: off)
+  float topk = 0.0f;                         // G updates from the top share of the batch (0: off)
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // g_steps=1 unroll=0 ema=0".
+  // g_steps=1 unroll=0 ema=0 topk=0".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.
   Status set(const char* key, const char* value);
-  // Same networks (parameters and their shapes): everything but gan_loss, d_steps, g_steps
-  // and unroll, which only change how training proceeds (ema on/off adds parameters; its decay
+  // Same networks (parameters and their shapes): everything but gan_loss, d_steps, g_steps,
+  // unroll and topk, which only change how training proceeds (ema on/off adds parameters; its decay
   // value must match too, a simplification).
   bool same_networks(const GanConfig& o) const;
 };
@@ -108,7 +112,9 @@ struct GanNodes {
   // D graph: d_loss = BCE(D(real), ones) + BCE(D(G(d_z)), zeros).
   nn::T real, real_onehot, d_z, d_fake_onehot, ones, zeros, real_logit, fake_logit, d_loss;
   // G graph: g_loss = BCE(D(G(z)), target) (ns: target 1) or -BCE(D(G(z)), target 0) (minimax).
-  nn::T z, fake_onehot, fake, target, g_loss;
+  // With topk the loss reads BCE(D(G(z)) * g_mask, target): g_logit is D(G(z)), and g_mask
+  // (1 in the forward) is set to 0 on the rows left out before the backward, which reads it.
+  nn::T z, fake_onehot, fake, target, g_loss, g_logit, g_mask;
 };
 Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int batch, GanNodes* out);
 // After compile: the constant targets (ones, zeros, the G target for the config's loss).

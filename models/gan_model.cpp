@@ -1,5 +1,6 @@
 #include "models/gan_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -172,6 +173,7 @@ Status GanModel::init(Arena* arena, Context* ctx) {
     return s;
   }
   if (setup_.training) fill_gan_targets(d_, g_, setup_.config, nodes_);
+  set_topk_share(setup_.config.topk);
   ctx_ = ctx;
   ready_ = true;
   return Status::ok();
@@ -216,12 +218,32 @@ Status GanModel::train_d(const float* real, const int32_t* labels, GanStepLoss* 
   return Status::ok();
 }
 
+// mask[i] = 1 for the k highest of logits[0, n), else 0; ties go to the lower row. O(n^2)
+// comparisons (n is a batch) and no memory: row i is kept when fewer than k rows beat it.
+void top_rows_mask(const float* logits, int n, int k, float* mask) {
+  for (int i = 0; i < n; ++i) {
+    int above = 0;
+    for (int j = 0; j < n; ++j) above += logits[j] > logits[i] || (logits[j] == logits[i] && j < i);
+    mask[i] = above < k ? 1.0f : 0.0f;
+  }
+}
+
+void GanModel::set_topk_share(float share) {
+  const float lo = setup_.config.topk, s = share < lo ? lo : share > 1.0f ? 1.0f : share;
+  const int rows = static_cast<int>(std::ceil(static_cast<double>(s) * setup_.batch));
+  topk_rows_ = rows < 1 ? 1 : rows > setup_.batch ? setup_.batch : rows;
+}
+
 Status GanModel::train_g(float* g_loss) {
-  noise_.fill_normal(g_.data(nodes_.z), floats(setup_.batch, setup_.config.z_dim), 0.0f, 1.0f);
+  const int batch = setup_.batch;
+  const bool topk = setup_.config.topk > 0.0f;
+  noise_.fill_normal(g_.data(nodes_.z), floats(batch, setup_.config.z_dim), 0.0f, 1.0f);
   if (setup_.config.cond) fake_classes(g_.data(nodes_.fake_onehot));
+  if (topk) std::fill_n(g_.data(nodes_.g_mask), batch, 1.0f);
   EMBER_TRY(g_.forward());
-  const float loss = g_.loss();
+  const float loss = g_.loss();  // over the whole batch, also with topk
   if (!std::isfinite(loss)) return not_finite("generator");
+  if (topk) top_rows_mask(g_.data(nodes_.g_logit), batch, topk_rows_, g_.data(nodes_.g_mask));
   EMBER_TRY(g_.backward());
   EMBER_TRY(g_optimizer().step(*ctx_, params_));
   update_ema();

@@ -11,6 +11,7 @@
 //   repeat d_steps times: one D update on the next real batch and a fresh fake batch
 //   [unroll = K > 0: set D aside, K more D updates, see below]
 //   repeat g_steps times: one G update on a fresh fake batch through the current, frozen D
+//   [topk: the gradient only from the topk_rows() fakes D scores highest]
 //   [unroll: put D back]
 // (g_steps = 2 is DCGAN-tensorflow's remedy for a discriminator that wins too fast: G gets
 // two updates against each D.)
@@ -82,6 +83,9 @@ constexpr uint64_t kEmaStatStream = 12;   // PCG stream of refresh_ema_stats' z 
 // statistics is 0.9^64 < 0.2%.
 constexpr int kEmaStatBatches = 64;
 
+// mask[i] = 1 for the k highest of logits[0, n), else 0; ties go to the lower row (top-k).
+void top_rows_mask(const float* logits, int n, int k, float* mask);
+
 struct GanStepLoss {
   float d_loss = 0.0f;  // BCE(D(x), 1) + BCE(D(G(z)), 0), batch means, averaged over the d_steps
   float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0), averaged over the g_steps
@@ -121,6 +125,10 @@ class GanModel {
   // dims] (fills d_loss, d_real, d_fake). g_step: one G update through the frozen D.
   Status d_step(const float* real, const int32_t* labels, GanStepLoss* out);
   Status g_step(float* g_loss);
+  // topk only: the share of each batch G's updates learn from, clamped to [config.topk, 1]
+  // (until called: config.topk). The kept rows are ceil(share * batch), at least 1.
+  void set_topk_share(float share);
+  int topk_rows() const { return topk_rows_; }
   // ema only (else a no-op): recompute the averaged generator's BatchNorm statistics (above).
   // Training models only; changes nothing else, and never the training trajectory.
   Status refresh_ema_stats();
@@ -176,6 +184,7 @@ class GanModel {
   // trainable weights (averaged each step); the next ema_stat_count_ G's BatchNorm statistics.
   int ema_weight_[nn::Params::kMaxParams], ema_copy_[nn::Params::kMaxParams];
   int ema_count_ = 0, ema_stat_count_ = 0;
+  int topk_rows_ = 0;  // topk: rows of each G batch kept
   float* d_stats_copy_ = nullptr;  // refresh_ema_stats: D's state buffers set aside
   bool configured_ = false, ready_ = false;
 };

@@ -199,7 +199,7 @@ TEST_CASE("minibatch_stddev: graph shapes, errors and gradients through a graph"
 TEST_CASE("gan: config text round trip and clear errors") {
   GanConfig c;
   for (auto kv : {std::pair<const char*, const char*>{"kind", "dcgan"}, {"cond", "1"}, {"classes", "4"},
-                  {"mbstd", "1"}, {"gan_loss", "minimax"}, {"d_steps", "2"}, {"g_steps", "3"}, {"unroll", "3"},
+                  {"mbstd", "1"}, {"gan_loss", "minimax"}, {"d_steps", "2"}, {"g_steps", "3"}, {"unroll", "3"}, {"topk", "0.5"},
                   {"z_dim", "16"},
                   {"channels", "8,16"}})
     REQUIRE(c.set(kv.first, kv.second).is_ok());
@@ -207,13 +207,13 @@ TEST_CASE("gan: config text round trip and clear errors") {
   REQUIRE(c.to_text(text, sizeof text).is_ok());
   CHECK(std::string(text) ==
         "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
-        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0");
+        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5");
   GanConfig d;
   REQUIRE(d.from_text(text).is_ok());
   char again[256];
   REQUIRE(d.to_text(again, sizeof again).is_ok());
   CHECK(std::string(again) == text);
-  d.d_steps = 5, d.g_steps = 1, d.unroll = 0, d.loss = GanLoss::ns;
+  d.d_steps = 5, d.g_steps = 1, d.unroll = 0, d.topk = 0, d.loss = GanLoss::ns;
   CHECK(d.same_networks(c));  // the schedule is not the network
   d.mbstd = false;
   CHECK(!d.same_networks(c));
@@ -222,6 +222,9 @@ TEST_CASE("gan: config text round trip and clear errors") {
   CHECK(c.set("cond", "2").code() == Code::invalid_argument);
   CHECK(c.set("d_steps", "0").code() == Code::invalid_argument);
   CHECK(c.set("g_steps", "0").code() == Code::invalid_argument);
+  GanConfig e = c;
+  REQUIRE(e.set("topk", "1.5").is_ok());  // a share above 1: parsed, then refused by validate
+  CHECK(std::string(e.validate().message()).find("topk") != std::string::npos);
   CHECK(c.set("unroll", "-1").code() == Code::invalid_argument);
   CHECK(c.set("nope", "1").code() == Code::invalid_argument);
   CHECK(d.from_text("kind=dcgan data=points").code() == Code::invalid_argument);
@@ -236,7 +239,7 @@ TEST_CASE("gan: every variant trains with finite, moving losses and no allocatio
       "kind=mlp data=points z_dim=4 widths=32 mbstd=1",
       "kind=mlp data=points z_dim=4 widths=32,32 unroll=2",
       "kind=mlp data=points z_dim=4 widths=32 gan_loss=minimax d_steps=2",
-      "kind=mlp data=points z_dim=4 widths=32 g_steps=2",
+      "kind=mlp data=points z_dim=4 widths=32 g_steps=2 topk=0.5",
       "kind=mlp data=images z_dim=8 widths=32,64 cond=1 classes=4",
       "kind=dcgan z_dim=8 channels=4,8",
       "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1 unroll=1",
@@ -347,6 +350,42 @@ TEST_CASE("gan: g_steps=2 is one D update then two G updates") {
     CHECK(bits_equal(group_state(*a, kDiscriminator, true, true), group_state(*b, kDiscriminator, true, true)));
     CHECK(la.g_loss == doctest::Approx(0.5 * (lb.g_loss + extra)).epsilon(1e-6));
     CHECK(la.d_loss == lb.d_loss);
+  }
+}
+
+TEST_CASE("gan: top-k mask keeps the k highest logits, ties to the lower row") {
+  const float logits[] = {0.5f, -1.0f, 2.0f, 0.5f, 3.0f, -2.0f, 0.5f};
+  float mask[7];
+  top_rows_mask(logits, 7, 3, mask);
+  CHECK(std::vector<float>(mask, mask + 7) == std::vector<float>{1, 0, 1, 0, 1, 0, 0});
+  top_rows_mask(logits, 7, 1, mask);
+  CHECK(std::vector<float>(mask, mask + 7) == std::vector<float>{0, 0, 0, 0, 1, 0, 0});
+  top_rows_mask(logits, 7, 7, mask);
+  CHECK(std::vector<float>(mask, mask + 7) == std::vector<float>(7, 1.0f));
+}
+
+TEST_CASE("gan: top-k G updates: share 1 is the plain update, a smaller share another") {
+  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16", "kind=dcgan z_dim=8 channels=4,8"}) {
+    CAPTURE(v);
+    const std::string half = std::string(v) + " topk=0.5";
+    Fixture a(setup(half.c_str())), b(setup(v)), c(setup(half.c_str()));
+    CHECK(a->topk_rows() == 4);  // batch 8: until told otherwise, the floor share
+    a->set_topk_share(0.1f);
+    CHECK(a->topk_rows() == 4);  // never below the configured share
+    a->set_topk_share(0.99f * 0.99f);
+    CHECK(a->topk_rows() == 8);  // ceil(0.98 * 8)
+    a->set_topk_share(1.0f);
+    const Data d = data_for(a->config(), 8, 6);
+    for (int k = 0; k < 2; ++k) {
+      REQUIRE(a->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
+      REQUIRE(b->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
+      REQUIRE(c->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
+    }
+    CHECK(bits_equal(group_state(*a, kGenerator, true, true), group_state(*b, kGenerator, true, true)));
+    CHECK(bits_equal(group_state(*a, kDiscriminator, true, true), group_state(*b, kDiscriminator, true, true)));
+    const std::vector<float> g_half = group_state(*c, kGenerator, true, false);
+    CHECK(!bits_equal(g_half, group_state(*b, kGenerator, true, false)));
+    for (float x : g_half) REQUIRE(std::isfinite(x));
   }
 }
 

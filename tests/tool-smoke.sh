@@ -83,10 +83,10 @@ grep -qF 'q\"b\\.ember' "$T/q.json" || fail "model path not escaped in JSON: $(c
 run sample --model "$T/r.ember" --n 500 --out "$T/rs.svg" && is_svg "$T/rs.svg"
 GSPRITES=(--data sprites --sprites-train 256 --sprites-test 64 --batch 32 --channels 8,16 --z 16)
 run train --model dcgan "${GSPRITES[@]}" --epochs 1 --out "$T/d.ember" && is_png "$T/d.samples.png"
-run train --model dcgan "${GSPRITES[@]}" --epochs 3 --out "$T/d.ember" --resume --g-steps 2 --lr-final 1e-4 \
-  --decay-from 1 | tee "$T/d.out"
+run train --model dcgan "${GSPRITES[@]}" --epochs 3 --out "$T/d.ember" --resume --g-steps 2 --topk 0.5 \
+  --lr-final 1e-4 --decay-from 1 | tee "$T/d.out"
 grep -q "resuming .* at step 8 (epoch 2)" "$T/d.out" || fail "dcgan did not resume at epoch 2"
-grep -q "g_steps=2" "$T/d.out" || fail "--g-steps given on resume was not taken: $(cat "$T/d.out")"
+grep -q "g_steps=2 .*topk=0.5" "$T/d.out" || fail "--g-steps, --topk given on resume not taken: $(cat "$T/d.out")"
 run sample --model "$T/d.ember" --n 8 --out "$T/ds.png" && is_png "$T/ds.png"
 if "$E" sample --model "$T/d.ember" --label 1 --out "$T/dl.png" 2>"$T/err"; then fail "--label accepted by a plain GAN"; fi
 run interpolate --model "$T/d.ember" --pairs 2 --steps 4 --out "$T/di.png" && is_png "$T/di.png"
