@@ -106,7 +106,9 @@ Status GanConfig::from_text(const char* text) { return config_from_text(text, th
 
 bool GanConfig::same_networks(const GanConfig& o) const {
   GanConfig a = *this, b = o;
-  a.loss = b.loss, a.d_steps = b.d_steps, a.g_steps = b.g_steps, a.unroll = b.unroll, a.topk = b.topk;  // the schedule, not the networks
+  // The schedule, not the networks; averaging on or off adds parameters, its decay does not.
+  a.loss = b.loss, a.d_steps = b.d_steps, a.g_steps = b.g_steps, a.unroll = b.unroll, a.topk = b.topk;
+  if (a.ema > 0.0f && b.ema > 0.0f) a.ema = b.ema;
   char ta[kModelConfigText], tb[kModelConfigText];
   return a.to_text(ta, sizeof ta).is_ok() && b.to_text(tb, sizeof tb).is_ok() && std::strcmp(ta, tb) == 0;
 }

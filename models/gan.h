@@ -91,8 +91,8 @@ struct GanConfig {
   // Parses one "key=value" (the keys above), for command lines.
   Status set(const char* key, const char* value);
   // Same networks (parameters and their shapes): everything but gan_loss, d_steps, g_steps,
-  // unroll and topk, which only change how training proceeds (ema on/off adds parameters; its decay
-  // value must match too, a simplification).
+  // unroll, topk and the ema decay, which only change how training proceeds (ema on or off
+  // must match: the average is a set of parameters).
   bool same_networks(const GanConfig& o) const;
 };
 

@@ -215,6 +215,11 @@ TEST_CASE("gan: config text round trip and clear errors") {
   CHECK(std::string(again) == text);
   d.d_steps = 5, d.g_steps = 1, d.unroll = 0, d.topk = 0, d.loss = GanLoss::ns;
   CHECK(d.same_networks(c));  // the schedule is not the network
+  d.ema = 0.999f, c.ema = 0.9999f;
+  CHECK(d.same_networks(c));  // another averaging decay: the same parameters
+  c.ema = 0.0f;
+  CHECK(!d.same_networks(c));  // averaging off: no ema.* parameters
+  d.ema = 0.0f;
   d.mbstd = false;
   CHECK(!d.same_networks(c));
 

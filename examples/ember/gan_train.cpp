@@ -106,13 +106,14 @@ int train_gan(int argc, char** argv) {
   const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   const std::string out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
-  const bool resume = cli.flag("--resume", "continue from --out if it exists (its networks and schedule win, but for --gan-loss, --g-steps, --topk)");
+  const bool resume = cli.flag("--resume", "continue from --out if it exists (its networks and schedule win, but for --gan-loss, --g-steps, --topk, --ema)");
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
   const bool points = data.source == "rings";
   if (points && setup.config.cond) cli.error("--model cgan needs labelled images, not rings");
   if (cli.given("--decay-from") && lr_final <= 0) cli.error("--decay-from: only with --lr-final");
   if (decay_from >= epochs) cli.error("--decay-from: must be below --epochs");
   const bool new_loss = cli.given("--gan-loss"), new_g_steps = cli.given("--g-steps"), new_topk = cli.given("--topk");
+  const bool new_ema = cli.given("--ema");
   if (!cli.finish()) return cli.exit_code();
   setup.seed = static_cast<uint64_t>(seed);
   data.seed = setup.seed;
@@ -122,14 +123,16 @@ int train_gan(int argc, char** argv) {
 
   const bool resuming = resume && access(out.c_str(), F_OK) == 0;
   if (resuming) {
-    // The file's networks and schedule win, except the G objective, the G updates per step
-    // and top-k when given here: they change how training goes on, not the steps per epoch.
+    // The file's networks and schedule win, except the G objective, the G updates per step,
+    // top-k and the averaging decay when given here: they change how training goes on, not
+    // the networks or the steps per epoch.
     const models::GanConfig asked = config;
     const Status s = models::GanModel::read_config(out.c_str(), &config);
     if (!s.is_ok()) return report("train", s);
     if (new_loss) config.loss = asked.loss;
     if (new_g_steps) config.g_steps = asked.g_steps;
     if (new_topk) config.topk = asked.topk;
+    if (new_ema && asked.ema > 0.0f && config.ema > 0.0f) config.ema = asked.ema;  // on/off must match the file
   }
   auto model = std::make_unique<models::GanModel>();
   Session session;
