@@ -1,8 +1,8 @@
 // GANs: the minibatch-stddev op (values, finite-difference gradients, graph shapes), the
 // config text, and GanModel — every variant (mlp on the rings points, dcgan and mlp on the
-// built-in sprites, conditional, mbstd, unrolled, minimax, several D steps) trains with
-// finite moving losses and no allocation per step; a G step leaves D alone and a D step
-// leaves G alone; unrolling restores D exactly; checkpoints round-trip; same seed, same bits.
+// built-in sprites, conditional, mbstd, unrolled, minimax, several D or G steps, top-k)
+// trains with finite moving losses and no allocation per step; checkpoints round-trip; same
+// seed, same bits; averaging. The training schedules: test_gan_schedule.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -18,6 +18,7 @@
 #include "models/sprites.h"
 #include "nn/ops.h"
 #include "tests/alloc_counter.h"
+#include "tests/gan_testing.h"
 #include "tests/gradcheck.h"
 #include "tests/model_fixture.h"
 #include "tests/temp_dir.h"
@@ -28,6 +29,7 @@ using namespace ember::models;
 using ember::testing::check_gradient;
 using ember::testing::random_vector;
 namespace counter = ember::testing::alloc_counter;
+using namespace ember::testing::gan;
 
 namespace {
 
@@ -44,75 +46,6 @@ std::vector<double> stddev_reference(const std::vector<float>& x, int n, int d) 
     sum_std += std::sqrt(var / n + nn::kMinibatchStddevEps);
   }
   return {sum_std / d};
-}
-
-// ---- data -----------------------------------------------------------------------------------
-struct Data {
-  std::vector<float> x;      // rows of dims values, in the generator's range
-  std::vector<int32_t> labels;
-};
-
-Data rings(int n, uint64_t seed) {
-  std::vector<uint8_t> buf(size_t(n) * 16 + 4096);
-  Arena arena(buf.data(), buf.size());
-  PointSet ps;
-  REQUIRE(make_rings(&arena, n, seed, &ps).is_ok());
-  Data d;
-  d.x.assign(ps.xy, ps.xy + size_t(n) * 2);
-  d.labels.assign(ps.mode, ps.mode + n);
-  return d;
-}
-
-Data sprites(int n, uint64_t seed) {
-  Data d;
-  d.x = ember::testing::sprite_pixels(n, seed, &d.labels);
-  to_signed_pixels(d.x.data(), d.x.size());
-  return d;
-}
-
-using Fixture = ember::testing::ModelFixture<GanModel>;
-
-GanModel::Setup setup(const char* text, int batch = 8, uint64_t seed = 1) {
-  GanModel::Setup s;
-  s.config = GanConfig();
-  const Status st = for_each_pair(text, [&s](const char* k, const char* v) { return s.config.set(k, v); });
-  REQUIRE_MESSAGE(st.is_ok(), st.message());
-  REQUIRE(s.config.validate().is_ok());
-  s.batch = batch;
-  s.eval_batch = 5;
-  s.seed = seed;
-  s.lr = 1e-3f;
-  return s;
-}
-
-Data data_for(const GanConfig& c, int n, uint64_t seed) {
-  return c.data == GanData::points ? rings(n, seed) : sprites(n, seed);
-}
-
-// Step k's real rows (and labels), cycling through the data.
-struct Feed {
-  const Data& d;
-  int rows, dims;
-  int batches() const { return static_cast<int>(d.labels.size()) / rows; }
-  const float* x(int k) const { return &d.x[size_t(k % batches()) * rows * dims]; }
-  const int32_t* labels(int k) const { return &d.labels[size_t(k % batches()) * rows]; }
-};
-
-// Every parameter array of a group (values, and Adam moments when moments), concatenated.
-std::vector<float> group_state(GanModel& m, uint8_t group, bool trainable_only, bool moments) {
-  std::vector<float> out;
-  nn::Params& p = m.params();
-  for (int i = 0; i < p.count(); ++i) {
-    if (p[i].group != group || (trainable_only && !p[i].trainable)) continue;
-    out.insert(out.end(), p[i].value, p[i].value + p[i].numel());
-    if (moments && p[i].m) out.insert(out.end(), p[i].m, p[i].m + p[i].numel());
-    if (moments && p[i].v) out.insert(out.end(), p[i].v, p[i].v + p[i].numel());
-  }
-  return out;
-}
-
-bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 }  // namespace
@@ -288,109 +221,6 @@ TEST_CASE("gan: every variant trains with finite, moving losses and no allocatio
     for (float x : out) REQUIRE(std::isfinite(x));
     if (c.data == GanData::images)
       for (float x : out) REQUIRE((x >= -1.0f && x <= 1.0f));
-  }
-}
-
-TEST_CASE("gan: a G step leaves D's weights and Adam state alone, a D step leaves G's") {
-  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16 mbstd=1", "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4"}) {
-    CAPTURE(v);
-    Fixture f(setup(v));
-    GanModel& m = *f;
-    const Data d = data_for(m.config(), 8, 2);
-    REQUIRE(m.train_step(d.x.data(), d.labels.data(), nullptr).is_ok());  // non-zero moments
-    const std::vector<float> d0 = group_state(m, kDiscriminator, true, true);
-    const std::vector<float> g0 = group_state(m, kGenerator, true, true);
-    const int64_t d_steps = m.d_optimizer().steps();
-    float g_loss = 0;
-    REQUIRE(m.g_step(&g_loss).is_ok());
-    CHECK(bits_equal(group_state(m, kDiscriminator, true, true), d0));
-    CHECK(m.d_optimizer().steps() == d_steps);
-    CHECK(!bits_equal(group_state(m, kGenerator, true, true), g0));
-    const std::vector<float> g1 = group_state(m, kGenerator, true, true);
-    GanStepLoss l;
-    REQUIRE(m.d_step(d.x.data(), d.labels.data(), &l).is_ok());
-    CHECK(bits_equal(group_state(m, kGenerator, true, true), g1));
-    CHECK(!bits_equal(group_state(m, kDiscriminator, true, true), d0));
-  }
-}
-
-TEST_CASE("gan: unrolling restores D exactly; only G sees the look-ahead") {
-  // Same seed, unroll=2 vs 0: the D update and its noise are the same, then the unrolled
-  // model's extra D steps must vanish, leaving D (weights, moments, step count) identical.
-  // The mlp has no BatchNorm, so every D array is compared; the dcgan compares the
-  // trained ones (its D statistics are refreshed by the G step only without unrolling).
-  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16,16", "kind=dcgan z_dim=8 channels=4,8"}) {
-    CAPTURE(v);
-    const std::string unrolled = std::string(v) + " unroll=2";
-    Fixture a(setup(unrolled.c_str())), b(setup(v));
-    const Data d = data_for(a->config(), 3 * 8, 4);
-    REQUIRE(a->real_rows() == 24);
-    REQUIRE(a->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
-    REQUIRE(b->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
-    const bool all = a->config().kind == GanKind::mlp;
-    CHECK(bits_equal(group_state(*a, kDiscriminator, !all, true), group_state(*b, kDiscriminator, !all, true)));
-    CHECK(a->d_optimizer().steps() == 1);
-    CHECK(a->g_optimizer().steps() == 1);
-    CHECK(!bits_equal(group_state(*a, kGenerator, true, false), group_state(*b, kGenerator, true, false)));
-  }
-}
-
-TEST_CASE("gan: g_steps=2 is one D update then two G updates") {
-  // Same seed: a step with g_steps=2 must equal a g_steps=1 step followed by one more G
-  // update (the noise is drawn in the same order), bit for bit, averages included.
-  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16 ema=0.9", "kind=dcgan z_dim=8 channels=4,8"}) {
-    CAPTURE(v);
-    const std::string twice = std::string(v) + " g_steps=2";
-    Fixture a(setup(twice.c_str())), b(setup(v));
-    const Data d = data_for(a->config(), 8, 5);
-    REQUIRE(a->real_rows() == 8);
-    GanStepLoss la, lb;
-    float extra = 0;
-    REQUIRE(a->train_step(d.x.data(), d.labels.data(), &la).is_ok());
-    REQUIRE(b->train_step(d.x.data(), d.labels.data(), &lb).is_ok());
-    REQUIRE(b->g_step(&extra).is_ok());
-    CHECK(a->g_optimizer().steps() == 2);
-    CHECK(a->d_optimizer().steps() == 1);
-    CHECK(bits_equal(group_state(*a, kGenerator, true, true), group_state(*b, kGenerator, true, true)));
-    CHECK(bits_equal(group_state(*a, kDiscriminator, true, true), group_state(*b, kDiscriminator, true, true)));
-    CHECK(la.g_loss == doctest::Approx(0.5 * (lb.g_loss + extra)).epsilon(1e-6));
-    CHECK(la.d_loss == lb.d_loss);
-  }
-}
-
-TEST_CASE("gan: top-k mask keeps the k highest logits, ties to the lower row") {
-  const float logits[] = {0.5f, -1.0f, 2.0f, 0.5f, 3.0f, -2.0f, 0.5f};
-  float mask[7];
-  top_rows_mask(logits, 7, 3, mask);
-  CHECK(std::vector<float>(mask, mask + 7) == std::vector<float>{1, 0, 1, 0, 1, 0, 0});
-  top_rows_mask(logits, 7, 1, mask);
-  CHECK(std::vector<float>(mask, mask + 7) == std::vector<float>{0, 0, 0, 0, 1, 0, 0});
-  top_rows_mask(logits, 7, 7, mask);
-  CHECK(std::vector<float>(mask, mask + 7) == std::vector<float>(7, 1.0f));
-}
-
-TEST_CASE("gan: top-k G updates: share 1 is the plain update, a smaller share another") {
-  for (const char* v : {"kind=mlp data=points z_dim=4 widths=16", "kind=dcgan z_dim=8 channels=4,8"}) {
-    CAPTURE(v);
-    const std::string half = std::string(v) + " topk=0.5";
-    Fixture a(setup(half.c_str())), b(setup(v)), c(setup(half.c_str()));
-    CHECK(a->topk_rows() == 4);  // batch 8: until told otherwise, the floor share
-    a->set_topk_share(0.1f);
-    CHECK(a->topk_rows() == 4);  // never below the configured share
-    a->set_topk_share(0.99f * 0.99f);
-    CHECK(a->topk_rows() == 8);  // ceil(0.98 * 8)
-    a->set_topk_share(1.0f);
-    const Data d = data_for(a->config(), 8, 6);
-    for (int k = 0; k < 2; ++k) {
-      REQUIRE(a->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
-      REQUIRE(b->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
-      REQUIRE(c->train_step(d.x.data(), d.labels.data(), nullptr).is_ok());
-    }
-    CHECK(bits_equal(group_state(*a, kGenerator, true, true), group_state(*b, kGenerator, true, true)));
-    CHECK(bits_equal(group_state(*a, kDiscriminator, true, true), group_state(*b, kDiscriminator, true, true)));
-    const std::vector<float> g_half = group_state(*c, kGenerator, true, false);
-    CHECK(!bits_equal(g_half, group_state(*b, kGenerator, true, false)));
-    for (float x : g_half) REQUIRE(std::isfinite(x));
   }
 }
 
