@@ -98,6 +98,17 @@ is_png "$T/pairs.png" && is_json "$T/cg.json"
 for key in is fd fd_floor class_hist class_entropy label_accuracy nn_dist; do
   grep -q "\"$key\": [0-9[{]" "$T/cg.json" || fail "GAN eval JSON lacks $key: $(cat "$T/cg.json")"
 done
+# Images made elsewhere (raw float32): 50 black images are scored; a ragged file and a pixel
+# outside [0, 1] are refused with what is wrong.
+head -c $((50 * 784 * 4)) /dev/zero >"$T/black.f32"
+run eval --samples "$T/black.f32" "${SPRITES[@]}" --classifier "$T/clf.ember" --json "$T/raw.json" && is_json "$T/raw.json"
+grep -q '"n": 50,' "$T/raw.json" && grep -q '"is": 1\.' "$T/raw.json" || fail "raw samples JSON: $(cat "$T/raw.json")"
+head -c 5000 /dev/zero >"$T/ragged.f32"
+if "$E" eval --samples "$T/ragged.f32" "${SPRITES[@]}" --classifier "$T/clf.ember" 2>"$T/err"; then fail "ragged raw file accepted"; fi
+grep -q "not a whole number of images" "$T/err" || fail "ragged raw file message: $(cat "$T/err")"
+for i in $(seq 1568); do printf '\000\000\000\100'; done >"$T/bright.f32"  # 2.0f, little-endian
+if "$E" eval --samples "$T/bright.f32" "${SPRITES[@]}" --classifier "$T/clf.ember" 2>"$T/err"; then fail "pixels of 2 accepted"; fi
+grep -q "image 0, pixel 0 is 2: pixels must lie in \[0, 1\]" "$T/err" || fail "out-of-range message: $(cat "$T/err")"
 
 echo "+ tests/sample-on-device.sh"
 "$(dirname "$0")/sample-on-device.sh" "$E" "$BIN/example-sample-on-device"

@@ -15,6 +15,7 @@
 
 #include "examples/ember/classifier_commands.h"
 #include "examples/ember/gan_commands.h"
+#include "examples/ember/gan_report.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
 #include "examples/ember/json_file.h"
@@ -81,7 +82,9 @@ Status likelihood(models::AeEvaluator& eval, const models::Dataset& data, int n,
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-  // Classifiers (test accuracy) and GANs (sample quality) are scored by their own commands.
+  // Classifiers (test accuracy), GANs and raw images (sample quality) have their own commands.
+  for (int i = 0; i < argc; ++i)  // images made elsewhere: no checkpoint of ours to look at
+    if (!std::strcmp(argv[i], "--samples")) return eval_samples(argc, argv);
   const CheckpointKind kind = checkpoint_kind(argc, argv);
   if (kind == CheckpointKind::classifier) return eval_classifier(argc, argv);
   if (kind == CheckpointKind::gan) return eval_gan(argc, argv);

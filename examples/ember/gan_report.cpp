@@ -3,9 +3,11 @@
 
 #include <climits>
 #include <cmath>
+#include <vector>
 
 #include "examples/ember/classifier_commands.h"
 #include "examples/ember/json_file.h"
+#include "examples/ember/model_options.h"
 
 namespace ember::tool {
 
@@ -98,6 +100,59 @@ Status gan_metrics_report(const float* images, int n, const int32_t* asked, cons
     EMBER_TRY(write_nearest_pairs(&arena, images, train, r, o.pairs_png));
   if (out) *out = r;
   return Status::ok();
+}
+
+Status read_raw_images(const std::string& path, int pixels, std::vector<float>* out, int* n) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::error(Code::io_error, "%s: cannot open", path.c_str());
+  long bytes = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0) bytes = std::ftell(f);
+  const size_t image_bytes = sizeof(float) * static_cast<size_t>(pixels);
+  Status s = Status::ok();
+  if (bytes < 0 || std::fseek(f, 0, SEEK_SET) != 0) s = Status::error(Code::io_error, "%s: cannot seek", path.c_str());
+  else if (bytes == 0 || size_t(bytes) % image_bytes != 0 || size_t(bytes) / image_bytes > size_t(INT_MAX))
+    s = Status::error(Code::invalid_argument, "%s: %ld bytes is not a whole number of images of %d float32 pixels "
+                      "(%zu bytes each)", path.c_str(), bytes, pixels, image_bytes);
+  if (s.is_ok()) {
+    out->resize(size_t(bytes) / sizeof(float));
+    if (std::fread(out->data(), sizeof(float), out->size(), f) != out->size())
+      s = Status::error(Code::io_error, "%s: short read", path.c_str());
+  }
+  std::fclose(f);
+  for (size_t i = 0; s.is_ok() && i < out->size(); ++i) {
+    const float v = (*out)[i];
+    if (!(v >= 0.0f && v <= 1.0f)) {  // also NaN
+      char value[32];  // Status formats no floating point
+      std::snprintf(value, sizeof value, "%g", double(v));
+      s = Status::error(Code::invalid_argument, "%s: image %zu, pixel %zu is %s: pixels must lie in [0, 1]", path.c_str(),
+                        i / size_t(pixels), i % size_t(pixels), value);
+    }
+  }
+  if (s.is_ok()) *n = static_cast<int>(out->size() / size_t(pixels));
+  return s;
+}
+
+int eval_samples(int argc, char** argv) {
+  Cli cli("eval --samples", "sample quality of images made elsewhere (raw float32 in [0, 1], image after image): is, "
+          "fd, fd_floor, class_hist, nn_dist, through --classifier", argc, argv);
+  const std::string path = cli.text("--samples", "FILE", "raw float32 images, the classifier's size, pixels in [0, 1]",
+                                    nullptr);
+  GanReportOptions o;
+  o.data = read_data(cli, false);
+  read_gan_report_options(cli, &o);
+  o.json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  if (!cli.finish()) return cli.exit_code();
+  models::ClassifierConfig config;
+  std::vector<float> images;
+  int n = 0;
+  Status s = o.classifier.empty() ? Status::error(Code::invalid_argument, "eval --samples needs --classifier FILE")
+                                  : models::ClassifierModel::read_config(o.classifier.c_str(), &config);
+  if (s.is_ok()) s = read_raw_images(path, config.pixels(), &images, &n);
+  if (s.is_ok() && n < 2) s = Status::error(Code::invalid_argument, "%s: %d image; the figures need 2 or more", path.c_str(), n);
+  if (s.is_ok() && o.data.source.empty()) s = Status::error(Code::invalid_argument, "eval: images need --data DIR|sprites");
+  if (s.is_ok()) s = gan_metrics_report(images.data(), n, nullptr, o);
+  return s.is_ok() ? 0 : report("eval", s);
 }
 
 }  // namespace ember::tool

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "core/arena.h"
 #include "examples/ember/cli.h"
@@ -40,6 +41,15 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o);
 // prints the figures, writes o.json and o.pairs_png when set. out (may be null) gets them.
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
                           models::GanEvalResult* out = nullptr);
+
+// `ember eval --samples FILE --classifier C --data D`: the same figures for images made
+// elsewhere (another engine's generator, say), read from FILE: raw float32 in this machine's
+// byte order (numpy's tofile), image after image, each rows x cols of the classifier, pixels
+// in [0, 1]. A file whose size is not a whole number of images, or with a pixel outside
+// [0, 1] or not finite, is refused with the offset.
+int eval_samples(int argc, char** argv);
+// Reads such a file: *n images of `pixels` floats into *out.
+Status read_raw_images(const std::string& path, int pixels, std::vector<float>* out, int* n);
 
 // A PNG of r.pairs columns: generated image (framed) above its nearest training image,
 // each column labelled with their distance. Canvas memory from the arena, given back.
