@@ -1,17 +1,57 @@
 // ember info: what a model is and the arena bytes it takes, by category — from a
-// checkpoint, or from architecture options before training (to size a device's buffer).
+// checkpoint (autoencoder, VAE or GAN), or from autoencoder architecture options before
+// training (to size a device's buffer).
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
 #include "examples/ember/model_options.h"
+#include "models/gan_model.h"
 
 namespace ember::tool {
 
 namespace {
+
 double mib(size_t b) { return b / 1048576.0; }
+void row(const char* what, size_t b) { std::printf("  %-32s %12zu %9.2f\n", what, b, mib(b)); }
+
+// A GAN checkpoint: its config, G's and D's sizes, and the arena a training or a sampling
+// (inference: G's sampler plan, the parameters without gradients) model takes.
+int info_gan(const char* file, bool training, int threads) {
+  models::GanModel::Setup setup;
+  setup.training = training;
+  Status s = models::GanModel::read_config(file, &setup.config);
+  auto model = std::make_unique<models::GanModel>();
+  Context::Options co;
+  co.threads = threads;
+  const Kernels* k = nullptr;
+  int workers = 1;
+  size_t total = 0, ctx_bytes = 0;
+  if (s.is_ok()) s = model->configure(setup);
+  if (s.is_ok()) s = Context::resolve(co, &k, &workers);
+  if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
+  if (s.is_ok()) s = model->bytes_needed(workers, &total);
+  if (!s.is_ok()) return report("info", s);
+  char text[256];
+  setup.config.to_text(text, sizeof text);
+  std::printf("model       %s\nparameters  G %zu, D %zu trainable\n", text, model->param_count(models::kGenerator),
+              model->param_count(models::kDiscriminator));
+  std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
+              training ? "training (two Adams)" : "sampling", setup.batch, setup.eval_batch, workers, isa_name(k->isa));
+  const nn::ParamBytes pb = model->params().bytes(training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
+  std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
+  row("parameter values (G, D, averages)", pb.values);
+  row("parameter gradients", pb.grads);
+  row("Adam moments", pb.optimizer);
+  row("plans and copies (rest)", total - pb.total());
+  row("context (GEMM packing scratch)", ctx_bytes);
+  row("total", total + ctx_bytes);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_info(int argc, char** argv) {
@@ -24,6 +64,9 @@ int cmd_info(int argc, char** argv) {
   setup.training = !cli.flag("--inference", "inference only: no gradients, no optimizer state");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
+  if (*file && checkpoint_file_kind(file) == CheckpointKind::gan) return info_gan(file, setup.training, threads);
+  if (*file && checkpoint_file_kind(file) == CheckpointKind::classifier)
+    return report("info", Status::error(Code::invalid_argument, "%s: a classifier; info covers autoencoders and GANs", file));
   Status s;
   if (*file) {
     s = models::AeModel::read_config(file, &setup.config);
@@ -48,7 +91,6 @@ int cmd_info(int argc, char** argv) {
   const nn::ParamBytes pb =
       model->params().bytes(setup.training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
   std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
-  auto row = [](const char* what, size_t b) { std::printf("  %-32s %12zu %9.2f\n", what, b, mib(b)); };
   row("parameter values", pb.values);
   row("parameter gradients", pb.grads);
   row("Adam moments", pb.optimizer);

@@ -57,16 +57,18 @@ float decayed_lr(float lr, float lr_final, double frac) {
   return lr * static_cast<float>(std::pow(static_cast<double>(lr_final) / lr, frac));
 }
 
+CheckpointKind checkpoint_file_kind(const char* path) {
+  char meta[nn::kMaxCheckpointMeta + 1];
+  if (!nn::read_checkpoint_meta(path, meta, sizeof meta).is_ok()) return CheckpointKind::unknown;
+  if (!std::strncmp(meta, "kind=classifier ", std::strlen("kind=classifier "))) return CheckpointKind::classifier;
+  models::GanConfig gan;
+  if (gan.from_text(meta).is_ok()) return CheckpointKind::gan;
+  return CheckpointKind::autoencoder;
+}
+
 CheckpointKind checkpoint_kind(int argc, char** argv) {
-  for (int i = 0; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--model") != 0) continue;
-    char meta[nn::kMaxCheckpointMeta + 1];
-    if (!nn::read_checkpoint_meta(argv[i + 1], meta, sizeof meta).is_ok()) return CheckpointKind::unknown;
-    if (!std::strncmp(meta, "kind=classifier ", std::strlen("kind=classifier "))) return CheckpointKind::classifier;
-    models::GanConfig gan;
-    if (gan.from_text(meta).is_ok()) return CheckpointKind::gan;
-    return CheckpointKind::autoencoder;
-  }
+  for (int i = 0; i + 1 < argc; ++i)
+    if (!std::strcmp(argv[i], "--model")) return checkpoint_file_kind(argv[i + 1]);
   return CheckpointKind::unknown;
 }
 

@@ -48,6 +48,8 @@ float decayed_lr(float lr, float lr_final, double frac);
 // unknown: no --model, or a file that cannot be read (the command then reports why).
 enum class CheckpointKind { unknown, autoencoder, gan, classifier };
 CheckpointKind checkpoint_kind(int argc, char** argv);
+// The same for a checkpoint path.
+CheckpointKind checkpoint_file_kind(const char* path);
 
 // Opens `session` sized for a configured model (AeModel, ClassifierModel, ...) run by
 // `threads` workers (0: one per core) plus `extra` bytes, and initialises the model in it.
