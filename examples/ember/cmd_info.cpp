@@ -18,6 +18,22 @@ namespace {
 double mib(size_t b) { return b / 1048576.0; }
 void row(const char* what, size_t b) { std::printf("  %-32s %12zu %9.2f\n", what, b, mib(b)); }
 
+// What a configured model and the context take for `threads`; also the kernels and workers.
+struct Sizes {
+  const Kernels* kernels = nullptr;
+  int workers = 1;
+  size_t model = 0, context = 0;
+};
+template <class Model>
+Status sizes_of(Model* model, const typename Model::Setup& setup, int threads, Sizes* out) {
+  Context::Options co;
+  co.threads = threads;
+  EMBER_TRY(model->configure(setup));
+  EMBER_TRY(Context::resolve(co, &out->kernels, &out->workers));
+  EMBER_TRY(Context::bytes_needed(co, &out->context));
+  return model->bytes_needed(out->workers, &out->model);
+}
+
 // A GAN checkpoint: its config, G's and D's sizes, and the arena a training or a sampling
 // (inference: G's sampler plan, the parameters without gradients) model takes.
 int info_gan(const char* file, bool training, int threads) {
@@ -25,30 +41,23 @@ int info_gan(const char* file, bool training, int threads) {
   setup.training = training;
   Status s = models::GanModel::read_config(file, &setup.config);
   auto model = std::make_unique<models::GanModel>();
-  Context::Options co;
-  co.threads = threads;
-  const Kernels* k = nullptr;
-  int workers = 1;
-  size_t total = 0, ctx_bytes = 0;
-  if (s.is_ok()) s = model->configure(setup);
-  if (s.is_ok()) s = Context::resolve(co, &k, &workers);
-  if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
-  if (s.is_ok()) s = model->bytes_needed(workers, &total);
+  Sizes z;
+  if (s.is_ok()) s = sizes_of(model.get(), setup, threads, &z);
   if (!s.is_ok()) return report("info", s);
   char text[256];
   setup.config.to_text(text, sizeof text);
   std::printf("model       %s\nparameters  G %zu, D %zu trainable\n", text, model->param_count(models::kGenerator),
               model->param_count(models::kDiscriminator));
   std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
-              training ? "training (two Adams)" : "sampling", setup.batch, setup.eval_batch, workers, isa_name(k->isa));
+              training ? "training (two Adams)" : "sampling", setup.batch, setup.eval_batch, z.workers, isa_name(z.kernels->isa));
   const nn::ParamBytes pb = model->params().bytes(training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
   std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
   row("parameter values (G, D, averages)", pb.values);
   row("parameter gradients", pb.grads);
   row("Adam moments", pb.optimizer);
-  row("plans and copies (rest)", total - pb.total());
-  row("context (GEMM packing scratch)", ctx_bytes);
-  row("total", total + ctx_bytes);
+  row("plans and copies (rest)", z.model - pb.total());
+  row("context (GEMM packing scratch)", z.context);
+  row("total", z.model + z.context);
   return 0;
 }
 
@@ -73,21 +82,15 @@ int cmd_info(int argc, char** argv) {
     if (!s.is_ok()) return report("info", s);
   }
   auto model = std::make_unique<models::AeModel>();
-  Context::Options co;
-  co.threads = threads;
-  const Kernels* k = nullptr;
-  int workers = 1;
-  size_t total = 0, ctx_bytes = 0;
-  s = model->configure(setup);
-  if (s.is_ok()) s = Context::resolve(co, &k, &workers);
-  if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
-  if (s.is_ok()) s = model->bytes_needed(workers, &total);
+  Sizes z;
+  s = sizes_of(model.get(), setup, threads, &z);
   if (!s.is_ok()) return report("info", s);
+  const int workers = z.workers;
   char text[256];
   setup.config.to_text(text, sizeof text);
   std::printf("model       %s\nparameters  %zu trainable\n", text, model->param_count());
   std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
-              setup.training ? "training (Adam)" : "inference", setup.batch, setup.eval_batch, workers, isa_name(k->isa));
+              setup.training ? "training (Adam)" : "inference", setup.batch, setup.eval_batch, workers, isa_name(z.kernels->isa));
   const nn::ParamBytes pb =
       model->params().bytes(setup.training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
   std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
@@ -103,8 +106,8 @@ int cmd_info(int argc, char** argv) {
   }
   if (model->encoder_graph().plan(inference, workers, &g).is_ok()) row("encoder plan (values + scratch)", g.total());
   if (model->decoder_graph().plan(inference, workers, &g).is_ok()) row("decoder plan (values + scratch)", g.total());
-  row("context (GEMM packing scratch)", ctx_bytes);
-  row("total", total + ctx_bytes);
+  row("context (GEMM packing scratch)", z.context);
+  row("total", z.model + z.context);
   return 0;
 }
 
