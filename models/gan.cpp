@@ -98,7 +98,8 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" channels=").put_int(channels[0]).put(",").put_int(channels[1]);
   w.put(" cond=").put_int(cond).put(" classes=").put_int(classes).put(" mbstd=").put_int(mbstd);
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
-  w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema).put(" topk=").put_float(topk);
+  w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
+  w.put(" topk=").put_float(topk);
   return w.status("gan config");
 }
 

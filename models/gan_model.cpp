@@ -229,6 +229,10 @@ void top_rows_mask(const float* logits, int n, int k, float* mask) {
 }
 
 void GanModel::set_topk_share(float share) {
+  if (setup_.config.topk <= 0.0f) {  // top-k off: every row
+    topk_rows_ = setup_.batch;
+    return;
+  }
   const float lo = setup_.config.topk, s = share < lo ? lo : share > 1.0f ? 1.0f : share;
   const int rows = static_cast<int>(std::ceil(static_cast<double>(s) * setup_.batch));
   topk_rows_ = rows < 1 ? 1 : rows > setup_.batch ? setup_.batch : rows;
@@ -407,8 +411,8 @@ Status GanModel::load(const char* path, uint64_t* step) {
     return Status::error(Code::shape_mismatch, "gan: checkpoint is '%s', model is '%s'", theirs, mine);
   }
   // A training checkpoint restores both Adams and the noise; an inference model skips them.
-  // The file may differ in the training schedule (gan_loss, d_steps, g_steps, unroll), so the
-  // networks are compared here rather than the whole text (load_with_config).
+  // The file may differ in the training schedule (gan_loss, d_steps, g_steps, unroll, topk, the
+  // ema decay), so the networks are compared here rather than the whole text (load_with_config).
   nn::CheckpointState st;
   st.opts = setup_.training ? opt_ : nullptr, st.n_opts = setup_.training ? 2 : 0;
   st.rngs = setup_.training ? &noise_ : nullptr, st.n_rngs = setup_.training ? 1 : 0;

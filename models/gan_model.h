@@ -61,8 +61,8 @@
 // keeps its weights, biases and Adam state; with unroll its statistics are restored too.
 //
 // Checkpoints hold the parameters, both Adam states, the noise Rng, a step counter and the
-// config text; load() accepts a file whose networks match (gan_loss, d_steps, g_steps, unroll may
-// differ: they are the model's own training schedule).
+// config text; load() accepts a file whose networks match (gan_loss, d_steps, g_steps, unroll,
+// topk and the ema decay may differ: they are the model's own training schedule).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -88,7 +88,8 @@ void top_rows_mask(const float* logits, int n, int k, float* mask);
 
 struct GanStepLoss {
   float d_loss = 0.0f;  // BCE(D(x), 1) + BCE(D(G(z)), 0), batch means, averaged over the d_steps
-  float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0), averaged over the g_steps
+  float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0); averaged
+                        // over the g_steps
   float d_real = 0.0f;  // mean D(x) = sigmoid(logit) on the real batches of the D updates
   float d_fake = 0.0f;  // mean D(G(z)) on their fake batches (before each update)
 };
@@ -126,7 +127,8 @@ class GanModel {
   Status d_step(const float* real, const int32_t* labels, GanStepLoss* out);
   Status g_step(float* g_loss);
   // topk only: the share of each batch G's updates learn from, clamped to [config.topk, 1]
-  // (until called: config.topk). The kept rows are ceil(share * batch), at least 1.
+  // (until called: config.topk). The kept rows are ceil(share * batch), at least 1; without
+  // topk every row, whatever the share.
   void set_topk_share(float share);
   int topk_rows() const { return topk_rows_; }
   // ema only (else a no-op): recompute the averaged generator's BatchNorm statistics (above).

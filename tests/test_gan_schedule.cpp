@@ -101,6 +101,8 @@ TEST_CASE("gan: top-k G updates: share 1 is the plain update, a smaller share an
     CHECK(a->topk_rows() == 4);  // never below the configured share
     a->set_topk_share(0.99f * 0.99f);
     CHECK(a->topk_rows() == 8);  // ceil(0.98 * 8)
+    b->set_topk_share(0.5f);
+    CHECK(b->topk_rows() == 8);  // top-k off: every row
     a->set_topk_share(1.0f);
     const Data d = data_for(a->config(), 8, 6);
     for (int k = 0; k < 2; ++k) {

@@ -49,7 +49,8 @@ int info_gan(const char* file, bool training, int threads) {
   std::printf("model       %s\nparameters  G %zu, D %zu trainable\n", text, model->param_count(models::kGenerator),
               model->param_count(models::kDiscriminator));
   std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
-              training ? "training (two Adams)" : "sampling", setup.batch, setup.eval_batch, z.workers, isa_name(z.kernels->isa));
+              training ? "training (two Adams)" : "sampling", setup.batch, setup.eval_batch, z.workers,
+              isa_name(z.kernels->isa));
   const nn::ParamBytes pb = model->params().bytes(training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
   std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
   row("parameter values (G, D, averages)", pb.values);
@@ -73,9 +74,11 @@ int cmd_info(int argc, char** argv) {
   setup.training = !cli.flag("--inference", "inference only: no gradients, no optimizer state");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
-  if (*file && checkpoint_file_kind(file) == CheckpointKind::gan) return info_gan(file, setup.training, threads);
-  if (*file && checkpoint_file_kind(file) == CheckpointKind::classifier)
-    return report("info", Status::error(Code::invalid_argument, "%s: a classifier; info covers autoencoders and GANs", file));
+  const CheckpointKind kind = *file ? checkpoint_file_kind(file) : CheckpointKind::unknown;
+  if (kind == CheckpointKind::gan) return info_gan(file, setup.training, threads);
+  if (kind == CheckpointKind::classifier)
+    return report("info", Status::error(Code::invalid_argument, "%s: a classifier; info covers autoencoders and GANs",
+                                        file));
   Status s;
   if (*file) {
     s = models::AeModel::read_config(file, &setup.config);
@@ -90,7 +93,8 @@ int cmd_info(int argc, char** argv) {
   setup.config.to_text(text, sizeof text);
   std::printf("model       %s\nparameters  %zu trainable\n", text, model->param_count());
   std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
-              setup.training ? "training (Adam)" : "inference", setup.batch, setup.eval_batch, workers, isa_name(z.kernels->isa));
+              setup.training ? "training (Adam)" : "inference", setup.batch, setup.eval_batch, workers,
+              isa_name(z.kernels->isa));
   const nn::ParamBytes pb =
       model->params().bytes(setup.training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
   std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");

@@ -148,9 +148,10 @@ int eval_samples(int argc, char** argv) {
   int n = 0;
   Status s = o.classifier.empty() ? Status::error(Code::invalid_argument, "eval --samples needs --classifier FILE")
                                   : models::ClassifierModel::read_config(o.classifier.c_str(), &config);
-  if (s.is_ok()) s = read_raw_images(path, config.pixels(), &images, &n);
-  if (s.is_ok() && n < 2) s = Status::error(Code::invalid_argument, "%s: %d image; the figures need 2 or more", path.c_str(), n);
   if (s.is_ok() && o.data.source.empty()) s = Status::error(Code::invalid_argument, "eval: images need --data DIR|sprites");
+  if (s.is_ok()) s = read_raw_images(path, config.pixels(), &images, &n);
+  if (s.is_ok() && n < 2)
+    s = Status::error(Code::invalid_argument, "%s: %d image; the figures need 2 or more", path.c_str(), n);
   if (s.is_ok()) s = gan_metrics_report(images.data(), n, nullptr, o);
   return s.is_ok() ? 0 : report("eval", s);
 }

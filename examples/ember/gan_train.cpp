@@ -6,8 +6,9 @@
 // eight modes for rings, with the modes covered and the high-quality share printed.
 //
 // One step is one models::GanModel::train_step: d_steps D updates, then g_steps G updates
-// (with --unroll K, K look-ahead D updates before them). Each update takes its own real batch, so
-// an epoch — one pass over the training set — has count / (batch * (d_steps + unroll)) steps.
+// (with --unroll K, K look-ahead D updates before them). Each D update takes its own real
+// batch, so an epoch — one pass over the training set — has count / (batch * (d_steps +
+// unroll)) steps.
 #include <unistd.h>
 
 #include <chrono>
@@ -106,7 +107,8 @@ int train_gan(int argc, char** argv) {
   const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   const std::string out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
-  const bool resume = cli.flag("--resume", "continue from --out if it exists (its networks and schedule win, but for --gan-loss, --g-steps, --topk, --ema)");
+  const bool resume = cli.flag("--resume", "continue from --out if it exists (its networks and schedule win, but for "
+                                           "--gan-loss, --g-steps, --topk, --ema)");
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
   const bool points = data.source == "rings";
   if (points && setup.config.cond) cli.error("--model cgan needs labelled images, not rings");
