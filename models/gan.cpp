@@ -67,6 +67,9 @@ Status GanConfig::validate() const {
     return Status::error(Code::invalid_argument, "gan: unroll %d out of range 0..%d", unroll, kMaxSteps);
   if (!(ema >= 0.0f && ema < 1.0f)) return Status::error(Code::invalid_argument, "gan: ema must lie in [0, 1)");
   if (!(topk >= 0.0f && topk <= 1.0f)) return Status::error(Code::invalid_argument, "gan: topk must lie in [0, 1]");
+  if (info < 0 || info == 1 || info >= z_dim)
+    return Status::error(Code::invalid_argument, "gan: info %d must be 0 (off) or 2..z_dim-1 (%d)", info, z_dim - 1);
+  if (info > 0 && cond) return Status::error(Code::invalid_argument, "gan: info and cond do not go together");
   return Status::ok();
 }
 
@@ -87,6 +90,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "unroll")) return parse_int(key, value, 0, kMaxSteps, &unroll);
   if (!std::strcmp(key, "ema")) return parse_float(key, value, &ema);
   if (!std::strcmp(key, "topk")) return parse_float(key, value, &topk);
+  if (!std::strcmp(key, "info")) return parse_int(key, value, 0, kMaxWidth, &info);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -99,7 +103,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" cond=").put_int(cond).put(" classes=").put_int(classes).put(" mbstd=").put_int(mbstd);
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
   w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
-  w.put(" topk=").put_float(topk);
+  w.put(" topk=").put_float(topk).put(" info=").put_int(info);
   return w.status("gan config");
 }
 
@@ -118,7 +122,7 @@ T gan_generator(Graph& g, const GanConfig& c, T z, T onehot) {
   g.params()->set_group(kGenerator);
   if (!z.ok()) return T();  // an earlier build error; the graph reports it
   const int batch = static_cast<int>(g.shape(z)[0]);
-  T h = c.cond ? g.concat(z, onehot) : z;
+  T h = c.onehot_dim() > 0 ? g.concat(z, onehot) : z;
   if (c.kind == GanKind::dcgan) {
     const int r = c.rows / kDownsample, q = c.cols / kDownsample;
     h = g.relu(g.batchnorm(g.linear(h, c.channels[1] * r * q, "g.fc"), "g.bn0"));
@@ -131,7 +135,7 @@ T gan_generator(Graph& g, const GanConfig& c, T z, T onehot) {
   return c.data == GanData::images ? g.tanh(h) : h;
 }
 
-T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot) {
+T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot, T* q_logits) {
   g.params()->set_group(kDiscriminator);
   if (!x.ok()) return T();
   const int batch = static_cast<int>(g.shape(x)[0]);
@@ -144,6 +148,7 @@ T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot) {
     if (c.mbstd) h = g.minibatch_stddev(h);
     h = g.flatten(h);
     T logit = g.linear(h, 1, "d.fc");
+    if (c.info > 0 && q_logits) *q_logits = g.linear(h, c.info, "d.q");
     if (!c.cond || !h.ok()) return logit;
     // The projection term <embed(y), features>, each feature scaled by d.proj (starts at 1).
     const int features = static_cast<int>(g.shape(h)[1]);
@@ -153,6 +158,7 @@ T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot) {
   if (c.cond) h = g.concat(h, onehot);
   for (int i = 0; i < c.depth; ++i) h = g.leaky_relu(g.linear(h, c.widths[c.depth - 1 - i], kDNames[i]), kLeakySlope);
   if (c.mbstd) h = g.minibatch_stddev(h);
+  if (c.info > 0 && q_logits) *q_logits = g.linear(h, c.info, "d.q");
   return g.linear(h, 1, "d.out");
 }
 
@@ -171,11 +177,13 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   GanNodes n;
   const int dims = c.dims();
   // G step: z -> G -> D (frozen) -> the generator's objective.
-  n.z = g_graph.input("z", Shape(batch, c.z_dim));
-  if (c.cond) n.fake_onehot = g_graph.input("fake_onehot", Shape(batch, c.classes));
+  const int noise = c.z_dim - c.info;  // z's Gaussian inputs to G (info: the rest pick the code)
+  n.z = g_graph.input("z", Shape(batch, noise));
+  if (c.onehot_dim() > 0) n.fake_onehot = g_graph.input("fake_onehot", Shape(batch, c.onehot_dim()));
   n.fake = g_graph.flatten(gan_generator(g_graph, c, n.z, n.fake_onehot));
   n.target = g_graph.input("target", Shape(batch, 1));
-  n.g_logit = gan_discriminator(g_graph, c, n.fake, n.fake_onehot);
+  T g_q;
+  n.g_logit = gan_discriminator(g_graph, c, n.fake, c.cond ? n.fake_onehot : T(), &g_q);
   T judged = n.g_logit;
   if (c.topk > 0.0f) {
     n.g_mask = g_graph.input("g_mask", Shape(batch, 1));
@@ -184,22 +192,33 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   }
   const T g_bce = g_graph.bce_logits(judged, n.target, Reduction::mean);
   n.g_loss = c.loss == GanLoss::ns ? g_bce : g_graph.scale(g_bce, -1.0f);
+  if (c.info > 0) {
+    n.g_code = g_graph.labels("code", batch);
+    n.g_info = g_graph.softmax_ce(g_q, n.g_code, Reduction::mean);
+    n.g_loss = g_graph.add(n.g_loss, g_graph.scale(n.g_info, kInfoWeight));
+    g_graph.mark_output(n.g_info);
+  }
   g_graph.minimize(n.g_loss);
   g_graph.mark_output(n.fake);
   // D step: real -> D -> 1, G(d_z) -> D -> 0 (G gets no gradient in this graph).
   n.real = d_graph.input("real", Shape(batch, dims));
-  n.d_z = d_graph.input("z", Shape(batch, c.z_dim));
-  if (c.cond) {
-    n.real_onehot = d_graph.input("real_onehot", Shape(batch, c.classes));
-    n.d_fake_onehot = d_graph.input("fake_onehot", Shape(batch, c.classes));
-  }
+  n.d_z = d_graph.input("z", Shape(batch, noise));
+  if (c.cond) n.real_onehot = d_graph.input("real_onehot", Shape(batch, c.classes));
+  if (c.onehot_dim() > 0) n.d_fake_onehot = d_graph.input("fake_onehot", Shape(batch, c.onehot_dim()));
   n.ones = d_graph.input("ones", Shape(batch, 1));
   n.zeros = d_graph.input("zeros", Shape(batch, 1));
   const T d_fake = d_graph.flatten(gan_generator(d_graph, c, n.d_z, n.d_fake_onehot));
+  T d_q;
   n.real_logit = gan_discriminator(d_graph, c, n.real, n.real_onehot);
-  n.fake_logit = gan_discriminator(d_graph, c, d_fake, n.d_fake_onehot);
+  n.fake_logit = gan_discriminator(d_graph, c, d_fake, c.cond ? n.d_fake_onehot : T(), &d_q);
   n.d_loss = d_graph.add(d_graph.bce_logits(n.real_logit, n.ones, Reduction::mean),
                          d_graph.bce_logits(n.fake_logit, n.zeros, Reduction::mean));
+  if (c.info > 0) {
+    n.d_code = d_graph.labels("code", batch);
+    n.d_info = d_graph.softmax_ce(d_q, n.d_code, Reduction::mean);
+    n.d_loss = d_graph.add(n.d_loss, d_graph.scale(n.d_info, kInfoWeight));
+    d_graph.mark_output(n.d_info);
+  }
   d_graph.minimize(n.d_loss);
   d_graph.mark_output(n.real_logit);
   d_graph.mark_output(n.fake_logit);

@@ -38,6 +38,15 @@
 //   topk   top-k G updates (Sinha et al. 2020): each G update takes its gradient only from
 //          the fakes D scores most real, a share f of the batch with topk <= f <= 1 (the
 //          trainer anneals f = max(topk, 0.99^epoch)); 0 turns it off. Part of the schedule.
+//   info   InfoGAN (Chen et al. 2016) with one categorical code of `info` values, against
+//          the unconditional generator's blends between classes: the last `info` entries of z
+//          pick the code, c = argmax of them (uniform over the values, as z ~ N(0, I)), and G
+//          sees [z without them, onehot(c)], so G keeps its z_dim inputs. A head on D's
+//          features, Q(x) = Linear(f) ("d.q"), predicts c; G and Q both minimise
+//          kInfoWeight * CE(Q(G(z)), c), a lower bound on -I(c; G(z)) (up to H(c)). G learns
+//          to make the code visible, so each code value becomes one kind of sample (on MNIST,
+//          most often one digit), and samples no longer sit between them. No labels are used.
+//          Q trains in the D step (its loss is added to D's), G in the G step (added to G's).
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
 //          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
@@ -56,6 +65,8 @@ namespace ember::models {
 
 constexpr uint8_t kGenerator = 0, kDiscriminator = 1;  // parameter groups
 constexpr int kPointDims = 2;                          // data=points: (x, y)
+constexpr float kInfoWeight = 1.0f;  // info: weight of the code loss (lambda = 1 for a
+                                     // categorical code, as Chen et al. use)
 
 enum class GanKind : uint8_t { mlp, dcgan };
 enum class GanData : uint8_t { points, images };
@@ -79,13 +90,16 @@ struct GanConfig {
   int unroll = 0;                            // look-ahead D steps for the G update (0: off)
   float ema = 0.0f;                          // decay of G's weight average for sampling (0: off)
   float topk = 0.0f;                         // G updates from the top share of the batch (0: off)
+  int info = 0;                              // InfoGAN categorical code values (0: off)
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
+  // G's one-hot input width: the classes (cond), the code values (info), else 0.
+  int onehot_dim() const { return cond ? classes : info; }
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // g_steps=1 unroll=0 ema=0 topk=0".
+  // g_steps=1 unroll=0 ema=0 topk=0 info=0".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.
@@ -96,11 +110,13 @@ struct GanConfig {
   bool same_networks(const GanConfig& o) const;
 };
 
-// G: z[B, z_dim] (and for cond onehot[B, classes]) -> sample: [B, dims] for mlp, [B, 1, rows,
+// G: z[B, z_dim] (cond: and onehot[B, classes]; info: z[B, z_dim - info] and onehot[B, info])
+// -> sample: [B, dims] for mlp, [B, 1, rows,
 // cols] for dcgan. Sets the parameter group to kGenerator.
 nn::T gan_generator(nn::Graph& g, const GanConfig& c, nn::T z, nn::T onehot);
 // D: x[B, dims] or [B, 1, rows, cols] (and onehot) -> logit [B, 1]. Sets group kDiscriminator.
-nn::T gan_discriminator(nn::Graph& g, const GanConfig& c, nn::T x, nn::T onehot);
+// info: q_logits (if given) gets Q(x) [B, info], the code logits, from the same features.
+nn::T gan_discriminator(nn::Graph& g, const GanConfig& c, nn::T x, nn::T onehot, nn::T* q_logits = nullptr);
 // The DCGAN initialisation (above) for every conv and linear weight in params.
 void dcgan_init(nn::Params& params);
 
@@ -109,12 +125,14 @@ void dcgan_init(nn::Params& params);
 // forward, one backward and one Adam update; the G graph (train_groups = 1 << kGenerator)
 // runs D frozen: the gradient flows through D into G, D's parameters get none.
 struct GanNodes {
-  // D graph: d_loss = BCE(D(real), ones) + BCE(D(G(d_z)), zeros).
-  nn::T real, real_onehot, d_z, d_fake_onehot, ones, zeros, real_logit, fake_logit, d_loss;
+  // D graph: d_loss = BCE(D(real), ones) + BCE(D(G(d_z)), zeros)
+  //                  (info: + kInfoWeight * CE(Q(G(d_z, d_fake_onehot)), d_code)).
+  nn::T real, real_onehot, d_z, d_fake_onehot, d_code, ones, zeros, real_logit, fake_logit, d_loss, d_info;
   // G graph: g_loss = BCE(D(G(z)), target) (ns: target 1) or -BCE(D(G(z)), target 0) (minimax).
   // With topk the loss reads BCE(D(G(z)) * g_mask, target): g_logit is D(G(z)), and g_mask
   // (1 in the forward) is set to 0 on the rows left out before the backward, which reads it.
-  nn::T z, fake_onehot, fake, target, g_loss, g_logit, g_mask;
+  // info: + kInfoWeight * CE(Q(G(z, fake_onehot)), g_code), the code's labels.
+  nn::T z, fake_onehot, fake, target, g_loss, g_logit, g_mask, g_code, g_info;
 };
 Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int batch, GanNodes* out);
 // After compile: the constant targets (ones, zeros, the G target for the config's loss).

@@ -28,6 +28,18 @@ float mean_belief(const float* logits, int n) {
   return static_cast<float>(s / n);
 }
 
+// info: row i of codes[n, k] holds k Gaussians; it becomes the one-hot of their argmax (the
+// first on a tie), which is uniform over 0..k-1, and code[i] (if given) that argmax.
+void codes_from_noise(float* codes, int n, int k, int32_t* code) {
+  for (int i = 0; i < n; ++i) {
+    float* row = codes + floats(i, k);
+    int best = 0;
+    for (int j = 1; j < k; ++j) best = row[j] > row[best] ? j : best;
+    for (int j = 0; j < k; ++j) row[j] = j == best ? 1.0f : 0.0f;
+    if (code) code[i] = best;
+  }
+}
+
 Status not_finite(const char* what) {
   return Status::error(Code::invalid_argument, "gan: the %s loss is not finite (lower the learning rate?)", what);
 }
@@ -48,8 +60,8 @@ Status GanModel::configure(const Setup& setup) {
   // The step graphs declare every parameter of G and D, so they are built even for an
   // inference model (which compiles only the sampler): a checkpoint must match them all.
   EMBER_TRY(build_gan(d_, g_, c, setup.batch, &nodes_));
-  sample_z_ = sampler_.input("z", Shape(setup.eval_batch, c.z_dim));
-  if (c.cond) sample_onehot_ = sampler_.input("onehot", Shape(setup.eval_batch, c.classes));
+  sample_z_ = sampler_.input("z", Shape(setup.eval_batch, c.z_dim - c.info));
+  if (c.onehot_dim() > 0) sample_onehot_ = sampler_.input("onehot", Shape(setup.eval_batch, c.onehot_dim()));
   sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
   sampler_.mark_output(sample_out_);
   EMBER_TRY(sampler_.status());
@@ -191,28 +203,35 @@ Status GanModel::check_labels(const int32_t* labels, int n) const {
   return Status::ok();
 }
 
-// Fake classes, drawn uniformly after the batch's z.
-void GanModel::fake_classes(float* onehot) {
-  const int classes = setup_.config.classes;
-  std::memset(onehot, 0, floats(setup_.batch, classes) * sizeof(float));
-  for (int i = 0; i < setup_.batch; ++i)
-    onehot[floats(i, classes) + noise_.below(static_cast<uint32_t>(classes))] = 1.0f;
+// A batch of G's inputs from rng: z[batch, z_dim - info] ~ N(0, I), then for cond classes
+// drawn uniformly into onehot, for info the code from info more Gaussians (code[batch]).
+void GanModel::draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code) {
+  const GanConfig& c = setup_.config;
+  const int batch = setup_.batch;
+  rng.fill_normal(z, floats(batch, c.z_dim - c.info), 0.0f, 1.0f);
+  if (c.info > 0) {
+    rng.fill_normal(onehot, floats(batch, c.info), 0.0f, 1.0f);
+    codes_from_noise(onehot, batch, c.info, code);
+  }
+  if (!c.cond) return;
+  std::memset(onehot, 0, floats(batch, c.classes) * sizeof(float));
+  for (int i = 0; i < batch; ++i) onehot[floats(i, c.classes) + rng.below(static_cast<uint32_t>(c.classes))] = 1.0f;
 }
 
 Status GanModel::train_d(const float* real, const int32_t* labels, GanStepLoss* out) {
   const int batch = setup_.batch;
   std::memcpy(d_.data(nodes_.real), real, floats(batch, dims()) * sizeof(float));
-  noise_.fill_normal(d_.data(nodes_.d_z), floats(batch, setup_.config.z_dim), 0.0f, 1.0f);
-  if (setup_.config.cond) {
-    fake_classes(d_.data(nodes_.d_fake_onehot));
-    one_hot(labels, batch, setup_.config.classes, d_.data(nodes_.real_onehot));
-  }
+  const GanConfig& c = setup_.config;
+  draw_fakes(noise_, d_.data(nodes_.d_z), c.onehot_dim() ? d_.data(nodes_.d_fake_onehot) : nullptr,
+             c.info ? d_.label_data(nodes_.d_code) : nullptr);
+  if (c.cond) one_hot(labels, batch, c.classes, d_.data(nodes_.real_onehot));
   EMBER_TRY(d_.forward());
   const float loss = d_.loss();
   if (!std::isfinite(loss)) return not_finite("discriminator");
   EMBER_TRY(d_.backward());
   EMBER_TRY(d_optimizer().step(*ctx_, params_));
-  out->d_loss = loss;
+  out->info_loss = c.info > 0 ? d_.data(nodes_.d_info)[0] : 0.0f;
+  out->d_loss = loss - kInfoWeight * out->info_loss;
   out->d_real = mean_belief(d_.data(nodes_.real_logit), batch);
   out->d_fake = mean_belief(d_.data(nodes_.fake_logit), batch);
   return Status::ok();
@@ -241,8 +260,7 @@ void GanModel::set_topk_share(float share) {
 Status GanModel::train_g(float* g_loss) {
   const int batch = setup_.batch;
   const bool topk = setup_.config.topk > 0.0f;
-  noise_.fill_normal(g_.data(nodes_.z), floats(batch, setup_.config.z_dim), 0.0f, 1.0f);
-  if (setup_.config.cond) fake_classes(g_.data(nodes_.fake_onehot));
+  draw_fakes(noise_, g_.data(nodes_.z), g_fake_onehot(), g_code());
   if (topk) std::fill_n(g_.data(nodes_.g_mask), batch, 1.0f);
   EMBER_TRY(g_.forward());
   const float loss = g_.loss();  // over the whole batch, also with topk
@@ -290,7 +308,7 @@ Status GanModel::refresh_ema_stats() {
   const int classes = setup_.config.classes;
   Status s = Status::ok();
   for (int b = 0; b < kEmaStatBatches && s.is_ok(); ++b) {
-    z_rng.fill_normal(g_.data(nodes_.z), floats(setup_.batch, setup_.config.z_dim), 0.0f, 1.0f);
+    draw_fakes(z_rng, g_.data(nodes_.z), g_fake_onehot(), g_code());
     if (setup_.config.cond) {  // every class equally often
       float* onehot = g_.data(nodes_.fake_onehot);
       std::memset(onehot, 0, floats(setup_.batch, classes) * sizeof(float));
@@ -326,7 +344,7 @@ Status GanModel::d_step(const float* real, const int32_t* labels, GanStepLoss* o
   EMBER_TRY(check_labels(labels, setup_.batch));
   GanStepLoss l;
   EMBER_TRY(train_d(real, labels, &l));
-  if (out) out->d_loss = l.d_loss, out->d_real = l.d_real, out->d_fake = l.d_fake;
+  if (out) out->d_loss = l.d_loss, out->d_real = l.d_real, out->d_fake = l.d_fake, out->info_loss = l.info_loss;
   return Status::ok();
 }
 
@@ -344,7 +362,7 @@ Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLos
   GanStepLoss sum, one;
   for (int k = 0; k < c.d_steps; ++k) {
     EMBER_TRY(train_d(real + k * stride, batch_labels(k), &one));
-    sum.d_loss += one.d_loss, sum.d_real += one.d_real, sum.d_fake += one.d_fake;
+    sum.d_loss += one.d_loss, sum.d_real += one.d_real, sum.d_fake += one.d_fake, sum.info_loss += one.info_loss;
   }
   Status s;
   if (c.unroll > 0) {
@@ -360,6 +378,7 @@ Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLos
   if (out) {
     const float inv = 1.0f / static_cast<float>(c.d_steps);
     out->d_loss = sum.d_loss * inv, out->d_real = sum.d_real * inv, out->d_fake = sum.d_fake * inv;
+    out->info_loss = sum.info_loss * inv;
     out->g_loss = sum.g_loss / static_cast<float>(c.g_steps);
   }
   return Status::ok();
@@ -376,8 +395,16 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
   for (int at = 0; at < n && s.is_ok(); at += e) {
     const int rows = n - at < e ? n - at : e;
     float* in = sampler_.data(sample_z_);
-    std::memcpy(in, z + floats(at, c.z_dim), floats(rows, c.z_dim) * sizeof(float));
-    std::memset(in + floats(rows, c.z_dim), 0, floats(e - rows, c.z_dim) * sizeof(float));
+    const int noise = c.z_dim - c.info;  // info: the rest of each z row picks the code
+    for (int i = 0; i < rows; ++i) std::memcpy(in + floats(i, noise), z + floats(at + i, c.z_dim), floats(1, noise) * sizeof(float));
+    std::memset(in + floats(rows, noise), 0, floats(e - rows, noise) * sizeof(float));
+    if (c.info > 0) {
+      float* codes = sampler_.data(sample_onehot_);
+      for (int i = 0; i < rows; ++i)
+        std::memcpy(codes + floats(i, c.info), z + floats(at + i, c.z_dim) + noise, floats(1, c.info) * sizeof(float));
+      codes_from_noise(codes, rows, c.info, nullptr);
+      std::memset(codes + floats(rows, c.info), 0, floats(e - rows, c.info) * sizeof(float));
+    }
     if (c.cond) {
       float* onehot = sampler_.data(sample_onehot_);
       one_hot(labels + at, rows, c.classes, onehot);

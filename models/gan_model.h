@@ -88,10 +88,13 @@ void top_rows_mask(const float* logits, int n, int k, float* mask);
 
 struct GanStepLoss {
   float d_loss = 0.0f;  // BCE(D(x), 1) + BCE(D(G(z)), 0), batch means, averaged over the d_steps
+                        // (info: without the code loss, which is info_loss)
   float g_loss = 0.0f;  // the G objective: ns BCE(D(G(z)), 1); minimax -BCE(D(G(z)), 0); averaged
-                        // over the g_steps
+                        // over the g_steps (info: plus kInfoWeight * the code loss)
   float d_real = 0.0f;  // mean D(x) = sigmoid(logit) on the real batches of the D updates
   float d_fake = 0.0f;  // mean D(G(z)) on their fake batches (before each update)
+  float info_loss = 0.0f;  // info: CE(Q(G(z)), code) on the D updates' fakes (log(info): Q is
+                           // guessing; 0: every code read back)
 };
 
 class GanModel {
@@ -164,7 +167,9 @@ class GanModel {
   Status check_labels(const int32_t* labels, int n) const;
   Status train_d(const float* real, const int32_t* labels, GanStepLoss* out);
   Status train_g(float* g_loss);
-  void fake_classes(float* onehot);
+  void draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code);
+  float* g_fake_onehot() { return setup_.config.onehot_dim() ? g_.data(nodes_.fake_onehot) : nullptr; }
+  int32_t* g_code() { return setup_.config.info ? g_.label_data(nodes_.g_code) : nullptr; }
   size_t d_state_floats() const;
   size_t d_stats_floats() const;
   void stash_d(bool restore);

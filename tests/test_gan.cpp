@@ -1,6 +1,6 @@
 // GANs: the minibatch-stddev op (values, finite-difference gradients, graph shapes), the
 // config text, and GanModel — every variant (mlp on the rings points, dcgan and mlp on the
-// built-in sprites, conditional, mbstd, unrolled, minimax, several D or G steps, top-k)
+// built-in sprites, conditional, mbstd, unrolled, minimax, several D or G steps, top-k, info)
 // trains with finite moving losses and no allocation per step; checkpoints round-trip; same
 // seed, same bits; averaging. The training schedules: test_gan_schedule.cpp.
 #include <doctest/doctest.h>
@@ -140,7 +140,7 @@ TEST_CASE("gan: config text round trip and clear errors") {
   REQUIRE(c.to_text(text, sizeof text).is_ok());
   CHECK(std::string(text) ==
         "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
-        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5");
+        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5 info=0");
   GanConfig d;
   REQUIRE(d.from_text(text).is_ok());
   char again[256];
@@ -181,6 +181,8 @@ TEST_CASE("gan: every variant trains with finite, moving losses and no allocatio
       "kind=mlp data=images z_dim=8 widths=32,64 cond=1 classes=4",
       "kind=dcgan z_dim=8 channels=4,8",
       "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1 unroll=1",
+      "kind=dcgan z_dim=8 channels=4,8 info=3 ema=0.9",
+      "kind=mlp data=points z_dim=6 widths=32 info=4 mbstd=1",
   };
   const int steps = ember::testing::kEmulated ? 8 : 30;
   for (const char* v : variants) {

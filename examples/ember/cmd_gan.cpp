@@ -81,6 +81,8 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
       {"--ema", "ema", "D", "sample with an average of G's weights, decay D (e.g. 0.999; 0: off)"},
       {"--topk", "topk", "F", "top-k G updates: learn from the fakes D likes best, a share annealed 0.99^epoch "
                               "down to F (e.g. 0.5; 0: off)"},
+      {"--info", "info", "K", "InfoGAN: the last K entries of z pick a code (their argmax) that a head on D "
+                              "learns to read back, so G keeps its kinds of sample apart (e.g. 10; 0: off)"},
   };
   read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");

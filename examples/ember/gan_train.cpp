@@ -165,6 +165,8 @@ int train_gan(int argc, char** argv) {
   const std::string stem = stem_of(out);
   std::vector<std::string> columns = {"epoch", "step", "d_loss", "g_loss", "d_real", "d_fake", "seconds"};
   if (points) columns.insert(columns.end(), {"modes_covered", "high_quality"});
+  const bool info = config.info > 0;
+  if (info) columns.push_back("info_loss");
   History history(columns);
   const int spe = real.steps_per_epoch();
   uint64_t step = 0;
@@ -199,14 +201,14 @@ int train_gan(int argc, char** argv) {
     model->set_topk_share(static_cast<float>(std::pow(kTopkDecay, epoch)));  // no-op without topk
     const auto epoch_start = Clock::now();
     auto shown = epoch_start;
-    double sum[4] = {0, 0, 0, 0};
+    double sum[5] = {0, 0, 0, 0, 0};
     int n = 0;
     for (int i = real.position(); i < spe; ++i, ++step) {
       real.next(x.data(), labels.data());
       models::GanStepLoss l;
       s = model->train_step(x.data(), config.cond ? labels.data() : nullptr, &l);
       if (!s.is_ok()) return report("train", s);
-      sum[0] += l.d_loss, sum[1] += l.g_loss, sum[2] += l.d_real, sum[3] += l.d_fake, ++n;
+      sum[0] += l.d_loss, sum[1] += l.g_loss, sum[2] += l.d_real, sum[3] += l.d_fake, sum[4] += l.info_loss, ++n;
       if (tty && elapsed(shown) > kRefreshSeconds) {
         shown = Clock::now();
         const double rate = (step + 1 - first_step) / elapsed(start);
@@ -223,11 +225,13 @@ int train_gan(int argc, char** argv) {
     if (!s.is_ok()) return report("train", s);
     std::vector<double> row = {double(epoch + 1), double(step), sum[0] / m, sum[1] / m, sum[2] / m, sum[3] / m, seconds};
     if (points) row.insert(row.end(), {double(cover.covered), cover.high_quality});
+    if (info) row.push_back(sum[4] / m);
     history.add(row);
     if (tty) std::fprintf(stderr, "\r%*s\r", 100, "");
     std::printf("epoch %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f", epoch + 1, epochs, sum[0] / m, sum[1] / m,
                 sum[2] / m, sum[3] / m);
     if (points) std::printf("  modes %d/%d  high quality %.3f", cover.covered, models::kRingsModes, cover.high_quality);
+    if (info) std::printf("  Q %.4f", sum[4] / m);
     std::printf("  %.1f s\n", seconds);
     std::fflush(stdout);
     s = model->save(out.c_str(), step);

@@ -1,0 +1,120 @@
+// InfoGAN's categorical code (config info = K): the config's limits, the sampler reading the
+// code as the argmax of z's last K entries, Q learning to read the code back, and an info
+// checkpoint that loads into a sampler-only model.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "models/gan_model.h"
+#include "tests/gan_testing.h"
+#include "tests/temp_dir.h"
+
+using namespace ember;
+using namespace ember::models;
+using namespace ember::testing::gan;
+
+namespace {
+
+// Samples G draws for z[n, z_dim] (the averaged or training weights, whichever generate uses).
+std::vector<float> samples(GanModel& m, const std::vector<float>& z) {
+  const int n = static_cast<int>(z.size()) / m.config().z_dim;
+  std::vector<float> out(size_t(n) * m.dims());
+  REQUIRE(m.generate(z.data(), nullptr, n, out.data()).is_ok());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("gan info: the config keeps the code inside z and refuses what cannot work") {
+  GanConfig c;
+  REQUIRE(c.set("info", "10").is_ok());
+  CHECK(c.validate().is_ok());
+  CHECK(c.onehot_dim() == 10);
+  char text[256];
+  REQUIRE(c.to_text(text, sizeof text).is_ok());
+  CHECK(std::string(text).find(" info=10") != std::string::npos);
+  GanConfig d;
+  REQUIRE(d.from_text(text).is_ok());
+  CHECK(d.info == 10);
+  d.info = 0;
+  CHECK(!d.same_networks(c));  // Q and G's input split are parameters and shapes
+
+  GanConfig e;
+  e.info = 1;  // a one-value code carries nothing
+  CHECK(std::string(e.validate().message()).find("info") != std::string::npos);
+  e.info = e.z_dim;  // no noise left
+  CHECK(e.validate().code() == Code::invalid_argument);
+  e.info = 4, e.cond = true;
+  CHECK(std::string(e.validate().message()).find("cond") != std::string::npos);
+}
+
+TEST_CASE("gan info: the sampler's code is the argmax of z's last entries") {
+  for (const char* v : {"kind=dcgan z_dim=8 channels=4,8 info=3", "kind=mlp data=images z_dim=8 widths=16 info=3"}) {
+    CAPTURE(v);
+    Fixture f(setup(v));
+    GanModel& m = *f;
+    const int zd = m.config().z_dim;
+    std::vector<float> z(static_cast<size_t>(zd));
+    Rng(4).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+    z[5] = 2.0f, z[6] = -1.0f, z[7] = 0.5f;  // code 0
+    std::vector<float> same = z, other = z, noise = z;
+    same[5] = 0.9f, same[6] = 0.1f, same[7] = -3.0f;  // other values, still code 0
+    other[7] = 2.5f;                                   // code 2
+    noise[0] += 1.0f;                                  // the Gaussian part moves
+    const std::vector<float> base = samples(m, z);
+    CHECK(bits_equal(samples(m, same), base));
+    CHECK(!bits_equal(samples(m, other), base));
+    CHECK(!bits_equal(samples(m, noise), base));
+    // Rows are independent of the batch around them: two rows at once give the same bits.
+    std::vector<float> two = z;
+    two.insert(two.end(), other.begin(), other.end());
+    const std::vector<float> both = samples(m, two);
+    CHECK(bits_equal(std::vector<float>(both.begin(), both.begin() + m.dims()), base));
+  }
+}
+
+TEST_CASE("gan info: Q learns to read the code back from G's samples") {
+  // Start: Q guesses, CE ~ log 3. G and Q then cooperate on the code loss, which falls well
+  // below it while the adversarial game goes on.
+  const int steps = ember::testing::kEmulated ? 60 : 200, window = 20;
+  Fixture f(setup("kind=dcgan z_dim=8 channels=4,8 info=3", 16));
+  GanModel& m = *f;
+  const Data d = sprites(128, 7);
+  const Feed feed{d, m.real_rows(), m.dims()};
+  std::vector<GanStepLoss> l(steps);
+  for (int k = 0; k < steps; ++k) REQUIRE(m.train_step(feed.x(k), nullptr, &l[k]).is_ok());
+  const double guess = std::log(3.0);
+  CHECK(std::fabs(l[0].info_loss - guess) < 0.25);
+  double first = 0, last = 0;
+  for (int k = 0; k < window; ++k) first += l[k].info_loss / window, last += l[steps - 1 - k].info_loss / window;
+  MESSAGE("info loss: first " << first << ", last " << last << " (log 3 = " << guess << ")");
+  CHECK(last < 0.5 * guess);
+  CHECK(last < first);
+  for (const GanStepLoss& s : l) REQUIRE((std::isfinite(s.d_loss) && s.d_loss > 0.0f && s.info_loss >= 0.0f));
+}
+
+TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the same images") {
+  ember::testing::TempDir dir;
+  const std::string path = dir.file("info.ember");
+  Fixture f(setup("kind=dcgan z_dim=8 channels=4,8 info=3 ema=0.9"));
+  const Data d = sprites(32, 8);
+  const Feed feed{d, f->real_rows(), f->dims()};
+  for (int k = 0; k < 5; ++k) REQUIRE(f->train_step(feed.x(k), nullptr, nullptr).is_ok());
+  REQUIRE(f->refresh_ema_stats().is_ok());
+  REQUIRE(f->save(path.c_str(), 5).is_ok());
+  GanModel::Setup s = setup("kind=dcgan z_dim=8 channels=4,8 info=3 ema=0.9");
+  s.training = false;
+  Fixture g(s);
+  uint64_t step = 0;
+  REQUIRE(g->load(path.c_str(), &step).is_ok());
+  std::vector<float> z(size_t(6) * 8);
+  Rng(5).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  CHECK(bits_equal(samples(*g, z), samples(*f, z)));
+  // A model without the code cannot take the file.
+  GanModel::Setup plain = setup("kind=dcgan z_dim=8 channels=4,8 ema=0.9");
+  plain.training = false;
+  Fixture h(plain);
+  CHECK(h->load(path.c_str(), &step).code() == Code::shape_mismatch);
+}
