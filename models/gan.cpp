@@ -239,6 +239,10 @@ void fill_gan_targets(Graph& d_graph, Graph& g_graph, const GanConfig& c, const 
   }
 }
 
+void set_info_code(const GanConfig& c, float* z_row, int code) {
+  for (int j = 0; j < c.info; ++j) z_row[c.z_dim - c.info + j] = j == code ? 1.0f : 0.0f;
+}
+
 void slerp(const float* a, const float* b, int d, float t, float* out) {
   constexpr double kMinAngle = 1e-6;  // below it sin(w) ~ 0: interpolate linearly
   double ab = 0, aa = 0, bb = 0;

@@ -138,6 +138,10 @@ Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int
 // After compile: the constant targets (ones, zeros, the G target for the config's loss).
 void fill_gan_targets(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, const GanNodes& n);
 
+// info: writes the code entries of one z row (its last info values) so that the sampler
+// reads `code` from them (one-hot: the argmax is `code`); the noise entries are left alone.
+void set_info_code(const GanConfig& c, float* z_row, int code);
+
 // Spherical interpolation between latent vectors a and b (d values each) at t in [0, 1]:
 // out = (sin((1 - t) w) a + sin(t w) b) / sin w, w the angle between a and b. Gaussian z
 // concentrate near the sphere of radius sqrt(d); a straight line between two of them runs

@@ -92,6 +92,12 @@ run info --file "$T/d.ember" --inference | tee "$T/di.out"
 grep -q "parameters  G [0-9]*, D [0-9]* trainable" "$T/di.out" && grep -q "^  total  *[0-9]" "$T/di.out" || fail "info on a GAN"
 if "$E" sample --model "$T/d.ember" --label 1 --out "$T/dl.png" 2>"$T/err"; then fail "--label accepted by a plain GAN"; fi
 run interpolate --model "$T/d.ember" --pairs 2 --steps 4 --out "$T/di.png" && is_png "$T/di.png"
+run train --model dcgan --info 4 "${GSPRITES[@]}" --epochs 1 --out "$T/di.ember" | tee "$T/dinfo.out"
+grep -q "info=4" "$T/dinfo.out" && grep -q "  Q [0-9.]*  " "$T/dinfo.out" || fail "--info: $(cat "$T/dinfo.out")"
+run sample --model "$T/di.ember" --label 3 --n 8 --out "$T/dis.png" && is_png "$T/dis.png"
+if "$E" sample --model "$T/di.ember" --label 4 --out "$T/dl.png" 2>"$T/err"; then fail "--label 4 accepted by --info 4"; fi
+grep -q "codes 0..3" "$T/err" || fail "bad --label message for an info GAN: $(cat "$T/err")"
+run interpolate --model "$T/di.ember" --pairs 2 --steps 4 --label 1 --out "$T/dii.png" && is_png "$T/dii.png"
 run train --model cgan --arch mlp --widths 32,64 "${GSPRITES[@]}" --epochs 1 --out "$T/cg.ember"
 run sample --model "$T/cg.ember" --label 3 --n 8 --out "$T/cl.png" && is_png "$T/cl.png"
 run eval --model "$T/cg.ember" "${SPRITES[@]}" --classifier "$T/clf.ember" --n 200 --pairs 4 --pairs-png "$T/pairs.png" \

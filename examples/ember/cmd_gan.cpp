@@ -34,7 +34,8 @@ const char* model_path(Cli& cli) {
 }
 int read_threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
 int read_label(Cli& cli) {
-  return cli.integer("--label", "L", "conditional GAN: the class of every sample (-1: one row per class)", -1, -1, 1 << 20);
+  return cli.integer("--label", "L", "conditional GAN: the class of every sample; --info GAN: the code (-1: one row "
+                     "per class or code)", -1, -1, 1 << 20);
 }
 
 Status write_rings_json(const std::string& path, const char* model, int n, const models::ModeCoverage& r,
@@ -47,17 +48,20 @@ Status write_rings_json(const std::string& path, const char* model, int n, const
 }  // namespace
 
 Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out) {
-  if (label >= 0 && !c.cond) return Status::error(Code::invalid_argument, "--label: the model is not conditional");
-  if (label >= c.classes)
-    return Status::error(Code::invalid_argument, "--label %d: the model has classes 0..%d", label, c.classes - 1);
+  const int k = c.onehot_dim();  // classes (cgan) or code values (--info)
+  if (label >= 0 && k == 0)
+    return Status::error(Code::invalid_argument, "--label: the model has no classes (cgan) and no code (--info)");
+  if (label >= k && k > 0)
+    return Status::error(Code::invalid_argument, "--label %d: the model has %s 0..%d", label, c.cond ? "classes" : "codes",
+                         k - 1);
   out->assign(size_t(n), 0);
-  for (int i = 0; i < n && c.cond; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % c.classes;
+  for (int i = 0; i < n && k > 0; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % k;
   return Status::ok();
 }
 
 const char* const* RowNames::make(const models::GanConfig& c, int label, int rows) {
-  if (!c.cond) return nullptr;
-  for (int r = 0; r < rows; ++r) text.push_back(std::to_string(label >= 0 ? label : r % c.classes));
+  if (!c.onehot_dim()) return nullptr;
+  for (int r = 0; r < rows; ++r) text.push_back(std::to_string(label >= 0 ? label : r % c.onehot_dim()));
   for (const std::string& t : text) ptr.push_back(t.c_str());
   return ptr.data();
 }
@@ -92,7 +96,8 @@ Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* label
   const models::GanConfig& c = m.config();
   Rng rng(seed);
   rng.fill_normal(z, size_t(n) * c.z_dim, 0.0f, 1.0f);
-  EMBER_TRY(m.generate(z, labels, n, out));
+  for (int i = 0; i < n && c.info > 0 && labels; ++i) models::set_info_code(c, z + size_t(i) * c.z_dim, labels[i]);
+  EMBER_TRY(m.generate(z, c.cond ? labels : nullptr, n, out));
   if (!is_points(c)) models::to_unit_pixels(out, size_t(n) * c.dims());
   return Status::ok();
 }
@@ -190,10 +195,14 @@ int interpolate_gan(int argc, char** argv) {
     for (int t = 0; t < steps; ++t)
       models::slerp(ends.data(), ends.data() + d, d, float(t) / float(steps - 1), &z[size_t(p * steps + t) * d]);
   }
+  // An info code is only forced when asked for: otherwise it changes along the path, as z does.
+  const bool by_label = c.cond || label >= 0;
+  for (int i = 0; i < n && c.info > 0 && by_label; ++i) models::set_info_code(c, &z[size_t(i) * d], labels[size_t(i)]);
   if (s.is_ok()) s = m.model->generate(z.data(), c.cond ? labels.data() : nullptr, n, img.data());
   if (s.is_ok()) {
     models::to_unit_pixels(img.data(), img.size());
-    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, steps, names.make(c, label, pairs));
+    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, steps,
+                         by_label ? names.make(c, label, pairs) : nullptr);
   }
   if (!s.is_ok()) return report("interpolate", s);
   std::printf("wrote %s\n", out);

@@ -23,16 +23,17 @@ int eval_gan(int argc, char** argv);         // ember eval on a GAN checkpoint
 void read_gan_architecture(Cli& cli, models::GanConfig* c);
 
 // n samples of G for z ~ N(0, I) drawn from Rng(seed) (and the classes in labels[n] for a
-// conditional model; may be null otherwise) into out[n, dims]; images come out in [0, 1].
+// conditional model, the codes for an info model, whose z then carry them; may be null, and
+// is ignored for other models) into out[n, dims]; images come out in [0, 1].
 // z is scratch [n, z_dim].
 Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out);
 
-// The class of each of n samples (conditional models; all 0 otherwise): `label`, or with
-// label -1 one class per grid row of `per_row` samples, cycling. Refuses a label the model
-// does not have, and any label for a model that is not conditional.
+// The class (conditional models) or code (info models) of each of n samples, all 0 for other
+// models: `label`, or with label -1 one per grid row of `per_row` samples, cycling. Refuses a
+// label the model does not have, and any label for a model with neither.
 Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out);
-// Row labels "0", "1", ... of a conditional grid laid out by fill_labels (nullptr for a
-// model that is not conditional); valid while this object lives.
+// Row labels "0", "1", ... of a grid laid out by fill_labels (nullptr for a model with neither
+// classes nor codes); valid while this object lives.
 struct RowNames {
   std::vector<std::string> text;
   std::vector<const char*> ptr;

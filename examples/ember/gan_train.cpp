@@ -68,11 +68,11 @@ Status epoch_picture(models::GanModel& m, Arena* arena, const std::string& stem,
                      models::ModeCoverage* cover) {
   const models::GanConfig& c = m.config();
   const bool points = c.data == models::GanData::points;
-  const int n = points ? kRingsFigurePoints : (c.cond ? c.classes : kSampleRows) * kSampleCols;
+  const int n = points ? kRingsFigurePoints : (c.onehot_dim() ? c.onehot_dim() : kSampleRows) * kSampleCols;
   std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
   std::vector<int32_t> labels;
-  EMBER_TRY(fill_labels(c, -1, n, kSampleCols, &labels));  // cond: one row per class
-  EMBER_TRY(generate_samples(m, kPictureSeed, c.cond ? labels.data() : nullptr, n, z.data(), out.data()));
+  EMBER_TRY(fill_labels(c, -1, n, kSampleCols, &labels));  // cond, info: one row per class or code
+  EMBER_TRY(generate_samples(m, kPictureSeed, labels.data(), n, z.data(), out.data()));
   if (points) {
     EMBER_TRY(rings_figures(out.data(), n, cover));
     if (!draw) return Status::ok();
