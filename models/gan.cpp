@@ -70,6 +70,9 @@ Status GanConfig::validate() const {
   if (info < 0 || info == 1 || info >= z_dim)
     return Status::error(Code::invalid_argument, "gan: info %d must be 0 (off) or 2..z_dim-1 (%d)", info, z_dim - 1);
   if (info > 0 && cond) return Status::error(Code::invalid_argument, "gan: info and cond do not go together");
+  if (info_cont < 0 || (info_cont > 0 && info == 0) || info + info_cont >= z_dim)
+    return Status::error(Code::invalid_argument, "gan: info_cont %d needs info > 0 and info + info_cont < z_dim (%d)",
+                         info_cont, z_dim);
   return Status::ok();
 }
 
@@ -91,6 +94,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "ema")) return parse_float(key, value, &ema);
   if (!std::strcmp(key, "topk")) return parse_float(key, value, &topk);
   if (!std::strcmp(key, "info")) return parse_int(key, value, 0, kMaxWidth, &info);
+  if (!std::strcmp(key, "info_cont")) return parse_int(key, value, 0, kMaxWidth, &info_cont);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -103,7 +107,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" cond=").put_int(cond).put(" classes=").put_int(classes).put(" mbstd=").put_int(mbstd);
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
   w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
-  w.put(" topk=").put_float(topk).put(" info=").put_int(info);
+  w.put(" topk=").put_float(topk).put(" info=").put_int(info).put(" info_cont=").put_int(info_cont);
   return w.status("gan config");
 }
 
@@ -135,7 +139,7 @@ T gan_generator(Graph& g, const GanConfig& c, T z, T onehot) {
   return c.data == GanData::images ? g.tanh(h) : h;
 }
 
-T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot, T* q_logits) {
+T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot, T* q_logits, T* q_cont) {
   g.params()->set_group(kDiscriminator);
   if (!x.ok()) return T();
   const int batch = static_cast<int>(g.shape(x)[0]);
@@ -149,6 +153,7 @@ T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot, T* q_logits) {
     h = g.flatten(h);
     T logit = g.linear(h, 1, "d.fc");
     if (c.info > 0 && q_logits) *q_logits = g.linear(h, c.info, "d.q");
+    if (c.info_cont > 0 && q_cont) *q_cont = g.linear(h, c.info_cont, "d.qc");
     if (!c.cond || !h.ok()) return logit;
     // The projection term <embed(y), features>, each feature scaled by d.proj (starts at 1).
     const int features = static_cast<int>(g.shape(h)[1]);
@@ -159,6 +164,7 @@ T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot, T* q_logits) {
   for (int i = 0; i < c.depth; ++i) h = g.leaky_relu(g.linear(h, c.widths[c.depth - 1 - i], kDNames[i]), kLeakySlope);
   if (c.mbstd) h = g.minibatch_stddev(h);
   if (c.info > 0 && q_logits) *q_logits = g.linear(h, c.info, "d.q");
+  if (c.info_cont > 0 && q_cont) *q_cont = g.linear(h, c.info_cont, "d.qc");
   return g.linear(h, 1, "d.out");
 }
 
@@ -172,6 +178,15 @@ void dcgan_init(nn::Params& params) {
   }
 }
 
+namespace {
+// The code loss: CE(q, code) (+ 0.5 ||qc - cont||^2 with continuous codes), batch means.
+T info_loss(Graph& g, const GanConfig& c, T q, T code, T qc, T cont) {
+  constexpr float kHalf = 0.5f;  // a unit-variance Gaussian's NLL, up to its constant
+  const T ce = g.softmax_ce(q, code, Reduction::mean);
+  return c.info_cont > 0 ? g.add(ce, g.scale(g.mse(qc, cont, Reduction::mean), kHalf)) : ce;
+}
+}  // namespace
+
 Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, GanNodes* out) {
   EMBER_TRY(c.validate());
   GanNodes n;
@@ -182,8 +197,8 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   if (c.onehot_dim() > 0) n.fake_onehot = g_graph.input("fake_onehot", Shape(batch, c.onehot_dim()));
   n.fake = g_graph.flatten(gan_generator(g_graph, c, n.z, n.fake_onehot));
   n.target = g_graph.input("target", Shape(batch, 1));
-  T g_q;
-  n.g_logit = gan_discriminator(g_graph, c, n.fake, c.cond ? n.fake_onehot : T(), &g_q);
+  T g_q, g_qc;
+  n.g_logit = gan_discriminator(g_graph, c, n.fake, c.cond ? n.fake_onehot : T(), &g_q, &g_qc);
   T judged = n.g_logit;
   if (c.topk > 0.0f) {
     n.g_mask = g_graph.input("g_mask", Shape(batch, 1));
@@ -194,7 +209,8 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   n.g_loss = c.loss == GanLoss::ns ? g_bce : g_graph.scale(g_bce, -1.0f);
   if (c.info > 0) {
     n.g_code = g_graph.labels("code", batch);
-    n.g_info = g_graph.softmax_ce(g_q, n.g_code, Reduction::mean);
+    if (c.info_cont > 0) n.g_cont = g_graph.input("cont", Shape(batch, c.info_cont));
+    n.g_info = info_loss(g_graph, c, g_q, n.g_code, g_qc, n.g_cont);
     n.g_loss = g_graph.add(n.g_loss, g_graph.scale(n.g_info, kInfoWeight));
     g_graph.mark_output(n.g_info);
   }
@@ -208,14 +224,15 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   n.ones = d_graph.input("ones", Shape(batch, 1));
   n.zeros = d_graph.input("zeros", Shape(batch, 1));
   const T d_fake = d_graph.flatten(gan_generator(d_graph, c, n.d_z, n.d_fake_onehot));
-  T d_q;
+  T d_q, d_qc;
   n.real_logit = gan_discriminator(d_graph, c, n.real, n.real_onehot);
-  n.fake_logit = gan_discriminator(d_graph, c, d_fake, c.cond ? n.d_fake_onehot : T(), &d_q);
+  n.fake_logit = gan_discriminator(d_graph, c, d_fake, c.cond ? n.d_fake_onehot : T(), &d_q, &d_qc);
   n.d_loss = d_graph.add(d_graph.bce_logits(n.real_logit, n.ones, Reduction::mean),
                          d_graph.bce_logits(n.fake_logit, n.zeros, Reduction::mean));
   if (c.info > 0) {
     n.d_code = d_graph.labels("code", batch);
-    n.d_info = d_graph.softmax_ce(d_q, n.d_code, Reduction::mean);
+    if (c.info_cont > 0) n.d_cont = d_graph.input("cont", Shape(batch, c.info_cont));
+    n.d_info = info_loss(d_graph, c, d_q, n.d_code, d_qc, n.d_cont);
     n.d_loss = d_graph.add(n.d_loss, d_graph.scale(n.d_info, kInfoWeight));
     d_graph.mark_output(n.d_info);
   }

@@ -47,6 +47,11 @@
 //          to make the code visible, so each code value becomes one kind of sample (on MNIST,
 //          most often one digit), and samples no longer sit between them. No labels are used.
 //          Q trains in the D step (its loss is added to D's), G in the G step (added to G's).
+//   info_cont  with info: that many continuous codes too, the z entries just before the
+//          categorical ones, which G sees as they are; a second head ("d.qc") predicts them,
+//          loss 0.5 ||Qc(G(z)) - c||^2 (a unit-variance Gaussian's NLL). Chen et al.'s MNIST
+//          code has two: they take slant and width, so the categorical code is left the
+//          digit's identity rather than a style.
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
 //          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
@@ -91,6 +96,7 @@ struct GanConfig {
   float ema = 0.0f;                          // decay of G's weight average for sampling (0: off)
   float topk = 0.0f;                         // G updates from the top share of the batch (0: off)
   int info = 0;                              // InfoGAN categorical code values (0: off)
+  int info_cont = 0;                         // InfoGAN continuous codes (with info)
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
@@ -99,7 +105,7 @@ struct GanConfig {
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // g_steps=1 unroll=0 ema=0 topk=0 info=0".
+  // g_steps=1 unroll=0 ema=0 topk=0 info=0 info_cont=0".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.
@@ -115,8 +121,10 @@ struct GanConfig {
 // cols] for dcgan. Sets the parameter group to kGenerator.
 nn::T gan_generator(nn::Graph& g, const GanConfig& c, nn::T z, nn::T onehot);
 // D: x[B, dims] or [B, 1, rows, cols] (and onehot) -> logit [B, 1]. Sets group kDiscriminator.
-// info: q_logits (if given) gets Q(x) [B, info], the code logits, from the same features.
-nn::T gan_discriminator(nn::Graph& g, const GanConfig& c, nn::T x, nn::T onehot, nn::T* q_logits = nullptr);
+// info: q_logits (if given) gets Q(x) [B, info], the code logits, from the same features, and
+// q_cont (if info_cont) Qc(x) [B, info_cont], the continuous codes' means.
+nn::T gan_discriminator(nn::Graph& g, const GanConfig& c, nn::T x, nn::T onehot, nn::T* q_logits = nullptr,
+                        nn::T* q_cont = nullptr);
 // The DCGAN initialisation (above) for every conv and linear weight in params.
 void dcgan_init(nn::Params& params);
 
@@ -126,13 +134,14 @@ void dcgan_init(nn::Params& params);
 // runs D frozen: the gradient flows through D into G, D's parameters get none.
 struct GanNodes {
   // D graph: d_loss = BCE(D(real), ones) + BCE(D(G(d_z)), zeros)
-  //                  (info: + kInfoWeight * CE(Q(G(d_z, d_fake_onehot)), d_code)).
-  nn::T real, real_onehot, d_z, d_fake_onehot, d_code, ones, zeros, real_logit, fake_logit, d_loss, d_info;
+  //                  (info: + kInfoWeight * d_info, d_info = CE(Q(G(d_z, d_fake_onehot)), d_code)
+  //                   + 0.5 ||Qc(G(...)) - d_cont||^2 with info_cont; d_cont are z's entries).
+  nn::T real, real_onehot, d_z, d_fake_onehot, d_code, d_cont, ones, zeros, real_logit, fake_logit, d_loss, d_info;
   // G graph: g_loss = BCE(D(G(z)), target) (ns: target 1) or -BCE(D(G(z)), target 0) (minimax).
   // With topk the loss reads BCE(D(G(z)) * g_mask, target): g_logit is D(G(z)), and g_mask
   // (1 in the forward) is set to 0 on the rows left out before the backward, which reads it.
-  // info: + kInfoWeight * CE(Q(G(z, fake_onehot)), g_code), the code's labels.
-  nn::T z, fake_onehot, fake, target, g_loss, g_logit, g_mask, g_code, g_info;
+  // info: + kInfoWeight * g_info, as d_info on G's batch (g_code, g_cont).
+  nn::T z, fake_onehot, fake, target, g_loss, g_logit, g_mask, g_code, g_cont, g_info;
 };
 Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int batch, GanNodes* out);
 // After compile: the constant targets (ones, zeros, the G target for the config's loss).

@@ -204,11 +204,14 @@ Status GanModel::check_labels(const int32_t* labels, int n) const {
 }
 
 // A batch of G's inputs from rng: z[batch, z_dim - info] ~ N(0, I), then for cond classes
-// drawn uniformly into onehot, for info the code from info more Gaussians (code[batch]).
-void GanModel::draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code) {
+// drawn uniformly into onehot, for info the code from info more Gaussians (code[batch]) and
+// a copy of the continuous codes (cont[batch, info_cont], Q's targets).
+void GanModel::draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code, float* cont) {
   const GanConfig& c = setup_.config;
-  const int batch = setup_.batch;
-  rng.fill_normal(z, floats(batch, c.z_dim - c.info), 0.0f, 1.0f);
+  const int batch = setup_.batch, noise = c.z_dim - c.info;
+  rng.fill_normal(z, floats(batch, noise), 0.0f, 1.0f);
+  for (int i = 0; i < batch && c.info_cont > 0; ++i)  // the continuous codes: z's last entries before the code
+    std::memcpy(cont + floats(i, c.info_cont), z + floats(i, noise) + noise - c.info_cont, floats(1, c.info_cont) * sizeof(float));
   if (c.info > 0) {
     rng.fill_normal(onehot, floats(batch, c.info), 0.0f, 1.0f);
     codes_from_noise(onehot, batch, c.info, code);
@@ -223,7 +226,7 @@ Status GanModel::train_d(const float* real, const int32_t* labels, GanStepLoss* 
   std::memcpy(d_.data(nodes_.real), real, floats(batch, dims()) * sizeof(float));
   const GanConfig& c = setup_.config;
   draw_fakes(noise_, d_.data(nodes_.d_z), c.onehot_dim() ? d_.data(nodes_.d_fake_onehot) : nullptr,
-             c.info ? d_.label_data(nodes_.d_code) : nullptr);
+             c.info ? d_.label_data(nodes_.d_code) : nullptr, c.info_cont ? d_.data(nodes_.d_cont) : nullptr);
   if (c.cond) one_hot(labels, batch, c.classes, d_.data(nodes_.real_onehot));
   EMBER_TRY(d_.forward());
   const float loss = d_.loss();
@@ -260,7 +263,7 @@ void GanModel::set_topk_share(float share) {
 Status GanModel::train_g(float* g_loss) {
   const int batch = setup_.batch;
   const bool topk = setup_.config.topk > 0.0f;
-  draw_fakes(noise_, g_.data(nodes_.z), g_fake_onehot(), g_code());
+  draw_fakes(noise_, g_.data(nodes_.z), g_fake_onehot(), g_code(), g_cont());
   if (topk) std::fill_n(g_.data(nodes_.g_mask), batch, 1.0f);
   EMBER_TRY(g_.forward());
   const float loss = g_.loss();  // over the whole batch, also with topk
@@ -308,7 +311,7 @@ Status GanModel::refresh_ema_stats() {
   const int classes = setup_.config.classes;
   Status s = Status::ok();
   for (int b = 0; b < kEmaStatBatches && s.is_ok(); ++b) {
-    draw_fakes(z_rng, g_.data(nodes_.z), g_fake_onehot(), g_code());
+    draw_fakes(z_rng, g_.data(nodes_.z), g_fake_onehot(), g_code(), g_cont());
     if (setup_.config.cond) {  // every class equally often
       float* onehot = g_.data(nodes_.fake_onehot);
       std::memset(onehot, 0, floats(setup_.batch, classes) * sizeof(float));

@@ -94,7 +94,7 @@ struct GanStepLoss {
   float d_real = 0.0f;  // mean D(x) = sigmoid(logit) on the real batches of the D updates
   float d_fake = 0.0f;  // mean D(G(z)) on their fake batches (before each update)
   float info_loss = 0.0f;  // info: CE(Q(G(z)), code) on the D updates' fakes (log(info): Q is
-                           // guessing; 0: every code read back)
+                           // guessing; 0: every code read back), + the continuous codes' loss
 };
 
 class GanModel {
@@ -167,9 +167,10 @@ class GanModel {
   Status check_labels(const int32_t* labels, int n) const;
   Status train_d(const float* real, const int32_t* labels, GanStepLoss* out);
   Status train_g(float* g_loss);
-  void draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code);
+  void draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code, float* cont);
   float* g_fake_onehot() { return setup_.config.onehot_dim() ? g_.data(nodes_.fake_onehot) : nullptr; }
   int32_t* g_code() { return setup_.config.info ? g_.label_data(nodes_.g_code) : nullptr; }
+  float* g_cont() { return setup_.config.info_cont ? g_.data(nodes_.g_cont) : nullptr; }
   size_t d_state_floats() const;
   size_t d_stats_floats() const;
   void stash_d(bool restore);

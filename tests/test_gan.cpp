@@ -140,7 +140,7 @@ TEST_CASE("gan: config text round trip and clear errors") {
   REQUIRE(c.to_text(text, sizeof text).is_ok());
   CHECK(std::string(text) ==
         "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
-        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5 info=0");
+        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5 info=0 info_cont=0");
   GanConfig d;
   REQUIRE(d.from_text(text).is_ok());
   char again[256];
@@ -181,7 +181,7 @@ TEST_CASE("gan: every variant trains with finite, moving losses and no allocatio
       "kind=mlp data=images z_dim=8 widths=32,64 cond=1 classes=4",
       "kind=dcgan z_dim=8 channels=4,8",
       "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1 unroll=1",
-      "kind=dcgan z_dim=8 channels=4,8 info=3 ema=0.9",
+      "kind=dcgan z_dim=8 channels=4,8 info=3 info_cont=1 ema=0.9",
       "kind=mlp data=points z_dim=6 widths=32 info=4 mbstd=1",
   };
   const int steps = ember::testing::kEmulated ? 8 : 30;

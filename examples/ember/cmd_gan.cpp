@@ -87,6 +87,8 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
                               "down to F (e.g. 0.5; 0: off)"},
       {"--info", "info", "K", "InfoGAN: the last K entries of z pick a code (their argmax) that a head on D "
                               "learns to read back, so G keeps its kinds of sample apart (e.g. 10; 0: off)"},
+      {"--info-cont", "info_cont", "K", "with --info: K continuous codes too (the z entries before the code), read "
+                                        "back by a second head (e.g. 2)"},
   };
   read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
