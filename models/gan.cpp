@@ -70,6 +70,8 @@ Status GanConfig::validate() const {
   if (info < 0 || info == 1 || info >= z_dim)
     return Status::error(Code::invalid_argument, "gan: info %d must be 0 (off) or 2..z_dim-1 (%d)", info, z_dim - 1);
   if (info > 0 && cond) return Status::error(Code::invalid_argument, "gan: info and cond do not go together");
+  if (!(info_std > 0.0f && info_std <= 1.0f) || (info == 0 && info_std != 1.0f))
+    return Status::error(Code::invalid_argument, "gan: info_std must lie in (0, 1], and be 1 without info");
   if (info_cont < 0 || (info_cont > 0 && info == 0) || info + info_cont >= z_dim)
     return Status::error(Code::invalid_argument, "gan: info_cont %d needs info > 0 and info + info_cont < z_dim (%d)",
                          info_cont, z_dim);
@@ -95,6 +97,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "topk")) return parse_float(key, value, &topk);
   if (!std::strcmp(key, "info")) return parse_int(key, value, 0, kMaxWidth, &info);
   if (!std::strcmp(key, "info_cont")) return parse_int(key, value, 0, kMaxWidth, &info_cont);
+  if (!std::strcmp(key, "info_std")) return parse_float(key, value, &info_std);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -108,6 +111,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
   w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
   w.put(" topk=").put_float(topk).put(" info=").put_int(info).put(" info_cont=").put_int(info_cont);
+  w.put(" info_std=").put_float(info_std);
   return w.status("gan config");
 }
 

@@ -52,6 +52,10 @@
 //          loss 0.5 ||Qc(G(z)) - c||^2 (a unit-variance Gaussian's NLL). Chen et al.'s MNIST
 //          code has two: they take slant and width, so the categorical code is left the
 //          digit's identity rather than a style.
+//   info_std  with info: G sees its plain noise entries (not the codes) times info_std. The
+//          model scales them, so callers still draw z ~ N(0, I). ClusterGAN (Mukherjee et al.
+//          2019) uses 0.1: with little noise beside the one-hot the code has to decide the
+//          kind of sample, not just a style of it. 1 leaves z as it is.
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
 //          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
@@ -97,6 +101,7 @@ struct GanConfig {
   float topk = 0.0f;                         // G updates from the top share of the batch (0: off)
   int info = 0;                              // InfoGAN categorical code values (0: off)
   int info_cont = 0;                         // InfoGAN continuous codes (with info)
+  float info_std = 1.0f;                     // with info: scale of the noise entries G sees
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
@@ -105,7 +110,7 @@ struct GanConfig {
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // g_steps=1 unroll=0 ema=0 topk=0 info=0 info_cont=0".
+  // g_steps=1 unroll=0 ema=0 topk=0 info=0 info_cont=0 info_std=1".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.

@@ -40,6 +40,15 @@ void codes_from_noise(float* codes, int n, int k, int32_t* code) {
   }
 }
 
+// info_std: G's plain noise entries, the first z_dim - info - info_cont of each of n rows of
+// G's noise input z[n, z_dim - info], times info_std (nothing to do at 1).
+void scale_noise(const GanConfig& c, float* z, int n) {
+  if (c.info_std == 1.0f) return;
+  const int width = c.z_dim - c.info, plain = width - c.info_cont;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < plain; ++j) z[floats(i, width) + static_cast<size_t>(j)] *= c.info_std;
+}
+
 Status not_finite(const char* what) {
   return Status::error(Code::invalid_argument, "gan: the %s loss is not finite (lower the learning rate?)", what);
 }
@@ -210,6 +219,7 @@ void GanModel::draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code, floa
   const GanConfig& c = setup_.config;
   const int batch = setup_.batch, noise = c.z_dim - c.info;
   rng.fill_normal(z, floats(batch, noise), 0.0f, 1.0f);
+  scale_noise(c, z, batch);
   for (int i = 0; i < batch && c.info_cont > 0; ++i)  // the continuous codes: z's last entries before the code
     std::memcpy(cont + floats(i, c.info_cont), z + floats(i, noise) + noise - c.info_cont, floats(1, c.info_cont) * sizeof(float));
   if (c.info > 0) {
@@ -401,6 +411,7 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
     const int noise = c.z_dim - c.info;  // info: the rest of each z row picks the code
     for (int i = 0; i < rows; ++i) std::memcpy(in + floats(i, noise), z + floats(at + i, c.z_dim), floats(1, noise) * sizeof(float));
     std::memset(in + floats(rows, noise), 0, floats(e - rows, noise) * sizeof(float));
+    scale_noise(c, in, rows);
     if (c.info > 0) {
       float* codes = sampler_.data(sample_onehot_);
       for (int i = 0; i < rows; ++i)

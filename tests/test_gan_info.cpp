@@ -55,6 +55,10 @@ TEST_CASE("gan info: the config keeps the code inside z and refuses what cannot 
   CHECK(f.validate().code() == Code::invalid_argument);
   f.info_cont = 2;
   CHECK(f.validate().is_ok());
+  f.info_std = 0.0f;  // no noise at all
+  CHECK(std::string(f.validate().message()).find("info_std") != std::string::npos);
+  f.info_std = 0.1f, f.info = 0, f.info_cont = 0;  // a scale without codes
+  CHECK(f.validate().code() == Code::invalid_argument);
 }
 
 TEST_CASE("gan info: the sampler's code is the argmax of z's last entries") {
@@ -84,6 +88,21 @@ TEST_CASE("gan info: the sampler's code is the argmax of z's last entries") {
     const std::vector<float> both = samples(m, two);
     CHECK(bits_equal(std::vector<float>(both.begin(), both.begin() + m.dims()), base));
   }
+}
+
+TEST_CASE("gan info: info_std scales only the plain noise G sees, inside the model") {
+  // Two models with the same weights (same seed, same shapes): one scales the noise by 0.25
+  // itself, the other is given z with the noise already scaled. Their samples are the same
+  // bits; the codes (continuous and categorical) are not scaled.
+  Fixture scaled(setup("kind=dcgan z_dim=8 channels=4,8 info=3 info_cont=1 info_std=0.25"));
+  Fixture plain(setup("kind=dcgan z_dim=8 channels=4,8 info=3 info_cont=1"));
+  std::vector<float> z(size_t(4) * 8);
+  Rng(6).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  std::vector<float> pre = z;
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) pre[size_t(i) * 8 + j] *= 0.25f;  // 8 - 3 codes - 1 continuous
+  CHECK(bits_equal(samples(*scaled, z), samples(*plain, pre)));
+  CHECK(!bits_equal(samples(*scaled, z), samples(*plain, z)));
 }
 
 TEST_CASE("gan info: Q learns to read the codes back from G's samples") {

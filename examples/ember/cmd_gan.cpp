@@ -89,6 +89,8 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
                               "learns to read back, so G keeps its kinds of sample apart (e.g. 10; 0: off)"},
       {"--info-cont", "info_cont", "K", "with --info: K continuous codes too (the z entries before the code), read "
                                         "back by a second head (e.g. 2)"},
+      {"--info-std", "info_std", "S", "with --info: G sees the plain noise entries of z times S, so the code decides "
+                                      "the kind of sample (ClusterGAN: 0.1; 1: as drawn)"},
   };
   read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
