@@ -72,6 +72,7 @@ Status GanConfig::validate() const {
   if (info > 0 && cond) return Status::error(Code::invalid_argument, "gan: info and cond do not go together");
   if (!(info_std > 0.0f && info_std <= 1.0f) || (info == 0 && info_std != 1.0f))
     return Status::error(Code::invalid_argument, "gan: info_std must lie in (0, 1], and be 1 without info");
+  if (info_real && info == 0) return Status::error(Code::invalid_argument, "gan: info_real needs info > 0");
   if (info_cont < 0 || (info_cont > 0 && info == 0) || info + info_cont >= z_dim)
     return Status::error(Code::invalid_argument, "gan: info_cont %d needs info > 0 and info + info_cont < z_dim (%d)",
                          info_cont, z_dim);
@@ -98,6 +99,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "info")) return parse_int(key, value, 0, kMaxWidth, &info);
   if (!std::strcmp(key, "info_cont")) return parse_int(key, value, 0, kMaxWidth, &info_cont);
   if (!std::strcmp(key, "info_std")) return parse_float(key, value, &info_std);
+  if (!std::strcmp(key, "info_real")) return parse_flag(key, value, &info_real);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -111,7 +113,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" gan_loss=").put(name_of(kLosses, int(loss))).put(" d_steps=").put_int(d_steps);
   w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
   w.put(" topk=").put_float(topk).put(" info=").put_int(info).put(" info_cont=").put_int(info_cont);
-  w.put(" info_std=").put_float(info_std);
+  w.put(" info_std=").put_float(info_std).put(" info_real=").put_int(info_real);
   return w.status("gan config");
 }
 
@@ -229,7 +231,8 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
   n.zeros = d_graph.input("zeros", Shape(batch, 1));
   const T d_fake = d_graph.flatten(gan_generator(d_graph, c, n.d_z, n.d_fake_onehot));
   T d_q, d_qc;
-  n.real_logit = gan_discriminator(d_graph, c, n.real, n.real_onehot);
+  T real_q;
+  n.real_logit = gan_discriminator(d_graph, c, n.real, n.real_onehot, c.info_real ? &real_q : nullptr);
   n.fake_logit = gan_discriminator(d_graph, c, d_fake, c.cond ? n.d_fake_onehot : T(), &d_q, &d_qc);
   n.d_loss = d_graph.add(d_graph.bce_logits(n.real_logit, n.ones, Reduction::mean),
                          d_graph.bce_logits(n.fake_logit, n.zeros, Reduction::mean));
@@ -239,6 +242,12 @@ Status build_gan(Graph& d_graph, Graph& g_graph, const GanConfig& c, int batch, 
     n.d_info = info_loss(d_graph, c, d_q, n.d_code, d_qc, n.d_cont);
     n.d_loss = d_graph.add(n.d_loss, d_graph.scale(n.d_info, kInfoWeight));
     d_graph.mark_output(n.d_info);
+  }
+  if (c.info_real) {
+    n.real_code = d_graph.labels("real_code", batch);
+    n.real_info = d_graph.softmax_ce(real_q, n.real_code, Reduction::mean);
+    n.d_loss = d_graph.add(n.d_loss, d_graph.scale(n.real_info, kInfoWeight));
+    d_graph.mark_output(n.real_info);
   }
   d_graph.minimize(n.d_loss);
   d_graph.mark_output(n.real_logit);

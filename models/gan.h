@@ -52,6 +52,10 @@
 //          loss 0.5 ||Qc(G(z)) - c||^2 (a unit-variance Gaussian's NLL). Chen et al.'s MNIST
 //          code has two: they take slant and width, so the categorical code is left the
 //          digit's identity rather than a style.
+//   info_real  with info: Q also learns the code of each real image from the labels train_step
+//          is given (pseudo-labels, e.g. k-means clusters of the training images: no digit
+//          labels), loss kInfoWeight * CE(Q(x), label). That ties each code value to one
+//          cluster, where plain InfoGAN's codes settle on any easily seen style.
 //   info_std  with info: G sees its plain noise entries (not the codes) times info_std. The
 //          model scales them, so callers still draw z ~ N(0, I). ClusterGAN (Mukherjee et al.
 //          2019) uses 0.1: with little noise beside the one-hot the code has to decide the
@@ -102,6 +106,7 @@ struct GanConfig {
   int info = 0;                              // InfoGAN categorical code values (0: off)
   int info_cont = 0;                         // InfoGAN continuous codes (with info)
   float info_std = 1.0f;                     // with info: scale of the noise entries G sees
+  bool info_real = false;                    // with info: Q learns real images' codes from labels
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }
@@ -110,7 +115,7 @@ struct GanConfig {
   Status validate() const;
   // One-line text form kept in checkpoints, e.g. "kind=dcgan data=images rows=28 cols=28
   // z_dim=100 widths=256,512 channels=64,128 cond=0 classes=10 mbstd=0 gan_loss=ns d_steps=1
-  // g_steps=1 unroll=0 ema=0 topk=0 info=0 info_cont=0 info_std=1".
+  // g_steps=1 unroll=0 ema=0 topk=0 info=0 info_cont=0 info_std=1 info_real=0".
   Status to_text(char* buf, size_t cap) const;
   Status from_text(const char* text);
   // Parses one "key=value" (the keys above), for command lines.
@@ -140,8 +145,9 @@ void dcgan_init(nn::Params& params);
 struct GanNodes {
   // D graph: d_loss = BCE(D(real), ones) + BCE(D(G(d_z)), zeros)
   //                  (info: + kInfoWeight * d_info, d_info = CE(Q(G(d_z, d_fake_onehot)), d_code)
-  //                   + 0.5 ||Qc(G(...)) - d_cont||^2 with info_cont; d_cont are z's entries).
-  nn::T real, real_onehot, d_z, d_fake_onehot, d_code, d_cont, ones, zeros, real_logit, fake_logit, d_loss, d_info;
+  //                   + 0.5 ||Qc(G(...)) - d_cont||^2 with info_cont; d_cont are z's entries;
+  //                   info_real: + kInfoWeight * real_info, real_info = CE(Q(real), real_code)).
+  nn::T real_code, real_info, real, real_onehot, d_z, d_fake_onehot, d_code, d_cont, ones, zeros, real_logit, fake_logit, d_loss, d_info;
   // G graph: g_loss = BCE(D(G(z)), target) (ns: target 1) or -BCE(D(G(z)), target 0) (minimax).
   // With topk the loss reads BCE(D(G(z)) * g_mask, target): g_logit is D(G(z)), and g_mask
   // (1 in the forward) is set to 0 on the rows left out before the backward, which reads it.

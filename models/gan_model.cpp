@@ -202,13 +202,17 @@ Status GanModel::init(Arena* arena, Context* ctx) {
 
 int GanModel::real_rows() const { return setup_.batch * (setup_.config.d_steps + setup_.config.unroll); }
 
-Status GanModel::check_labels(const int32_t* labels, int n) const {
-  if (!setup_.config.cond) return Status::ok();
-  if (!labels) return Status::error(Code::invalid_argument, "gan: a conditional model needs class labels");
+// Labels of real rows (real: cond classes, or info_real codes) or of samples (cond only).
+Status GanModel::check_labels(const int32_t* labels, int n, bool real) const {
+  const GanConfig& c = setup_.config;
+  if (!c.cond && !(real && c.info_real)) return Status::ok();
+  const char* what = c.cond ? "class labels" : "a code (pseudo-label) per real image";
+  if (!labels) return Status::error(Code::invalid_argument, "gan: this model needs %s", what);
+  const int bound = c.cond ? c.classes : c.info;
   for (int i = 0; i < n; ++i)
-    if (labels[i] < 0 || labels[i] >= setup_.config.classes)
+    if (labels[i] < 0 || labels[i] >= bound)
       return Status::error(Code::invalid_argument, "gan: label %d at row %d is outside 0..%d", static_cast<int>(labels[i]),
-                           i, setup_.config.classes - 1);
+                           i, bound - 1);
   return Status::ok();
 }
 
@@ -238,13 +242,15 @@ Status GanModel::train_d(const float* real, const int32_t* labels, GanStepLoss* 
   draw_fakes(noise_, d_.data(nodes_.d_z), c.onehot_dim() ? d_.data(nodes_.d_fake_onehot) : nullptr,
              c.info ? d_.label_data(nodes_.d_code) : nullptr, c.info_cont ? d_.data(nodes_.d_cont) : nullptr);
   if (c.cond) one_hot(labels, batch, c.classes, d_.data(nodes_.real_onehot));
+  if (c.info_real) std::memcpy(d_.label_data(nodes_.real_code), labels, static_cast<size_t>(batch) * sizeof(int32_t));
   EMBER_TRY(d_.forward());
   const float loss = d_.loss();
   if (!std::isfinite(loss)) return not_finite("discriminator");
   EMBER_TRY(d_.backward());
   EMBER_TRY(d_optimizer().step(*ctx_, params_));
   out->info_loss = c.info > 0 ? d_.data(nodes_.d_info)[0] : 0.0f;
-  out->d_loss = loss - kInfoWeight * out->info_loss;
+  out->info_real_loss = c.info_real ? d_.data(nodes_.real_info)[0] : 0.0f;
+  out->d_loss = loss - kInfoWeight * (out->info_loss + out->info_real_loss);
   out->d_real = mean_belief(d_.data(nodes_.real_logit), batch);
   out->d_fake = mean_belief(d_.data(nodes_.fake_logit), batch);
   return Status::ok();
@@ -354,10 +360,13 @@ void GanModel::stash_d(bool restore) {
 
 Status GanModel::d_step(const float* real, const int32_t* labels, GanStepLoss* out) {
   if (!ready_ || !setup_.training) return Status::error(Code::invalid_argument, "gan: not set up for training");
-  EMBER_TRY(check_labels(labels, setup_.batch));
+  EMBER_TRY(check_labels(labels, setup_.batch, true));
   GanStepLoss l;
   EMBER_TRY(train_d(real, labels, &l));
-  if (out) out->d_loss = l.d_loss, out->d_real = l.d_real, out->d_fake = l.d_fake, out->info_loss = l.info_loss;
+  if (out) {  // the D fields only: out->g_loss is left as it was
+    out->d_loss = l.d_loss, out->d_real = l.d_real, out->d_fake = l.d_fake;
+    out->info_loss = l.info_loss, out->info_real_loss = l.info_real_loss;
+  }
   return Status::ok();
 }
 
@@ -368,14 +377,15 @@ Status GanModel::g_step(float* g_loss) {
 
 Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLoss* out) {
   if (!ready_ || !setup_.training) return Status::error(Code::invalid_argument, "gan: not set up for training");
-  EMBER_TRY(check_labels(labels, real_rows()));
+  EMBER_TRY(check_labels(labels, real_rows(), true));
   const GanConfig& c = setup_.config;
   const size_t stride = floats(setup_.batch, dims());
-  auto batch_labels = [&](int k) { return c.cond ? labels + static_cast<size_t>(k) * setup_.batch : nullptr; };
+  auto batch_labels = [&](int k) { return c.cond || c.info_real ? labels + static_cast<size_t>(k) * setup_.batch : nullptr; };
   GanStepLoss sum, one;
   for (int k = 0; k < c.d_steps; ++k) {
     EMBER_TRY(train_d(real + k * stride, batch_labels(k), &one));
     sum.d_loss += one.d_loss, sum.d_real += one.d_real, sum.d_fake += one.d_fake, sum.info_loss += one.info_loss;
+    sum.info_real_loss += one.info_real_loss;
   }
   Status s;
   if (c.unroll > 0) {
@@ -391,7 +401,7 @@ Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLos
   if (out) {
     const float inv = 1.0f / static_cast<float>(c.d_steps);
     out->d_loss = sum.d_loss * inv, out->d_real = sum.d_real * inv, out->d_fake = sum.d_fake * inv;
-    out->info_loss = sum.info_loss * inv;
+    out->info_loss = sum.info_loss * inv, out->info_real_loss = sum.info_real_loss * inv;
     out->g_loss = sum.g_loss / static_cast<float>(c.g_steps);
   }
   return Status::ok();
@@ -400,7 +410,7 @@ Status GanModel::train_step(const float* real, const int32_t* labels, GanStepLos
 Status GanModel::generate(const float* z, const int32_t* labels, int n, float* out) {
   if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
   if (n < 0) return Status::error(Code::invalid_argument, "gan: generate %d rows", n);
-  EMBER_TRY(check_labels(labels, n));
+  EMBER_TRY(check_labels(labels, n, false));
   const GanConfig& c = setup_.config;
   const int e = setup_.eval_batch, d = dims();
   swap_ema();  // sample with the averaged weights (no-op without ema)

@@ -95,6 +95,7 @@ struct GanStepLoss {
   float d_fake = 0.0f;  // mean D(G(z)) on their fake batches (before each update)
   float info_loss = 0.0f;  // info: CE(Q(G(z)), code) on the D updates' fakes (log(info): Q is
                            // guessing; 0: every code read back), + the continuous codes' loss
+  float info_real_loss = 0.0f;  // info_real: CE(Q(x), label) on the real batches
 };
 
 class GanModel {
@@ -123,7 +124,8 @@ class GanModel {
   // Samples train_step reads: batch * (d_steps + unroll).
   int real_rows() const;
   // One training step (above). real[real_rows(), dims]; labels[real_rows()] in 0..classes-1
-  // for a conditional model. Bad labels are refused before anything changes.
+  // for a conditional model, in 0..info-1 for info_real (the real images' pseudo-labels).
+  // Bad labels are refused before anything changes.
   Status train_step(const float* real, const int32_t* labels, GanStepLoss* out);
   // The parts of a step, for tests and custom schedules. d_step: one D update on real[batch,
   // dims] (fills d_loss, d_real, d_fake). g_step: one G update through the frozen D.
@@ -164,7 +166,7 @@ class GanModel {
   size_t param_count(uint8_t group) const { return params_.numel(group, true); }
 
  private:
-  Status check_labels(const int32_t* labels, int n) const;
+  Status check_labels(const int32_t* labels, int n, bool real) const;
   Status train_d(const float* real, const int32_t* labels, GanStepLoss* out);
   Status train_g(float* g_loss);
   void draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code, float* cont);

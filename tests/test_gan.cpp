@@ -140,7 +140,7 @@ TEST_CASE("gan: config text round trip and clear errors") {
   REQUIRE(c.to_text(text, sizeof text).is_ok());
   CHECK(std::string(text) ==
         "kind=dcgan data=images rows=28 cols=28 z_dim=16 widths=256,512 channels=8,16 cond=1 classes=4 mbstd=1 "
-        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5 info=0 info_cont=0 info_std=1");
+        "gan_loss=minimax d_steps=2 g_steps=3 unroll=3 ema=0 topk=0.5 info=0 info_cont=0 info_std=1 info_real=0");
   GanConfig d;
   REQUIRE(d.from_text(text).is_ok());
   char again[256];

@@ -1,6 +1,6 @@
-// InfoGAN's codes (config info = K categorical values, info_cont continuous): the config's limits, the sampler reading the
-// code as the argmax of z's last K entries, Q learning to read the code back, and an info
-// checkpoint that loads into a sampler-only model.
+// InfoGAN's codes (config info = K categorical values, info_cont continuous): the config's
+// limits, the sampler reading the code as the argmax of z's last K entries, info_std, Q learning to read the codes back,
+// info_real's pseudo-labels, and an info checkpoint that loads into a sampler-only model.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -59,6 +59,9 @@ TEST_CASE("gan info: the config keeps the code inside z and refuses what cannot 
   CHECK(std::string(f.validate().message()).find("info_std") != std::string::npos);
   f.info_std = 0.1f, f.info = 0, f.info_cont = 0;  // a scale without codes
   CHECK(f.validate().code() == Code::invalid_argument);
+  GanConfig g;
+  g.info_real = true;  // pseudo-labels for a code that is not there
+  CHECK(std::string(g.validate().message()).find("info_real") != std::string::npos);
 }
 
 TEST_CASE("gan info: the sampler's code is the argmax of z's last entries") {
@@ -128,6 +131,34 @@ TEST_CASE("gan info: Q learns to read the codes back from G's samples") {
     CHECK(last < first);
     for (const GanStepLoss& s : l) REQUIRE((std::isfinite(s.d_loss) && s.d_loss > 0.0f && s.info_loss >= 0.0f));
   }
+}
+
+TEST_CASE("gan info: info_real ties codes to given pseudo-labels, which must be there and in range") {
+  // Pseudo-labels: the sprites' own shapes (kSpriteShapes of them), as codes 0..info-1.
+  const int steps = ember::testing::kEmulated ? 40 : 150, window = 20;
+  Fixture f(setup("kind=dcgan z_dim=8 channels=4,8 info=4 info_real=1", 16));
+  GanModel& m = *f;
+  const Data d = sprites(128, 9);
+  const Feed feed{d, m.real_rows(), m.dims()};
+  for (int32_t y : d.labels) REQUIRE((y >= 0 && y < 4));
+  const std::vector<float> before = group_state(m, kDiscriminator, false, true);
+  CHECK(std::string(m.train_step(feed.x(0), nullptr, nullptr).message()).find("pseudo-label") != std::string::npos);
+  std::vector<int32_t> bad(feed.labels(0), feed.labels(0) + 16);
+  bad[5] = 4;
+  CHECK(std::string(m.train_step(feed.x(0), bad.data(), nullptr).message()).find("row 5") != std::string::npos);
+  CHECK(bits_equal(group_state(m, kDiscriminator, false, true), before));  // refused before anything changed
+  std::vector<GanStepLoss> l(steps);
+  for (int k = 0; k < steps; ++k) REQUIRE(m.train_step(feed.x(k), feed.labels(k), &l[k]).is_ok());
+  double first = 0, last = 0;
+  for (int k = 0; k < window; ++k)
+    first += l[k].info_real_loss / window, last += l[steps - 1 - k].info_real_loss / window;
+  MESSAGE("Q on real images: first " << first << ", last " << last << " (guessing: " << std::log(4.0) << ")");
+  CHECK(std::fabs(l[0].info_real_loss - std::log(4.0)) < 0.3);
+  CHECK(last < 0.8 * first);  // a tiny D learns the shapes slowly (about 0.63 here)
+  // Sampling takes no labels: the code comes from z.
+  std::vector<float> z(size_t(3) * 8), out(size_t(3) * m.dims());
+  Rng(2).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  CHECK(m.generate(z.data(), nullptr, 3, out.data()).is_ok());
 }
 
 TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the same images") {

@@ -98,6 +98,10 @@ run sample --model "$T/di.ember" --label 3 --n 8 --out "$T/dis.png" && is_png "$
 if "$E" sample --model "$T/di.ember" --label 4 --out "$T/dl.png" 2>"$T/err"; then fail "--label 4 accepted by --info 4"; fi
 grep -q "codes 0..3" "$T/err" || fail "bad --label message for an info GAN: $(cat "$T/err")"
 run interpolate --model "$T/di.ember" --pairs 2 --steps 4 --label 1 --out "$T/dii.png" && is_png "$T/dii.png"
+run train --model dcgan --info 4 --info-real "${GSPRITES[@]}" --epochs 1 --out "$T/dr.ember" | tee "$T/dr.out"
+grep -q "pseudo-labels: k-means .* 4 clusters.*purity" "$T/dr.out" && grep -q "Q(x) [0-9.]" "$T/dr.out" || fail "--info-real: $(cat "$T/dr.out")"
+if "$E" train --model dcgan --info-real "${GSPRITES[@]}" --epochs 1 --out "$T/dr2.ember" 2>"$T/err"; then fail "--info-real without --info"; fi
+grep -q "info_real needs info" "$T/err" || fail "bad --info-real message: $(cat "$T/err")"
 run train --model cgan --arch mlp --widths 32,64 "${GSPRITES[@]}" --epochs 1 --out "$T/cg.ember"
 run sample --model "$T/cg.ember" --label 3 --n 8 --out "$T/cl.png" && is_png "$T/cl.png"
 run eval --model "$T/cg.ember" "${SPRITES[@]}" --classifier "$T/clf.ember" --n 200 --pairs 4 --pairs-png "$T/pairs.png" \

@@ -94,6 +94,8 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
   };
   read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
+  c->info_real = cli.flag("--info-real", "with --info K: Q also learns which of K k-means clusters each real image is "
+                                         "in (pseudo-labels; no digit labels), tying each code to a cluster");
 }
 
 Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out) {

@@ -23,6 +23,7 @@
 #include "examples/ember/history.h"
 #include "examples/ember/model_options.h"
 #include "examples/ember/pictures.h"
+#include "examples/ember/pseudo_labels.h"
 #include "models/batcher.h"
 #include "models/mnist.h"
 #include "models/rings.h"
@@ -112,6 +113,7 @@ int train_gan(int argc, char** argv) {
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
   const bool points = data.source == "rings";
   if (points && setup.config.cond) cli.error("--model cgan needs labelled images, not rings");
+  if (points && setup.config.info_real) cli.error("--info-real clusters images, not rings");
   if (cli.given("--decay-from") && lr_final <= 0) cli.error("--decay-from: only with --lr-final");
   if (decay_from >= epochs) cli.error("--decay-from: must be below --epochs");
   const bool new_loss = cli.given("--gan-loss"), new_g_steps = cli.given("--g-steps"), new_topk = cli.given("--topk");
@@ -149,6 +151,7 @@ int train_gan(int argc, char** argv) {
   } else if (s.is_ok()) {
     s = data_bytes(data, true, true, &dbytes);
     dbytes += order_bytes(dbytes, size_t(config.dims()));
+    if (config.info_real) dbytes += Arena::rounded(dbytes / size_t(config.dims()) + 1);  // a pseudo-label per image
   }
   if (s.is_ok()) s = open_session_for(model.get(), threads, dbytes + kToolSlack, &session);
   if (s.is_ok() && points) s = models::make_rings(&session.arena, rings_n, setup.seed, &real.rings);
@@ -157,6 +160,16 @@ int train_gan(int argc, char** argv) {
   if (s.is_ok() && !points) s = check_image_size(real.train, config.rows, config.cols, "the model");
   if (s.is_ok() && !points && config.cond && !real.train.labels)
     s = Status::error(Code::invalid_argument, "a conditional GAN needs labelled training images");
+  if (s.is_ok() && config.info_real) {
+    PseudoLabels pl;
+    s = cluster_images(&real.train, config.info, setup.seed, &session.arena, &pl);
+    if (s.is_ok()) {
+      std::printf("pseudo-labels: k-means of %d PCA components, %d clusters, %d iterations%s", kPseudoLabelDims,
+                  config.info, pl.iterations, pl.converged ? " (converged)" : "");
+      if (pl.purity >= 0) std::printf(", purity %.4f against the digit labels (not used to train)", pl.purity);
+      std::printf("\n");
+    }
+  }
   if (s.is_ok() && !points) s = real.images.init(&session.arena, real.train, rows, setup.seed);
   if (!s.is_ok()) return report("train", s);
   std::vector<float> x(size_t(rows) * config.dims());
@@ -167,6 +180,7 @@ int train_gan(int argc, char** argv) {
   if (points) columns.insert(columns.end(), {"modes_covered", "high_quality"});
   const bool info = config.info > 0;
   if (info) columns.push_back("info_loss");
+  if (config.info_real) columns.push_back("info_real_loss");
   History history(columns);
   const int spe = real.steps_per_epoch();
   uint64_t step = 0;
@@ -201,14 +215,14 @@ int train_gan(int argc, char** argv) {
     model->set_topk_share(static_cast<float>(std::pow(kTopkDecay, epoch)));  // no-op without topk
     const auto epoch_start = Clock::now();
     auto shown = epoch_start;
-    double sum[5] = {0, 0, 0, 0, 0};
+    double sum[6] = {0, 0, 0, 0, 0, 0};
     int n = 0;
     for (int i = real.position(); i < spe; ++i, ++step) {
       real.next(x.data(), labels.data());
       models::GanStepLoss l;
-      s = model->train_step(x.data(), config.cond ? labels.data() : nullptr, &l);
+      s = model->train_step(x.data(), config.cond || config.info_real ? labels.data() : nullptr, &l);
       if (!s.is_ok()) return report("train", s);
-      sum[0] += l.d_loss, sum[1] += l.g_loss, sum[2] += l.d_real, sum[3] += l.d_fake, sum[4] += l.info_loss, ++n;
+      sum[0] += l.d_loss, sum[1] += l.g_loss, sum[2] += l.d_real, sum[3] += l.d_fake, sum[4] += l.info_loss, sum[5] += l.info_real_loss, ++n;
       if (tty && elapsed(shown) > kRefreshSeconds) {
         shown = Clock::now();
         const double rate = (step + 1 - first_step) / elapsed(start);
@@ -226,12 +240,14 @@ int train_gan(int argc, char** argv) {
     std::vector<double> row = {double(epoch + 1), double(step), sum[0] / m, sum[1] / m, sum[2] / m, sum[3] / m, seconds};
     if (points) row.insert(row.end(), {double(cover.covered), cover.high_quality});
     if (info) row.push_back(sum[4] / m);
+    if (config.info_real) row.push_back(sum[5] / m);
     history.add(row);
     if (tty) std::fprintf(stderr, "\r%*s\r", 100, "");
     std::printf("epoch %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f", epoch + 1, epochs, sum[0] / m, sum[1] / m,
                 sum[2] / m, sum[3] / m);
     if (points) std::printf("  modes %d/%d  high quality %.3f", cover.covered, models::kRingsModes, cover.high_quality);
     if (info) std::printf("  Q %.4f", sum[4] / m);
+    if (config.info_real) std::printf("  Q(x) %.4f", sum[5] / m);
     std::printf("  %.1f s\n", seconds);
     std::fflush(stdout);
     s = model->save(out.c_str(), step);
