@@ -67,6 +67,7 @@ Status GanEvaluator::bytes_needed(const ClassifierConfig& c, int test_count, int
   const size_t rows = test_n > size_t(o.floor_n) ? test_n : size_t(o.floor_n);
   ByteCount b;
   add_statistics(&b, d);  // the test statistics, kept
+  b.add(size_t(c.classes), sizeof(double));  // the test set's class spread, kept
   // init: the floor's statistics and the feature rows of the larger set.
   ByteCount init_peak;
   add_statistics(&init_peak, d);
@@ -80,6 +81,10 @@ Status GanEvaluator::bytes_needed(const ClassifierConfig& c, int test_count, int
   const size_t nearest = nearest_train_scratch_bytes(max_images, static_cast<size_t>(c.pixels()));
   if (nearest == 0) eval_peak.add(SIZE_MAX, 2);
   eval_peak.add_bytes(nearest).add(n, sizeof(double)).add(n, sizeof(int)).add(n, sizeof(int));
+  // class spread (after the search): predicted classes, its member list, two rows; the
+  // test set's at init takes the same for test_n rows.
+  eval_peak.add(n, sizeof(int32_t)).add(n, sizeof(int)).add(2 * size_t(c.pixels()), sizeof(float));
+  init_peak.add(test_n, sizeof(int32_t)).add(test_n, sizeof(int)).add(2 * size_t(c.pixels()), sizeof(float));
   if (!b.ok() || !init_peak.ok() || !eval_peak.ok())
     return Status::error(Code::invalid_argument, "gan_eval: memory for %d images of %d features overflows",
                          max_images, c.feature_dim());
@@ -117,6 +122,9 @@ Status GanEvaluator::init(Arena* arena, ClassifierModel* clf, const Dataset& tra
   Status s = arena->alloc_array(d, &test_mean_);
   if (s.is_ok()) s = arena->alloc_array(d * d, &test_cov_);
   if (s.is_ok()) s = statistics(test, test_n, test_mean_, test_cov_);
+  const bool spread = s.is_ok() && test.labels && test.classes == clf->classes() && options.spread_pairs > 0;
+  if (spread) s = arena->alloc_array(static_cast<size_t>(clf->classes()), &test_spread_);
+  if (spread && s.is_ok()) s = class_spread(test, test_n, options.spread_pairs, arena, test_spread_);
   double floor = 0.0;
   if (s.is_ok() && floor_n >= 2) {
     ScratchScope scope(arena);
@@ -128,11 +136,37 @@ Status GanEvaluator::init(Arena* arena, ClassifierModel* clf, const Dataset& tra
   }
   if (!s.is_ok()) {
     arena->rewind(mark);
-    arena_ = nullptr, clf_ = nullptr, test_mean_ = test_cov_ = nullptr;
+    arena_ = nullptr, clf_ = nullptr, test_mean_ = test_cov_ = nullptr, test_spread_ = nullptr;
     return s;
   }
   train_ = train, options_ = options;
   has_floor_ = floor_n >= 2, fd_floor_ = floor;
+  return Status::ok();
+}
+
+// class_spread: the generated images grouped by the classifier's argmax, each class's spread
+// over the test set's (classes the test set or the samples leave empty are skipped).
+Status GanEvaluator::spread_against_test(const float* images, const float* probs, int n, GanEvalResult* r) {
+  const int classes = clf_->classes();
+  ScratchScope scope(arena_);
+  int32_t* cls = nullptr;
+  EMBER_TRY(arena_->alloc_array(static_cast<size_t>(n), &cls));
+  for (int i = 0; i < n; ++i) {
+    const float* p = probs + static_cast<size_t>(i) * classes;
+    int best = 0;
+    for (int c = 1; c < classes; ++c) best = p[c] > p[best] ? c : best;
+    cls[i] = best;
+  }
+  EMBER_TRY(class_spread(images, cls, n, clf_->config().pixels(), classes, options_.spread_pairs, arena_,
+                         r->spread_gen));
+  double sum = 0.0;
+  int used = 0;
+  for (int c = 0; c < classes; ++c) {
+    r->spread_real[c] = test_spread_[c];
+    if (test_spread_[c] > 0.0 && r->spread_gen[c] > 0.0) sum += r->spread_gen[c] / test_spread_[c], ++used;
+  }
+  r->has_spread = used > 0;
+  r->class_spread = used > 0 ? sum / used : 0.0;
   return Status::ok();
 }
 
@@ -179,6 +213,7 @@ Status GanEvaluator::evaluate(const float* images, int n, const int32_t* asked, 
     }
     r.has_labels = true, r.label_accuracy = static_cast<double>(right) / n;
   }
+  if (test_spread_) EMBER_TRY(spread_against_test(images, probs, n, &r));
   if (options_.nearest) {
     double* distance = nullptr;
     int* nearest = nullptr;

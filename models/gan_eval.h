@@ -20,6 +20,11 @@
 //                   image to its nearest training image — min / median / mean, and the
 //                   `pairs` closest generated/training pairs (a generator that copies its
 //                   training set shows distances near 0)
+//   class_spread    diversity within classes, which IS does not see: for each class the
+//                   mean distance between pairs of generated images the classifier puts in
+//                   it, over the same for the test images of that class (their labels), then
+//                   the mean over classes (1: as varied as real digits; a generator that
+//                   draws one image per class scores 0). sample_metrics.h: class_spread.
 //
 // init() runs the classifier over the test set once and keeps its feature mean and
 // covariance (and computes fd_floor), so a training loop can score every epoch cheaply.
@@ -39,6 +44,7 @@ namespace ember::models {
 
 constexpr int kMaxGanPairs = 64;
 constexpr int kDefaultFloorImages = 10000;
+constexpr int kDefaultSpreadPairs = 500;
 
 struct GanEvalOptions {
   int test_n = 0;                     // test images for the reference statistics (0: all)
@@ -46,6 +52,7 @@ struct GanEvalOptions {
   bool nearest = true;                // run the nearest-training-image search
   int nearest_max_train = 0;          // search the first N training images (0: all)
   int pairs = 8;                      // closest pairs reported (0..kMaxGanPairs)
+  int spread_pairs = kDefaultSpreadPairs;  // pairs per class for class_spread (0: off)
 };
 
 struct GanEvalResult {
@@ -64,6 +71,10 @@ struct GanEvalResult {
   int pair_gen[kMaxGanPairs] = {};    // index into the generated images
   int pair_train[kMaxGanPairs] = {};  // index into the training set
   double pair_dist[kMaxGanPairs] = {};
+  bool has_spread = false;            // the test set is labelled with the classifier's classes
+  double class_spread = 0.0;
+  double spread_gen[ClassifierConfig::kMaxClasses] = {};   // per class: generated images
+  double spread_real[ClassifierConfig::kMaxClasses] = {};  // per class: test images
 };
 
 class GanEvaluator {
@@ -88,6 +99,7 @@ class GanEvaluator {
  private:
   // Feature mean [d] and covariance [d, d] of images [0, n) of data, into caller memory.
   Status statistics(const Dataset& data, int n, double* mean, double* cov);
+  Status spread_against_test(const float* images, const float* probs, int n, GanEvalResult* r);
 
   Arena* arena_ = nullptr;
   ClassifierModel* clf_ = nullptr;
@@ -95,6 +107,7 @@ class GanEvaluator {
   GanEvalOptions options_;
   double* test_mean_ = nullptr;
   double* test_cov_ = nullptr;
+  double* test_spread_ = nullptr;  // [classes], or null: no class_spread
   bool has_floor_ = false;
   double fd_floor_ = 0.0;
 };

@@ -317,4 +317,70 @@ Status summarize_distances(const double* distance, int n, Arena* scratch, Distan
   return Status::ok();
 }
 
+namespace {
+
+// class_spread over rows given by row(i, buf) -> const float* (buf: dim floats of scratch).
+template <class Row>
+Status spread_of(Row row, const int32_t* cls, int n, int dim, int classes, int max_pairs, Arena* scratch,
+                 double* spread) {
+  if (n < 0 || dim < 1 || classes < 1 || max_pairs < 1)
+    return Status::error(Code::invalid_argument, "class_spread: n %d, dim %d, classes %d, pairs %d", n, dim, classes,
+                         max_pairs);
+  for (int i = 0; i < n; ++i)
+    if (cls[i] < 0 || cls[i] >= classes)
+      return Status::error(Code::invalid_argument, "class_spread: class %d of row %d outside 0..%d",
+                           static_cast<int>(cls[i]), i, classes - 1);
+  const size_t mark = scratch->mark();
+  int* members = nullptr;
+  float *a = nullptr, *b = nullptr;
+  Status s = scratch->alloc_array(static_cast<size_t>(n > 0 ? n : 1), &members);
+  if (s.is_ok()) s = scratch->alloc_array(static_cast<size_t>(dim), &a);
+  if (s.is_ok()) s = scratch->alloc_array(static_cast<size_t>(dim), &b);
+  for (int c = 0; c < classes && s.is_ok(); ++c) {
+    int count = 0;
+    for (int i = 0; i < n; ++i)
+      if (cls[i] == c) members[count++] = i;
+    const int half = count / 2, pairs = half < max_pairs ? half : max_pairs;
+    double sum = 0.0;
+    for (int t = 0; t < pairs; ++t) {
+      const float* p = row(members[t], a);
+      const float* q = row(members[t + half], b);
+      double d2 = 0.0;
+      for (int j = 0; j < dim; ++j) d2 += (static_cast<double>(p[j]) - q[j]) * (static_cast<double>(p[j]) - q[j]);
+      sum += std::sqrt(d2);
+    }
+    spread[c] = pairs > 0 ? sum / pairs : 0.0;
+  }
+  scratch->rewind(mark);
+  return s;
+}
+
+}  // namespace
+
+Status class_spread(const float* x, const int32_t* cls, int n, int dim, int classes, int max_pairs, Arena* scratch,
+                    double* spread) {
+  const size_t width = static_cast<size_t>(dim > 0 ? dim : 0);
+  auto row = [x, width](int i, float*) { return x + static_cast<size_t>(i) * width; };
+  return spread_of(row, cls, n, dim, classes, max_pairs, scratch, spread);
+}
+
+Status class_spread(const Dataset& data, int n, int max_pairs, Arena* scratch, double* spread) {
+  if (!data.labels) return Status::error(Code::invalid_argument, "class_spread: the images have no labels");
+  if (n < 0 || n > data.count)
+    return Status::error(Code::invalid_argument, "class_spread: %d images of %d", n, data.count);
+  const int dim = static_cast<int>(data.image_size());
+  const size_t mark = scratch->mark();
+  int32_t* cls = nullptr;
+  EMBER_TRY(scratch->alloc_array(static_cast<size_t>(n > 0 ? n : 1), &cls));
+  for (int i = 0; i < n; ++i) cls[i] = data.labels[i];
+  auto row = [&data, dim](int i, float* buf) {
+    const uint8_t* px = data.image(i);
+    for (int j = 0; j < dim; ++j) buf[j] = px[j] / 255.0f;
+    return static_cast<const float*>(buf);
+  };
+  const Status s = spread_of(row, cls, n, dim, data.classes, max_pairs, scratch, spread);
+  scratch->rewind(mark);
+  return s;
+}
+
 }  // namespace ember::models

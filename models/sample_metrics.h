@@ -75,4 +75,14 @@ struct DistanceSummary {
 // distances, ascending (pair them with nearest[] for the closest generated/training pairs).
 Status summarize_distances(const double* distance, int n, Arena* scratch, DistanceSummary* out, int* closest, int top);
 
+// Within-class spread, the diversity IS cannot see (IS is highest for one sharp image per
+// class): spread[c] = the mean L2 distance (pixels in [0, 1]) between pairs of rows of class
+// c: with the class's s rows in order m_0..m_{s-1} and h = floor(s / 2), the pairs
+// (m_t, m_{t+h}) for t < min(h, max_pairs) — deterministic, each row in at most one pair.
+// 0 for a class with fewer than 2 rows. x[n, dim] floats, cls[n] in 0..classes-1.
+Status class_spread(const float* x, const int32_t* cls, int n, int dim, int classes, int max_pairs, Arena* scratch,
+                    double* spread);
+// The same over the first n images of a labelled Dataset (bytes / 255, its own labels).
+Status class_spread(const Dataset& data, int n, int max_pairs, Arena* scratch, double* spread);
+
 }  // namespace ember::models

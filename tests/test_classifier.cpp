@@ -319,6 +319,17 @@ TEST_CASE("gan_eval: real images score like real images") {
   for (int c = 0; c < 4; ++c) total += r.class_hist[c];
   CHECK(total == kTestCount);
   CHECK(r.has_nearest);
+  // The test set against itself: as varied as itself, up to the few it misclassifies.
+  REQUIRE(r.has_spread);
+  MESSAGE("class_spread of the test set " << r.class_spread);
+  CHECK(r.class_spread == doctest::Approx(1.0).epsilon(0.05));
+  // One image per class, repeated: no spread at all (IS would not notice).
+  std::vector<float> same(test.size());
+  for (int i = 0; i < kTestCount; ++i)
+    std::copy(test.begin() + size_t(i % 4) * 784, test.begin() + size_t(i % 4 + 1) * 784, same.begin() + size_t(i) * 784);
+  GanEvalResult rs;
+  REQUIRE(eval.evaluate(same.data(), kTestCount, nullptr, &rs).is_ok());
+  CHECK(rs.class_spread == 0.0);
 
   // Noise is far from the test set; real training images are close (the floor).
   std::vector<float> noise = ember::testing::random_vector(test.size(), 9, 0.0f, 1.0f);

@@ -107,7 +107,7 @@ run sample --model "$T/cg.ember" --label 3 --n 8 --out "$T/cl.png" && is_png "$T
 run eval --model "$T/cg.ember" "${SPRITES[@]}" --classifier "$T/clf.ember" --n 200 --pairs 4 --pairs-png "$T/pairs.png" \
   --json "$T/cg.json"
 is_png "$T/pairs.png" && is_json "$T/cg.json"
-for key in is fd fd_floor class_hist class_entropy label_accuracy nn_dist; do
+for key in is fd fd_floor class_hist class_entropy label_accuracy class_spread nn_dist; do
   grep -q "\"$key\": [0-9[{]" "$T/cg.json" || fail "GAN eval JSON lacks $key: $(cat "$T/cg.json")"
 done
 # Images made elsewhere (raw float32): 50 black images are scored; a ragged file and a pixel

@@ -26,6 +26,12 @@ void print_report(const models::GanEvalResult& r, const models::GanEvalOptions& 
   for (int c = 0; c < r.classes; ++c) std::printf(" %d:%d", c, r.class_hist[c]);
   std::printf("\n");
   if (r.has_labels) std::printf("label_accuracy %.4f\n", r.label_accuracy);
+  if (r.has_spread) {
+    std::printf("class_spread   %.4f  (within-class distance over the test set's; 1: as varied)\n             ",
+                r.class_spread);
+    for (int c = 0; c < r.classes; ++c) std::printf(" %d:%.2f/%.2f", c, r.spread_gen[c], r.spread_real[c]);
+    std::printf("\n");
+  }
   if (r.has_nearest) {
     const int searched = o.nearest_max_train > 0 && o.nearest_max_train < train_count ? o.nearest_max_train : train_count;
     std::printf("nn_dist        min %.4f  median %.4f  mean %.4f  (%d training images)\n", r.nn_dist.min,
@@ -43,6 +49,7 @@ Status write_json_file(const std::string& path, const models::GanEvalResult& r, 
   j.number("is", r.is).number("fd", r.fd).number("fd_floor", r.fd_floor, r.has_floor);
   j.integers("class_hist", r.class_hist, r.classes);
   j.number("class_entropy", r.class_entropy).number("label_accuracy", r.label_accuracy, r.has_labels);
+  j.number("class_spread", r.class_spread, r.has_spread);
   if (!r.has_nearest) return j.null("nn_dist").close();
   j.begin_object("nn_dist").number("min", r.nn_dist.min).number("median", r.nn_dist.median);
   j.number("mean", r.nn_dist.mean).begin_array("pairs");
