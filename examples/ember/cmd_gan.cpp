@@ -1,7 +1,8 @@
 // The GAN forms of `ember sample`, `ember interpolate` and `ember eval`, and the pieces the
 // GAN commands share (gan_commands.h).
 //
-//   ember sample --model dcgan.ember --n 64 --out grid.png        (cgan: --label L, or a row per class)
+//   ember sample --model dcgan.ember --n 64 --out grid.png        (cgan: --label L, or a row per class;
+//                                                                  --info: --label L draws code L)
 //   ember interpolate --model dcgan.ember --pairs 8 --steps 10     (slerp between two z)
 //   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
 //   ember eval --model rings.ember                                 (modes_covered, high_quality)
@@ -156,7 +157,10 @@ int sample_gan(int argc, char** argv) {
   std::vector<int32_t> labels;
   RowNames names;
   s = fill_labels(c, label, n, cols, &labels);
-  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), labels.data(), n, z.data(), img.data());
+  // An info code is drawn from z like the rest unless asked for (the training grid shows a
+  // row per code instead).
+  const bool by_label = c.cond || label >= 0;
+  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z.data(), img.data());
   models::ModeCoverage cover;
   if (s.is_ok() && is_points(c)) s = rings_figures(img.data(), n, &cover);
   if (s.is_ok() && is_points(c)) {
@@ -167,7 +171,7 @@ int sample_gan(int argc, char** argv) {
   }
   else if (s.is_ok())
     s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, cols,
-                         names.make(c, label, (n + cols - 1) / cols));
+                         by_label ? names.make(c, label, (n + cols - 1) / cols) : nullptr);
   if (!s.is_ok()) return report("sample", s);
   std::printf("wrote %s\n", out);
   return 0;
