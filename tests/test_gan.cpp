@@ -183,6 +183,7 @@ TEST_CASE("gan: every variant trains with finite, moving losses and no allocatio
       "kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1 unroll=1",
       "kind=dcgan z_dim=8 channels=4,8 info=3 info_cont=1 ema=0.9",
       "kind=mlp data=points z_dim=6 widths=32 info=4 mbstd=1",
+      "kind=dcgan z_dim=10 channels=4,8 info=4 info_cont=1 info_std=0.5 info_real=1",
   };
   const int steps = ember::testing::kEmulated ? 8 : 30;
   for (const char* v : variants) {
