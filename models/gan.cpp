@@ -67,8 +67,9 @@ Status GanConfig::validate() const {
     return Status::error(Code::invalid_argument, "gan: unroll %d out of range 0..%d", unroll, kMaxSteps);
   if (!(ema >= 0.0f && ema < 1.0f)) return Status::error(Code::invalid_argument, "gan: ema must lie in [0, 1)");
   if (!(topk >= 0.0f && topk <= 1.0f)) return Status::error(Code::invalid_argument, "gan: topk must lie in [0, 1]");
-  if (info < 0 || info == 1 || info >= z_dim)
-    return Status::error(Code::invalid_argument, "gan: info %d must be 0 (off) or 2..z_dim-1 (%d)", info, z_dim - 1);
+  if (info < 0 || info == 1 || info >= z_dim || info > kMaxInfoCodes)
+    return Status::error(Code::invalid_argument, "gan: info %d must be 0 (off) or 2..min(z_dim - 1, %d)", info,
+                         kMaxInfoCodes);
   if (info > 0 && cond) return Status::error(Code::invalid_argument, "gan: info and cond do not go together");
   if (!(info_std > 0.0f && info_std <= 1.0f) || (info == 0 && info_std != 1.0f))
     return Status::error(Code::invalid_argument, "gan: info_std must lie in (0, 1], and be 1 without info");
@@ -270,7 +271,10 @@ void fill_gan_targets(Graph& d_graph, Graph& g_graph, const GanConfig& c, const 
 }
 
 void set_info_code(const GanConfig& c, float* z_row, int code) {
-  for (int j = 0; j < c.info; ++j) z_row[c.z_dim - c.info + j] = j == code ? 1.0f : 0.0f;
+  // +-8: Phi(8) rounds to 1 - 6e-16 and Phi(-8) to 6e-16, Gumbel values of about 35 and -3.6,
+  // a gap no prior's log ratio within float range of sizes comes near.
+  constexpr float kForce = 8.0f;
+  for (int j = 0; j < c.info; ++j) z_row[c.z_dim - c.info + j] = j == code ? kForce : -kForce;
 }
 
 void slerp(const float* a, const float* b, int d, float t, float* out) {

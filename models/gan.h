@@ -55,7 +55,9 @@
 //   info_real  with info: Q also learns the code of each real image from the labels train_step
 //          is given (pseudo-labels, e.g. k-means clusters of the training images: no digit
 //          labels), loss kInfoWeight * CE(Q(x), label). That ties each code value to one
-//          cluster, where plain InfoGAN's codes settle on any easily seen style.
+//          cluster, where plain InfoGAN's codes settle on any easily seen style. The codes'
+//          prior (GanModel::set_code_prior, e.g. the cluster sizes) then sets how often each
+//          is drawn.
 //   info_std  with info: G sees its plain noise entries (not the codes) times info_std. The
 //          model scales them, so callers still draw z ~ N(0, I). ClusterGAN (Mukherjee et al.
 //          2019) uses 0.1: with little noise beside the one-hot the code has to decide the
@@ -78,6 +80,7 @@ namespace ember::models {
 
 constexpr uint8_t kGenerator = 0, kDiscriminator = 1;  // parameter groups
 constexpr int kPointDims = 2;                          // data=points: (x, y)
+constexpr int kMaxInfoCodes = 4096;  // info: code values at most
 constexpr float kInfoWeight = 1.0f;  // info: weight of the code loss (lambda = 1 for a
                                      // categorical code, as Chen et al. use)
 
@@ -159,7 +162,8 @@ Status build_gan(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, int
 void fill_gan_targets(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c, const GanNodes& n);
 
 // info: writes the code entries of one z row (its last info values) so that the sampler
-// reads `code` from them (one-hot: the argmax is `code`); the noise entries are left alone.
+// reads `code` from them, whatever the codes' prior (+8 there, -8 elsewhere); the noise
+// entries are left alone.
 void set_info_code(const GanConfig& c, float* z_row, int code);
 
 // Spherical interpolation between latent vectors a and b (d values each) at t in [0, 1]:

@@ -28,13 +28,25 @@ float mean_belief(const float* logits, int n) {
   return static_cast<float>(s / n);
 }
 
-// info: row i of codes[n, k] holds k Gaussians; it becomes the one-hot of their argmax (the
-// first on a tie), which is uniform over 0..k-1, and code[i] (if given) that argmax.
-void codes_from_noise(float* codes, int n, int k, int32_t* code) {
+// info: row i of codes[n, k] holds k Gaussians; it becomes the one-hot of the code they pick
+// and code[i] (if given) that code. Without a prior (log_prior null: uniform) the code is
+// their argmax (the first on a tie), uniform over 0..k-1. With one it is the Gumbel-max draw
+// argmax_j log_prior[j] + G_j, G_j = -log(-log Phi(z_j)) a standard Gumbel variable (Phi the
+// normal CDF), which is Categorical(prior) and still a function of z alone.
+void codes_from_noise(float* codes, int n, int k, const double* log_prior, int32_t* code) {
   for (int i = 0; i < n; ++i) {
     float* row = codes + floats(i, k);
     int best = 0;
-    for (int j = 1; j < k; ++j) best = row[j] > row[best] ? j : best;
+    if (!log_prior) {
+      for (int j = 1; j < k; ++j) best = row[j] > row[best] ? j : best;
+    } else {
+      double top = -HUGE_VAL;
+      for (int j = 0; j < k; ++j) {
+        const double phi = 0.5 * std::erfc(-static_cast<double>(row[j]) / std::sqrt(2.0));
+        const double v = log_prior[j] - std::log(-std::log(phi));  // +inf at phi = 1, -inf at 0
+        if (j == 0 || v > top) best = j, top = v;
+      }
+    }
     for (int j = 0; j < k; ++j) row[j] = j == best ? 1.0f : 0.0f;
     if (code) code[i] = best;
   }
@@ -74,6 +86,12 @@ Status GanModel::configure(const Setup& setup) {
   sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
   sampler_.mark_output(sample_out_);
   EMBER_TRY(sampler_.status());
+  if (c.info > 0) {  // the codes' prior: weights, uniform until set_code_prior
+    params_.set_group(kCodePriorGroup);
+    nn::InitSpec ones;
+    ones.kind = nn::Init::ones;
+    EMBER_TRY(params_.get_or_add("code.prior", Shape(c.info), ones, false, &prior_id_));
+  }
   if (c.ema > 0.0f) EMBER_TRY(add_ema_params());
   const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup.lr, setup.beta1, setup.beta2);
   opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
@@ -107,6 +125,39 @@ Status GanModel::add_ema_params() {
     }
   }
   return Status::ok();
+}
+
+Status GanModel::set_code_prior(const double* weights) {
+  if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
+  const int k = setup_.config.info;
+  if (k == 0) return Status::error(Code::invalid_argument, "gan: the model has no code (info = 0)");
+  for (int j = 0; j < k; ++j)
+    if (!(weights[j] > 0.0 && std::isfinite(weights[j])))
+      return Status::error(Code::invalid_argument, "gan: code prior weight %d must be > 0 and finite", j);
+  float* w = params_[prior_id_].value;
+  for (int j = 0; j < k; ++j) w[j] = static_cast<float>(weights[j]);
+  return Status::ok();
+}
+
+const double* GanModel::log_prior() {
+  const int k = setup_.config.info;
+  const float* w = params_[prior_id_].value;
+  bool uniform = true;
+  double total = 0.0;
+  for (int j = 0; j < k; ++j) uniform = uniform && w[j] == w[0], total += w[j];
+  if (uniform) return nullptr;  // the plain argmax: the same codes, fewer logs
+  for (int j = 0; j < k; ++j) log_prior_[j] = std::log(w[j] / total);
+  return log_prior_;
+}
+
+int GanModel::code_of(const float* z_row) {
+  const GanConfig& c = setup_.config;
+  if (c.info == 0 || !ready_) return -1;
+  float row[kMaxInfoCodes];
+  std::memcpy(row, z_row + (c.z_dim - c.info), floats(1, c.info) * sizeof(float));
+  int32_t code = -1;
+  codes_from_noise(row, 1, c.info, log_prior(), &code);
+  return code;
 }
 
 // ema = decay * ema + (1 - decay) * weight, after every G update.
@@ -228,7 +279,7 @@ void GanModel::draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code, floa
     std::memcpy(cont + floats(i, c.info_cont), z + floats(i, noise) + noise - c.info_cont, floats(1, c.info_cont) * sizeof(float));
   if (c.info > 0) {
     rng.fill_normal(onehot, floats(batch, c.info), 0.0f, 1.0f);
-    codes_from_noise(onehot, batch, c.info, code);
+    codes_from_noise(onehot, batch, c.info, log_prior(), code);
   }
   if (!c.cond) return;
   std::memset(onehot, 0, floats(batch, c.classes) * sizeof(float));
@@ -426,7 +477,7 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
       float* codes = sampler_.data(sample_onehot_);
       for (int i = 0; i < rows; ++i)
         std::memcpy(codes + floats(i, c.info), z + floats(at + i, c.z_dim) + noise, floats(1, c.info) * sizeof(float));
-      codes_from_noise(codes, rows, c.info, nullptr);
+      codes_from_noise(codes, rows, c.info, log_prior(), nullptr);
       std::memset(codes + floats(rows, c.info), 0, floats(e - rows, c.info) * sizeof(float));
     }
     if (c.cond) {

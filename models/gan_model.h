@@ -82,6 +82,7 @@ constexpr uint64_t kEmaStatStream = 12;   // PCG stream of refresh_ema_stats' z 
 // Batches refresh_ema_stats runs: with BatchNorm momentum 0.1 what is left of the old
 // statistics is 0.9^64 < 0.2%.
 constexpr int kEmaStatBatches = 64;
+constexpr uint8_t kCodePriorGroup = 2;  // info: the codes' prior, in neither G's nor D's group
 
 // mask[i] = 1 for the k highest of logits[0, n), else 0; ties go to the lower row (top-k).
 void top_rows_mask(const float* logits, int n, int k, float* mask);
@@ -136,6 +137,13 @@ class GanModel {
   // topk every row, whatever the share.
   void set_topk_share(float share);
   int topk_rows() const { return topk_rows_; }
+  // info only: the prior of the code values (weights[info] > 0, normalised here), e.g. the
+  // sizes of the clusters the codes are tied to; kept in checkpoints ("code.prior"). Until
+  // set, uniform. Training and sampling draw codes from it: a z row picks code
+  // argmax_j log p_j + Gumbel(z_j) (with a uniform prior simply argmax_j z_j), so callers still
+  // draw z ~ N(0, I). code_of(z_row) is the code the sampler reads from a z row (-1: no code).
+  Status set_code_prior(const double* weights);
+  int code_of(const float* z_row);
   // ema only (else a no-op): recompute the averaged generator's BatchNorm statistics (above).
   // Training models only; changes nothing else, and never the training trajectory.
   Status refresh_ema_stats();
@@ -172,6 +180,7 @@ class GanModel {
   void draw_fakes(Rng& rng, float* z, float* onehot, int32_t* code, float* cont);
   float* g_fake_onehot() { return setup_.config.onehot_dim() ? g_.data(nodes_.fake_onehot) : nullptr; }
   int32_t* g_code() { return setup_.config.info ? g_.label_data(nodes_.g_code) : nullptr; }
+  const double* log_prior();  // info: log p_j of the codes, or null when uniform
   float* g_cont() { return setup_.config.info_cont ? g_.data(nodes_.g_cont) : nullptr; }
   size_t d_state_floats() const;
   size_t d_stats_floats() const;
@@ -195,6 +204,8 @@ class GanModel {
   int ema_weight_[nn::Params::kMaxParams], ema_copy_[nn::Params::kMaxParams];
   int ema_count_ = 0, ema_stat_count_ = 0;
   int topk_rows_ = 0;  // topk: rows of each G batch kept
+  int prior_id_ = -1;  // info: the "code.prior" parameter
+  double log_prior_[kMaxInfoCodes];
   float* d_stats_copy_ = nullptr;  // refresh_ema_stats: D's state buffers set aside
   bool configured_ = false, ready_ = false;
 };

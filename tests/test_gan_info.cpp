@@ -84,7 +84,9 @@ TEST_CASE("gan info: the sampler's code is the argmax of z's last entries") {
     std::vector<float> set = other;
     models::set_info_code(m.config(), set.data(), 0);  // back to code 0 by the helper
     CHECK(bits_equal(samples(m, set), base));
-    CHECK((set[5] == 1.0f && set[6] == 0.0f && set[7] == 0.0f && set[4] == other[4]));
+    CHECK((set[5] > 0.0f && set[6] < 0.0f && set[7] < 0.0f && set[4] == other[4]));
+    CHECK(m.code_of(set.data()) == 0);
+    CHECK(m.code_of(other.data()) == 2);
     // Rows are independent of the batch around them: two rows at once give the same bits.
     std::vector<float> two = z;
     two.insert(two.end(), other.begin(), other.end());
@@ -161,6 +163,49 @@ TEST_CASE("gan info: info_real ties codes to given pseudo-labels, which must be 
   CHECK(m.generate(z.data(), nullptr, 3, out.data()).is_ok());
 }
 
+TEST_CASE("gan info: codes follow the prior, in sampling and in training; set_info_code wins over it") {
+  Fixture f(setup("kind=dcgan z_dim=8 channels=4,8 info=3", 32));
+  GanModel& m = *f;
+  const int n = 30000;
+  std::vector<float> z(size_t(n) * 8);
+  Rng(11).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  auto shares = [&]() {
+    std::vector<double> s(3, 0.0);
+    for (int i = 0; i < n; ++i) s[size_t(m.code_of(&z[size_t(i) * 8]))] += 1.0 / n;
+    return s;
+  };
+  std::vector<double> uniform = shares();
+  for (double u : uniform) CHECK(u == doctest::Approx(1.0 / 3).epsilon(0.05));
+  const double weights[3] = {1.0, 3.0, 6.0};  // shares 0.1, 0.3, 0.6
+  REQUIRE(m.set_code_prior(weights).is_ok());
+  const std::vector<double> skewed = shares();
+  MESSAGE("code shares with prior 1:3:6: " << skewed[0] << " " << skewed[1] << " " << skewed[2]);
+  CHECK(std::fabs(skewed[0] - 0.1) < 0.01);
+  CHECK(std::fabs(skewed[1] - 0.3) < 0.015);
+  CHECK(std::fabs(skewed[2] - 0.6) < 0.015);
+  // A forced code holds against a strong prior.
+  const double strong[3] = {1.0, 1.0, 1e6};
+  REQUIRE(m.set_code_prior(strong).is_ok());
+  std::vector<float> row(z.begin(), z.begin() + 8);
+  set_info_code(m.config(), row.data(), 0);
+  CHECK(m.code_of(row.data()) == 0);
+  // Training draws its fake codes from the prior too (the G step's code labels).
+  REQUIRE(m.set_code_prior(weights).is_ok());
+  const Data d = sprites(32, 4);
+  std::vector<int> counts(3, 0);
+  for (int k = 0; k < 40; ++k) {
+    REQUIRE(m.train_step(&d.x[0], nullptr, nullptr).is_ok());
+    const int32_t* codes = m.g_graph().label_data(m.nodes().g_code);
+    for (int i = 0; i < 32; ++i) ++counts[size_t(codes[i])];
+  }
+  CHECK(counts[2] > counts[1]);
+  CHECK(counts[1] > counts[0]);
+  // Bad weights are refused and change nothing.
+  const double bad[3] = {1.0, 0.0, 1.0};
+  CHECK(std::string(m.set_code_prior(bad).message()).find("weight 1") != std::string::npos);
+  CHECK(std::fabs(shares()[2] - 0.6) < 0.015);
+}
+
 TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the same images") {
   ember::testing::TempDir dir;
   const std::string path = dir.file("info.ember");
@@ -168,6 +213,8 @@ TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the
   const Data d = sprites(32, 8);
   const Feed feed{d, f->real_rows(), f->dims()};
   for (int k = 0; k < 5; ++k) REQUIRE(f->train_step(feed.x(k), nullptr, nullptr).is_ok());
+  const double prior[3] = {2.0, 1.0, 5.0};
+  REQUIRE(f->set_code_prior(prior).is_ok());
   REQUIRE(f->refresh_ema_stats().is_ok());
   REQUIRE(f->save(path.c_str(), 5).is_ok());
   GanModel::Setup s = setup("kind=dcgan z_dim=8 channels=4,8 info=3 info_cont=1 ema=0.9");
@@ -177,7 +224,8 @@ TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the
   REQUIRE(g->load(path.c_str(), &step).is_ok());
   std::vector<float> z(size_t(6) * 8);
   Rng(5).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
-  CHECK(bits_equal(samples(*g, z), samples(*f, z)));
+  CHECK(bits_equal(samples(*g, z), samples(*f, z)));  // also the codes: the prior came along
+  for (int i = 0; i < 6; ++i) CHECK(g->code_of(&z[size_t(i) * 8]) == f->code_of(&z[size_t(i) * 8]));
   // A model without the code cannot take the file.
   GanModel::Setup plain = setup("kind=dcgan z_dim=8 channels=4,8 ema=0.9");
   plain.training = false;

@@ -168,6 +168,10 @@ int train_gan(int argc, char** argv) {
                   config.info, pl.iterations, pl.converged ? " (converged)" : "");
       if (pl.purity >= 0) std::printf(", purity %.4f against the digit labels (not used to train)", pl.purity);
       std::printf("\n");
+      // Codes drawn as often as their clusters hold images, so G's mix matches the data's.
+      std::vector<double> sizes(size_t(config.info), 0.0);
+      for (int i = 0; i < real.train.count; ++i) sizes[real.train.labels[i]] += 1.0;
+      s = model->set_code_prior(sizes.data());
     }
   }
   if (s.is_ok() && !points) s = real.images.init(&session.arena, real.train, rows, setup.seed);
