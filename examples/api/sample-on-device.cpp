@@ -27,7 +27,7 @@
 using namespace ember;
 
 namespace {
-constexpr size_t kBufferBytes = 8u << 20;  // the device's whole budget for ember
+constexpr size_t kBufferBytes = 12u << 20;  // the device's whole budget for ember (an --info 50 DCGAN needs 10.4 MB)
 constexpr int kDefaultSamples = 16, kMaxSamples = 4096;
 constexpr int kEvalBatch = 1;              // one sample per generator call: the smallest plan
 constexpr int kPngScale = 2;               // each pixel a 2x2 block in the PNG
