@@ -137,7 +137,7 @@ TEST_CASE("gan info: Q learns to read the codes back from G's samples") {
 
 TEST_CASE("gan info: info_real ties codes to given pseudo-labels, which must be there and in range") {
   // Pseudo-labels: the sprites' own shapes (kSpriteShapes of them), as codes 0..info-1.
-  const int steps = ember::testing::kEmulated ? 40 : 150, window = 20;
+  const int steps = 150, window = 20;  // also under emulation: fewer steps learn too little
   Fixture f(setup("kind=dcgan z_dim=8 channels=4,8 info=4 info_real=1", 16));
   GanModel& m = *f;
   const Data d = sprites(128, 9);
