@@ -1,218 +1,18 @@
-// Checkpoint writer and two-pass validating reader (format and rules in checkpoint.h).
-//
-// Both directions stream through a 4 KiB buffer on the stack and encode every field byte
-// by byte in little-endian order, so the file is the same on any host and no struct layout
-// or alignment ever leaks into it.
-#include "nn/checkpoint.h"
-
-#include <cstdarg>
+// Checkpoint reader (format and loading rules in checkpoint.h): two passes over a bounded,
+// checksummed stream through a 4 KiB buffer on the stack, the first checking everything and
+// changing nothing, the second copying.
 #include <cstring>
 
 #include "core/crc32.h"
+#include "nn/checkpoint-format.h"
+#include "nn/checkpoint.h"
 #include "platform/file.h"
 
 namespace ember::nn {
 
+using namespace ckpt;
+
 namespace {
-
-constexpr uint8_t kMagic[8] = {'E', 'M', 'B', 'R', 'C', 'K', 'P', 'T'};
-constexpr size_t kHeaderBytes = 40;
-constexpr size_t kOptBytes = 24;
-constexpr size_t kRngBytes = 24;
-constexpr size_t kTrailerBytes = 12;  // u64 step + u32 crc
-constexpr size_t kBufBytes = 4096;
-constexpr uint8_t kHasValue = 1, kHasM = 2, kHasV = 4;
-
-void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
-void put32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
-}
-void put64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (8 * i));
-}
-uint16_t get16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
-uint32_t get32(const uint8_t* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-uint64_t get64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-uint32_t float_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-float bits_float(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-// "checkpoint <where>: <what>" — every error names the file (or "<memory>") first.
-Status fail(const char* where, Code code, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
-Status fail(const char* where, Code code, const char* fmt, ...) {
-  char what[Status::kMaxMessage];
-  va_list args;
-  va_start(args, fmt);
-  format_message(what, sizeof what, fmt, args);
-  va_end(args);
-  return Status::error(code, "checkpoint %s: %s", where, what);
-}
-
-int arrays_of(const Param& p) { return kHasValue | (p.m ? kHasM : 0) | (p.v ? kHasV : 0); }
-int count_arrays(int arrays) { return 1 + ((arrays & kHasM) ? 1 : 0) + ((arrays & kHasV) ? 1 : 0); }
-
-// Caller-side checks shared by save and load (programming errors, not file problems).
-size_t meta_len(const CheckpointState& st) { return st.meta ? std::strlen(st.meta) : 0; }
-bool meta_char_ok(uint8_t c) { return c >= 0x20 && c <= 0x7E; }
-
-Status check_state(const char* where, const Params* params, const CheckpointState& st) {
-  if (!params || !params->allocated())
-    return fail(where, Code::invalid_argument, "parameters are not allocated");
-  if (meta_len(st) > kMaxCheckpointMeta)
-    return fail(where, Code::invalid_argument, "meta text of %zu bytes (at most %zu)", meta_len(st), kMaxCheckpointMeta);
-  for (size_t i = 0; i < meta_len(st); ++i)
-    if (!meta_char_ok(uint8_t(st.meta[i])))
-      return fail(where, Code::invalid_argument, "meta text byte %zu is not printable ASCII", i);
-  if (st.n_opts < 0 || st.n_opts > kMaxCheckpointOptimizers || (st.n_opts > 0 && !st.opts))
-    return fail(where, Code::invalid_argument, "%d optimizers (at most %d, pointer needed)", st.n_opts,
-                kMaxCheckpointOptimizers);
-  if (st.n_rngs < 0 || st.n_rngs > kMaxCheckpointRngs || (st.n_rngs > 0 && !st.rngs))
-    return fail(where, Code::invalid_argument, "%d RNGs (at most %d, pointer needed)", st.n_rngs, kMaxCheckpointRngs);
-  return Status::ok();
-}
-
-// ---------------------------------------------------------------------------------------
-// Writing
-
-class Sink {
- public:
-  Sink(AtomicWriter* file, uint8_t* mem, size_t cap) : file_(file), mem_(mem), cap_(cap) {}
-
-  Status bytes(const void* data, size_t n) {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    while (n) {
-      if (fill_ == kBufBytes) EMBER_TRY(flush());
-      const size_t take = n < kBufBytes - fill_ ? n : kBufBytes - fill_;
-      crc_ = crc32_update(crc_, p, take);
-      std::memcpy(buf_ + fill_, p, take);
-      fill_ += take, p += take, n -= take;
-    }
-    return Status::ok();
-  }
-  Status u8(uint8_t v) { return bytes(&v, 1); }
-  Status u16(uint16_t v) {
-    uint8_t b[2];
-    put16(b, v);
-    return bytes(b, 2);
-  }
-  Status u32(uint32_t v) {
-    uint8_t b[4];
-    put32(b, v);
-    return bytes(b, 4);
-  }
-  Status u64(uint64_t v) {
-    uint8_t b[8];
-    put64(b, v);
-    return bytes(b, 8);
-  }
-  Status floats(const float* x, size_t n) {
-    uint8_t b[256];
-    while (n) {
-      const size_t take = n < sizeof b / 4 ? n : sizeof b / 4;
-      for (size_t i = 0; i < take; ++i) put32(b + 4 * i, float_bits(x[i]));
-      EMBER_TRY(bytes(b, 4 * take));
-      x += take, n -= take;
-    }
-    return Status::ok();
-  }
-  // The CRC of everything so far, itself not part of the checksum.
-  Status finish() {
-    uint8_t b[4];
-    put32(b, crc_);
-    EMBER_TRY(bytes(b, 4));
-    return flush();
-  }
-  uint64_t total() const { return total_; }
-
- private:
-  Status flush() {
-    if (file_) {
-      EMBER_TRY(file_->write(buf_, fill_));
-    } else {
-      if (fill_ > cap_ - total_)  // cap_ >= total_ always
-        return Status::error(Code::out_of_memory, "checkpoint <memory>: buffer of %zu bytes is too small", cap_);
-      std::memcpy(mem_ + total_, buf_, fill_);
-    }
-    total_ += fill_;
-    fill_ = 0;
-    return Status::ok();
-  }
-
-  AtomicWriter* file_;
-  uint8_t* mem_;
-  size_t cap_;
-  uint8_t buf_[kBufBytes];
-  size_t fill_ = 0;
-  uint64_t total_ = 0;
-  uint32_t crc_ = kCrc32Init;
-};
-
-Status write_all(Sink& out, const Params& params, const CheckpointState& st, uint64_t size) {
-  uint8_t h[kHeaderBytes] = {0};
-  std::memcpy(h, kMagic, 8);
-  put32(h + 8, kCheckpointVersion);
-  put32(h + 12, 0);  // flags
-  put64(h + 16, size);
-  put32(h + 24, static_cast<uint32_t>(params.count()));
-  put32(h + 28, static_cast<uint32_t>(st.n_opts));
-  put32(h + 32, static_cast<uint32_t>(st.n_rngs));
-  put32(h + 36, static_cast<uint32_t>(meta_len(st)));
-  EMBER_TRY(out.bytes(h, sizeof h));
-  EMBER_TRY(out.bytes(st.meta, meta_len(st)));
-  for (int i = 0; i < params.count(); ++i) {
-    const Param& p = params[i];
-    const size_t len = std::strlen(p.name);
-    const int arrays = arrays_of(p);
-    EMBER_TRY(out.u16(static_cast<uint16_t>(len)));
-    EMBER_TRY(out.bytes(p.name, len));
-    const uint8_t meta[4] = {uint8_t(p.shape.rank), p.group, uint8_t(p.trainable ? 1 : 0), uint8_t(arrays)};
-    EMBER_TRY(out.bytes(meta, 4));
-    for (int d = 0; d < p.shape.rank; ++d) EMBER_TRY(out.u64(static_cast<uint64_t>(p.shape.dims[d])));
-    EMBER_TRY(out.floats(p.value, p.numel()));
-    if (arrays & kHasM) EMBER_TRY(out.floats(p.m, p.numel()));
-    if (arrays & kHasV) EMBER_TRY(out.floats(p.v, p.numel()));
-  }
-  for (int i = 0; i < st.n_opts; ++i) {
-    const Optimizer& o = st.opts[i];
-    EMBER_TRY(out.u8(o.group()));
-    EMBER_TRY(out.u8(o.config().kind == OptimizerConfig::Kind::adam ? 1 : 0));
-    EMBER_TRY(out.u16(0));
-    EMBER_TRY(out.u32(float_bits(o.config().lr)));
-    EMBER_TRY(out.u64(static_cast<uint64_t>(o.steps())));
-    EMBER_TRY(out.u64(0));
-  }
-  for (int i = 0; i < st.n_rngs; ++i) {
-    const Rng::State s = st.rngs[i].save();
-    EMBER_TRY(out.u64(s.state));
-    EMBER_TRY(out.u64(s.inc));
-    EMBER_TRY(out.u32(float_bits(s.spare)));
-    EMBER_TRY(out.u32(s.has_spare));
-  }
-  EMBER_TRY(out.u64(st.step ? *st.step : 0));
-  EMBER_TRY(out.finish());
-  if (out.total() != size)  // the size computed up front and the bytes written must agree
-    return Status::error(Code::corrupt_data, "checkpoint: wrote %llu bytes, expected %llu",
-                         static_cast<unsigned long long>(out.total()), static_cast<unsigned long long>(size));
-  return Status::ok();
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading
 
 // A bounded, checksummed byte stream over a file or a memory block. `end_` is where the
 // data stops and the stored CRC begins; no read may cross it, so every size in the file is
@@ -484,48 +284,6 @@ Status load(Source& in, uint64_t size, Params* params, const CheckpointState& st
 
 }  // namespace
 
-Status checkpoint_size(const Params& params, const CheckpointState& st, uint64_t* bytes) {
-  *bytes = 0;
-  EMBER_TRY(check_state("(size)", &params, st));
-  uint64_t total = kHeaderBytes + meta_len(st) + kTrailerBytes + kOptBytes * uint64_t(st.n_opts) + kRngBytes * uint64_t(st.n_rngs);
-  for (int i = 0; i < params.count(); ++i) {
-    const Param& p = params[i];
-    const uint64_t fixed = 2 + std::strlen(p.name) + 4 + 8 * uint64_t(p.shape.rank);
-    uint64_t data;
-    if (__builtin_mul_overflow(uint64_t(p.numel()), 4u * count_arrays(arrays_of(p)), &data) ||
-        __builtin_add_overflow(total, fixed, &total) || __builtin_add_overflow(total, data, &total))
-      return Status::error(Code::invalid_argument, "checkpoint: parameter '%s' makes the size overflow", p.name);
-  }
-  *bytes = total;
-  return Status::ok();
-}
-
-Status save_checkpoint(const char* path, const Params& params, const CheckpointState& st) {
-  char where[64];
-  short_path(path, where, sizeof where);
-  uint64_t size;
-  EMBER_TRY(check_state(where, &params, st));
-  EMBER_TRY(checkpoint_size(params, st, &size));
-  AtomicWriter file;
-  EMBER_TRY(file.open(path));
-  Sink out(&file, nullptr, 0);
-  EMBER_TRY(write_all(out, params, st, size));  // on failure ~AtomicWriter removes the temp
-  return file.commit();
-}
-
-Status save_checkpoint_to_memory(uint8_t* buf, size_t cap, size_t* written, const Params& params,
-                                 const CheckpointState& st) {
-  *written = 0;
-  uint64_t size;
-  EMBER_TRY(checkpoint_size(params, st, &size));
-  if (!buf || size > cap)
-    return Status::error(Code::out_of_memory, "checkpoint <memory>: needs %llu bytes, buffer has %zu",
-                         static_cast<unsigned long long>(size), cap);
-  Sink out(nullptr, buf, cap);
-  EMBER_TRY(write_all(out, params, st, size));
-  *written = static_cast<size_t>(size);
-  return Status::ok();
-}
 
 Status load_checkpoint(const char* path, Params* params, const CheckpointState& st) {
   char where[64];
@@ -564,16 +322,6 @@ Status load_checkpoint_from_memory(const uint8_t* data, size_t size, Params* par
   if (!data && size) return Status::error(Code::invalid_argument, "checkpoint <memory>: null data");
   Source in(nullptr, data, size, "<memory>");
   return load(in, size, params, st);
-}
-
-Status save_checkpoint(const char* path, const Params& params, const Optimizer* opts, int n_opts, const Rng* rngs,
-                       int n_rngs, uint64_t step) {
-  CheckpointState st;
-  // Saving only reads through these pointers; the struct is shared with loading.
-  st.opts = const_cast<Optimizer*>(opts), st.n_opts = n_opts;
-  st.rngs = const_cast<Rng*>(rngs), st.n_rngs = n_rngs;
-  st.step = &step;
-  return save_checkpoint(path, params, st);
 }
 
 Status load_checkpoint(const char* path, Params* params, Optimizer* opts, int n_opts, Rng* rngs, int n_rngs,
