@@ -27,13 +27,17 @@ Status AeModel::configure(const Setup& setup) {
     return Status::error(Code::invalid_argument, "model: learning rate must be > 0");
   if (setup.training && !(setup.weight_decay >= 0.0f && std::isfinite(setup.weight_decay)))
     return Status::error(Code::invalid_argument, "model: weight decay must be >= 0");
+  if (setup.training && setup.decoder_only)
+    return Status::error(Code::invalid_argument, "model: a decoder-only model cannot train");
   setup_ = setup;
   const AeConfig& c = setup.config;
   if (setup.training) EMBER_TRY(build_ae(train_, c, setup.batch, &nodes_));
-  enc_x_ = enc_.input("x", Shape(setup.eval_batch, c.pixels()));
-  enc_mu_ = build_encoder(enc_, c, enc_x_, &enc_logvar_);
-  enc_.mark_output(enc_mu_);
-  if (enc_logvar_.ok()) enc_.mark_output(enc_logvar_);
+  if (!setup.decoder_only) {
+    enc_x_ = enc_.input("x", Shape(setup.eval_batch, c.pixels()));
+    enc_mu_ = build_encoder(enc_, c, enc_x_, &enc_logvar_);
+    enc_.mark_output(enc_mu_);
+    if (enc_logvar_.ok()) enc_.mark_output(enc_logvar_);
+  }
   dec_z_ = dec_.input("z", Shape(setup.eval_batch, c.latent));
   dec_out_ = build_decoder(dec_, c, dec_z_, &dec_logvar_);
   dec_.mark_output(dec_out_);
@@ -53,7 +57,7 @@ Status AeModel::bytes_needed(int threads, size_t* bytes) {
   if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
   size_t total = params_.bytes(param_mode(setup_.training)).total();
   if (setup_.training) EMBER_TRY(add_graph_bytes(train_, train_options(), threads, &total));
-  EMBER_TRY(add_graph_bytes(enc_, inference_options(), threads, &total));
+  if (!setup_.decoder_only) EMBER_TRY(add_graph_bytes(enc_, inference_options(), threads, &total));
   EMBER_TRY(add_graph_bytes(dec_, inference_options(), threads, &total));
   *bytes = total;
   return Status::ok();
@@ -69,7 +73,7 @@ Status AeModel::init(Arena* arena, Context* ctx) {
   params_.initialise(&init_rng);
   noise_.seed_with(setup_.seed, kNoiseStream);
   if (setup_.training) s = train_.compile(arena, ctx, train_options(), &noise_);
-  if (s.is_ok()) s = enc_.compile(arena, ctx, inference_options());
+  if (s.is_ok() && !setup_.decoder_only) s = enc_.compile(arena, ctx, inference_options());
   if (s.is_ok()) s = dec_.compile(arena, ctx, inference_options());
   if (!s.is_ok()) {
     arena->rewind(mark);
@@ -111,6 +115,7 @@ Status AeModel::eval_loss(const float* x, StepLoss* out) { return run_train(x, f
 
 Status AeModel::encode(const float* x, int n, float* mu, float* logvar) {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
+  if (setup_.decoder_only) return Status::error(Code::invalid_argument, "model: a decoder-only model has no encoder");
   const int e = setup_.eval_batch, d = setup_.config.pixels(), l = setup_.config.latent;
   for (int at = 0; at < n; at += e) {
     const int rows = n - at < e ? n - at : e;
@@ -158,6 +163,7 @@ Status AeModel::reconstruct(const float* x, int n, float* images, float* scratch
 
 Status AeModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
+  if (setup_.decoder_only) return Status::error(Code::invalid_argument, "model: a decoder-only model has no encoder to save");
   nn::CheckpointState st;
   const bool training = setup_.training;
   st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;
@@ -174,6 +180,7 @@ Status AeModel::load(const char* path, uint64_t* step) {
   st.opts = training ? &opt_ : nullptr, st.n_opts = training ? 1 : 0;
   st.rngs = training ? &noise_ : nullptr, st.n_rngs = training ? 1 : 0;
   st.step = step;
+  if (setup_.decoder_only) st.rename = load_present_only, st.rename_user = &params_;  // the encoder's are skipped
   return load_with_config(path, setup_.config, kWhat, &params_, st);
 }
 

@@ -77,10 +77,13 @@ Status GanModel::configure(const Setup& setup) {
     return Status::error(Code::invalid_argument, "gan: learning rate must be > 0");
   if (setup.training && !(setup.beta1 >= 0.0f && setup.beta1 < 1.0f && setup.beta2 >= 0.0f && setup.beta2 < 1.0f))
     return Status::error(Code::invalid_argument, "gan: Adam betas must lie in [0, 1)");
+  if (setup.training && setup.generator_only)
+    return Status::error(Code::invalid_argument, "gan: a generator-only model cannot train");
   const GanConfig& c = setup.config;
   // The step graphs declare every parameter of G and D, so they are built even for an
   // inference model (which compiles only the sampler): a checkpoint must match them all.
-  EMBER_TRY(build_gan(d_, g_, c, setup.batch, &nodes_));
+  // A generator-only model declares only the sampler's (G's) and loads by name mapping.
+  if (!setup.generator_only) EMBER_TRY(build_gan(d_, g_, c, setup.batch, &nodes_));
   sample_z_ = sampler_.input("z", Shape(setup.eval_batch, c.z_dim - c.info));
   if (c.onehot_dim() > 0) sample_onehot_ = sampler_.input("onehot", Shape(setup.eval_batch, c.onehot_dim()));
   sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
@@ -92,7 +95,7 @@ Status GanModel::configure(const Setup& setup) {
     ones.kind = nn::Init::ones;
     EMBER_TRY(params_.get_or_add("code.prior", Shape(c.info), ones, false, &prior_id_));
   }
-  if (c.ema > 0.0f) EMBER_TRY(add_ema_params());
+  if (c.ema > 0.0f && !setup.generator_only) EMBER_TRY(add_ema_params());
   const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup.lr, setup.beta1, setup.beta2);
   opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
   opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
@@ -492,8 +495,31 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
   return s;
 }
 
+namespace {
+// generator_only loads: the file's record `name` goes to the model parameter of the same name,
+// except that with averages (ema) each G parameter comes from "ema.<name>"; records the model
+// lacks (D's, and G's training weights when averages replace them) are skipped.
+struct GeneratorNames {
+  const nn::Params* params;
+  bool file_has_ema;
+};
+bool generator_record(void* user, const char* name, char* out, size_t cap) {
+  const GeneratorNames& g = *static_cast<const GeneratorNames*>(user);
+  constexpr char kEma[] = "ema.";
+  const bool averaged = std::strncmp(name, kEma, sizeof kEma - 1) == 0;
+  const char* model_name = averaged ? name + sizeof kEma - 1 : name;
+  const int id = g.params->find(model_name);
+  if (id < 0) return false;
+  if (!averaged && g.file_has_ema && (*g.params)[id].group == kGenerator) return false;
+  std::snprintf(out, cap, "%s", model_name);
+  return true;
+}
+}  // namespace
+
 Status GanModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
+  if (setup_.generator_only)
+    return Status::error(Code::invalid_argument, "gan: a generator-only model has no D to save");
   // An inference model saves its noise Rng but no optimizers (it has none).
   nn::CheckpointState st;
   st.opts = setup_.training ? const_cast<nn::Optimizer*>(opt_) : nullptr, st.n_opts = setup_.training ? 2 : 0;
@@ -519,6 +545,8 @@ Status GanModel::load(const char* path, uint64_t* step) {
   st.opts = setup_.training ? opt_ : nullptr, st.n_opts = setup_.training ? 2 : 0;
   st.rngs = setup_.training ? &noise_ : nullptr, st.n_rngs = setup_.training ? 1 : 0;
   st.step = step;
+  GeneratorNames names{&params_, file_config.ema > 0.0f};
+  if (setup_.generator_only) st.rename = generator_record, st.rename_user = &names;
   return nn::load_checkpoint(path, &params_, st);
 }
 

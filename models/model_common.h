@@ -29,6 +29,10 @@ inline nn::ParamMode param_mode(bool training) {
 Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int threads, size_t* total);
 // CompileOptions for an inference graph (no gradients, BatchNorm in evaluation mode).
 nn::CompileOptions inference_options();
+// A CheckpointState::rename hook (user: the nn::Params loaded into) for models that hold part
+// of what the file does, e.g. a VAE's decoder alone: a record goes to the parameter of its
+// own name if the model has one, else it is skipped.
+bool load_present_only(void* params, const char* name, char* out, size_t cap);
 
 
 // The config a checkpoint was written with; `what` names the kind in the error when the

@@ -132,7 +132,9 @@ Status read_header(Source& in, uint64_t actual, uint32_t counts[3], const Checkp
 }
 
 // One parameter record. With apply == false it only checks; with apply == true it copies.
-Status read_param(Source& in, unsigned index, Params* params, bool* seen, bool apply) {
+// The record's own structure is checked first, then the model parameter it loads into (by
+// its name, or by st.rename's answer; a record rename skips is read past, values unused).
+Status read_param(Source& in, unsigned index, Params* params, const CheckpointState& st, bool* seen, bool apply) {
   const char* w = in.where();
   const uint8_t* p = nullptr;
   EMBER_TRY(in.take(2, &p, "parameter name length"));
@@ -145,11 +147,6 @@ Status read_param(Source& in, unsigned index, Params* params, bool* seen, bool a
   std::memcpy(name, p, len);
   name[len] = '\0';
   if (std::strlen(name) != len) return fail(w, Code::corrupt_data, "parameter record %u: name holds a NUL byte", index);
-  const int id = params->find(name);
-  if (id < 0) return fail(w, Code::shape_mismatch, "parameter '%s' is in the file but not in the model", name);
-  if (seen[id]) return fail(w, Code::corrupt_data, "parameter '%s' appears twice", name);
-  seen[id] = true;
-  Param& prm = (*params)[id];
 
   EMBER_TRY(in.take(4, &p, "parameter header"));
   const int rank = p[0], group = p[1], trainable = p[2], arrays = p[3];
@@ -166,27 +163,51 @@ Status read_param(Source& in, unsigned index, Params* params, bool* seen, bool a
   }
   const int64_t numel = shape.numel();
   if (numel < 0) return fail(w, Code::corrupt_data, "parameter '%s': element count overflows", name);
-  if (shape != prm.shape) {
-    char a[64], b[64];
-    return fail(w, Code::shape_mismatch, "parameter '%s' has shape %s in the file, %s in the model", name,
-                shape.str(a, sizeof a), prm.shape.str(b, sizeof b));
-  }
   if (trainable > 1) return fail(w, Code::corrupt_data, "parameter '%s': trainable flag is %d", name, trainable);
-  if ((trainable == 1) != prm.trainable)
-    return fail(w, Code::shape_mismatch, "parameter '%s' is %s in the file, %s in the model", name,
-                trainable ? "trainable" : "a state buffer", prm.trainable ? "trainable" : "a state buffer");
-  if (group != prm.group)
-    return fail(w, Code::shape_mismatch, "parameter '%s' is in group %d in the file, %d in the model", name, group,
-                prm.group);
   const bool arrays_ok = arrays == kHasValue || (trainable && (arrays == (kHasValue | kHasM) ||
                                                                arrays == (kHasValue | kHasM | kHasV)));
   if (!arrays_ok) return fail(w, Code::corrupt_data, "parameter '%s': array set %x is not valid", name, arrays);
   const uint64_t n = static_cast<uint64_t>(numel);
   const uint64_t k = static_cast<uint64_t>(count_arrays(arrays));
-  if (n > in.remaining() / (4 * k))  // n * 4 * k > remaining, without overflow
+  auto fits = [&]() {  // checked after the model's shape, whose mismatch is the better answer
+    if (n <= in.remaining() / (4 * k)) return Status::ok();  // n * 4 * k <= remaining, without overflow
     return fail(w, Code::corrupt_data, "parameter '%s' needs %llu x %llu floats, only %llu bytes remain", name,
                 static_cast<unsigned long long>(k), static_cast<unsigned long long>(n),
                 static_cast<unsigned long long>(in.remaining()));
+  };
+
+  char target[Param::kMaxName];
+  const char* model_name = name;
+  if (st.rename) {
+    if (!st.rename(st.rename_user, name, target, sizeof target)) {
+      EMBER_TRY(fits());
+      return in.floats(nullptr, n * k, "parameter values");
+    }
+    target[sizeof target - 1] = '\0';
+    model_name = target;
+  }
+  const bool renamed = std::strcmp(model_name, name) != 0;
+  const int id = params->find(model_name);
+  if (id < 0 && renamed)
+    return fail(w, Code::shape_mismatch, "parameter '%s' (as '%s') is in the file but not in the model", name, model_name);
+  if (id < 0) return fail(w, Code::shape_mismatch, "parameter '%s' is in the file but not in the model", name);
+  if (seen[id]) return fail(w, Code::corrupt_data, "parameter '%s' appears twice", model_name);
+  seen[id] = true;
+  Param& prm = (*params)[id];
+  if (shape != prm.shape) {
+    char a[64], b[64];
+    return fail(w, Code::shape_mismatch, "parameter '%s' has shape %s in the file, %s in the model", name,
+                shape.str(a, sizeof a), prm.shape.str(b, sizeof b));
+  }
+  // A renamed record may fill a trainable parameter from a state buffer (or back) when the
+  // model holds values only: e.g. a generator's averaged weights into the sampler's G.
+  if ((trainable == 1) != prm.trainable && !(renamed && !prm.m && !prm.v))
+    return fail(w, Code::shape_mismatch, "parameter '%s' is %s in the file, %s in the model", name,
+                trainable ? "trainable" : "a state buffer", prm.trainable ? "trainable" : "a state buffer");
+  if (group != prm.group)
+    return fail(w, Code::shape_mismatch, "parameter '%s' is in group %d in the file, %d in the model", name, group,
+                prm.group);
+  EMBER_TRY(fits());
   // Moments the model has no room for are skipped; moments the file lacks are zeroed.
   EMBER_TRY(in.floats(apply ? prm.value : nullptr, n, "parameter values"));
   if (arrays & kHasM) EMBER_TRY(in.floats(apply ? prm.m : nullptr, n, "parameter moments"));
@@ -205,7 +226,7 @@ Status read_body(Source& in, const uint32_t counts[3], Params* params, const Che
     return fail(w, Code::corrupt_data, "counts %u parameters, %u optimizers, %u RNGs exceed %d, %d, %d", n_params,
                 n_opts, n_rngs, Params::kMaxParams, kMaxCheckpointOptimizers, kMaxCheckpointRngs);
   bool seen[Params::kMaxParams] = {false};
-  for (unsigned i = 0; i < n_params; ++i) EMBER_TRY(read_param(in, i, params, seen, apply));
+  for (unsigned i = 0; i < n_params; ++i) EMBER_TRY(read_param(in, i, params, st, seen, apply));
   for (int i = 0; i < params->count(); ++i)
     if (!seen[i])
       return fail(w, Code::shape_mismatch, "parameter '%s' is in the model but not in the file", (*params)[i].name);

@@ -43,6 +43,9 @@
 // ---- Loading rules ----------------------------------------------------------------------
 // * Parameters are matched by name. The file and the model must hold the same set (a missing
 //   or extra parameter is an error naming it) with equal shape, group and trainable flag.
+// * With CheckpointState::rename, records go to the parameters it names or are skipped; a
+//   renamed record may then fill a trainable parameter from a state buffer (or back) when the
+//   model holds values only. Every model parameter must still be loaded exactly once.
 // * Moments: present in the file but not allocated in the model (inference or SGD mode) —
 //   skipped, no error (that is how an inference build loads a training checkpoint); absent
 //   in the file but allocated in the model — zeroed (a fresh optimizer).
@@ -89,6 +92,14 @@ struct CheckpointState {
   const char* meta = nullptr;
   char* meta_out = nullptr;
   size_t meta_cap = 0;
+  // Loading part of a file into another model (e.g. only a GAN's averaged generator, into a
+  // sampler that holds nothing else): for each parameter record, rename(rename_user, name,
+  // out, cap) writes the model parameter's name to load it into (NUL-terminated, < cap) and
+  // returns true, or returns false to skip the record (still checked, not loaded). Null: every
+  // record loads into the parameter of its own name. Either way every model parameter must be
+  // loaded exactly once.
+  bool (*rename)(void* user, const char* name, char* out, size_t cap) = nullptr;
+  void* rename_user = nullptr;
 };
 
 // Bytes save_checkpoint would write for this model and state (0 with an error if invalid).

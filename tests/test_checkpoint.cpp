@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -528,4 +529,80 @@ TEST_CASE("checkpoint: meta text is stored, read back alone, and checked") {
   b[8] = 1;  // version 1 must have 0 there
   s = load_checkpoint_from_memory(b.data(), b.size(), &dst.params, dst.state());
   CHECK(s.code() == Code::corrupt_data);
+}
+
+namespace {
+// The rename hook of the test below: "ema.X" loads into X, "d.*" is skipped, X itself is
+// skipped when the file has "ema.X" (every g.* here), other names stay.
+bool averaged_g_only(void*, const char* name, char* out, size_t cap) {
+  if (!std::strncmp(name, "d.", 2) || !std::strncmp(name, "g.", 2)) return false;
+  std::snprintf(out, cap, "%s", std::strncmp(name, "ema.", 4) ? name : name + 4);
+  return true;
+}
+}  // namespace
+
+TEST_CASE("checkpoint: rename loads part of a file into another model, checked like the rest") {
+  TempDir dir;
+  const std::string path = dir.file("parts.ckpt");
+  // The file: g.fc1.weight, g.fc1.bias (trainable), their averages "ema.*" (state buffers),
+  // and a D parameter; the model: only g.fc1.weight and g.fc1.bias, values only.
+  std::vector<uint8_t> buf(1 << 16), small(1 << 16);
+  Arena arena(buf.data(), buf.size()), small_arena(small.data(), small.size());
+  Params file, model;
+  int id;
+  const InitSpec init{Init::normal, 1.0f};
+  file.set_group(0);
+  REQUIRE(file.get_or_add("g.fc1.weight", Shape(3, 4), init, true, &id).is_ok());
+  REQUIRE(file.get_or_add("g.fc1.bias", Shape(3), init, true, &id).is_ok());
+  REQUIRE(file.get_or_add("ema.g.fc1.weight", Shape(3, 4), init, false, &id).is_ok());
+  REQUIRE(file.get_or_add("ema.g.fc1.bias", Shape(3), init, false, &id).is_ok());
+  file.set_group(1);
+  REQUIRE(file.get_or_add("d.fc.weight", Shape(1, 3), init, true, &id).is_ok());
+  REQUIRE(file.allocate(&arena, ParamMode::train_adam).is_ok());
+  Rng rng(3);
+  file.initialise(&rng);
+  REQUIRE(save_checkpoint(path.c_str(), file, CheckpointState()).is_ok());
+  model.set_group(0);
+  REQUIRE(model.get_or_add("g.fc1.weight", Shape(3, 4), init, true, &id).is_ok());
+  REQUIRE(model.get_or_add("g.fc1.bias", Shape(3), init, true, &id).is_ok());
+  REQUIRE(model.allocate(&small_arena, ParamMode::inference).is_ok());
+
+  // Without the hook the file's extra records are refused.
+  Status plain = load_checkpoint(path.c_str(), &model, CheckpointState());
+  CHECK(plain.code() == Code::shape_mismatch);
+  CHECK_MESSAGE(has(plain, "'ema.g.fc1.weight' is in the file but not in the model"), std::string(plain.message()));
+  CheckpointState st;
+  st.rename = averaged_g_only;
+  REQUIRE(load_checkpoint(path.c_str(), &model, st).is_ok());
+  CHECK(same_floats(model[0].value, file[file.find("ema.g.fc1.weight")].value, 12));
+  CHECK(same_floats(model[1].value, file[file.find("ema.g.fc1.bias")].value, 3));
+  CHECK(!same_floats(model[0].value, file[0].value, 12));
+
+  // A model with moments may not take a state buffer as a trainable parameter.
+  std::vector<uint8_t> big(1 << 16);
+  Arena big_arena(big.data(), big.size());
+  Params trains;
+  trains.set_group(0);
+  REQUIRE(trains.get_or_add("g.fc1.weight", Shape(3, 4), init, true, &id).is_ok());
+  REQUIRE(trains.get_or_add("g.fc1.bias", Shape(3), init, true, &id).is_ok());
+  REQUIRE(trains.allocate(&big_arena, ParamMode::train_adam).is_ok());
+  const std::vector<float> before(trains[0].value, trains[0].value + 12);
+  Status s = load_checkpoint(path.c_str(), &trains, st);
+  CHECK(s.code() == Code::shape_mismatch);
+  CHECK_MESSAGE(has(s, "a state buffer in the file, trainable in the model"), std::string(s.message()));
+  CHECK(same_floats(trains[0].value, before.data(), 12));
+
+  // A name the model lacks, or a parameter nothing loads into, is an error naming it.
+  st.rename = [](void*, const char* name, char* out, size_t cap) {
+    std::snprintf(out, cap, "%s", std::strncmp(name, "ema.", 4) ? "nothing" : name + 4);
+    return !std::strncmp(name, "ema.", 4) || !std::strncmp(name, "d.", 2);
+  };
+  s = load_checkpoint(path.c_str(), &model, st);
+  CHECK_MESSAGE(has(s, "'d.fc.weight' (as 'nothing') is in the file but not in the model"), std::string(s.message()));
+  st.rename = [](void*, const char* name, char* out, size_t cap) {
+    std::snprintf(out, cap, "%s", name + 4);
+    return !std::strcmp(name, "ema.g.fc1.weight");
+  };
+  s = load_checkpoint(path.c_str(), &model, st);
+  CHECK_MESSAGE(has(s, "'g.fc1.bias' is in the model but not in the file"), std::string(s.message()));
 }

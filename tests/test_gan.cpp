@@ -308,6 +308,27 @@ TEST_CASE("gan: checkpoints carry the config and resume exactly; samplers load t
   CHECK(bits_equal(x1, x2));
   CHECK(s->train_step(feed.x(0), feed.labels(0), nullptr).code() == Code::invalid_argument);
 
+  // A generator-only model takes G's weights alone (D's are skipped), samples the same
+  // images in less memory, and refuses to save or to train.
+  GanModel::Setup gen = inf;
+  gen.generator_only = true;
+  Fixture o(gen);
+  size_t full_bytes = 0, gen_bytes = 0;
+  REQUIRE(s->bytes_needed(1, &full_bytes).is_ok());
+  REQUIRE(o->bytes_needed(1, &gen_bytes).is_ok());
+  CHECK(gen_bytes + a->param_count(kDiscriminator) * sizeof(float) <= full_bytes);
+  CHECK(o->params().find("d.conv1.weight") < 0);
+  REQUIRE(o->load(path.c_str(), &step).is_ok());
+  CHECK(step == 5);
+  REQUIRE(o->generate(z.data(), classes, 3, x2.data()).is_ok());
+  CHECK(bits_equal(x1, x2));
+  CHECK(o->save(dir.file("gen.ckpt").c_str(), 5).code() == Code::invalid_argument);
+  CHECK(o->train_step(feed.x(0), feed.labels(0), nullptr).code() == Code::invalid_argument);
+  GanModel::Setup trains_gen = setup(v);
+  trains_gen.generator_only = true;
+  GanModel never;
+  CHECK(never.configure(trains_gen).code() == Code::invalid_argument);
+
   // Other networks refuse the file and keep their weights.
   Fixture e(setup("kind=dcgan z_dim=8 channels=4,8 cond=1 classes=4 mbstd=1"));
   const std::vector<float> e0 = group_state(*e, kDiscriminator, false, false);

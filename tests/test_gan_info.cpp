@@ -226,6 +226,15 @@ TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the
   Rng(5).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
   CHECK(bits_equal(samples(*g, z), samples(*f, z)));  // also the codes: the prior came along
   for (int i = 0; i < 6; ++i) CHECK(g->code_of(&z[size_t(i) * 8]) == f->code_of(&z[size_t(i) * 8]));
+  // Generator only: G's averaged weights and statistics are loaded as G's own (no copies,
+  // no D, no Q heads), with the prior; the same images and codes.
+  s.generator_only = true;
+  Fixture gen(s);
+  CHECK(gen->params().find("ema.g.fc.weight") < 0);
+  CHECK(gen->params().find("d.q.weight") < 0);
+  REQUIRE(gen->load(path.c_str(), &step).is_ok());
+  CHECK(bits_equal(samples(*gen, z), samples(*f, z)));
+  for (int i = 0; i < 6; ++i) CHECK(gen->code_of(&z[size_t(i) * 8]) == f->code_of(&z[size_t(i) * 8]));
   // A model without the code cannot take the file.
   GanModel::Setup plain = setup("kind=dcgan z_dim=8 channels=4,8 ema=0.9");
   plain.training = false;

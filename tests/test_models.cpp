@@ -177,6 +177,31 @@ TEST_CASE("models: checkpoints carry the architecture and resume exactly") {
     CHECK(la.loss == lb.loss);  // bit-identical continuation
   }
 
+  // A decoder-only sampler takes the decoder's weights alone and decodes the same images.
+  AeModel::Setup dec_setup = setup, inf_setup = setup;
+  dec_setup.training = inf_setup.training = false;
+  dec_setup.decoder_only = true;
+  Fixture inf(inf_setup), dec(dec_setup);
+  size_t inf_bytes = 0, dec_bytes = 0;
+  REQUIRE(inf.model->bytes_needed(1, &inf_bytes).is_ok());
+  REQUIRE(dec.model->bytes_needed(1, &dec_bytes).is_ok());
+  CHECK(dec_bytes < inf_bytes);
+  CHECK(dec.model->params().count() < inf.model->params().count());
+  REQUIRE(a.model->save(path.c_str(), 9).is_ok());
+  REQUIRE(inf.model->load(path.c_str(), &step).is_ok());
+  REQUIRE(dec.model->load(path.c_str(), &step).is_ok());
+  std::vector<float> z(6 * 3), x1(6 * kSide * kSide), x2(x1.size());
+  Rng(2).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  REQUIRE(inf.model->decode(z.data(), 6, x1.data()).is_ok());
+  REQUIRE(dec.model->decode(z.data(), 6, x2.data()).is_ok());
+  CHECK(std::memcmp(x1.data(), x2.data(), x1.size() * sizeof(float)) == 0);
+  CHECK(dec.model->encode(batch(0), 2, z.data(), nullptr).code() == Code::invalid_argument);
+  CHECK(dec.model->save(dir.file("dec.ckpt").c_str(), 9).code() == Code::invalid_argument);
+  AeModel::Setup trains_dec = setup;
+  trains_dec.decoder_only = true;
+  AeModel never;
+  CHECK(never.configure(trains_dec).code() == Code::invalid_argument);
+
   // Another architecture refuses the file and keeps its weights.
   Fixture c(small_setup("kind=vae arch=mlp widths=24 latent=4"));
   const float w0 = c.model->params()[0].value[0];

@@ -1,6 +1,7 @@
 // On-device sampling: a trained generator — a VAE's decoder or a GAN's generator — loaded from
 // its checkpoint into one static buffer with an inference-only plan (values only: no
-// gradients, no Adam state), drawing samples as a PNG grid and/or as ASCII art for a board
+// gradients, no Adam state, and only the generator's weights: no discriminator, no encoder),
+// drawing samples as a PNG grid and/or as ASCII art for a board
 // with a serial console and no display.
 //
 //   example-sample-on-device MODEL.ember [--n N] [--seed S] [--label L] [--png OUT.png] [--ascii]
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "core/context.h"
 #include "core/image.h"
@@ -27,7 +29,7 @@
 using namespace ember;
 
 namespace {
-constexpr size_t kBufferBytes = 12u << 20;  // the device's whole budget for ember (an --info 50 DCGAN needs 10.4 MB)
+constexpr size_t kBufferBytes = 8u << 20;  // the device's whole budget for ember (an --info 50 DCGAN needs 5.5 MB)
 constexpr int kDefaultSamples = 16, kMaxSamples = 4096;
 constexpr int kEvalBatch = 1;              // one sample per generator call: the smallest plan
 constexpr int kPngScale = 2;               // each pixel a 2x2 block in the PNG
@@ -65,6 +67,10 @@ template <class Model, class Config>
 Status configure(Model* model, const Config& config, size_t* bytes) {
   typename Model::Setup setup;
   setup.config = config, setup.training = false, setup.eval_batch = kEvalBatch;
+  // Only what draws samples: no D, no encoder, no averaged copies (the file's averages are
+  // loaded as G's own weights).
+  if constexpr (std::is_same_v<Model, models::GanModel>) setup.generator_only = true;
+  else setup.decoder_only = true;
   EMBER_TRY(model->configure(setup));
   return model->bytes_needed(1, bytes);
 }
