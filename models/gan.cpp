@@ -277,6 +277,16 @@ void set_info_code(const GanConfig& c, float* z_row, int code) {
   for (int j = 0; j < c.info; ++j) z_row[c.z_dim - c.info + j] = j == code ? kForce : -kForce;
 }
 
+Status truncate_noise(const GanConfig& c, Rng& rng, float t, float* z, int n) {
+  static_assert(kMinTruncation == 0.05f, "the message below names it");  // Status formats no floats
+  if (!(t >= kMinTruncation)) return Status::error(Code::invalid_argument, "truncation must be at least 0.05");
+  const int noise = c.z_dim - c.info;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < noise; ++j)
+      for (float& v = z[static_cast<size_t>(i) * c.z_dim + j]; std::fabs(v) > t;) v = rng.normal();
+  return Status::ok();
+}
+
 void slerp(const float* a, const float* b, int d, float t, float* out) {
   constexpr double kMinAngle = 1e-6;  // below it sin(w) ~ 0: interpolate linearly
   double ab = 0, aa = 0, bb = 0;

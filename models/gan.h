@@ -73,6 +73,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/rng.h"
 #include "core/status.h"
 #include "nn/graph.h"
 
@@ -165,6 +166,13 @@ void fill_gan_targets(nn::Graph& d_graph, nn::Graph& g_graph, const GanConfig& c
 // reads `code` from them, whatever the codes' prior (+8 there, -8 elsewhere); the noise
 // entries are left alone.
 void set_info_code(const GanConfig& c, float* z_row, int code);
+
+// The truncation trick (Brock et al. 2019, BigGAN): in each of n z rows, every noise entry
+// (all but an info model's code entries, whose draw is the codes' prior) with |z| > t is
+// redrawn from rng until it is not, so G sees N(0, 1) truncated to [-t, t]: fewer poor
+// samples, less variety. t >= kMinTruncation (below, nearly every draw would be redrawn).
+constexpr float kMinTruncation = 0.05f;
+Status truncate_noise(const GanConfig& c, Rng& rng, float t, float* z, int n);
 
 // Spherical interpolation between latent vectors a and b (d values each) at t in [0, 1]:
 // out = (sin((1 - t) w) a + sin(t w) b) / sin w, w the angle between a and b. Gaussian z

@@ -338,6 +338,35 @@ TEST_CASE("gan: checkpoints carry the config and resume exactly; samplers load t
   CHECK(bits_equal(group_state(*e, kDiscriminator, false, false), e0));
 }
 
+TEST_CASE("truncate_noise: noise entries within [-t, t], small ones and the code entries untouched, refusals") {
+  GanConfig c;
+  REQUIRE(c.from_text("kind=dcgan z_dim=8 channels=4,8 info=3").is_ok());
+  const int n = 200;
+  std::vector<float> z(size_t(n) * 8);
+  Rng(4).fill_normal(z.data(), z.size(), 0.0f, 1.0f);
+  const std::vector<float> before = z;
+  Rng a(9), b(9);
+  REQUIRE(truncate_noise(c, a, 0.5f, z.data(), n).is_ok());
+  int redrawn = 0;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < 8; ++j) {
+      const size_t k = size_t(i) * 8 + j;
+      if (j >= 5 || std::fabs(before[k]) <= 0.5f) {
+        CHECK(z[k] == before[k]);  // codes, and draws already inside
+      } else {
+        CHECK(std::fabs(z[k]) <= 0.5f);
+        ++redrawn;
+      }
+    }
+  CHECK(redrawn > n * 5 / 2);  // P(|z| > 0.5) = 0.62 of the 5 noise entries
+  std::vector<float> again = before;
+  REQUIRE(truncate_noise(c, b, 0.5f, again.data(), n).is_ok());
+  CHECK(bits_equal(z, again));
+  again = before;
+  CHECK(truncate_noise(c, b, 0.01f, again.data(), n).code() == Code::invalid_argument);
+  CHECK(bits_equal(again, before));
+}
+
 TEST_CASE("slerp: exact ends, the radius kept between equal-norm ends, the straight line for parallel ones") {
   constexpr int d = 7;
   float a[d], b[d], out[d];

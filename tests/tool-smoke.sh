@@ -88,6 +88,10 @@ run train --model dcgan "${GSPRITES[@]}" --epochs 3 --out "$T/d.ember" --resume 
 grep -q "resuming .* at step 8 (epoch 2)" "$T/d.out" || fail "dcgan did not resume at epoch 2"
 grep -q "g_steps=2 .*topk=0.5" "$T/d.out" || fail "--g-steps, --topk given on resume not taken: $(cat "$T/d.out")"
 run sample --model "$T/d.ember" --n 8 --out "$T/ds.png" && is_png "$T/ds.png"
+run sample --model "$T/d.ember" --n 8 --truncation 0.5 --out "$T/dt.png" && is_png "$T/dt.png"
+cmp -s "$T/ds.png" "$T/dt.png" && fail "--truncation 0.5 drew the same samples as no truncation"
+if "$E" sample --model "$T/d.ember" --truncation 0.01 --out "$T/dt.png" 2>"$T/err"; then fail "--truncation 0.01 accepted"; fi
+grep -q "at least 0.05" "$T/err" || fail "--truncation 0.01: unclear error: $(cat "$T/err")"
 run info --file "$T/d.ember" --inference | tee "$T/di.out"
 grep -q "parameters  G [0-9]*, D [0-9]* trainable" "$T/di.out" && grep -q "^  total  *[0-9]" "$T/di.out" || fail "info on a GAN"
 if "$E" sample --model "$T/d.ember" --label 1 --out "$T/dl.png" 2>"$T/err"; then fail "--label accepted by a plain GAN"; fi

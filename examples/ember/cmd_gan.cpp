@@ -6,7 +6,6 @@
 //   ember interpolate --model dcgan.ember --pairs 8 --steps 10     (slerp between two z)
 //   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
 //   ember eval --model rings.ember                                 (modes_covered, high_quality)
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -99,10 +98,17 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
                                          "in (pseudo-labels; no digit labels), tying each code to a cluster");
 }
 
-Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out) {
+float read_truncation(Cli& cli) {
+  return cli.real("--truncation", "T", "redraw each noise entry until |z| <= T (the truncation trick; 0: off)", 0.0f,
+                  0.0f, 100.0f);
+}
+
+Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out,
+                        float truncation) {
   const models::GanConfig& c = m.config();
   Rng rng(seed);
   rng.fill_normal(z, size_t(n) * c.z_dim, 0.0f, 1.0f);
+  if (truncation > 0.0f) EMBER_TRY(models::truncate_noise(c, rng, truncation, z, n));
   for (int i = 0; i < n && c.info > 0 && labels; ++i) models::set_info_code(c, z + size_t(i) * c.z_dim, labels[i]);
   EMBER_TRY(m.generate(z, c.cond ? labels : nullptr, n, out));
   if (!is_points(c)) models::to_unit_pixels(out, size_t(n) * c.dims());
@@ -145,6 +151,7 @@ int sample_gan(int argc, char** argv) {
   const int n = cli.integer("--n", "N", "samples", 64, 1, 100000);
   const int cols = cli.integer("--cols", "C", "grid columns", 8, 1, 1000);
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
+  const float truncation = read_truncation(cli);
   const int label = read_label(cli);
   const char* out = cli.text("--out", "FILE", "picture to write (.png; rings: .svg)", "samples.png");
   const int threads = read_threads(cli);
@@ -160,7 +167,8 @@ int sample_gan(int argc, char** argv) {
   // An info code is drawn from z like the rest unless asked for (the training grid shows a
   // row per code instead).
   const bool by_label = c.cond || label >= 0;
-  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z.data(), img.data());
+  if (s.is_ok())
+    s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z.data(), img.data(), truncation);
   models::ModeCoverage cover;
   if (s.is_ok() && is_points(c)) s = rings_figures(img.data(), n, &cover);
   if (s.is_ok() && is_points(c)) {
@@ -228,6 +236,7 @@ int eval_gan(int argc, char** argv) {
   read_gan_report_options(cli, &o);
   const int n = cli.integer("--n", "N", "generated samples", kDefaultEvalSamples, 2, 1 << 22);
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
+  const float truncation = read_truncation(cli);
   o.json = cli.text("--json", "FILE", "also write the figures as JSON", "");
   o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
@@ -238,7 +247,8 @@ int eval_gan(int argc, char** argv) {
   std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
   std::vector<int32_t> asked;
   s = fill_labels(c, -1, n, 1, &asked);  // conditional: classes in turn, n / classes each
-  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), c.cond ? asked.data() : nullptr, n, z.data(), out.data());
+  if (s.is_ok())
+    s = generate_samples(*m.model, uint64_t(seed), c.cond ? asked.data() : nullptr, n, z.data(), out.data(), truncation);
   if (s.is_ok() && is_points(c)) {
     models::ModeCoverage cover;
     int counts[models::kRingsModes];

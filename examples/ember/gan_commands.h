@@ -25,8 +25,12 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c);
 // n samples of G for z ~ N(0, I) drawn from Rng(seed) (and the classes in labels[n] for a
 // conditional model, the codes for an info model, whose z then carry them; may be null, and
 // is ignored for other models) into out[n, dims]; images come out in [0, 1].
-// z is scratch [n, z_dim].
-Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out);
+// z is scratch [n, z_dim]. truncation > 0: z's noise entries truncated to [-truncation,
+// truncation] (models::truncate_noise); 0: the training prior.
+Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out,
+                        float truncation = 0.0f);
+// --truncation T (0: off) for sample and eval.
+float read_truncation(Cli& cli);
 
 // The class (conditional models) or code (info models) of each of n samples, all 0 for other
 // models: `label`, or with label -1 one per grid row of `per_row` samples, cycling. Refuses a
