@@ -518,14 +518,16 @@ bool generator_record(void* user, const char* name, char* out, size_t cap) {
 
 Status GanModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
-  if (setup_.generator_only)
-    return Status::error(Code::invalid_argument, "gan: a generator-only model has no D to save");
-  // An inference model saves its noise Rng but no optimizers (it has none).
+  // An inference model saves its noise Rng but no optimizers (it has none). A generator-only
+  // model writes a sampler file: G's weights (the averages it loaded), the codes' prior, and
+  // a config without averaging (ema=0), so that it loads back as it is.
   nn::CheckpointState st;
   st.opts = setup_.training ? const_cast<nn::Optimizer*>(opt_) : nullptr, st.n_opts = setup_.training ? 2 : 0;
   st.rngs = const_cast<Rng*>(&noise_), st.n_rngs = 1;
   st.step = &step;
-  return save_with_config(path, setup_.config, params_, st);
+  GanConfig c = setup_.config;
+  if (setup_.generator_only) c.ema = 0.0f;
+  return save_with_config(path, c, params_, st);
 }
 
 Status GanModel::load(const char* path, uint64_t* step) {

@@ -61,7 +61,8 @@
 // keeps its weights, biases and Adam state; with unroll its statistics are restored too.
 //
 // A generator_only model (Setup) holds G's weights and the sampler plan and nothing else: for
-// an --info 50 MNIST DCGAN 3.1 MB of weights instead of 11 MB (G, D and G's averages).
+// an --info 50 MNIST DCGAN 3.1 MB of weights instead of 11 MB (G, D and G's averages). Saved,
+// it makes a 3.1 MB sampler file (a training checkpoint, with Adam's moments, is 18 MB).
 //
 // Checkpoints hold the parameters, both Adam states, the noise Rng, a step counter and the
 // config text; load() accepts a file whose networks match (gan_loss, d_steps, g_steps, unroll,
@@ -112,7 +113,8 @@ class GanModel {
                            // still held, values only, so checkpoints match)
     bool generator_only = false;  // with training = false: hold G alone, for a device that
                                   // only samples. load() then takes G's averaged weights (or
-                                  // G's own without ema) and skips D; save() is refused.
+                                  // G's own without ema) and skips D; save() writes a sampler
+                                  // file (G alone, ema=0) that only such a model loads.
     float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;  // Adam, for G and D alike
     uint64_t seed = 1;     // initial weights and the noise stream
   };

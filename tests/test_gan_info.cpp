@@ -234,6 +234,18 @@ TEST_CASE("gan info: a checkpoint loads into a sampler-only model that draws the
   CHECK(gen->params().find("d.q.weight") < 0);
   REQUIRE(gen->load(path.c_str(), &step).is_ok());
   CHECK(bits_equal(samples(*gen, z), samples(*f, z)));
+  // Its sampler file (G's averages as G, ema=0) keeps the prior and the images.
+  const std::string gen_path = dir.file("info-g.ember");
+  REQUIRE(gen->save(gen_path.c_str(), 5).is_ok());
+  GanConfig saved;
+  REQUIRE(GanModel::read_config(gen_path.c_str(), &saved).is_ok());
+  CHECK(saved.ema == 0.0f);
+  GanModel::Setup s2 = s;
+  s2.config = saved;
+  Fixture gen2(s2);
+  REQUIRE(gen2->load(gen_path.c_str(), &step).is_ok());
+  CHECK(bits_equal(samples(*gen2, z), samples(*f, z)));
+  for (int i = 0; i < 6; ++i) CHECK(gen2->code_of(&z[size_t(i) * 8]) == f->code_of(&z[size_t(i) * 8]));
   for (int i = 0; i < 6; ++i) CHECK(gen->code_of(&z[size_t(i) * 8]) == f->code_of(&z[size_t(i) * 8]));
   // A model without the code cannot take the file.
   GanModel::Setup plain = setup("kind=dcgan z_dim=8 channels=4,8 ema=0.9");

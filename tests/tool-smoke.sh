@@ -89,6 +89,13 @@ grep -q "resuming .* at step 8 (epoch 2)" "$T/d.out" || fail "dcgan did not resu
 grep -q "g_steps=2 .*topk=0.5" "$T/d.out" || fail "--g-steps, --topk given on resume not taken: $(cat "$T/d.out")"
 run sample --model "$T/d.ember" --n 8 --out "$T/ds.png" && is_png "$T/ds.png"
 run sample --model "$T/d.ember" --n 8 --truncation 0.5 --out "$T/dt.png" && is_png "$T/dt.png"
+# The sampler file: G alone, smaller, the same samples; training refuses it, and a VAE has none.
+run export --model "$T/d.ember" --out "$T/dg.ember"
+[ "$(wc -c <"$T/dg.ember")" -lt "$(wc -c <"$T/d.ember")" ] || fail "the sampler file is not smaller"
+run sample --model "$T/dg.ember" --n 8 --out "$T/dgs.png" && cmp -s "$T/ds.png" "$T/dgs.png" || fail "sampler file draws other samples"
+"$BIN/example-sample-on-device" "$T/dg.ember" --n 2 >/dev/null 2>"$T/err" || fail "demo on a sampler file: $(cat "$T/err")"
+if "$E" train --model dcgan "${GSPRITES[@]}" --epochs 4 --out "$T/dg.ember" --resume 2>"$T/err"; then fail "resumed training from a sampler file"; fi
+if "$E" export --model "$T/v.ember" --out "$T/vg.ember" 2>"$T/err"; then fail "export took a VAE"; fi
 cmp -s "$T/ds.png" "$T/dt.png" && fail "--truncation 0.5 drew the same samples as no truncation"
 if "$E" sample --model "$T/d.ember" --truncation 0.01 --out "$T/dt.png" 2>"$T/err"; then fail "--truncation 0.01 accepted"; fi
 grep -q "at least 0.05" "$T/err" || fail "--truncation 0.01: unclear error: $(cat "$T/err")"

@@ -6,6 +6,7 @@
 //   ember interpolate --model dcgan.ember --pairs 8 --steps 10     (slerp between two z)
 //   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
 //   ember eval --model rings.ember                                 (modes_covered, high_quality)
+//   ember export --model dcgan.ember --out dcgan-g.ember           (G alone: a sampler file)
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -265,6 +266,23 @@ int eval_gan(int argc, char** argv) {
     if (s.is_ok()) s = gan_metrics_report(out.data(), n, c.cond ? asked.data() : nullptr, o);
   }
   if (!s.is_ok()) return report("eval", s);
+  return 0;
+}
+
+int cmd_export(int argc, char** argv) {
+  Cli cli("export", "a GAN's sampler file: G's weights alone (its averages with --ema), values only, for a device "
+          "that only samples (ember sample/eval/interpolate and example-sample-on-device load it; training does not)",
+          argc, argv);
+  const char* path = model_path(cli);
+  const char* out = cli.text("--out", "FILE", "sampler file to write", nullptr);
+  if (!cli.finish()) return cli.exit_code();
+  if (checkpoint_kind(argc, argv) != CheckpointKind::gan)
+    return report("export", Status::error(Code::invalid_argument, "%s: not a GAN checkpoint", path));
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, 1, 1, 0, &m);
+  if (s.is_ok()) s = m.model->save(out, m.step);
+  if (!s.is_ok()) return report("export", s);
+  std::printf("wrote %s (G: %zu weights)\n", out, m.model->params().numel(models::kGenerator, false));
   return 0;
 }
 

@@ -12,5 +12,6 @@ int cmd_latent_map(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_semisup(int argc, char** argv);
+int cmd_export(int argc, char** argv);
 
 }  // namespace ember::tool

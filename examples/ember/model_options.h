@@ -1,10 +1,13 @@
 // Options shared by the commands that build or load an autoencoder / VAE.
 #pragma once
+#include <memory>
 #include <string>
+#include <type_traits>
 
 #include "examples/ember/cli.h"
 #include "examples/ember/session.h"
 #include "models/ae_model.h"
+#include "models/gan_model.h"
 
 namespace ember::tool {
 
@@ -83,6 +86,8 @@ Status load_for_inference(const char* path, int threads, int eval_batch, size_t 
   EMBER_TRY(Model::read_config(path, &s.config));
   s.training = false;
   s.eval_batch = eval_batch;
+  // A GAN's commands only sample: G alone (also loads `ember export`'s sampler files).
+  if constexpr (std::is_same_v<Model, models::GanModel>) s.generator_only = true;
   EMBER_TRY(out->model->configure(s));
   EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
   return out->model->load(path, &out->step);
