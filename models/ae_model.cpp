@@ -163,7 +163,7 @@ Status AeModel::reconstruct(const float* x, int n, float* images, float* scratch
 
 Status AeModel::save(const char* path, uint64_t step) const {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
-  if (setup_.decoder_only) return Status::error(Code::invalid_argument, "model: a decoder-only model has no encoder to save");
+  // A decoder-only model writes a sampler file (the decoder alone) that only such a model loads.
   nn::CheckpointState st;
   const bool training = setup_.training;
   st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;

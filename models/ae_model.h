@@ -45,7 +45,8 @@ class AeModel {
     int eval_batch = 100;   // rows per encode/decode call inside the model
     bool training = true;   // false: inference only (values, no gradients, no Adam)
     bool decoder_only = false;  // with training = false: hold the decoder alone, for a device
-                                // that only samples (encode and save are refused)
+                                // that only samples (encode is refused; save writes a sampler
+                                // file, the decoder alone, that only such a model loads)
     float lr = 1e-3f;
     float weight_decay = 0.0f;  // decoupled (AdamW): w -= lr * weight_decay * w each step
     uint64_t seed = 1;      // initial weights and the reparameterisation noise

@@ -269,20 +269,40 @@ int eval_gan(int argc, char** argv) {
   return 0;
 }
 
+// Loads `path` as a sampler (Model: G alone, or a VAE's decoder alone) and saves that.
+template <class Model>
+Status write_sampler_file(const char* path, const char* out, size_t* values) {
+  Loaded<Model> m;
+  EMBER_TRY(load_for_inference(path, 1, 1, 0, &m, true));
+  EMBER_TRY(m.model->save(out, m.step));
+  *values = 0;
+  for (int i = 0; i < m.model->params().count(); ++i) *values += m.model->params()[i].numel();
+  return Status::ok();
+}
+
 int cmd_export(int argc, char** argv) {
-  Cli cli("export", "a GAN's sampler file: G's weights alone (its averages with --ema), values only, for a device "
-          "that only samples (ember sample/eval/interpolate and example-sample-on-device load it; training does not)",
+  Cli cli("export", "a sampler file: a GAN's G alone (its averages with --ema) or a VAE's decoder alone, values only, "
+          "for a device that only samples (ember sample and example-sample-on-device load it; training does not)",
           argc, argv);
   const char* path = model_path(cli);
   const char* out = cli.text("--out", "FILE", "sampler file to write", nullptr);
   if (!cli.finish()) return cli.exit_code();
-  if (checkpoint_kind(argc, argv) != CheckpointKind::gan)
-    return report("export", Status::error(Code::invalid_argument, "%s: not a GAN checkpoint", path));
-  Loaded<models::GanModel> m;
-  Status s = load_for_inference(path, 1, 1, 0, &m);
-  if (s.is_ok()) s = m.model->save(out, m.step);
+  const CheckpointKind kind = checkpoint_kind(argc, argv);
+  models::AeConfig ae;
+  Status s;
+  size_t values = 0;
+  if (kind == CheckpointKind::gan) {
+    s = write_sampler_file<models::GanModel>(path, out, &values);
+  } else if (kind == CheckpointKind::autoencoder) {
+    s = models::AeModel::read_config(path, &ae);
+    if (s.is_ok() && ae.kind != models::ModelKind::vae)
+      s = Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
+    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, out, &values);
+  } else {
+    s = Status::error(Code::invalid_argument, "%s: not a GAN or VAE checkpoint", path);
+  }
   if (!s.is_ok()) return report("export", s);
-  std::printf("wrote %s (G: %zu weights)\n", out, m.model->params().numel(models::kGenerator, false));
+  std::printf("wrote %s (%zu values)\n", out, values);
   return 0;
 }
 

@@ -19,11 +19,12 @@ constexpr size_t kPictureBytes = 64u << 20;
 const char* model_path(Cli& cli) { return cli.text("--model", "FILE", "checkpoint written by `ember train`", nullptr); }
 int threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
 
-// Loads the model, and the test set when `data` is set.
-Status open(const char* path, int t, const DataSpec* data, LoadedModel* m, models::Dataset* test) {
+// Loads the model (sampler_only: its decoder alone), and the test set when `data` is set.
+Status open(const char* path, int t, const DataSpec* data, LoadedModel* m, models::Dataset* test,
+            bool sampler_only = false) {
   size_t dbytes = 0;
   if (data) EMBER_TRY(data_bytes(*data, false, true, &dbytes));
-  EMBER_TRY(load_for_inference(path, t, kEvalBatch, dbytes + kPictureBytes, m));
+  EMBER_TRY(load_for_inference(path, t, kEvalBatch, dbytes + kPictureBytes, m, sampler_only));
   if (!data) return Status::ok();
   models::Dataset unused;
   EMBER_TRY(load_data(&m->session.arena, *data, false, true, &unused, test));
@@ -49,7 +50,7 @@ int cmd_sample(int argc, char** argv) {
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
-  Status s = open(path, t, nullptr, &m, nullptr);
+  Status s = open(path, t, nullptr, &m, nullptr, true);
   if (s.is_ok()) s = write_samples(*m.model, &m.session.arena, out, n, cols, uint64_t(seed));
   return done("sample", s, out);
 }

@@ -80,14 +80,17 @@ struct Loaded {
 using LoadedModel = Loaded<models::AeModel>;
 // Opens the checkpoint at `path` for inference: reads its config, builds that model with an
 // eval batch of `eval_batch`, sizes a session for it plus `extra` bytes, loads the weights.
+// sampler_only: an autoencoder's decoder alone (also loads `ember export`'s sampler files).
 template <class Model>
-Status load_for_inference(const char* path, int threads, int eval_batch, size_t extra, Loaded<Model>* out) {
+Status load_for_inference(const char* path, int threads, int eval_batch, size_t extra, Loaded<Model>* out,
+                          bool sampler_only = false) {
   typename Model::Setup s;
   EMBER_TRY(Model::read_config(path, &s.config));
   s.training = false;
   s.eval_batch = eval_batch;
   // A GAN's commands only sample: G alone (also loads `ember export`'s sampler files).
   if constexpr (std::is_same_v<Model, models::GanModel>) s.generator_only = true;
+  if constexpr (std::is_same_v<Model, models::AeModel>) s.decoder_only = sampler_only;
   EMBER_TRY(out->model->configure(s));
   EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
   return out->model->load(path, &out->step);
