@@ -33,20 +33,24 @@ float mean_belief(const float* logits, int n) {
 // their argmax (the first on a tie), uniform over 0..k-1. With one it is the Gumbel-max draw
 // argmax_j log_prior[j] + G_j, G_j = -log(-log Phi(z_j)) a standard Gumbel variable (Phi the
 // normal CDF), which is Categorical(prior) and still a function of z alone.
+int pick_code(const float* row, int k, const double* log_prior) {
+  int best = 0;
+  if (!log_prior) {
+    for (int j = 1; j < k; ++j) best = row[j] > row[best] ? j : best;
+    return best;
+  }
+  double top = -HUGE_VAL;
+  for (int j = 0; j < k; ++j) {
+    const double phi = 0.5 * std::erfc(-static_cast<double>(row[j]) / std::sqrt(2.0));
+    const double v = log_prior[j] - std::log(-std::log(phi));  // +inf at phi = 1, -inf at 0
+    if (j == 0 || v > top) best = j, top = v;
+  }
+  return best;
+}
 void codes_from_noise(float* codes, int n, int k, const double* log_prior, int32_t* code) {
   for (int i = 0; i < n; ++i) {
     float* row = codes + floats(i, k);
-    int best = 0;
-    if (!log_prior) {
-      for (int j = 1; j < k; ++j) best = row[j] > row[best] ? j : best;
-    } else {
-      double top = -HUGE_VAL;
-      for (int j = 0; j < k; ++j) {
-        const double phi = 0.5 * std::erfc(-static_cast<double>(row[j]) / std::sqrt(2.0));
-        const double v = log_prior[j] - std::log(-std::log(phi));  // +inf at phi = 1, -inf at 0
-        if (j == 0 || v > top) best = j, top = v;
-      }
-    }
+    const int best = pick_code(row, k, log_prior);
     for (int j = 0; j < k; ++j) row[j] = j == best ? 1.0f : 0.0f;
     if (code) code[i] = best;
   }
@@ -156,11 +160,7 @@ const double* GanModel::log_prior() {
 int GanModel::code_of(const float* z_row) {
   const GanConfig& c = setup_.config;
   if (c.info == 0 || !ready_) return -1;
-  float row[kMaxInfoCodes];
-  std::memcpy(row, z_row + (c.z_dim - c.info), floats(1, c.info) * sizeof(float));
-  int32_t code = -1;
-  codes_from_noise(row, 1, c.info, log_prior(), &code);
-  return code;
+  return pick_code(z_row + (c.z_dim - c.info), c.info, log_prior());
 }
 
 // ema = decay * ema + (1 - decay) * weight, after every G update.
@@ -468,6 +468,7 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
   const GanConfig& c = setup_.config;
   const int e = setup_.eval_batch, d = dims();
   swap_ema();  // sample with the averaged weights (no-op without ema)
+  const double* prior = c.info > 0 ? log_prior() : nullptr;  // once, not per chunk
   Status s = Status::ok();
   for (int at = 0; at < n && s.is_ok(); at += e) {
     const int rows = n - at < e ? n - at : e;
@@ -480,7 +481,7 @@ Status GanModel::generate(const float* z, const int32_t* labels, int n, float* o
       float* codes = sampler_.data(sample_onehot_);
       for (int i = 0; i < rows; ++i)
         std::memcpy(codes + floats(i, c.info), z + floats(at + i, c.z_dim) + noise, floats(1, c.info) * sizeof(float));
-      codes_from_noise(codes, rows, c.info, log_prior(), nullptr);
+      codes_from_noise(codes, rows, c.info, prior, nullptr);
       std::memset(codes + floats(rows, c.info), 0, floats(e - rows, c.info) * sizeof(float));
     }
     if (c.cond) {
@@ -500,19 +501,16 @@ namespace {
 // except that with averages (ema) each G parameter comes from "ema.<name>"; records the model
 // lacks (D's, and G's training weights when averages replace them) are skipped.
 struct GeneratorNames {
-  const nn::Params* params;
+  nn::Params* params;
   bool file_has_ema;
 };
 bool generator_record(void* user, const char* name, char* out, size_t cap) {
   const GeneratorNames& g = *static_cast<const GeneratorNames*>(user);
   constexpr char kEma[] = "ema.";
   const bool averaged = std::strncmp(name, kEma, sizeof kEma - 1) == 0;
-  const char* model_name = averaged ? name + sizeof kEma - 1 : name;
-  const int id = g.params->find(model_name);
-  if (id < 0) return false;
-  if (!averaged && g.file_has_ema && (*g.params)[id].group == kGenerator) return false;
-  std::snprintf(out, cap, "%s", model_name);
-  return true;
+  const int id = g.params->find(name);
+  if (!averaged && g.file_has_ema && id >= 0 && (*g.params)[id].group == kGenerator) return false;
+  return load_present_only(g.params, averaged ? name + sizeof kEma - 1 : name, out, cap);
 }
 }  // namespace
 
