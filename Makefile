@@ -30,7 +30,7 @@ AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq
 
 MACHINE := $(shell $(CXX) -dumpmachine)
-LIB_DIRS := core nn models platform platform/scalar
+LIB_DIRS := core platform platform/scalar io nn data models metrics train
 ifneq (,$(findstring x86_64,$(MACHINE)))
   LIB_DIRS += platform/x86
 endif
@@ -79,7 +79,7 @@ $(BUILD)/obj/%-avx2.o: %-avx2.cpp
 $(BUILD)/obj/%-avx512.o: %-avx512.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LIBFLAGS) $(AVX512_FLAGS) -c $< -o $@
-$(BUILD)/obj/core/%.o $(BUILD)/obj/nn/%.o $(BUILD)/obj/models/%.o $(BUILD)/obj/platform/%.o: LIB_ONLY := $(LIBFLAGS)
+$(foreach d,core platform io nn data models metrics train,$(BUILD)/obj/$(d)/%.o): LIB_ONLY := $(LIBFLAGS)
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LIB_ONLY) -c $< -o $@

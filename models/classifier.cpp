@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "models/batcher.h"
-#include "models/config_text.h"
-#include "models/model_common.h"
+#include "data/batcher.h"
+#include "models/config-text.h"
+#include "models/model-common.h"
 
 namespace ember::models {
 

@@ -1,7 +1,7 @@
 // ClassifierModel: a small image classifier, trained here and used to judge generators.
 //
 // GAN samples have no likelihood to report, so ember scores them the way the literature
-// does, with a classifier trained on the real data (models/gan_eval.h): the inception
+// does, with a classifier trained on the real data (metrics/gan-eval.h): the inception
 // score over its class probabilities, the Fréchet distance over its feature layer, and
 // for conditional samples whether it recognises the class that was asked for. Any MNIST-
 // sized set with labels (MNIST, the built-in sprites) can train one in a few minutes.
@@ -37,9 +37,9 @@
 #include <cstdint>
 
 #include "core/arena.h"
-#include "core/context.h"
+#include "platform/context.h"
 #include "core/status.h"
-#include "models/dataset.h"
+#include "data/dataset.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 #include "nn/params.h"

@@ -2,7 +2,7 @@
 // (V), the deep autoencoder (A) and the DCGAN (D). ember-bench measures them against
 // PyTorch and the tests count their allocations, so both build exactly these layers.
 #pragma once
-#include "models/gan.h"
+#include "models/gan-network.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 
@@ -24,7 +24,7 @@ struct DeepAutoencoder {
 };
 DeepAutoencoder build_deep_autoencoder(nn::Graph& g, int batch);
 
-// D: DCGAN for 28x28 (models/gan.h's kind=dcgan with channels 64,128). Generator parameters
+// D: DCGAN for 28x28 (models/gan-network.h's kind=dcgan with channels 64,128). Generator parameters
 // go to group kGenerator, discriminator to kDiscriminator (set on Params while building).
 nn::T dcgan_generator(nn::Graph& g, nn::T z);        // z[B,100] -> tanh image [B,1,28,28]
 nn::T dcgan_discriminator(nn::Graph& g, nn::T x);    // x[B,1,28,28] -> logit [B,1]

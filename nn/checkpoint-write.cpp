@@ -3,10 +3,10 @@
 // any host and no struct layout or alignment ever leaks into it.
 #include <cstring>
 
-#include "core/crc32.h"
+#include "io/crc32.h"
 #include "nn/checkpoint-format.h"
 #include "nn/checkpoint.h"
-#include "platform/file.h"
+#include "io/file.h"
 
 namespace ember::nn {
 

@@ -26,7 +26,7 @@
 #include <cstdio>
 
 #include "core/arena.h"
-#include "core/context.h"
+#include "platform/context.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "core/tensor.h"

@@ -12,7 +12,7 @@
 #pragma once
 #include <cstddef>
 
-#include "core/context.h"
+#include "platform/context.h"
 
 namespace ember::nn::detail {
 

@@ -27,7 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/context.h"
+#include "platform/context.h"
 #include "core/kernels.h"
 #include "core/rng.h"
 

@@ -8,7 +8,7 @@
 #pragma once
 #include <cstdint>
 
-#include "core/context.h"
+#include "platform/context.h"
 #include "nn/params.h"
 
 namespace ember::nn {

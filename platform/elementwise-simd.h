@@ -17,7 +17,7 @@
 //   [-126, 127]) shr1 (arithmetic n >> 1) isub; isnan mor mnone any; hsum hmax
 //
 // Accuracy: maximum error against the std:: float functions (the scalar reference), from
-// tests/test_elementwise.cpp's sweep of [-104.5, 90] in steps of 0.0017 plus |x| from 1e-30
+// tests/test-elementwise.cpp's sweep of [-104.5, 90] in steps of 0.0017 plus |x| from 1e-30
 // to 1 (EMBER_TEST_VERBOSE=1 prints it). Identical on AVX2, AVX-512, aarch64 and ARMv7:
 //   exp       1 ulp; +inf above ln(FLT_MAX) = 88.72, denormal results rounded once
 //             below -87.3, 0 below -103.97, NaN -> NaN

@@ -19,12 +19,12 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/context.h"
-#include "core/image.h"
-#include "core/png.h"
-#include "models/ae_model.h"
-#include "models/gan_model.h"
-#include "platform/file.h"
+#include "platform/context.h"
+#include "io/image.h"
+#include "io/png.h"
+#include "models/ae-model.h"
+#include "models/gan-model.h"
+#include "io/file.h"
 
 using namespace ember;
 

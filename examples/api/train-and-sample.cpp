@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "core/context.h"
-#include "core/image.h"
-#include "core/png.h"
-#include "models/ae_model.h"
-#include "models/batcher.h"
-#include "models/sprites.h"
+#include "platform/context.h"
+#include "io/image.h"
+#include "io/png.h"
+#include "models/ae-model.h"
+#include "data/batcher.h"
+#include "data/sprites.h"
 
 using namespace ember;
 

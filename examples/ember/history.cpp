@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/svg.h"
-#include "platform/file.h"
+#include "io/svg.h"
+#include "io/file.h"
 
 namespace ember::tool {
 

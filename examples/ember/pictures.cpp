@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <vector>
 
-#include "core/image.h"
-#include "core/png.h"
-#include "core/svg.h"
-#include "models/sprites.h"
+#include "io/image.h"
+#include "io/png.h"
+#include "io/svg.h"
+#include "data/sprites.h"
 
 namespace ember::tool {
 

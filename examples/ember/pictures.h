@@ -5,8 +5,8 @@
 #include <string>
 
 #include "core/arena.h"
-#include "models/ae_model.h"
-#include "models/dataset.h"
+#include "models/ae-model.h"
+#include "data/dataset.h"
 
 namespace ember::tool {
 

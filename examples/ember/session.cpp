@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <new>
 
-#include "models/mnist.h"
-#include "models/sprites.h"
+#include "data/mnist.h"
+#include "data/sprites.h"
 
 namespace ember::tool {
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "core/arena.h"
-#include "core/context.h"
-#include "models/dataset.h"
+#include "platform/context.h"
+#include "data/dataset.h"
 
 namespace ember::tool {
 

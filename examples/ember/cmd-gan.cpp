@@ -1,0 +1,309 @@
+// The GAN forms of `ember sample`, `ember interpolate` and `ember eval`, and the pieces the
+// GAN commands share (gan_commands.h).
+//
+//   ember sample --model dcgan.ember --n 64 --out grid.png        (cgan: --label L, or a row per class;
+//                                                                  --info: --label L draws code L)
+//   ember interpolate --model dcgan.ember --pairs 8 --steps 10     (slerp between two z)
+//   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
+//   ember eval --model rings.ember                                 (modes_covered, high_quality)
+//   ember export --model dcgan.ember --out dcgan-g.ember           (G alone: a sampler file)
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "io/svg.h"
+#include "examples/ember/gan-commands.h"
+#include "examples/ember/gan-report.h"
+#include "examples/ember/json-file.h"
+#include "examples/ember/model-options.h"
+#include "examples/ember/pictures.h"
+#include "data/rings.h"
+
+namespace ember::tool {
+
+namespace {
+
+constexpr int kEvalBatch = 500;
+constexpr size_t kPictureBytes = 64u << 20;
+constexpr int kDefaultEvalSamples = 10000;
+
+bool is_points(const models::GanConfig& c) { return c.data == models::GanData::points; }
+
+const char* model_path(Cli& cli) {
+  return cli.text("--model", "FILE", "GAN checkpoint written by `ember train --model gan|dcgan|cgan`", nullptr);
+}
+int read_threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
+int read_label(Cli& cli) {
+  return cli.integer("--label", "L", "conditional GAN: the class of every sample; --info GAN: the code (-1: one row "
+                     "per class or code)", -1, -1, 1 << 20);
+}
+
+Status write_rings_json(const std::string& path, const char* model, int n, const models::ModeCoverage& r,
+                        const int* counts) {
+  JsonFile j(path);
+  j.text("model", model).integer("n", n).integer("modes_covered", r.covered).number("high_quality", r.high_quality);
+  return j.integers("mode_counts", counts, models::kRingsModes).close();
+}
+
+}  // namespace
+
+Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out) {
+  const int k = c.onehot_dim();  // classes (cgan) or code values (--info)
+  if (label >= 0 && k == 0)
+    return Status::error(Code::invalid_argument, "--label: the model has no classes (cgan) and no code (--info)");
+  if (label >= k && k > 0)
+    return Status::error(Code::invalid_argument, "--label %d: the model has %s 0..%d", label, c.cond ? "classes" : "codes",
+                         k - 1);
+  out->assign(size_t(n), 0);
+  for (int i = 0; i < n && k > 0; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % k;
+  return Status::ok();
+}
+
+const char* const* RowNames::make(const models::GanConfig& c, int label, int rows) {
+  if (!c.onehot_dim()) return nullptr;
+  for (int r = 0; r < rows; ++r) text.push_back(std::to_string(label >= 0 ? label : r % c.onehot_dim()));
+  for (const std::string& t : text) ptr.push_back(t.c_str());
+  return ptr.data();
+}
+
+void read_gan_architecture(Cli& cli, models::GanConfig* c) {
+  const std::string model = cli.text("--model", "gan|dcgan|cgan", "MLP GAN, DCGAN, or conditional GAN", "gan");
+  if (model != "gan" && model != "dcgan" && model != "cgan") cli.error("--model: one of gan dcgan cgan");
+  const std::string arch = cli.text("--arch", "mlp|dcgan", "cgan: the networks (gan is mlp, dcgan is dcgan)", "dcgan");
+  c->kind = model == "gan" || (model == "cgan" && arch == "mlp") ? models::GanKind::mlp : models::GanKind::dcgan;
+  c->cond = model == "cgan";
+  if (cli.given("--arch") && model != "cgan") cli.error("--arch: only with --model cgan");
+  if (arch != "mlp" && arch != "dcgan") cli.error("--arch: mlp or dcgan");
+  static const ConfigFlag flags[] = {
+      {"--z", "z_dim", "D", "noise dimensions"},
+      {"--widths", "widths", "W1,..", "mlp: G's hidden widths (D mirrors them)"},
+      {"--channels", "channels", "C1,C2", "dcgan: D's conv channels (G mirrors them)"},
+      {"--gan-loss", "gan_loss", "ns|minimax", "G's objective: non-saturating or the original minimax"},
+      {"--d-steps", "d_steps", "K", "D updates per step"},
+      {"--g-steps", "g_steps", "K", "G updates per step (after the D updates)"},
+      {"--unroll", "unroll", "K", "unrolled D: K look-ahead D steps for each G update (first-order; 0: off)"},
+      {"--ema", "ema", "D", "sample with an average of G's weights, decay D (e.g. 0.999; 0: off)"},
+      {"--topk", "topk", "F", "top-k G updates: learn from the fakes D likes best, a share annealed 0.99^epoch "
+                              "down to F (e.g. 0.5; 0: off)"},
+      {"--info", "info", "K", "InfoGAN: the last K entries of z pick a code (their argmax) that a head on D "
+                              "learns to read back, so G keeps its kinds of sample apart (e.g. 10; 0: off)"},
+      {"--info-cont", "info_cont", "K", "with --info: K continuous codes too (the z entries before the code), read "
+                                        "back by a second head (e.g. 2)"},
+      {"--info-std", "info_std", "S", "with --info: G sees the plain noise entries of z times S, so the code decides "
+                                      "the kind of sample (ClusterGAN: 0.1; 1: as drawn)"},
+  };
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
+  c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
+  c->info_real = cli.flag("--info-real", "with --info K: Q also learns which of K k-means clusters each real image is "
+                                         "in (pseudo-labels; no digit labels), tying each code to a cluster");
+}
+
+float read_truncation(Cli& cli) {
+  return cli.real("--truncation", "T", "redraw each noise entry until |z| <= T (the truncation trick; 0: off)", 0.0f,
+                  0.0f, 100.0f);
+}
+
+Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out,
+                        float truncation) {
+  const models::GanConfig& c = m.config();
+  Rng rng(seed);
+  rng.fill_normal(z, size_t(n) * c.z_dim, 0.0f, 1.0f);
+  if (truncation > 0.0f) EMBER_TRY(models::truncate_noise(c, rng, truncation, z, n));
+  for (int i = 0; i < n && c.info > 0 && labels; ++i) models::set_info_code(c, z + size_t(i) * c.z_dim, labels[i]);
+  EMBER_TRY(m.generate(z, c.cond ? labels : nullptr, n, out));
+  if (!is_points(c)) models::to_unit_pixels(out, size_t(n) * c.dims());
+  return Status::ok();
+}
+
+Status rings_figures(const float* points, int n, models::ModeCoverage* out, int* counts) {
+  float centres[2 * models::kRingsModes];
+  for (int k = 0; k < models::kRingsModes; ++k) {
+    const models::Point2 p = models::rings_mode_centre(k);
+    centres[2 * k] = p.x, centres[2 * k + 1] = p.y;
+  }
+  int local[models::kRingsModes];
+  return models::mode_coverage(points, n, centres, models::kRingsModes, models::kRingsStd, models::kModeMinShare,
+                               counts ? counts : local, out);
+}
+
+Status write_rings_scatter(const std::string& path, const float* points, int n, const char* title) {
+  std::vector<float> x, y;
+  std::vector<uint8_t> cls;
+  for (int i = 0; i < n; ++i) x.push_back(points[2 * i]), y.push_back(points[2 * i + 1]), cls.push_back(0);
+  for (int k = 0; k < models::kRingsModes; ++k) {
+    const models::Point2 p = models::rings_mode_centre(k);
+    x.push_back(p.x), y.push_back(p.y), cls.push_back(1);
+  }
+  static const char* const kNames[] = {"generated", "mode centres"};
+  ScatterPlot plot;
+  plot.title = title;
+  plot.x_label = "x";
+  plot.y_label = "y";
+  plot.x = x.data(), plot.y = y.data(), plot.count = static_cast<int>(x.size());
+  plot.classes = cls.data(), plot.class_count = 2, plot.class_names = kNames;
+  plot.equal_aspect = true;
+  return write_scatter(path.c_str(), plot);
+}
+
+int sample_gan(int argc, char** argv) {
+  Cli cli("sample", "G(z) for z ~ N(0, I): a PNG grid (rings: an SVG scatter plot)", argc, argv);
+  const char* path = model_path(cli);
+  const int n = cli.integer("--n", "N", "samples", 64, 1, 100000);
+  const int cols = cli.integer("--cols", "C", "grid columns", 8, 1, 1000);
+  const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
+  const float truncation = read_truncation(cli);
+  const int label = read_label(cli);
+  const char* out = cli.text("--out", "FILE", "picture to write (.png; rings: .svg)", "samples.png");
+  const int threads = read_threads(cli);
+  if (!cli.finish()) return cli.exit_code();
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
+  if (!s.is_ok()) return report("sample", s);
+  const models::GanConfig& c = m.model->config();
+  std::vector<float> z(size_t(n) * c.z_dim), img(size_t(n) * c.dims());
+  std::vector<int32_t> labels;
+  RowNames names;
+  s = fill_labels(c, label, n, cols, &labels);
+  // An info code is drawn from z like the rest unless asked for (the training grid shows a
+  // row per code instead).
+  const bool by_label = c.cond || label >= 0;
+  if (s.is_ok())
+    s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z.data(), img.data(), truncation);
+  models::ModeCoverage cover;
+  if (s.is_ok() && is_points(c)) s = rings_figures(img.data(), n, &cover);
+  if (s.is_ok() && is_points(c)) {
+    char title[96];
+    std::snprintf(title, sizeof title, "%d samples of G: %d/%d modes, %.0f%% high quality", n, cover.covered,
+                  models::kRingsModes, 100 * cover.high_quality);
+    s = write_rings_scatter(out, img.data(), n, title);
+  }
+  else if (s.is_ok())
+    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, cols,
+                         by_label ? names.make(c, label, (n + cols - 1) / cols) : nullptr);
+  if (!s.is_ok()) return report("sample", s);
+  std::printf("wrote %s\n", out);
+  return 0;
+}
+
+int interpolate_gan(int argc, char** argv) {
+  Cli cli("interpolate", "G along great-circle paths (slerp) between random z pairs, one row per pair (PNG)", argc,
+          argv);
+  const char* path = model_path(cli);
+  const int pairs = cli.integer("--pairs", "N", "rows (z pairs)", 8, 1, 1000);
+  const int steps = cli.integer("--steps", "N", "points per row, ends included", 10, 2, 1000);
+  const int seed = cli.integer("--seed", "S", "which pairs", 1, 0, 1 << 30);
+  const int label = read_label(cli);
+  const char* out = cli.text("--out", "FILE.png", "picture to write", "interpolate.png");
+  const int threads = read_threads(cli);
+  if (!cli.finish()) return cli.exit_code();
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
+  if (s.is_ok() && is_points(m.model->config()))
+    s = Status::error(Code::invalid_argument, "interpolate: %s generates points, not images", path);
+  if (!s.is_ok()) return report("interpolate", s);
+  const models::GanConfig& c = m.model->config();
+  const int d = c.z_dim, n = pairs * steps;
+  std::vector<float> ends(size_t(2) * d), z(size_t(n) * d), img(size_t(n) * c.dims());
+  std::vector<int32_t> labels;
+  RowNames names;
+  s = fill_labels(c, label, n, steps, &labels);
+  Rng rng(static_cast<uint64_t>(seed));
+  for (int p = 0; p < pairs; ++p) {
+    rng.fill_normal(ends.data(), ends.size(), 0.0f, 1.0f);
+    for (int t = 0; t < steps; ++t)
+      models::slerp(ends.data(), ends.data() + d, d, float(t) / float(steps - 1), &z[size_t(p * steps + t) * d]);
+  }
+  // An info code is only forced when asked for: otherwise it changes along the path, as z does.
+  const bool by_label = c.cond || label >= 0;
+  for (int i = 0; i < n && c.info > 0 && by_label; ++i) models::set_info_code(c, &z[size_t(i) * d], labels[size_t(i)]);
+  if (s.is_ok()) s = m.model->generate(z.data(), c.cond ? labels.data() : nullptr, n, img.data());
+  if (s.is_ok()) {
+    models::to_unit_pixels(img.data(), img.size());
+    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, steps,
+                         by_label ? names.make(c, label, pairs) : nullptr);
+  }
+  if (!s.is_ok()) return report("interpolate", s);
+  std::printf("wrote %s\n", out);
+  return 0;
+}
+
+int eval_gan(int argc, char** argv) {
+  Cli cli("eval", "sample quality of a GAN: is, fd, fd_floor, class_hist, label_accuracy, nn_dist (images, with "
+          "--classifier), or modes_covered and high_quality (rings)", argc, argv);
+  const char* path = model_path(cli);
+  GanReportOptions o;
+  o.data = read_data(cli, false);
+  read_gan_report_options(cli, &o);
+  const int n = cli.integer("--n", "N", "generated samples", kDefaultEvalSamples, 2, 1 << 22);
+  const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
+  const float truncation = read_truncation(cli);
+  o.json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  if (!cli.finish()) return cli.exit_code();
+  Loaded<models::GanModel> m;
+  Status s = load_for_inference(path, o.threads, kEvalBatch, 0, &m);
+  if (!s.is_ok()) return report("eval", s);
+  const models::GanConfig& c = m.model->config();
+  std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
+  std::vector<int32_t> asked;
+  s = fill_labels(c, -1, n, 1, &asked);  // conditional: classes in turn, n / classes each
+  if (s.is_ok())
+    s = generate_samples(*m.model, uint64_t(seed), c.cond ? asked.data() : nullptr, n, z.data(), out.data(), truncation);
+  if (s.is_ok() && is_points(c)) {
+    models::ModeCoverage cover;
+    int counts[models::kRingsModes];
+    s = rings_figures(out.data(), n, &cover, counts);
+    if (s.is_ok()) {
+      std::printf("modes_covered  %d/%d\nhigh_quality   %.4f  (within %.0f std of a mode)\nmode_counts   ",
+                  cover.covered, models::kRingsModes, cover.high_quality, models::kRingsQualityStds);
+      for (int k = 0; k < models::kRingsModes; ++k) std::printf(" %d", counts[k]);
+      std::printf("\n");
+    }
+    if (s.is_ok() && !o.json.empty()) s = write_rings_json(o.json, path, n, cover, counts);
+  } else if (s.is_ok()) {
+    if (o.data.source.empty()) s = Status::error(Code::invalid_argument, "eval: images need --data DIR|sprites");
+    if (s.is_ok()) s = gan_metrics_report(out.data(), n, c.cond ? asked.data() : nullptr, o);
+  }
+  if (!s.is_ok()) return report("eval", s);
+  return 0;
+}
+
+// Loads `path` as a sampler (Model: G alone, or a VAE's decoder alone) and saves that.
+template <class Model>
+Status write_sampler_file(const char* path, const char* out, size_t* values) {
+  Loaded<Model> m;
+  EMBER_TRY(load_for_inference(path, 1, 1, 0, &m, true));
+  EMBER_TRY(m.model->save(out, m.step));
+  *values = 0;
+  for (int i = 0; i < m.model->params().count(); ++i) *values += m.model->params()[i].numel();
+  return Status::ok();
+}
+
+int cmd_export(int argc, char** argv) {
+  Cli cli("export", "a sampler file: a GAN's G alone (its averages with --ema) or a VAE's decoder alone, values only, "
+          "for a device that only samples (ember sample and example-sample-on-device load it; training does not)",
+          argc, argv);
+  const char* path = model_path(cli);
+  const char* out = cli.text("--out", "FILE", "sampler file to write", nullptr);
+  if (!cli.finish()) return cli.exit_code();
+  const CheckpointKind kind = checkpoint_kind(argc, argv);
+  models::AeConfig ae;
+  Status s;
+  size_t values = 0;
+  if (kind == CheckpointKind::gan) {
+    s = write_sampler_file<models::GanModel>(path, out, &values);
+  } else if (kind == CheckpointKind::autoencoder) {
+    s = models::AeModel::read_config(path, &ae);
+    if (s.is_ok() && ae.kind != models::ModelKind::vae)
+      s = Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
+    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, out, &values);
+  } else {
+    s = Status::error(Code::invalid_argument, "%s: not a GAN or VAE checkpoint", path);
+  }
+  if (!s.is_ok()) return report("export", s);
+  std::printf("wrote %s (%zu values)\n", out, values);
+  return 0;
+}
+
+}  // namespace ember::tool

@@ -1,0 +1,118 @@
+// ember info: what a model is and the arena bytes it takes, by category — from a
+// checkpoint (autoencoder, VAE or GAN), or from autoencoder architecture options before
+// training (to size a device's buffer).
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "examples/ember/cli.h"
+#include "examples/ember/commands.h"
+#include "examples/ember/model-options.h"
+#include "models/gan-model.h"
+
+namespace ember::tool {
+
+namespace {
+
+double mib(size_t b) { return b / 1048576.0; }
+void row(const char* what, size_t b) { std::printf("  %-32s %12zu %9.2f\n", what, b, mib(b)); }
+
+// What a configured model and the context take for `threads`; also the kernels and workers.
+struct Sizes {
+  const Kernels* kernels = nullptr;
+  int workers = 1;
+  size_t model = 0, context = 0;
+};
+template <class Model>
+Status sizes_of(Model* model, const typename Model::Setup& setup, int threads, Sizes* out) {
+  Context::Options co;
+  co.threads = threads;
+  EMBER_TRY(model->configure(setup));
+  EMBER_TRY(Context::resolve(co, &out->kernels, &out->workers));
+  EMBER_TRY(Context::bytes_needed(co, &out->context));
+  return model->bytes_needed(out->workers, &out->model);
+}
+
+// A GAN checkpoint: its config, G's and D's sizes, and the arena a training or a sampling
+// (inference: G's sampler plan, the parameters without gradients) model takes.
+int info_gan(const char* file, bool training, int threads) {
+  models::GanModel::Setup setup;
+  setup.training = training;
+  Status s = models::GanModel::read_config(file, &setup.config);
+  auto model = std::make_unique<models::GanModel>();
+  Sizes z;
+  if (s.is_ok()) s = sizes_of(model.get(), setup, threads, &z);
+  if (!s.is_ok()) return report("info", s);
+  char text[256];
+  setup.config.to_text(text, sizeof text);
+  std::printf("model       %s\nparameters  G %zu, D %zu trainable\n", text, model->param_count(models::kGenerator),
+              model->param_count(models::kDiscriminator));
+  std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
+              training ? "training (two Adams)" : "sampling", setup.batch, setup.eval_batch, z.workers,
+              isa_name(z.kernels->isa));
+  const nn::ParamBytes pb = model->params().bytes(training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
+  std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
+  row("parameter values (G, D, averages)", pb.values);
+  row("parameter gradients", pb.grads);
+  row("Adam moments", pb.optimizer);
+  row("plans and copies (rest)", z.model - pb.total());
+  row("context (GEMM packing scratch)", z.context);
+  row("total", z.model + z.context);
+  return 0;
+}
+
+}  // namespace
+
+int cmd_info(int argc, char** argv) {
+  Cli cli("info", "architecture and arena bytes by category (from a checkpoint or from options)", argc, argv);
+  models::AeModel::Setup setup;
+  const char* file = cli.text("--file", "FILE", "a checkpoint (else the architecture options below)", "");
+  read_architecture(cli, &setup.config);
+  setup.batch = cli.integer("--batch", "B", "training batch", setup.batch, 1, 65536);
+  setup.eval_batch = cli.integer("--eval-batch", "E", "rows per encode/decode call", setup.eval_batch, 1, 65536);
+  setup.training = !cli.flag("--inference", "inference only: no gradients, no optimizer state");
+  const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  if (!cli.finish()) return cli.exit_code();
+  const CheckpointKind kind = *file ? checkpoint_file_kind(file) : CheckpointKind::unknown;
+  if (kind == CheckpointKind::gan) return info_gan(file, setup.training, threads);
+  if (kind == CheckpointKind::classifier)
+    return report("info", Status::error(Code::invalid_argument, "%s: a classifier; info covers autoencoders and GANs",
+                                        file));
+  Status s;
+  if (*file) {
+    s = models::AeModel::read_config(file, &setup.config);
+    if (!s.is_ok()) return report("info", s);
+  }
+  auto model = std::make_unique<models::AeModel>();
+  Sizes z;
+  s = sizes_of(model.get(), setup, threads, &z);
+  if (!s.is_ok()) return report("info", s);
+  const int workers = z.workers;
+  char text[256];
+  setup.config.to_text(text, sizeof text);
+  std::printf("model       %s\nparameters  %zu trainable\n", text, model->param_count());
+  std::printf("plan for    %s, batch %d, eval batch %d, %d thread(s), %s kernels\n\n",
+              setup.training ? "training (Adam)" : "inference", setup.batch, setup.eval_batch, workers,
+              isa_name(z.kernels->isa));
+  const nn::ParamBytes pb =
+      model->params().bytes(setup.training ? nn::ParamMode::train_adam : nn::ParamMode::inference);
+  std::printf("%-34s %12s %9s\n", "arena bytes by category", "bytes", "MiB");
+  row("parameter values", pb.values);
+  row("parameter gradients", pb.grads);
+  row("Adam moments", pb.optimizer);
+  nn::CompileOptions inference;
+  inference.training = false;
+  nn::GraphBytes g;
+  if (setup.training && model->train_graph().plan(nn::CompileOptions{}, workers, &g).is_ok()) {
+    row("training graph: activations", g.activations);
+    row("training graph: op scratch", g.scratch);
+  }
+  if (model->encoder_graph().plan(inference, workers, &g).is_ok()) row("encoder plan (values + scratch)", g.total());
+  if (model->decoder_graph().plan(inference, workers, &g).is_ok()) row("decoder plan (values + scratch)", g.total());
+  row("context (GEMM packing scratch)", z.context);
+  row("total", z.model + z.context);
+  return 0;
+}
+
+}  // namespace ember::tool

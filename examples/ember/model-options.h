@@ -1,0 +1,99 @@
+// Options shared by the commands that build or load an autoencoder / VAE.
+#pragma once
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "examples/ember/cli.h"
+#include "examples/ember/session.h"
+#include "models/ae-model.h"
+#include "models/gan-model.h"
+
+namespace ember::tool {
+
+// One command-line option that sets one key of a model config through Config::set.
+struct ConfigFlag {
+  const char* flag;     // "--widths"
+  const char* key;      // "widths", as in the config text
+  const char* metavar;
+  const char* help;
+};
+// The value of `key` in a config text "k1=v1 k2=v2 ..." into buf ("" when absent).
+void config_text_value(const char* text, const char* key, char* buf, size_t cap);
+// Registers each flag with cli, its default shown as the config's current value of the key,
+// and sets the given ones in *c; a value the config refuses is a usage error.
+template <class Config>
+void read_config_flags(Cli& cli, const ConfigFlag* flags, size_t count, Config* c) {
+  for (size_t i = 0; i < count; ++i) {
+    char text[512], def[64];
+    if (!c->to_text(text, sizeof text).is_ok()) text[0] = 0;
+    config_text_value(text, flags[i].key, def, sizeof def);
+    const char* v = cli.text(flags[i].flag, flags[i].metavar, flags[i].help, def);
+    if (!cli.given(flags[i].flag)) continue;
+    const Status s = c->set(flags[i].key, v);
+    if (!s.is_ok()) cli.error(s.message());
+  }
+}
+
+// Reads --model ae|vae, --arch, --widths, --latent, --act, --lik, --sigma, --channels into c.
+void read_architecture(Cli& cli, models::AeConfig* c);
+// Reads --data (default $EMBER_DATA, else required) and --sprites-train/--sprites-test.
+DataSpec read_data(Cli& cli, bool required);
+// "runs/vae.ember" -> "runs/vae" (pictures and logs go next to the checkpoint).
+std::string stem_of(const std::string& path);
+
+// The learning rate at fraction `frac` (0..1) of a run that decays `lr` geometrically to
+// `lr_final` (lr_final <= 0: constant lr).
+float decayed_lr(float lr, float lr_final, double frac);
+
+// What the checkpoint named by a command's `--model FILE` holds, read from its meta text,
+// so `sample`, `interpolate` and `eval` can hand a GAN or a classifier to its own command.
+// unknown: no --model, or a file that cannot be read (the command then reports why).
+enum class CheckpointKind { unknown, autoencoder, gan, classifier };
+CheckpointKind checkpoint_kind(int argc, char** argv);
+// The same for a checkpoint path.
+CheckpointKind checkpoint_file_kind(const char* path);
+
+// Opens `session` sized for a configured model (AeModel, ClassifierModel, ...) run by
+// `threads` workers (0: one per core) plus `extra` bytes, and initialises the model in it.
+template <class Model>
+Status open_session_for(Model* model, int threads, size_t extra, Session* session) {
+  Context::Options o;
+  o.threads = threads;
+  const Kernels* kernels = nullptr;
+  int workers = 1;
+  size_t bytes = 0;
+  EMBER_TRY(Context::resolve(o, &kernels, &workers));
+  EMBER_TRY(model->bytes_needed(workers, &bytes));
+  EMBER_TRY(session->open(bytes + extra, threads));
+  return model->init(&session->arena, &session->ctx);
+}
+
+// A trained model loaded for inference from its checkpoint, in a session sized for it plus
+// `extra` bytes (data, pictures).
+template <class Model>
+struct Loaded {
+  Session session;
+  std::unique_ptr<Model> model = std::make_unique<Model>();
+  uint64_t step = 0;
+};
+using LoadedModel = Loaded<models::AeModel>;
+// Opens the checkpoint at `path` for inference: reads its config, builds that model with an
+// eval batch of `eval_batch`, sizes a session for it plus `extra` bytes, loads the weights.
+// sampler_only: an autoencoder's decoder alone (also loads `ember export`'s sampler files).
+template <class Model>
+Status load_for_inference(const char* path, int threads, int eval_batch, size_t extra, Loaded<Model>* out,
+                          bool sampler_only = false) {
+  typename Model::Setup s;
+  EMBER_TRY(Model::read_config(path, &s.config));
+  s.training = false;
+  s.eval_batch = eval_batch;
+  // A GAN's commands only sample: G alone (also loads `ember export`'s sampler files).
+  if constexpr (std::is_same_v<Model, models::GanModel>) s.generator_only = true;
+  if constexpr (std::is_same_v<Model, models::AeModel>) s.decoder_only = sampler_only;
+  EMBER_TRY(out->model->configure(s));
+  EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
+  return out->model->load(path, &out->step);
+}
+
+}  // namespace ember::tool

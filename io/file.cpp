@@ -1,0 +1,250 @@
+#include "io/file.h"
+
+#include <cerrno>
+#include <cstring>
+
+#if defined(__unix__) || defined(__APPLE__)
+#define EMBER_POSIX_FILES 1
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#else
+#define EMBER_POSIX_FILES 0
+#endif
+
+namespace ember {
+
+namespace {
+
+// errno as text; "unknown error" when the C library left it at 0 (e.g. a short fread at
+// end of file, or a bare-metal stub that does not set it).
+const char* reason(int err) { return err ? std::strerror(err) : "unknown error"; }
+
+bool copy_path(const char* path, char* dst, size_t cap) {
+  const size_t n = std::strlen(path);
+  if (n == 0 || n >= cap) return false;
+  std::memcpy(dst, path, n + 1);
+  return true;
+}
+
+#if EMBER_POSIX_FILES
+// Appends the decimal digits of v to s (which has room: callers size for 20 digits).
+void append_number(char* s, unsigned long long v) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  s += std::strlen(s);
+  while (n) *s++ = digits[--n];
+  *s = '\0';
+}
+
+// After the rename, sync the directory so the new name itself survives a power cut. Best
+// effort: the replacement has already happened atomically, and some file systems refuse
+// fsync on a directory, which must not turn a good save into an error.
+void sync_parent_directory(const char* path) {
+  char dir[kMaxPath];
+  std::strcpy(dir, path);  // path fits: checked in open()
+  char* slash = std::strrchr(dir, '/');
+  if (!slash) std::strcpy(dir, ".");
+  else if (slash == dir) dir[1] = '\0';  // "/name": the root
+  else *slash = '\0';
+  const int fd = ::open(dir, O_RDONLY);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  (void)::close(fd);
+}
+#endif
+
+}  // namespace
+
+const char* short_path(const char* path, char* buf, size_t cap) {
+  if (!path) path = "(null)";
+  if (cap == 0) return "";
+  const size_t n = std::strlen(path);
+  if (n < cap) {
+    std::memcpy(buf, path, n + 1);
+    return buf;
+  }
+  if (cap < 5) {
+    buf[0] = '\0';
+    return buf;
+  }
+  const size_t keep = cap - 4;  // "..." + tail + NUL
+  std::memcpy(buf, "...", 3);
+  std::memcpy(buf + 3, path + n - keep, keep + 1);
+  return buf;
+}
+
+// ---- ReadFile ----
+
+Status ReadFile::open(const char* path) {
+  close();
+  char sp[64];
+  if (!path || !copy_path(path, path_, sizeof path_))
+    return Status::error(Code::invalid_argument, "cannot open %s: path is empty or longer than %zu bytes",
+                         short_path(path, sp, sizeof sp), kMaxPath - 1);
+  errno = 0;
+  f_ = std::fopen(path, "rb");
+  if (!f_) return Status::error(Code::io_error, "cannot open %s: %s", short_path(path, sp, sizeof sp), reason(errno));
+#if EMBER_POSIX_FILES
+  // fopen succeeds on a directory on Linux; say so now instead of failing on the first read.
+  struct stat st;
+  if (::fstat(::fileno(f_), &st) == 0 && !S_ISREG(st.st_mode)) {
+    close();
+    return Status::error(Code::io_error, "cannot open %s: not a regular file", short_path(path, sp, sizeof sp));
+  }
+#endif
+  offset_ = 0;
+  return Status::ok();
+}
+
+void ReadFile::close() {
+  if (f_) std::fclose(f_);
+  f_ = nullptr;
+  offset_ = 0;
+}
+
+Status ReadFile::size(uint64_t* out) {
+  *out = 0;
+  char sp[64];
+  if (!f_) return Status::error(Code::invalid_argument, "file size: no file is open");
+#if EMBER_POSIX_FILES
+  struct stat st;
+  if (::fstat(::fileno(f_), &st) != 0 || st.st_size < 0)
+    return Status::error(Code::io_error, "size of %s: %s", short_path(path_, sp, sizeof sp), reason(errno));
+  *out = static_cast<uint64_t>(st.st_size);
+  return Status::ok();
+#else
+  // stdio only: measure from the end, then go back to where we were. ftell's long limits
+  // this to 2 GiB on 32-bit targets, far beyond anything a microcontroller reads.
+  const long here = std::ftell(f_);
+  if (here < 0 || std::fseek(f_, 0, SEEK_END) != 0)
+    return Status::error(Code::io_error, "size of %s: cannot seek", short_path(path_, sp, sizeof sp));
+  const long end = std::ftell(f_);
+  if (end < 0 || std::fseek(f_, here, SEEK_SET) != 0)
+    return Status::error(Code::io_error, "size of %s: cannot seek", short_path(path_, sp, sizeof sp));
+  *out = static_cast<uint64_t>(end);
+  return Status::ok();
+#endif
+}
+
+Status ReadFile::read_exact(void* dst, size_t n) {
+  char sp[64];
+  if (!f_) return Status::error(Code::invalid_argument, "read: no file is open");
+  if (n == 0) return Status::ok();
+  errno = 0;
+  const size_t got = std::fread(dst, 1, n, f_);
+  if (got != n) {
+    const bool eof = std::feof(f_) != 0;
+    return Status::error(eof ? Code::corrupt_data : Code::io_error,
+                         "read %s at offset %llu: wanted %zu bytes, got %zu (%s)",
+                         short_path(path_, sp, sizeof sp), static_cast<unsigned long long>(offset_ + got), n, got,
+                         eof ? "end of file" : reason(errno));
+  }
+  offset_ += n;
+  return Status::ok();
+}
+
+Status ReadFile::rewind() {
+  char sp[64];
+  if (!f_) return Status::error(Code::invalid_argument, "rewind: no file is open");
+  if (std::fseek(f_, 0, SEEK_SET) != 0)
+    return Status::error(Code::io_error, "rewind %s: %s", short_path(path_, sp, sizeof sp), reason(errno));
+  std::clearerr(f_);
+  offset_ = 0;
+  return Status::ok();
+}
+
+// ---- AtomicWriter ----
+
+Status AtomicWriter::open(const char* path) {
+  abort();
+  char sp[64];
+  // Room for ".tmp." and 20 digits of pid in tmp_.
+  if (!path || !copy_path(path, path_, sizeof path_))
+    return Status::error(Code::invalid_argument, "save %s: path is empty or longer than %zu bytes",
+                         short_path(path, sp, sizeof sp), kMaxPath - 1);
+  // The temp file sits in the target's directory (same file system, so rename is atomic).
+  // With a pid in its name two processes saving the same path do not write into one temp.
+  std::strcpy(tmp_, path_);
+  std::strcat(tmp_, ".tmp");
+#if EMBER_POSIX_FILES
+  std::strcat(tmp_, ".");
+  append_number(tmp_, static_cast<unsigned long long>(::getpid()));
+#endif
+  errno = 0;
+  f_ = std::fopen(tmp_, "wb");
+  if (!f_) {
+    const int err = errno;
+    tmp_[0] = '\0';  // not ours: never remove a file we did not create
+    return Status::error(Code::io_error, "save %s: cannot create temp file (%s)", short_path(path_, sp, sizeof sp),
+                         reason(err));
+  }
+  written_ = 0;
+  return Status::ok();
+}
+
+Status AtomicWriter::write(const void* data, size_t n) {
+  char sp[64];
+  if (!f_) return Status::error(Code::invalid_argument, "write: no temp file is open");
+  if (n == 0) return Status::ok();
+  errno = 0;
+  if (std::fwrite(data, 1, n, f_) != n) {
+    const int err = errno;
+    const unsigned long long at = written_;
+    abort();
+    return Status::error(Code::io_error, "save %s: write of %zu bytes at offset %llu failed (%s)",
+                         short_path(path_, sp, sizeof sp), n, at, reason(err));
+  }
+  written_ += n;
+  return Status::ok();
+}
+
+Status AtomicWriter::commit() {
+  char sp[64];
+  if (!f_) return Status::error(Code::invalid_argument, "commit: no temp file is open");
+  errno = 0;
+  bool good = std::fflush(f_) == 0;
+  int err = errno;
+#if EMBER_POSIX_FILES
+  // fflush only hands the bytes to the kernel; fsync puts them on the disk before the
+  // rename makes them the real file (otherwise a crash could leave an empty checkpoint).
+  if (good && ::fsync(::fileno(f_)) != 0) good = false, err = errno;
+#endif
+  const int closed = std::fclose(f_);
+  f_ = nullptr;
+  if (good && closed != 0) good = false, err = errno;
+  if (!good) {
+    std::remove(tmp_);
+    tmp_[0] = '\0';
+    return Status::error(Code::io_error, "save %s: flushing the temp file failed (%s)",
+                         short_path(path_, sp, sizeof sp), reason(err));
+  }
+  errno = 0;
+  if (std::rename(tmp_, path_) != 0) {
+    err = errno;
+    std::remove(tmp_);
+    tmp_[0] = '\0';
+    return Status::error(Code::io_error, "save %s: cannot rename the temp file over it (%s)",
+                         short_path(path_, sp, sizeof sp), reason(err));
+  }
+  tmp_[0] = '\0';
+#if EMBER_POSIX_FILES
+  sync_parent_directory(path_);
+#endif
+  return Status::ok();
+}
+
+void AtomicWriter::abort() {
+  if (f_) {
+    std::fclose(f_);
+    f_ = nullptr;
+  }
+  if (tmp_[0]) std::remove(tmp_);
+  tmp_[0] = '\0';
+}
+
+}  // namespace ember

@@ -1,0 +1,54 @@
+// Shared by the model tests: a model (AeModel, GanModel, ...) configured and initialised in
+// an arena sized by its own bytes_needed, and the built-in sprites as float pixels.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/arena.h"
+#include "platform/context.h"
+#include "data/sprites.h"
+
+namespace ember::testing {
+
+template <class Model>
+struct ModelFixture {
+  std::vector<uint8_t> buf;
+  std::unique_ptr<Arena> arena;
+  Context ctx;
+  std::unique_ptr<Model> model = std::make_unique<Model>();
+
+  explicit ModelFixture(const typename Model::Setup& s, int threads = 1) {
+    const Status c = model->configure(s);
+    REQUIRE_MESSAGE(c.is_ok(), c.message());
+    size_t model_bytes = 0, ctx_bytes = 0;
+    Context::Options o;
+    o.threads = threads;
+    REQUIRE(model->bytes_needed(threads, &model_bytes).is_ok());
+    REQUIRE(Context::bytes_needed(o, &ctx_bytes).is_ok());
+    buf.resize(model_bytes + ctx_bytes + Arena::kAlign);
+    arena = std::make_unique<Arena>(buf.data(), buf.size());
+    REQUIRE(ctx.init(arena.get(), o).is_ok());
+    const Status s2 = model->init(arena.get(), &ctx);
+    REQUIRE_MESSAGE(s2.is_ok(), s2.message());
+  }
+  Model& operator*() { return *model; }
+  Model* operator->() { return model.get(); }
+};
+
+// n images of the built-in sprites as floats in [0, 1]; their shapes into *labels if given.
+inline std::vector<float> sprite_pixels(int n, uint64_t seed, std::vector<int32_t>* labels = nullptr) {
+  const size_t pixels = size_t(models::kSpriteSide) * models::kSpriteSide;
+  std::vector<uint8_t> buf(size_t(n) * (pixels + 1) + 4096);
+  Arena arena(buf.data(), buf.size());
+  models::Dataset d;
+  REQUIRE(models::make_sprites(&arena, n, seed, &d, nullptr).is_ok());
+  std::vector<float> x(size_t(n) * pixels);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = d.pixels[i] / 255.0f;
+  if (labels) labels->assign(d.labels, d.labels + n);
+  return x;
+}
+
+}  // namespace ember::testing

@@ -1,0 +1,608 @@
+// Checkpoints: round trips, atomic saves, hostile files (each must fail with a clear error
+// and leave the model byte-for-byte unchanged) and bit-exact resume of training.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/temp-dir.h"
+#include "platform/context.h"
+#include "io/crc32.h"
+#include "nn/checkpoint.h"
+#include "nn/optimizer.h"
+#include "nn/params.h"
+
+using namespace ember;
+using namespace ember::nn;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir : ember::testing::TempDir {
+  TempDir() : ember::testing::TempDir("ckpt") {}
+};
+
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+// Rewrites the trailing CRC so a deliberately edited file passes the checksum and reaches
+// the check under test.
+void fix_crc(std::vector<uint8_t>& b) {
+  const uint32_t c = crc32_update(0, b.data(), b.size() - 4);
+  for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = uint8_t(c >> (8 * i));
+}
+void put_u64(std::vector<uint8_t>& b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b[at + i] = uint8_t(v >> (8 * i));
+}
+
+struct Variant {
+  int64_t fc1_in = 7;
+  bool extra = false;    // one more parameter
+  bool missing = false;  // without "d.conv.weight"
+  bool bn_trainable = false;
+};
+
+// A small two-group model: weights, a bias, a BatchNorm running mean (a state buffer) and a
+// 4-D conv weight, with optimizers for both groups.
+struct Model {
+  std::vector<uint8_t> buf;
+  Arena arena;
+  Params params;
+  Optimizer opts[2];
+  Rng rngs[2] = {Rng(11, 1), Rng(12, 2)};
+  uint64_t step = 0;
+
+  explicit Model(ParamMode mode, uint64_t seed = 1, Variant v = Variant(),
+                 OptimizerConfig cfg = OptimizerConfig::adam(1e-2f))
+      : buf(1 << 20, 0xEE), arena(buf.data(), buf.size()) {
+    opts[0] = Optimizer(cfg, 0);
+    opts[1] = Optimizer(cfg, 1);
+    int id;
+    InitSpec init;
+    params.set_group(0);
+    REQUIRE(params.get_or_add("g.fc1.weight", Shape(5, v.fc1_in), init, true, &id).is_ok());
+    REQUIRE(params.get_or_add("g.fc1.bias", Shape(5), InitSpec{Init::uniform, 0.5f}, true, &id).is_ok());
+    REQUIRE(params.get_or_add("g.bn.running_mean", Shape(5), InitSpec{Init::normal, 1.0f}, v.bn_trainable, &id)
+                .is_ok());
+    params.set_group(1);
+    REQUIRE(params.get_or_add("d.fc.weight", Shape(1, 5), init, true, &id).is_ok());
+    if (!v.missing)
+      REQUIRE(params.get_or_add("d.conv.weight", Shape(2, 3, 2, 2), init, true, &id).is_ok());
+    if (v.extra) REQUIRE(params.get_or_add("d.extra.bias", Shape(3), init, true, &id).is_ok());
+    REQUIRE(params.allocate(&arena, mode).is_ok());
+    Rng rng(seed);
+    params.initialise(&rng);
+  }
+  // Moments and grads filled with noise, optimizer counters and RNGs moved on: state that a
+  // round trip must restore exactly.
+  void scramble(uint64_t seed) {
+    Rng r(seed);
+    for (int i = 0; i < params.count(); ++i) {
+      Param& p = params[i];
+      r.fill_normal(p.value, p.numel(), 0, 1);
+      if (p.m) r.fill_normal(p.m, p.numel(), 0, 1);
+      if (p.v) r.fill_uniform(p.v, p.numel(), 0, 1);
+    }
+    opts[0].set_steps(int64_t(seed) * 7), opts[0].set_lr(0.25f / float(seed));
+    opts[1].set_steps(int64_t(seed) * 3 + 1), opts[1].set_lr(0.125f / float(seed));
+    for (int k = 0; k < int(seed % 5) + 1; ++k) rngs[0].normal(), rngs[1].next_u32();
+    step = seed * 1000 + 7;
+  }
+  CheckpointState state(bool with_opts = true, bool with_rngs = true) {
+    CheckpointState s;
+    if (with_opts) s.opts = opts, s.n_opts = 2;
+    if (with_rngs) s.rngs = rngs, s.n_rngs = 2;
+    s.step = &step;
+    return s;
+  }
+  Status save(const std::string& path) { return save_checkpoint(path.c_str(), params, state()); }
+  Status load(const std::string& path) { return load_checkpoint(path.c_str(), &params, state()); }
+  std::vector<uint8_t> to_memory() {
+    uint64_t n = 0;
+    REQUIRE(checkpoint_size(params, state(), &n).is_ok());
+    std::vector<uint8_t> out(n);
+    size_t written = 0;
+    REQUIRE(save_checkpoint_to_memory(out.data(), out.size(), &written, params, state()).is_ok());
+    REQUIRE(written == n);
+    return out;
+  }
+};
+
+// Every byte the model owns: the arena (values, grads, moments), the parameter table,
+// optimizer counters, RNG states and the step counter.
+struct Snapshot {
+  std::vector<uint8_t> arena, table;
+  int64_t t[2];
+  float lr[2];
+  Rng::State rng[2];
+  uint64_t step;
+  explicit Snapshot(const Model& m)
+      : arena(m.buf),
+        table(reinterpret_cast<const uint8_t*>(&m.params), reinterpret_cast<const uint8_t*>(&m.params) + sizeof m.params),
+        step(m.step) {
+    for (int i = 0; i < 2; ++i)
+      t[i] = m.opts[i].steps(), lr[i] = m.opts[i].config().lr, rng[i] = m.rngs[i].save();
+  }
+  bool operator==(const Snapshot& o) const {
+    for (int i = 0; i < 2; ++i)
+      if (t[i] != o.t[i] || std::memcmp(&lr[i], &o.lr[i], 4) != 0 || std::memcmp(&rng[i], &o.rng[i], sizeof rng[i]))
+        return false;
+    return arena == o.arena && table == o.table && step == o.step;
+  }
+};
+
+bool same_floats(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+
+bool has(const Status& s, const char* text) { return std::strstr(s.message(), text) != nullptr; }
+
+// Loads bytes that must be refused; checks the code, a piece of the message and that the
+// model did not change by a single byte. Through a file and through memory.
+void expect_refused(Model& m, const TempDir& dir, const std::vector<uint8_t>& bytes, Code code, const char* text) {
+  const std::string path = dir.file("bad.ckpt");
+  write_bytes(path, bytes);
+  const Snapshot before(m);
+  Status s = m.load(path);
+  CHECK_MESSAGE(s.code() == code, std::string(s.message()));
+  CHECK_MESSAGE(has(s, text), std::string(s.message()));
+  CHECK_MESSAGE(has(s, "bad.ckpt"), std::string(s.message()));
+  CHECK(Snapshot(m) == before);
+  s = load_checkpoint_from_memory(bytes.data(), bytes.size(), &m.params, m.state());
+  CHECK_MESSAGE(s.code() == code, std::string(s.message()));
+  CHECK_MESSAGE(has(s, text), std::string(s.message()));
+  CHECK(Snapshot(m) == before);
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: round trip restores values, moments, optimizers, RNGs and step bit-exactly") {
+  TempDir dir;
+  Model a(ParamMode::train_adam, 1);
+  a.scramble(3);
+  const std::string path = dir.file("a.ckpt");
+  REQUIRE(a.save(path).is_ok());
+  CHECK(dir.entries() == 1);  // no temp file left behind
+  uint64_t size = 0;
+  REQUIRE(checkpoint_size(a.params, a.state(), &size).is_ok());
+  const std::vector<uint8_t> bytes = read_bytes(path);
+  CHECK(bytes.size() == size);
+  CHECK(std::memcmp(bytes.data(), "EMBRCKPT", 8) == 0);
+  CHECK(bytes == a.to_memory());  // file and memory writers agree
+
+  Model b(ParamMode::train_adam, 2);
+  b.scramble(5);
+  REQUIRE(b.load(path).is_ok());
+  for (int i = 0; i < a.params.count(); ++i) {
+    const Param &p = a.params[i], &q = b.params[i];
+    CHECK(same_floats(p.value, q.value, p.numel()));
+    if (p.m) CHECK(same_floats(p.m, q.m, p.numel()));
+    if (p.v) CHECK(same_floats(p.v, q.v, p.numel()));
+  }
+  CHECK(b.params[2].m == nullptr);  // the state buffer has no moments
+  for (int i = 0; i < 2; ++i) {
+    CHECK(b.opts[i].steps() == a.opts[i].steps());
+    CHECK(b.opts[i].config().lr == a.opts[i].config().lr);
+    CHECK(b.rngs[i].next_u32() == a.rngs[i].next_u32());
+    CHECK(b.rngs[i].normal() == a.rngs[i].normal());
+  }
+  CHECK(b.step == a.step);
+
+  // The brief's flat signatures do the same.
+  Model c(ParamMode::train_adam, 9);
+  uint64_t step = 0;
+  REQUIRE(save_checkpoint(path.c_str(), a.params, a.opts, 2, a.rngs, 2, 99).is_ok());
+  REQUIRE(load_checkpoint(path.c_str(), &c.params, c.opts, 2, c.rngs, 2, &step).is_ok());
+  CHECK(step == 99);
+  CHECK(same_floats(c.params[0].value, a.params[0].value, a.params[0].numel()));
+}
+
+TEST_CASE("checkpoint: memory buffers (weights from flash)") {
+  Model a(ParamMode::train_adam, 1);
+  a.scramble(2);
+  const std::vector<uint8_t> bytes = a.to_memory();
+  Model b(ParamMode::train_adam, 4);
+  REQUIRE(load_checkpoint_from_memory(bytes.data(), bytes.size(), &b.params, b.state()).is_ok());
+  // Values and moments restored, gradients (zero in both) untouched: the whole arena agrees.
+  CHECK(std::memcmp(a.arena.base(), b.arena.base(), a.arena.used()) == 0);
+  CHECK(b.step == a.step);
+
+  std::vector<uint8_t> small(bytes.size() - 1);
+  size_t written = 7;
+  Status s = save_checkpoint_to_memory(small.data(), small.size(), &written, a.params, a.state());
+  CHECK(s.code() == Code::out_of_memory);
+  CHECK(has(s, "needs"));
+  CHECK(written == 0);
+}
+
+TEST_CASE("checkpoint: inference and SGD models load training checkpoints; missing moments are zeroed") {
+  TempDir dir;
+  Model a(ParamMode::train_adam, 1);
+  a.scramble(2);
+  REQUIRE(a.save(dir.file("adam.ckpt")).is_ok());
+
+  // Inference: values only, moments in the file skipped, no optimizers or RNGs asked for.
+  Model inf(ParamMode::inference, 3);
+  uint64_t step = 0;
+  CheckpointState only_values;
+  only_values.step = &step;
+  REQUIRE(load_checkpoint(dir.file("adam.ckpt").c_str(), &inf.params, only_values).is_ok());
+  for (int i = 0; i < a.params.count(); ++i) {
+    CHECK(inf.params[i].m == nullptr);
+    CHECK(same_floats(inf.params[i].value, a.params[i].value, a.params[i].numel()));
+  }
+  CHECK(step == a.step);
+
+  // SGD model: m restored from the file, v (not allocated) skipped.
+  Model sgd(ParamMode::train_sgd, 4);
+  REQUIRE(load_checkpoint(dir.file("adam.ckpt").c_str(), &sgd.params, only_values).is_ok());
+  CHECK(sgd.params[0].v == nullptr);
+  CHECK(same_floats(sgd.params[0].m, a.params[0].m, a.params[0].numel()));
+
+  // The other way: an inference checkpoint into a training model zeroes the moments.
+  REQUIRE(save_checkpoint(dir.file("inf.ckpt").c_str(), inf.params, CheckpointState()).is_ok());
+  Model b(ParamMode::train_adam, 5);
+  b.scramble(6);
+  REQUIRE(load_checkpoint(dir.file("inf.ckpt").c_str(), &b.params, CheckpointState()).is_ok());
+  for (int i = 0; i < b.params.count(); ++i) {
+    const Param& p = b.params[i];
+    CHECK(same_floats(p.value, a.params[i].value, p.numel()));
+    for (size_t j = 0; p.m && j < p.numel(); ++j) CHECK((p.m[j] == 0.0f && p.v[j] == 0.0f));
+  }
+}
+
+TEST_CASE("checkpoint: saves are atomic; a failed save leaves the old file intact") {
+  TempDir dir;
+  Model a(ParamMode::train_adam, 1), b(ParamMode::train_adam, 2);
+  a.scramble(1), b.scramble(2);
+  const std::string path = dir.file("model.ckpt");
+  REQUIRE(a.save(path).is_ok());
+  const std::vector<uint8_t> old = read_bytes(path);
+
+  // Overwrite: the new bytes, and nothing else left in the directory.
+  REQUIRE(b.save(path).is_ok());
+  CHECK(read_bytes(path) == b.to_memory());
+  CHECK(dir.entries() == 1);
+  REQUIRE(a.save(path).is_ok());
+  CHECK(read_bytes(path) == old);
+
+  // The temp name is taken (by a directory): the save fails before touching the target.
+  const std::string blocker = path + ".tmp." + std::to_string(::getpid());
+  fs::create_directory(blocker);
+  Status s = b.save(path);
+  CHECK(s.code() == Code::io_error);
+  CHECK_MESSAGE(has(s, "temp file"), std::string(s.message()));
+  CHECK(read_bytes(path) == old);
+  CHECK(fs::is_directory(blocker));  // not ours: not removed
+  fs::remove(blocker);
+
+  // The target is a directory: the rename fails, the temp file is removed.
+  const std::string sub = dir.file("sub");
+  fs::create_directory(sub);
+  s = b.save(sub);
+  CHECK(s.code() == Code::io_error);
+  CHECK_MESSAGE(has(s, "rename"), std::string(s.message()));
+  CHECK(fs::is_directory(sub));
+  CHECK(dir.entries() == 2);  // model.ckpt and sub only
+
+  // A directory that does not exist.
+  s = b.save(dir.file("nowhere/x.ckpt"));
+  CHECK(s.code() == Code::io_error);
+  CHECK(has(s, "x.ckpt"));
+
+  // A read-only directory (root ignores permissions, so only as a normal user).
+  if (::geteuid() != 0) {
+    fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
+    s = b.save(path);
+    fs::permissions(dir.path, fs::perms::owner_all);
+    CHECK(s.code() == Code::io_error);
+    CHECK(read_bytes(path) == old);
+  }
+  CHECK(dir.entries() == 2);
+
+  // Invalid arguments are refused before any file is created.
+  Params unallocated;
+  s = save_checkpoint(dir.file("u.ckpt").c_str(), unallocated, CheckpointState());
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK(!fs::exists(dir.file("u.ckpt")));
+}
+
+TEST_CASE("checkpoint: hostile files are refused with a clear error and the model unchanged") {
+  TempDir dir;
+  Model src(ParamMode::train_adam, 1);
+  src.scramble(2);
+  const std::vector<uint8_t> good = src.to_memory();
+  Model m(ParamMode::train_adam, 7);
+  m.scramble(8);
+  const Snapshot before(m);
+
+  SUBCASE("nonexistent and empty") {
+    Status s = m.load(dir.file("absent.ckpt"));
+    CHECK(s.code() == Code::io_error);
+    CHECK(has(s, "absent.ckpt"));
+    CHECK(has(s, "No such file"));
+    expect_refused(m, dir, {}, Code::corrupt_data, "empty");
+    s = m.load(dir.path);  // a directory
+    CHECK(s.code() == Code::io_error);
+    CHECK(has(s, "not a regular file"));
+    CHECK(Snapshot(m) == before);
+  }
+  SUBCASE("magic, version, flags") {
+    std::vector<uint8_t> b = good;
+    b[0] = 'X';
+    expect_refused(m, dir, b, Code::corrupt_data, "not an ember checkpoint");
+    b = good;
+    b[8] = 3;
+    expect_refused(m, dir, b, Code::unsupported, "version 3");
+    b = good;
+    b[12] = 1;
+    expect_refused(m, dir, b, Code::unsupported, "flags");
+  }
+  SUBCASE("truncated at every offset") {
+    for (size_t n = 0; n < good.size(); ++n) {
+      std::vector<uint8_t> b(good.begin(), good.begin() + long(n));
+      Status s = load_checkpoint_from_memory(b.data(), b.size(), &m.params, m.state());
+      CHECK(s.code() == Code::corrupt_data);
+      CHECK_MESSAGE((n < 52 ? has(s, n == 0 ? "empty" : "shorter") : has(s, "header says")), std::string(s.message()));
+    }
+    CHECK(Snapshot(m) == before);
+    std::vector<uint8_t> b(good.begin(), good.begin() + long(good.size() / 2));
+    expect_refused(m, dir, b, Code::corrupt_data, "header says");
+  }
+  SUBCASE("a flipped byte anywhere is caught") {
+    for (size_t at = 0; at < good.size(); ++at) {
+      for (uint8_t flip : {uint8_t(0x01), uint8_t(0x80)}) {
+        std::vector<uint8_t> b = good;
+        b[at] ^= flip;
+        Status s = load_checkpoint_from_memory(b.data(), b.size(), &m.params, m.state());
+        CHECK(!s.is_ok());
+        if (at >= 40) CHECK_MESSAGE(has(s, "CRC mismatch"), "offset ", at, ": ", std::string(s.message()));
+      }
+    }
+    CHECK(Snapshot(m) == before);
+    std::vector<uint8_t> b = good;
+    b[good.size() / 2] ^= 0x10;
+    expect_refused(m, dir, b, Code::corrupt_data, "CRC mismatch");
+  }
+  SUBCASE("shape, trainable and group mismatches name the parameter") {
+    Variant v;
+    v.fc1_in = 6;
+    Model other(ParamMode::train_adam, 1, v);
+    expect_refused(m, dir, other.to_memory(), Code::shape_mismatch,
+                   "parameter 'g.fc1.weight' has shape [5, 6] in the file, [5, 7] in the model");
+    Variant t;
+    t.bn_trainable = true;
+    Model trainable(ParamMode::inference, 1, t);
+    expect_refused(m, dir, trainable.to_memory(), Code::shape_mismatch,
+                   "'g.bn.running_mean' is trainable in the file, a state buffer in the model");
+    std::vector<uint8_t> b = good;
+    // First record: name length (2) + "g.fc1.weight" (12) + rank, then the group byte.
+    REQUIRE(std::memcmp(&b[42], "g.fc1.weight", 12) == 0);
+    b[40 + 2 + 12 + 1] = 1;
+    fix_crc(b);
+    expect_refused(m, dir, b, Code::shape_mismatch, "group 1 in the file, 0 in the model");
+  }
+  SUBCASE("missing and extra parameters are named") {
+    Variant extra;
+    extra.extra = true;
+    Model more(ParamMode::train_adam, 1, extra);
+    expect_refused(m, dir, more.to_memory(), Code::shape_mismatch, "'d.extra.bias' is in the file but not in the model");
+    Variant missing;
+    missing.missing = true;
+    Model fewer(ParamMode::train_adam, 1, missing);
+    expect_refused(m, dir, fewer.to_memory(), Code::shape_mismatch,
+                   "'d.conv.weight' is in the model but not in the file");
+  }
+  SUBCASE("huge declared lengths and counts are errors, not allocations or reads") {
+    std::vector<uint8_t> b = good;
+    b[40] = 0xFF, b[41] = 0xFF;  // name length 65535
+    fix_crc(b);
+    expect_refused(m, dir, b, Code::corrupt_data, "name length 65535");
+    b = good;
+    b[24] = b[25] = b[26] = b[27] = 0xFF;  // 4294967295 parameters
+    fix_crc(b);
+    expect_refused(m, dir, b, Code::corrupt_data, "4294967295 parameters");
+    b = good;
+    put_u64(b, 16, ~uint64_t(0));  // declared file size
+    expect_refused(m, dir, b, Code::corrupt_data, "header says 18446744073709551615 bytes");
+    b = good;
+    put_u64(b, 40 + 2 + 12 + 4, uint64_t(1) << 40);  // first dim of g.fc1.weight
+    fix_crc(b);
+    expect_refused(m, dir, b, Code::shape_mismatch, "has shape [1099511627776, 7] in the file");
+    b = good;
+    put_u64(b, 40 + 2 + 12 + 4, ~uint64_t(0));  // a negative dimension
+    fix_crc(b);
+    expect_refused(m, dir, b, Code::corrupt_data, "dimension 0 is -1");
+  }
+  SUBCASE("trailing bytes, optimizer and RNG mismatches") {
+    std::vector<uint8_t> b = good;
+    b.insert(b.end() - 4, {1, 2, 3});
+    put_u64(b, 16, b.size());
+    fix_crc(b);
+    expect_refused(m, dir, b, Code::corrupt_data, "3 unexpected bytes");
+    Model sgd(ParamMode::train_adam, 1, Variant(), OptimizerConfig::sgd(0.1f));
+    expect_refused(m, dir, sgd.to_memory(), Code::invalid_argument, "optimizer 0 is SGD for group 0 in the file");
+    CheckpointState one = m.state();
+    one.n_opts = 1;
+    Status s = load_checkpoint_from_memory(good.data(), good.size(), &m.params, one);
+    CHECK(s.code() == Code::invalid_argument);
+    CHECK(has(s, "file has 2 optimizers, 1 given"));
+    CHECK(Snapshot(m) == before);
+  }
+  SUBCASE("bad arguments") {
+    Params unallocated;
+    Status s = load_checkpoint_from_memory(good.data(), good.size(), &unallocated, CheckpointState());
+    CHECK(s.code() == Code::invalid_argument);
+    s = load_checkpoint_from_memory(nullptr, 10, &m.params, CheckpointState());
+    CHECK(s.code() == Code::invalid_argument);
+  }
+  CHECK(Snapshot(m) == before);
+}
+
+namespace {
+// One fake training step: gradients from the data RNG, then both optimizers.
+void train_step(Context& ctx, Model& m) {
+  for (int i = 0; i < m.params.count(); ++i) {
+    Param& p = m.params[i];
+    if (p.grad) m.rngs[0].fill_normal(p.grad, p.numel(), 0.0f, 1.0f);
+    else m.rngs[1].fill_uniform(p.value, p.numel(), -1.0f, 1.0f);  // a running statistic moves too
+  }
+  REQUIRE(m.opts[0].step(ctx, m.params).is_ok());
+  REQUIRE(m.opts[1].step(ctx, m.params).is_ok());
+  ++m.step;
+}
+}  // namespace
+
+TEST_CASE("checkpoint: resuming from the middle of training is bit-exact") {
+  TempDir dir;
+  std::vector<uint8_t> ctx_buf(4 << 20);
+  Arena ctx_arena(ctx_buf.data(), ctx_buf.size());
+  Context ctx;
+  Context::Options opt;
+  opt.threads = 1;
+  REQUIRE(ctx.init(&ctx_arena, opt).is_ok());
+  constexpr int kSteps = 12;
+  const std::string path = dir.file("mid.ckpt");
+
+  Model a(ParamMode::train_adam, 1);
+  a.opts[1].set_lr(3e-3f);
+  for (int t = 0; t < kSteps; ++t) {
+    if (t == kSteps / 2) REQUIRE(a.save(path).is_ok());
+    train_step(ctx, a);
+  }
+
+  Model b(ParamMode::train_adam, 42);  // different initial values: all must come from the file
+  REQUIRE(b.load(path).is_ok());
+  CHECK(b.step == kSteps / 2);
+  CHECK(b.opts[0].steps() == kSteps / 2);
+  CHECK(b.opts[1].config().lr == 3e-3f);
+  while (b.step < kSteps) train_step(ctx, b);
+
+  for (int i = 0; i < a.params.count(); ++i) {
+    const Param &p = a.params[i], &q = b.params[i];
+    CHECK_MESSAGE(same_floats(p.value, q.value, p.numel()), p.name);
+    if (p.m) CHECK(same_floats(p.m, q.m, p.numel()));
+    if (p.v) CHECK(same_floats(p.v, q.v, p.numel()));
+  }
+  CHECK(b.opts[1].steps() == a.opts[1].steps());
+  CHECK(b.rngs[0].next_u32() == a.rngs[0].next_u32());
+}
+
+TEST_CASE("checkpoint: meta text is stored, read back alone, and checked") {
+  TempDir dir;
+  Model src(ParamMode::train_adam, 1);
+  CheckpointState st = src.state();
+  st.meta = "kind=vae latent=20";
+  const std::string path = dir.file("meta.ckpt");
+  REQUIRE(save_checkpoint(path.c_str(), src.params, st).is_ok());
+  char text[64];
+  REQUIRE(read_checkpoint_meta(path.c_str(), text, sizeof text).is_ok());
+  CHECK(std::string(text) == "kind=vae latent=20");
+  char tiny[8];
+  CHECK(read_checkpoint_meta(path.c_str(), tiny, sizeof tiny).code() == Code::invalid_argument);
+
+  Model dst(ParamMode::train_adam, 2);
+  CheckpointState in = dst.state();
+  in.meta_out = text, in.meta_cap = sizeof text;
+  std::memset(text, 'x', sizeof text);
+  REQUIRE(load_checkpoint(path.c_str(), &dst.params, in).is_ok());
+  CHECK(std::string(text) == "kind=vae latent=20");
+
+  // A byte outside printable ASCII is refused when saving, and in a file.
+  st.meta = "bad\ttab";
+  CHECK(save_checkpoint(dir.file("bad.ckpt").c_str(), src.params, st).code() == Code::invalid_argument);
+  std::vector<uint8_t> b = src.to_memory();  // no meta: version 2 with meta_len 0
+  CHECK(b[8] == kCheckpointVersion);
+  b[36] = 1;  // claims one meta byte: the parse shifts and the CRC catches it
+  Status s = load_checkpoint_from_memory(b.data(), b.size(), &dst.params, dst.state());
+  CHECK(s.code() == Code::corrupt_data);
+  b[8] = 1;  // version 1 must have 0 there
+  s = load_checkpoint_from_memory(b.data(), b.size(), &dst.params, dst.state());
+  CHECK(s.code() == Code::corrupt_data);
+}
+
+namespace {
+// The rename hook of the test below: "ema.X" loads into X, "d.*" is skipped, X itself is
+// skipped when the file has "ema.X" (every g.* here), other names stay.
+bool averaged_g_only(void*, const char* name, char* out, size_t cap) {
+  if (!std::strncmp(name, "d.", 2) || !std::strncmp(name, "g.", 2)) return false;
+  std::snprintf(out, cap, "%s", std::strncmp(name, "ema.", 4) ? name : name + 4);
+  return true;
+}
+}  // namespace
+
+TEST_CASE("checkpoint: rename loads part of a file into another model, checked like the rest") {
+  TempDir dir;
+  const std::string path = dir.file("parts.ckpt");
+  // The file: g.fc1.weight, g.fc1.bias (trainable), their averages "ema.*" (state buffers),
+  // and a D parameter; the model: only g.fc1.weight and g.fc1.bias, values only.
+  std::vector<uint8_t> buf(1 << 16), small(1 << 16);
+  Arena arena(buf.data(), buf.size()), small_arena(small.data(), small.size());
+  Params file, model;
+  int id;
+  const InitSpec init{Init::normal, 1.0f};
+  file.set_group(0);
+  REQUIRE(file.get_or_add("g.fc1.weight", Shape(3, 4), init, true, &id).is_ok());
+  REQUIRE(file.get_or_add("g.fc1.bias", Shape(3), init, true, &id).is_ok());
+  REQUIRE(file.get_or_add("ema.g.fc1.weight", Shape(3, 4), init, false, &id).is_ok());
+  REQUIRE(file.get_or_add("ema.g.fc1.bias", Shape(3), init, false, &id).is_ok());
+  file.set_group(1);
+  REQUIRE(file.get_or_add("d.fc.weight", Shape(1, 3), init, true, &id).is_ok());
+  REQUIRE(file.allocate(&arena, ParamMode::train_adam).is_ok());
+  Rng rng(3);
+  file.initialise(&rng);
+  REQUIRE(save_checkpoint(path.c_str(), file, CheckpointState()).is_ok());
+  model.set_group(0);
+  REQUIRE(model.get_or_add("g.fc1.weight", Shape(3, 4), init, true, &id).is_ok());
+  REQUIRE(model.get_or_add("g.fc1.bias", Shape(3), init, true, &id).is_ok());
+  REQUIRE(model.allocate(&small_arena, ParamMode::inference).is_ok());
+
+  // Without the hook the file's extra records are refused.
+  Status plain = load_checkpoint(path.c_str(), &model, CheckpointState());
+  CHECK(plain.code() == Code::shape_mismatch);
+  CHECK_MESSAGE(has(plain, "'ema.g.fc1.weight' is in the file but not in the model"), std::string(plain.message()));
+  CheckpointState st;
+  st.rename = averaged_g_only;
+  REQUIRE(load_checkpoint(path.c_str(), &model, st).is_ok());
+  CHECK(same_floats(model[0].value, file[file.find("ema.g.fc1.weight")].value, 12));
+  CHECK(same_floats(model[1].value, file[file.find("ema.g.fc1.bias")].value, 3));
+  CHECK(!same_floats(model[0].value, file[0].value, 12));
+
+  // A model with moments may not take a state buffer as a trainable parameter.
+  std::vector<uint8_t> big(1 << 16);
+  Arena big_arena(big.data(), big.size());
+  Params trains;
+  trains.set_group(0);
+  REQUIRE(trains.get_or_add("g.fc1.weight", Shape(3, 4), init, true, &id).is_ok());
+  REQUIRE(trains.get_or_add("g.fc1.bias", Shape(3), init, true, &id).is_ok());
+  REQUIRE(trains.allocate(&big_arena, ParamMode::train_adam).is_ok());
+  const std::vector<float> before(trains[0].value, trains[0].value + 12);
+  Status s = load_checkpoint(path.c_str(), &trains, st);
+  CHECK(s.code() == Code::shape_mismatch);
+  CHECK_MESSAGE(has(s, "a state buffer in the file, trainable in the model"), std::string(s.message()));
+  CHECK(same_floats(trains[0].value, before.data(), 12));
+
+  // A name the model lacks, or a parameter nothing loads into, is an error naming it.
+  st.rename = [](void*, const char* name, char* out, size_t cap) {
+    std::snprintf(out, cap, "%s", std::strncmp(name, "ema.", 4) ? "nothing" : name + 4);
+    return !std::strncmp(name, "ema.", 4) || !std::strncmp(name, "d.", 2);
+  };
+  s = load_checkpoint(path.c_str(), &model, st);
+  CHECK_MESSAGE(has(s, "'d.fc.weight' (as 'nothing') is in the file but not in the model"), std::string(s.message()));
+  st.rename = [](void*, const char* name, char* out, size_t cap) {
+    std::snprintf(out, cap, "%s", name + 4);
+    return !std::strcmp(name, "ema.g.fc1.weight");
+  };
+  s = load_checkpoint(path.c_str(), &model, st);
+  CHECK_MESSAGE(has(s, "'g.fc1.bias' is in the model but not in the file"), std::string(s.message()));
+}

@@ -1,0 +1,210 @@
+// ThreadPool and Context: every task runs exactly once, worker indices stay in range, jobs
+// can follow each other back to back, and Context picks/validates kernels and scratch.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <chrono>
+#include <initializer_list>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "platform/context.h"
+#include "core/rng.h"
+#include "platform/thread-pool.h"
+
+using namespace ember;
+
+namespace {
+
+struct Job {
+  std::vector<std::atomic<int>>* runs;
+  std::atomic<int>* bad_worker;
+  int workers;
+};
+
+void count_task(void* ctx, int task, int worker) {
+  Job* job = static_cast<Job*>(ctx);
+  (*job->runs)[task].fetch_add(1);
+  if (worker < 0 || worker >= job->workers) job->bad_worker->fetch_add(1);
+}
+
+}  // namespace
+
+TEST_CASE("thread pool: each task runs once on a valid worker, many jobs in a row") {
+  for (int threads : {1, 2, 3, 4}) {
+    ThreadPool pool;
+    REQUIRE(pool.start(threads).is_ok());
+#ifdef EMBER_NO_THREADS
+    CHECK(pool.threads() == 1);
+#else
+    CHECK(pool.threads() == threads);
+#endif
+    for (int tasks : {0, 1, 2, 3, 7, 64, 1000}) {
+      for (int repeat = 0; repeat < 20; ++repeat) {
+        std::vector<std::atomic<int>> runs(static_cast<size_t>(tasks));
+        std::atomic<int> bad{0};
+        Job job{&runs, &bad, pool.threads()};
+        pool.parallel().for_each(count_task, &job, tasks);
+        int wrong = 0;
+        for (auto& r : runs) wrong += r.load() != 1;
+        CHECK(wrong == 0);
+        CHECK(bad.load() == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("thread pool: restart, stop twice, and an idle pool that wakes up again") {
+  ThreadPool pool;
+  REQUIRE(pool.start(2).is_ok());
+  REQUIRE(pool.start(3).is_ok());  // restarting stops the old workers first
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let workers fall asleep
+  std::vector<std::atomic<int>> runs(16);
+  std::atomic<int> bad{0};
+  Job job{&runs, &bad, pool.threads()};
+  pool.run(count_task, &job, 16);
+  for (auto& r : runs) CHECK(r.load() == 1);
+  pool.stop();
+  pool.stop();
+  CHECK(pool.threads() == 1);
+  CHECK(pool.start(ThreadPool::kMaxThreads + 1).code() == Code::invalid_argument);
+  CHECK(ThreadPool::hardware_threads() >= 1);
+}
+
+TEST_CASE("context: picks a table, takes scratch from the arena, validates GEMM arguments") {
+  alignas(64) static unsigned char buffer[8 << 20];
+  Arena arena(buffer, sizeof buffer);
+  Context ctx;
+  Context::Options opt;
+  opt.threads = 2;
+  opt.isa = "scalar";
+  REQUIRE(ctx.init(&arena, opt).is_ok());
+  CHECK(ctx.isa() == Isa::scalar);
+  CHECK(arena.used() == Arena::rounded(Context::scratch_bytes(ctx.k(), ctx.threads())));
+  size_t dry = 0;
+  REQUIRE(Context::bytes_needed(opt, &dry).is_ok());
+  CHECK(dry == arena.used());  // the dry run decides exactly as init() does
+  for (int threads : {0, 1, 3}) {
+    Context::Options best;
+    best.threads = threads;
+    Arena fresh(buffer + arena.used(), sizeof buffer - arena.used());
+    Context other;
+    REQUIRE(Context::bytes_needed(best, &dry).is_ok());
+    REQUIRE(other.init(&fresh, best).is_ok());
+    CHECK(dry == fresh.used());
+  }
+  Context::Options unknown;
+  unknown.isa = "sse9";
+  CHECK(Context::bytes_needed(unknown, &dry).code() == Code::invalid_argument);
+
+  float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4];
+  GemmArgs g;
+  g.m = 2, g.n = 2, g.k = 3, g.a = a, g.lda = 3, g.b = b, g.ldb = 2, g.c = c, g.ldc = 2;
+  REQUIRE(ctx.gemm(g).is_ok());
+  CHECK(c[0] == 4.0f);  // [1 2 3] . [1 0 1]
+  CHECK(c[1] == 5.0f);  // [1 2 3] . [0 1 1]
+  CHECK(c[2] == 10.0f);
+  CHECK(c[3] == 11.0f);
+
+  GemmArgs bad = g;
+  bad.lda = 2;
+  Status s = ctx.gemm(bad);
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK(std::string(s.message()).find("lda=2") != std::string::npos);
+  bad = g, bad.m = -1;
+  CHECK(ctx.gemm(bad).code() == Code::invalid_argument);
+  bad = g, bad.c = nullptr;
+  CHECK(ctx.gemm(bad).code() == Code::invalid_argument);
+  bad = g, bad.trans_b = true;  // B^T is n x k = 2 x 3: ldb 2 < 3
+  CHECK(ctx.gemm(bad).code() == Code::invalid_argument);
+
+  Context other;
+  opt.isa = "sse9";
+  CHECK(other.init(&arena, opt).code() == Code::invalid_argument);
+  Context uninitialised;
+  CHECK(uninitialised.gemm(g).code() == Code::invalid_argument);
+}
+
+TEST_CASE("context: an arena too small for the GEMM scratch is a clear error") {
+  const Kernels* best = kernels_for(best_isa());
+  REQUIRE(best != nullptr);
+  if (Context::scratch_bytes(*best, 1) == 0) return;  // this ISA packs nothing
+  alignas(64) static unsigned char tiny[256];
+  Arena arena(tiny, sizeof tiny);
+  Context ctx;
+  Context::Options opt;
+  opt.threads = 1;
+  opt.isa = isa_name(best_isa());
+  Status s = ctx.init(&arena, opt);
+  CHECK(s.code() == Code::out_of_memory);
+  CHECK(std::string(s.message()).find("asked for") != std::string::npos);
+  CHECK(arena.used() == 0);
+}
+
+TEST_CASE("dispatch: names round-trip, scalar always there, EMBER_ISA is honoured") {
+  for (int i = 0; i < kIsaCount; ++i) {
+    Isa parsed;
+    REQUIRE(parse_isa(isa_name(static_cast<Isa>(i)), &parsed));
+    CHECK(parsed == static_cast<Isa>(i));
+  }
+  Isa x;
+  CHECK(!parse_isa("avx3", &x));
+  CHECK(!parse_isa(nullptr, &x));
+  REQUIRE(kernels_for(Isa::scalar) != nullptr);
+  CHECK(kernels_for(best_isa()) != nullptr);
+  MESSAGE("best ISA here: " << std::string(isa_name(best_isa())));
+#if defined(__x86_64__)
+  CHECK(kernels_for(Isa::neon) == nullptr);
+#endif
+  const char* why = nullptr;
+  setenv("EMBER_ISA", "scalar", 1);
+  CHECK(select_kernels(&why) == kernels_for(Isa::scalar));
+  setenv("EMBER_ISA", "bogus", 1);
+  CHECK(select_kernels(&why) == nullptr);
+  CHECK(std::string(why).find("EMBER_ISA must be one of") != std::string::npos);
+  unsetenv("EMBER_ISA");
+  CHECK(select_kernels(&why) == kernels_for(best_isa()));
+}
+
+TEST_CASE("context: GEMM with one or two rows and B transposed (the GEMV path) matches the reference") {
+  std::vector<unsigned char> buffer(16 << 20);
+  for (int threads : {1, 2}) {
+    Arena arena(buffer.data(), buffer.size());
+    Context ctx;
+    Context::Options opt;
+    opt.threads = threads;
+    REQUIRE(ctx.init(&arena, opt).is_ok());
+    Rng rng(3);
+    for (int m : {1, 2}) {
+      for (int n : {1, 7, 64, 65, 130}) {
+        for (int k : {1, 5, 33, 400}) {
+          const int lda = k + 1, ldb = k + 3, ldc = n + 2;
+          std::vector<float> a(static_cast<size_t>(m) * lda), b(static_cast<size_t>(n) * ldb), bias(n);
+          std::vector<float> c(static_cast<size_t>(m) * ldc), want;
+          rng.fill_uniform(a.data(), a.size(), -1, 1);
+          rng.fill_uniform(b.data(), b.size(), -1, 1);
+          rng.fill_uniform(bias.data(), bias.size(), -1, 1);
+          rng.fill_uniform(c.data(), c.size(), -1, 1);
+          GemmArgs g;
+          g.m = m, g.n = n, g.k = k, g.trans_b = true;
+          g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.ldc = ldc;
+          g.alpha = 0.5f, g.beta = (n % 2) ? 0.0f : 1.5f;
+          g.ep.bias = bias.data(), g.ep.act = Act::leaky_relu, g.ep.slope = 0.1f;
+          want = c;
+          GemmArgs r = g;
+          r.c = want.data();
+          kernels_for(Isa::scalar)->sgemm(r, Parallel(), nullptr);
+          g.c = c.data();
+          REQUIRE(ctx.gemm(g).is_ok());
+          int bad = 0;
+          for (size_t i = 0; i < c.size(); ++i)
+            bad += !(std::fabs(c[i] - want[i]) <= 1e-5f * (1.0f + std::fabs(want[i])) * static_cast<float>(k));
+          CHECK_MESSAGE(bad == 0, "m=" << m << " n=" << n << " k=" << k << " threads=" << threads);
+        }
+      }
+    }
+  }
+}
