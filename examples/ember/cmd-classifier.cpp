@@ -6,9 +6,6 @@
 // Training shows a progress line, evaluates on the test set after every epoch, writes an
 // atomic checkpoint each epoch and can continue from it (--resume). The number of classes
 // follows the data: 10 for MNIST, 4 shapes for the built-in sprites.
-#include <unistd.h>
-
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -23,19 +20,18 @@
 #include "data/mnist.h"
 #include "metrics/sample-metrics.h"
 #include "data/sprites.h"
+#include "examples/ember/train-view.h"
+#include "train/classifier-trainee.h"
 
 namespace ember::tool {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr int kDefaultEpochs = 4;  // 99.1% on MNIST with the default conv net
 constexpr float kDefaultLrFinal = 1e-4f;
-constexpr double kRefreshSeconds = 0.25;   // progress-line updates
 constexpr size_t kToolSlack = 1u << 20;    // small buffers and alignment
 constexpr int kDefaultEvalBatch = 500;
 
-double elapsed(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 // --arch, --channels, --features, --widths, --bn into c (only those given).
 void read_classifier_architecture(Cli& cli, models::ClassifierConfig* c) {
@@ -49,125 +45,70 @@ void read_classifier_architecture(Cli& cli, models::ClassifierConfig* c) {
   read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
 }
 
-int classes_of(const DataSpec& data) { return data.builtin() ? models::kSpriteShapes : models::kMnistClasses; }
 
-Status check_data(const models::ClassifierConfig& c, const models::Dataset& d, const char* what) {
-  if (d.rows != c.rows || d.cols != c.cols)
-    return Status::error(Code::shape_mismatch, "%s data has %dx%d images, the classifier %dx%d", what, d.rows, d.cols,
-                         c.rows, c.cols);
-  if (!d.labels) return Status::error(Code::invalid_argument, "%s data has no labels", what);
-  if (d.classes > c.classes)
-    return Status::error(Code::shape_mismatch, "%s data has %d classes, the classifier %d", what, d.classes,
-                         c.classes);
-  return Status::ok();
-}
+// Prints a progress line and a line per epoch (the classifier draws no pictures).
+class ClassifierView : public TrainView {
+ public:
+  ClassifierView(train::ClassifierTrainee* t, const std::string& out) : TrainView(out, false), t_(t) {}
+  void on_progress(const train::Progress& p) override {
+    progress_line(p, "loss %.4f  acc %.2f%%", p.means[0], 100 * p.means[1]);
+  }
+  Status on_epoch(const train::EpochReport& r, const train::History&, Arena*) override {
+    clear_progress();
+    const models::ClassifierScore& score = t_->score();
+    std::printf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%% (%d images)  lr %.2g  %.1f s\n",
+                r.epoch, r.epochs, r.row[2], 100 * r.row[3], score.loss, 100 * score.accuracy, score.count, r.lr,
+                r.seconds);
+    std::fflush(stdout);
+    return Status::ok();
+  }
 
-void print_progress(int epoch, int epochs, int i, int spe, double loss, double acc, double rate, double left) {
-  const long s = static_cast<long>(left + 0.5);
-  std::fprintf(stderr, "\repoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  %.0f steps/s  %ld:%02ld left   ", epoch,
-               epochs, i, spe, loss, 100 * acc, rate, s / 60, s % 60);
-}
+ private:
+  train::ClassifierTrainee* t_;
+};
 
 }  // namespace
 
 int train_classifier(int argc, char** argv) {
   Cli cli("train --model classifier", "train the classifier that scores generators (IS, FD); a checkpoint each epoch", argc,
           argv);
-  models::ClassifierModel::Setup setup;
-  read_classifier_architecture(cli, &setup.config);
+  train::ClassifierTrainee::Setup setup;
+  models::ClassifierModel::Setup& model = setup.model;
+  read_classifier_architecture(cli, &model.config);
   DataSpec data = read_data(cli, true);
-  const int epochs = cli.integer("--epochs", "N", "passes over the training set", kDefaultEpochs, 1, 1000000);
-  setup.batch = cli.integer("--batch", "B", "images per step", setup.batch, 1, 65536);
-  setup.lr = cli.real("--lr", "X", "Adam learning rate (first epoch)", setup.lr, 1e-8f, 10.0f);
-  const float lr_final = cli.real("--lr-final", "X", "rate of the last epoch, reached geometrically (0: constant)",
-                                  kDefaultLrFinal, 0.0f, 10.0f);
+  train::TrainOptions o;
+  o.epochs = cli.integer("--epochs", "N", "passes over the training set", kDefaultEpochs, 1, 1000000);
+  model.batch = cli.integer("--batch", "B", "images per step", model.batch, 1, 65536);
+  model.lr = cli.real("--lr", "X", "Adam learning rate (first epoch)", model.lr, 1e-8f, 10.0f);
+  o.schedule.final = cli.real("--lr-final", "X", "rate of the last epoch, reached geometrically (0: constant)",
+                              kDefaultLrFinal, 0.0f, 10.0f);
   const int seed = cli.integer("--seed", "S", "weights, shuffling and sprites", 1, 0, 1 << 30);
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
-  const int test_n = cli.integer("--test-n", "N", "test images evaluated after each epoch (0: all)", 0, 0, 1 << 30);
+  setup.test_n = cli.integer("--test-n", "N", "test images evaluated after each epoch (0: all)", 0, 0, 1 << 30);
   const std::string out = cli.text("--out", "FILE", "checkpoint to write", nullptr);
-  const bool resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
+  o.resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
   if (!cli.finish()) return cli.exit_code();
-  setup.seed = static_cast<uint64_t>(seed);
-  data.seed = setup.seed;
-  setup.config.classes = classes_of(data);
+  model.seed = static_cast<uint64_t>(seed);
+  data.seed = model.seed;
+  setup.data = data.view();
+  o.schedule.lr = model.lr;
+  o.out = out.c_str();
 
-  const bool resuming = resume && access(out.c_str(), F_OK) == 0;
-  if (resuming) {
-    const Status s = models::ClassifierModel::read_config(out.c_str(), &setup.config);
-    if (!s.is_ok()) return report("train --model classifier", s);
-  }
-  auto model = std::make_unique<models::ClassifierModel>();
+  train::ClassifierTrainee trainee;
+  train::Trainer trainer;
   Session session;
-  models::Dataset train, test;
-  models::Batcher batcher;
-  Status s = model->configure(setup);
-  size_t dbytes = 0;
-  if (s.is_ok()) s = data_bytes(data, true, true, &dbytes);
-  const size_t order = order_bytes(dbytes, static_cast<size_t>(setup.config.pixels()));
-  if (s.is_ok()) s = open_session_for(model.get(), threads, dbytes + order + kToolSlack, &session);
-  if (s.is_ok()) s = load_data(&session.arena, data, true, true, &train, &test);
-  if (s.is_ok()) s = check_data(setup.config, train, "training");
-  if (s.is_ok()) s = check_data(setup.config, test, "test");
-  if (s.is_ok()) s = batcher.init(&session.arena, train, setup.batch, setup.seed);
+  Status s = trainee.configure(setup);
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, threads, &session);
   if (!s.is_ok()) return report("train --model classifier", s);
-  std::vector<float> x(batcher.x_floats());
-  std::vector<int32_t> y(static_cast<size_t>(setup.batch));
-
-  const int spe = batcher.steps_per_epoch();
-  uint64_t step = 0;
-  if (resuming) {
-    s = model->load(out.c_str(), &step);
-    if (s.is_ok()) s = batcher.seek(static_cast<int>(step / spe), static_cast<int>(step % spe));
-    if (!s.is_ok()) return report("train --model classifier", s);
-    std::printf("resuming %s at step %llu (epoch %llu)\n", out.c_str(), static_cast<unsigned long long>(step),
-                static_cast<unsigned long long>(step / spe + 1));
-  }
   char arch[256];
-  setup.config.to_text(arch, sizeof arch);
+  trainee.config().to_text(arch, sizeof arch);
   std::printf("classifier: %s\nparameters: %zu, arena: %.1f MiB, threads: %d, data: %s (%d train, %d test)\n", arch,
-              model->param_count(), session.arena.capacity() / 1048576.0, session.ctx.threads(), data.source.c_str(),
-              train.count, test.count);
-
-  const bool tty = isatty(fileno(stderr)) != 0;
-  const auto start = Clock::now();
-  const uint64_t first_step = step, total_steps = static_cast<uint64_t>(epochs) * spe;
-  while (step < total_steps) {
-    const int epoch = static_cast<int>(step / spe);
-    if (lr_final > 0 && epochs > 1) {  // one epoch runs at --lr
-      const double t = static_cast<double>(epoch) / (epochs - 1);
-      model->optimizer().set_lr(decayed_lr(setup.lr, lr_final, t));
-    }
-    const auto epoch_start = Clock::now();
-    auto shown = epoch_start;
-    double loss_sum = 0;
-    long right = 0, seen = 0;
-    for (int i = batcher.position(); i < spe; ++i, ++step) {
-      batcher.next(x.data(), y.data());
-      float loss = 0;
-      int correct = 0;
-      s = model->train_step(x.data(), y.data(), &loss, &correct);
-      if (!s.is_ok()) return report("train --model classifier", s);
-      loss_sum += loss, right += correct, seen += setup.batch;
-      if (tty && elapsed(shown) > kRefreshSeconds) {
-        shown = Clock::now();
-        const double rate = (step + 1 - first_step) / elapsed(start);
-        print_progress(epoch + 1, epochs, i + 1, spe, loss_sum * setup.batch / seen, double(right) / seen, rate,
-                       (total_steps - step - 1) / rate);
-      }
-    }
-    models::ClassifierScore score;
-    s = model->evaluate(test, test_n, &score);
-    if (!s.is_ok()) return report("train --model classifier", s);
-    if (tty) std::fprintf(stderr, "\r%*s\r", 90, "");
-    const double batches = seen > 0 ? double(seen) / setup.batch : 1.0;
-    std::printf("epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%% (%d images)  lr %.2g  %.1f s\n",
-                epoch + 1, epochs, loss_sum / batches, seen ? 100.0 * right / seen : 0.0, score.loss,
-                100 * score.accuracy, score.count, model->optimizer().config().lr, elapsed(epoch_start));
-    std::fflush(stdout);
-    s = model->save(out.c_str(), step);
-    if (!s.is_ok()) return report("train --model classifier", s);
-  }
-  std::printf("wrote %s\n", out.c_str());
+              trainee.model().param_count(), session.arena.capacity() / 1048576.0, session.ctx.threads(),
+              data.source.c_str(), trainee.train_data().count, trainee.test_data().count);
+  ClassifierView view(&trainee, out);
+  s = trainer.run(view.observer());
+  if (!s.is_ok()) return report("train --model classifier", s);
+  std::printf("wrote %s (%s.log.csv)\n", out.c_str(), stem_of(out).c_str());
   return 0;
 }
 
@@ -187,7 +128,7 @@ int eval_classifier(int argc, char** argv) {
   if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kToolSlack, &m);
   models::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, false, true, &train, &test);
-  if (s.is_ok()) s = check_data(m.model->config(), test, "test");
+  if (s.is_ok()) s = train::check_classifier_data(m.model->config(), test, "test");
   models::ClassifierScore score;
   const int n = n_arg <= 0 || n_arg > test.count ? test.count : n_arg;
   const int classes = m.model->classes();

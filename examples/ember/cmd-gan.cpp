@@ -49,15 +49,8 @@ Status write_rings_json(const std::string& path, const char* model, int n, const
 }  // namespace
 
 Status fill_labels(const models::GanConfig& c, int label, int n, int per_row, std::vector<int32_t>* out) {
-  const int k = c.onehot_dim();  // classes (cgan) or code values (--info)
-  if (label >= 0 && k == 0)
-    return Status::error(Code::invalid_argument, "--label: the model has no classes (cgan) and no code (--info)");
-  if (label >= k && k > 0)
-    return Status::error(Code::invalid_argument, "--label %d: the model has %s 0..%d", label, c.cond ? "classes" : "codes",
-                         k - 1);
   out->assign(size_t(n), 0);
-  for (int i = 0; i < n && k > 0; ++i) (*out)[size_t(i)] = label >= 0 ? label : (i / per_row) % k;
-  return Status::ok();
+  return models::fill_labels(c, label, n, per_row, out->data());
 }
 
 const char* const* RowNames::make(const models::GanConfig& c, int label, int rows) {
@@ -102,29 +95,6 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
 float read_truncation(Cli& cli) {
   return cli.real("--truncation", "T", "redraw each noise entry until |z| <= T (the truncation trick; 0: off)", 0.0f,
                   0.0f, 100.0f);
-}
-
-Status generate_samples(models::GanModel& m, uint64_t seed, const int32_t* labels, int n, float* z, float* out,
-                        float truncation) {
-  const models::GanConfig& c = m.config();
-  Rng rng(seed);
-  rng.fill_normal(z, size_t(n) * c.z_dim, 0.0f, 1.0f);
-  if (truncation > 0.0f) EMBER_TRY(models::truncate_noise(c, rng, truncation, z, n));
-  for (int i = 0; i < n && c.info > 0 && labels; ++i) models::set_info_code(c, z + size_t(i) * c.z_dim, labels[i]);
-  EMBER_TRY(m.generate(z, c.cond ? labels : nullptr, n, out));
-  if (!is_points(c)) models::to_unit_pixels(out, size_t(n) * c.dims());
-  return Status::ok();
-}
-
-Status rings_figures(const float* points, int n, models::ModeCoverage* out, int* counts) {
-  float centres[2 * models::kRingsModes];
-  for (int k = 0; k < models::kRingsModes; ++k) {
-    const models::Point2 p = models::rings_mode_centre(k);
-    centres[2 * k] = p.x, centres[2 * k + 1] = p.y;
-  }
-  int local[models::kRingsModes];
-  return models::mode_coverage(points, n, centres, models::kRingsModes, models::kRingsStd, models::kModeMinShare,
-                               counts ? counts : local, out);
 }
 
 Status write_rings_scatter(const std::string& path, const float* points, int n, const char* title) {

@@ -52,11 +52,6 @@ std::string stem_of(const std::string& path) {
   return path;
 }
 
-float decayed_lr(float lr, float lr_final, double frac) {
-  if (lr_final <= 0) return lr;
-  return lr * static_cast<float>(std::pow(static_cast<double>(lr_final) / lr, frac));
-}
-
 CheckpointKind checkpoint_file_kind(const char* path) {
   char meta[nn::kMaxCheckpointMeta + 1];
   if (!nn::read_checkpoint_meta(path, meta, sizeof meta).is_ok()) return CheckpointKind::unknown;

@@ -42,10 +42,6 @@ DataSpec read_data(Cli& cli, bool required);
 // "runs/vae.ember" -> "runs/vae" (pictures and logs go next to the checkpoint).
 std::string stem_of(const std::string& path);
 
-// The learning rate at fraction `frac` (0..1) of a run that decays `lr` geometrically to
-// `lr_final` (lr_final <= 0: constant lr).
-float decayed_lr(float lr, float lr_final, double frac);
-
 // What the checkpoint named by a command's `--model FILE` holds, read from its meta text,
 // so `sample`, `interpolate` and `eval` can hand a GAN or a classifier to its own command.
 // unknown: no --model, or a file that cannot be read (the command then reports why).

@@ -9,6 +9,7 @@
 #include "core/arena.h"
 #include "platform/context.h"
 #include "data/dataset.h"
+#include "data/source.h"
 
 namespace ember::tool {
 
@@ -21,29 +22,30 @@ struct Session {
   Status open(size_t bytes, int threads);
 };
 
-// Where the images come from: "sprites" (built in) or a directory with the four MNIST IDX
-// files (.gz or not).
+// --data and the sprite counts as the command line gave them (data/source.h does the work).
 struct DataSpec {
   std::string source;
   uint64_t seed = 1;         // sprites only
   int sprites_train = 60000;
   int sprites_test = 10000;
   bool builtin() const { return source == "sprites"; }
+  // The library's view; valid while this object lives.
+  models::DataSource view() const {
+    models::DataSource d;
+    d.source = source.c_str(), d.seed = seed, d.sprites_train = sprites_train, d.sprites_test = sprites_test;
+    return d;
+  }
 };
-// Arena bytes load_data() needs (an upper bound, from file sizes or the sprite counts).
-Status data_bytes(const DataSpec& spec, bool train, bool test, size_t* bytes);
-Status load_data(Arena* arena, const DataSpec& spec, bool train, bool test, models::Dataset* train_out,
-                 models::Dataset* test_out);
-// Arena bytes of a Batcher's shuffle order (one int32 per training image) over data that
-// load_data() needs `data_bytes` for, images of `image_size` bytes: an upper bound.
-inline size_t order_bytes(size_t data_bytes, size_t image_size) {
-  return Arena::rounded(sizeof(int32_t) * (data_bytes / image_size));
+inline Status data_bytes(const DataSpec& spec, bool train, bool test, size_t* bytes) {
+  return models::data_bytes(spec.view(), train, test, bytes);
 }
-// Whether data's images are rows x cols, the size of `what` ("the model", "the encoder"):
-// "data has 32x32 images, the model 28x28" otherwise.
-Status check_image_size(const models::Dataset& data, int rows, int cols, const char* what);
-// The environment variable that may name the MNIST directory when --data is not given.
-constexpr const char* kDataEnv = "EMBER_DATA";
+inline Status load_data(Arena* arena, const DataSpec& spec, bool train, bool test, models::Dataset* train_out,
+                        models::Dataset* test_out) {
+  return models::load_data(arena, spec.view(), train, test, train_out, test_out);
+}
+using models::check_image_size;
+using models::kDataEnv;
+using models::order_bytes;
 
 // Prints "ember CMD: message" to stderr; returns the exit code for a failed command.
 int report(const char* command, const Status& s);

@@ -1,0 +1,74 @@
+#include "examples/ember/train-view.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "examples/ember/model-options.h"
+
+namespace ember::tool {
+
+namespace {
+void format_time(double s, char* buf, size_t cap) {
+  const long t = static_cast<long>(s + 0.5);
+  if (t >= 3600) std::snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else std::snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+}  // namespace
+
+TrainView::TrainView(const std::string& out, bool pictures)
+    : out_(out), stem_(stem_of(out)), pictures_(pictures), tty_(isatty(fileno(stderr)) != 0) {}
+
+void TrainView::on_resume(uint64_t step, int epoch) {
+  std::printf("resuming %s at step %llu (epoch %d)\n", out_.c_str(), static_cast<unsigned long long>(step),
+              epoch);
+  std::fflush(stdout);
+}
+
+void TrainView::on_time_limit(double spent, double limit) {
+  std::printf("time limit: stopping after %.1f of %.1f minutes\n", spent / 60, limit / 60);
+}
+
+train::TrainObserver TrainView::observer() {
+  train::TrainObserver o;
+  o.user = this;
+  o.on_resume = [](void* u, uint64_t step, int epoch) { static_cast<TrainView*>(u)->on_resume(step, epoch); };
+  o.on_time_limit = [](void* u, double spent, double limit) { static_cast<TrainView*>(u)->on_time_limit(spent, limit); };
+  o.on_progress = [](void* u, const train::Progress& p) { static_cast<TrainView*>(u)->on_progress(p); };
+  o.on_epoch = [](void* u, const train::EpochReport& r, const train::History& h, Arena* a) {
+    return static_cast<TrainView*>(u)->on_epoch(r, h, a);
+  };
+  return o;
+}
+
+void TrainView::progress_line(const train::Progress& p, const char* values_format, ...) {
+  if (!tty_) return;
+  char values[160], left[32];
+  va_list args;
+  va_start(args, values_format);
+  std::vsnprintf(values, sizeof values, values_format, args);
+  va_end(args);
+  format_time(p.seconds_left, left, sizeof left);
+  std::fprintf(stderr, "\repoch %d/%d  step %d/%d  %s  %.1f steps/s  %s left   ", p.epoch, p.epochs, p.step_in_epoch,
+               p.steps_per_epoch, values, p.steps_per_second, left);
+}
+
+void TrainView::clear_progress() {
+  if (tty_) std::fprintf(stderr, "\r%*s\r", 110, "");
+}
+
+Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
+                    Session* session) {
+  EMBER_TRY(trainer->configure(trainee, options));
+  Context::Options o;
+  o.threads = threads;
+  const Kernels* kernels = nullptr;
+  int workers = 1;
+  size_t bytes = 0;
+  EMBER_TRY(Context::resolve(o, &kernels, &workers));
+  EMBER_TRY(trainer->bytes_needed(workers, &bytes));
+  EMBER_TRY(session->open(bytes, threads));
+  return trainer->init(&session->arena, &session->ctx);
+}
+
+}  // namespace ember::tool

@@ -1,0 +1,55 @@
+// An autoencoder or VAE (models/ae-model.h) as the trainer sees it: the model, its training
+// and test images, the shuffled batches and the per-epoch test-set evaluation.
+//
+// Log columns: epoch, step, train_loss (mean over the epoch's steps), test_loss, test_recon,
+// test_kl, test_sq_err, seconds.
+#pragma once
+#include "data/batcher.h"
+#include "data/source.h"
+#include "metrics/ae-eval.h"
+#include "models/ae-model.h"
+#include "train/trainer.h"
+
+namespace ember::train {
+
+class AeTrainee : public Trainee {
+ public:
+  struct Setup {
+    models::AeModel::Setup model;
+    models::DataSource data;
+    models::Pixels pixels = models::Pixels::grey;  // binarized: a fresh 0/1 sample of every pixel each step
+    int test_n = 0;                                // test images evaluated after each epoch (0: all)
+  };
+  void configure(const Setup& setup) { setup_ = setup; }
+
+  Status adopt_checkpoint_config(const char* path) override;
+  Status bytes_needed(int threads, size_t* bytes) override;
+  Status init(Arena* arena, Context* ctx) override;
+  int columns(const char** names, int cap) const override;
+  int step_values() const override { return 1; }
+  int steps_per_epoch() const override { return batcher_.steps_per_epoch(); }
+  Status seek(int epoch, int step_in_epoch) override { return batcher_.seek(epoch, step_in_epoch); }
+  int position() const override { return batcher_.position(); }
+  void set_lr(float lr) override { model_.optimizer().set_lr(lr); }
+  float lr() override { return model_.optimizer().config().lr; }
+  Status step(double* sums) override;
+  Status end_epoch(int epoch, const double* means, double* row) override;
+  Status save(const char* path, uint64_t step) const override { return model_.save(path, step); }
+  Status load(const char* path, uint64_t* step) override { return model_.load(path, step); }
+
+  models::AeModel& model() { return model_; }
+  const Setup& setup() const { return setup_; }
+  const models::Dataset& train_data() const { return train_; }
+  const models::Dataset& test_data() const { return test_; }
+
+ private:
+  Setup setup_;
+  models::AeModel model_;
+  models::Dataset train_, test_;
+  models::Batcher batcher_;
+  models::AeEvaluator eval_;
+  float* x_ = nullptr;
+  bool configured_ = false;
+};
+
+}  // namespace ember::train

@@ -1,0 +1,136 @@
+// One trainer for every model: the epoch loop, the learning-rate schedule, resuming, the
+// per-epoch evaluation, the atomic checkpoint and log, and callbacks for progress and pictures.
+//
+//   train::AeTrainee vae;                       // or GanTrainee, ClassifierTrainee
+//   vae.configure(setup);                       // the model and its data, no memory yet
+//   train::Trainer t;
+//   t.configure(&vae, options);                 // reads a checkpoint's config when resuming
+//   size_t bytes; t.bytes_needed(threads, &bytes);   // everything but the Context
+//   ... an arena of that size (plus the Context's share), a Context ...
+//   t.init(&arena, &ctx);                       // model, data, history; resumes if asked
+//   t.run(&observer);                           // epochs until options.epochs (or the time limit)
+//
+// A run is a sequence of steps; an epoch is trainee->steps_per_epoch() of them. After every
+// epoch the trainer asks the trainee for its evaluation row, writes the checkpoint (which
+// records the step) and the CSV log atomically, then calls the observer. Resuming loads the
+// checkpoint, keeps the log's rows up to its epoch, moves the data to the step it records and
+// goes on from there, so an interrupted run and an uninterrupted one give the same bits.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/arena.h"
+#include "core/status.h"
+#include "io/file.h"
+#include "platform/context.h"
+#include "train/history.h"
+#include "train/schedule.h"
+
+namespace ember::train {
+
+// What a model offers the trainer. Every function has a default that refuses (no pure
+// virtuals: bare-metal builds have no __cxa_pure_virtual).
+class Trainee {
+ public:
+  // When resuming from `path`: adopt the architecture the checkpoint records (the options
+  // the user gave that only change how training goes on may still win). Before bytes_needed.
+  virtual Status adopt_checkpoint_config(const char* path);
+  // Arena bytes init() takes (model, data, batches, evaluation), without the Context's share.
+  virtual Status bytes_needed(int threads, size_t* bytes);
+  // Takes memory, loads the data, initialises the weights from the seed.
+  virtual Status init(Arena* arena, Context* ctx);
+  // The log's columns, which include "epoch", "step" and "seconds" (the trainer fills those);
+  // names are static strings.
+  virtual int columns(const char** names, int cap) const;
+  // How many running sums a step adds to (the loss, the accuracy, ...).
+  virtual int step_values() const;
+  virtual int steps_per_epoch() const;
+  // Moves the data to step `step_in_epoch` of epoch `epoch` (resume).
+  virtual Status seek(int epoch, int step_in_epoch);
+  virtual int position() const;  // the step within the epoch the data is at
+  virtual void set_lr(float lr);
+  virtual float lr();
+  // Before epoch `epoch` (from 0) starts: schedules of the model's own (top-k, ...).
+  virtual Status begin_epoch(int epoch);
+  // One step on the next batch; adds its values into sums[step_values()].
+  virtual Status step(double* sums);
+  // After the epoch: means[step_values()] of the step values; fills the log row (all columns
+  // but epoch, step and seconds) with them and the evaluation.
+  virtual Status end_epoch(int epoch, const double* means, double* row);
+  virtual Status save(const char* path, uint64_t step) const;
+  virtual Status load(const char* path, uint64_t* step);
+
+ protected:
+  ~Trainee() = default;  // not virtual: no deleting destructor, so no operator delete on a board
+};
+
+struct TrainOptions {
+  int epochs = 10;
+  Schedule schedule;          // its epochs are set from `epochs`
+  const char* out = nullptr;  // the checkpoint; the log goes next to it as <stem>.log.csv
+  bool resume = false;        // continue from `out` when it exists
+  double time_limit = 0.0;    // seconds of training (0: none): stop after the epoch that would end past it
+  double progress_every = 0.25;  // seconds between progress callbacks
+  size_t observer_bytes = 0;  // arena bytes the observer's callbacks take (pictures), counted in bytes_needed
+};
+
+struct Progress {
+  int epoch = 0, epochs = 0;          // epoch from 1
+  int step_in_epoch = 0, steps_per_epoch = 0;
+  const double* means = nullptr;      // running means of the step values
+  double steps_per_second = 0.0, seconds_left = 0.0;
+};
+
+struct EpochReport {
+  int epoch = 0, epochs = 0;          // epoch from 1
+  uint64_t step = 0;
+  const double* row = nullptr;        // the row just added to the history
+  double seconds = 0.0;
+  float lr = 0.0f;
+  bool last = false;                  // no epoch follows in this run
+};
+
+// Progress lines, printing and pictures: the program's part. Plain function pointers (any may
+// be null) rather than virtual functions, so a program built with RTTI can fill them in: the
+// library is built without it and cannot give a class of the program a base typeinfo.
+struct TrainObserver {
+  void* user = nullptr;  // handed back to every callback
+  void (*on_resume)(void* user, uint64_t step, int epoch) = nullptr;
+  void (*on_progress)(void* user, const Progress& p) = nullptr;
+  // After the checkpoint and the log are written. A failure stops the run.
+  Status (*on_epoch)(void* user, const EpochReport& r, const History& history, Arena* arena) = nullptr;
+  void (*on_time_limit)(void* user, double spent, double limit) = nullptr;
+};
+
+class Trainer {
+ public:
+  static constexpr int kMaxColumns = History::kMaxColumns;
+
+  Status configure(Trainee* trainee, const TrainOptions& options);
+  // Arena bytes init() takes: the trainee's, the history's and the observer's.
+  Status bytes_needed(int threads, size_t* bytes) const;
+  Status init(Arena* arena, Context* ctx);
+  // Trains until options.epochs (or the time limit).
+  Status run(const TrainObserver& observer = TrainObserver());
+
+  bool resumed() const { return resumed_; }
+  uint64_t step() const { return step_; }
+  const History& history() const { return history_; }
+  const char* log_path() const { return log_; }
+
+ private:
+  Trainee* trainee_ = nullptr;
+  TrainOptions o_;
+  Arena* arena_ = nullptr;
+  History history_;
+  const char* names_[kMaxColumns] = {};
+  int columns_ = 0;
+  bool resuming_ = false, resumed_ = false;
+  uint64_t step_ = 0;
+  char log_[kMaxPath + 16] = {0};
+};
+
+// "runs/vae.ember" -> "runs/vae" into buf (pictures and logs go next to the checkpoint).
+Status path_stem(const char* path, char* buf, size_t cap);
+
+}  // namespace ember::train
