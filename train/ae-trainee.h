@@ -20,7 +20,10 @@ class AeTrainee : public Trainee {
     models::Pixels pixels = models::Pixels::grey;  // binarized: a fresh 0/1 sample of every pixel each step
     int test_n = 0;                                // test images evaluated after each epoch (0: all)
   };
-  void configure(const Setup& setup) { setup_ = setup; }
+  Status configure(const Setup& setup) {
+    setup_ = setup;
+    return Status::ok();
+  }
 
   Status adopt_checkpoint_config(const char* path) override;
   Status bytes_needed(int threads, size_t* bytes) override;

@@ -1,67 +1,69 @@
-// Train a VAE on the built-in sprites with the library API, then sample from it.
+// Train a VAE on the built-in sprites through the library's trainer, then sample from it.
 //
-//   build/example-train-and-sample [out.png]
+//   build/example-train-and-sample [out.png]      (also writes out.ember and out.log.csv)
 //
-// One memory block for everything: sized by the dry runs, allocated once, never grown.
+// One memory block for everything: sized by the dry run, allocated once, never grown.
 #include <cstdio>
 #include <memory>
+#include <string>
 
-#include "platform/context.h"
 #include "io/image.h"
 #include "io/png.h"
-#include "models/ae-model.h"
-#include "data/batcher.h"
-#include "data/sprites.h"
+#include "platform/context.h"
+#include "train/ae-trainee.h"
 
 using namespace ember;
 
 int main(int argc, char** argv) {
-  const char* out = argc > 1 ? argv[1] : "vae-samples.png";
-  constexpr int kImages = 20000, kSteps = 1500, kSamples = 16;
+  const std::string out = argc > 1 ? argv[1] : "vae-samples.png";
+  const std::string checkpoint = out.substr(0, out.rfind('.')) + ".ember";
+  constexpr int kSamples = 16, kLatent = 20, kPixels = 784;
 
-  // 1. Describe the model and ask what it needs (no memory taken yet).
-  static models::AeModel vae;  // the graphs are fixed arrays: keep them off a small stack
-  models::AeModel::Setup setup;
-  setup.config.kind = models::ModelKind::vae;  // 784-400-20, Bernoulli decoder
-  setup.batch = 64;
-  size_t model_bytes = 0, ctx_bytes = 0;
-  Context::Options threads;
+  // 1. Describe the model, its data and the run; ask what they need (no memory taken yet).
+  static train::AeTrainee vae;  // holds the model's graph tables: keep them off a small stack
+  train::AeTrainee::Setup setup;
+  setup.model.config.kind = models::ModelKind::vae;  // 784-400-20, Bernoulli decoder
+  setup.model.batch = 64;
+  setup.data.source = "sprites", setup.data.sprites_train = 20000, setup.data.sprites_test = 1000;
   Status s = vae.configure(setup);
-  if (s.is_ok()) s = vae.bytes_needed(1, &model_bytes);
+  train::TrainOptions run;
+  run.epochs = 5;
+  run.schedule.lr = setup.model.lr;
+  run.out = checkpoint.c_str();
+  train::Trainer trainer;
+  Context::Options threads;
+  size_t train_bytes = 0, ctx_bytes = 0;
+  if (s.is_ok()) s = trainer.configure(&vae, run);
+  if (s.is_ok()) s = trainer.bytes_needed(1, &train_bytes);
   if (s.is_ok()) s = Context::bytes_needed(threads, &ctx_bytes);
-  const size_t data_bytes = size_t(kImages) * (28 * 28 + 1) + sizeof(int32_t) * kImages;
-  const size_t batch_bytes = sizeof(float) * setup.batch * 784 + sizeof(float) * kSamples * (784 + 20);
-  const size_t total = model_bytes + ctx_bytes + data_bytes + batch_bytes + 64 * 1024;
+  const size_t sample_bytes = sizeof(float) * kSamples * (kPixels + kLatent) + 64 * 1024;  // z, images, the PNG canvas
+  const size_t total = train_bytes + ctx_bytes + sample_bytes;
 
   // 2. The one block; everything below comes out of it.
   std::unique_ptr<uint8_t[]> block(new uint8_t[total]);
   Arena arena(block.get(), total);
   Context ctx;
-  models::Dataset sprites;
-  models::Batcher batches;
-  float *x = nullptr, *z = nullptr, *images = nullptr;
   if (s.is_ok()) s = ctx.init(&arena, threads);
-  if (s.is_ok()) s = models::make_sprites(&arena, kImages, /*seed=*/1, &sprites, nullptr);
-  if (s.is_ok()) s = vae.init(&arena, &ctx);
-  if (s.is_ok()) s = batches.init(&arena, sprites, setup.batch, /*seed=*/1);
-  if (s.is_ok()) s = arena.alloc_array(batches.x_floats(), &x);
-  if (s.is_ok()) s = arena.alloc_array(size_t(kSamples) * 20, &z);
-  if (s.is_ok()) s = arena.alloc_array(size_t(kSamples) * 784, &images);
+  if (s.is_ok()) s = trainer.init(&arena, &ctx);  // weights, data, batches, the log
   if (!s.is_ok()) return std::fprintf(stderr, "set-up: %s\n", s.message()), 1;
   std::printf("arena: %zu of %zu bytes used\n", arena.used(), arena.capacity());
 
-  // 3. Train: no allocation from here on.
-  models::StepLoss loss;
-  for (int step = 1; step <= kSteps && s.is_ok(); ++step) {
-    batches.next(x, nullptr);
-    s = vae.train_step(x, &loss);
-    if (step % 250 == 0) std::printf("step %4d  loss %.2f (recon %.2f + kl %.2f)\n", step, loss.loss, loss.recon, loss.kl);
-  }
+  // 3. Train: no allocation from here on; a checkpoint and a log line after every epoch.
+  train::TrainObserver show;
+  show.on_epoch = [](void*, const train::EpochReport& r, const train::History&, Arena*) {
+    std::printf("epoch %d  train loss %.2f  test loss %.2f\n", r.epoch, r.row[2], r.row[3]);
+    return Status::ok();
+  };
+  s = trainer.run(show);
+  if (!s.is_ok()) return std::fprintf(stderr, "training: %s\n", s.message()), 1;
 
   // 4. Sample: z ~ N(0, I), decode, draw a 4x4 grid.
+  float *z = nullptr, *images = nullptr;
+  if (s.is_ok()) s = arena.alloc_array(size_t(kSamples) * kLatent, &z);
+  if (s.is_ok()) s = arena.alloc_array(size_t(kSamples) * kPixels, &images);
   Rng rng(7);
-  rng.fill_normal(z, size_t(kSamples) * 20, 0.0f, 1.0f);
-  if (s.is_ok()) s = vae.decode(z, kSamples, images);
+  if (s.is_ok()) rng.fill_normal(z, size_t(kSamples) * kLatent, 0.0f, 1.0f);
+  if (s.is_ok()) s = vae.model().decode(z, kSamples, images);
   GridSpec spec;
   spec.cell_w = spec.cell_h = 28, spec.rows = spec.cols = 4, spec.scale = 2;
   GridLayout layout;
@@ -70,9 +72,10 @@ int main(int argc, char** argv) {
   if (s.is_ok()) s = make_grid_layout(spec, &layout);
   if (s.is_ok()) s = arena.alloc_array(image_bytes(layout.width, layout.height, 1), &pixels);
   if (s.is_ok()) s = grid_canvas(layout, 1, pixels, image_bytes(layout.width, layout.height, 1), &canvas);
-  for (int i = 0; i < kSamples && s.is_ok(); ++i) s = put_cell(canvas, layout, i / 4, i % 4, images + i * 784, 28, 28, 0, 1);
-  if (s.is_ok()) s = png_write(out, canvas.px, canvas.w, canvas.h, 1);
+  for (int i = 0; i < kSamples && s.is_ok(); ++i)
+    s = put_cell(canvas, layout, i / 4, i % 4, images + i * kPixels, 28, 28, 0, 1);
+  if (s.is_ok()) s = png_write(out.c_str(), canvas.px, canvas.w, canvas.h, 1);
   if (!s.is_ok()) return std::fprintf(stderr, "%s\n", s.message()), 1;
-  std::printf("wrote %s\n", out);
+  std::printf("wrote %s and %s\n", out.c_str(), checkpoint.c_str());
   return 0;
 }

@@ -128,10 +128,10 @@ int cmd_train(int argc, char** argv) {
   o.observer_bytes = kPictureBytes;
 
   train::AeTrainee trainee;
-  trainee.configure(setup);
+  Status s = trainee.configure(setup);
   train::Trainer trainer;
   Session session;
-  Status s = open_trainer(&trainer, &trainee, o, threads, &session);
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, threads, &session);
   if (!s.is_ok()) return report("train", s);
   const models::AeConfig& c = trainee.model().config();
   char arch[256];
