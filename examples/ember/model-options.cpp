@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "models/checkpoint-kind.h"
 #include "models/gan-network.h"
 #include "nn/checkpoint.h"
 
@@ -53,12 +54,10 @@ std::string stem_of(const std::string& path) {
 }
 
 CheckpointKind checkpoint_file_kind(const char* path) {
-  char meta[nn::kMaxCheckpointMeta + 1];
-  if (!nn::read_checkpoint_meta(path, meta, sizeof meta).is_ok()) return CheckpointKind::unknown;
-  if (!std::strncmp(meta, "kind=classifier ", std::strlen("kind=classifier "))) return CheckpointKind::classifier;
-  models::GanConfig gan;
-  if (gan.from_text(meta).is_ok()) return CheckpointKind::gan;
-  return CheckpointKind::autoencoder;
+  models::CheckpointKind k;
+  if (!models::checkpoint_kind(path, &k).is_ok()) return CheckpointKind::unknown;  // the command says why
+  if (k == models::CheckpointKind::classifier) return CheckpointKind::classifier;
+  return k == models::CheckpointKind::gan ? CheckpointKind::gan : CheckpointKind::autoencoder;
 }
 
 CheckpointKind checkpoint_kind(int argc, char** argv) {

@@ -42,7 +42,7 @@ DataSpec read_data(Cli& cli, bool required);
 // "runs/vae.ember" -> "runs/vae" (pictures and logs go next to the checkpoint).
 std::string stem_of(const std::string& path);
 
-// What the checkpoint named by a command's `--model FILE` holds, read from its meta text,
+// What the checkpoint named by a command's `--model FILE` holds (models/checkpoint-kind.h),
 // so `sample`, `interpolate` and `eval` can hand a GAN or a classifier to its own command.
 // unknown: no --model, or a file that cannot be read (the command then reports why).
 enum class CheckpointKind { unknown, autoencoder, gan, classifier };

@@ -1,0 +1,32 @@
+#include "models/checkpoint-kind.h"
+
+#include "models/ae-network.h"
+#include "models/classifier.h"
+#include "models/gan-network.h"
+#include "nn/checkpoint.h"
+
+namespace ember::models {
+
+const char* checkpoint_kind_name(CheckpointKind k) {
+  switch (k) {
+    case CheckpointKind::autoencoder: return "autoencoder";
+    case CheckpointKind::gan: return "gan";
+    case CheckpointKind::classifier: return "classifier";
+  }
+  return "?";
+}
+
+Status checkpoint_kind(const char* path, CheckpointKind* out) {
+  char meta[nn::kMaxCheckpointMeta + 1];
+  EMBER_TRY(nn::read_checkpoint_meta(path, meta, sizeof meta));
+  ClassifierConfig classifier;
+  GanConfig gan;
+  AeConfig ae;
+  if (classifier.from_text(meta).is_ok()) *out = CheckpointKind::classifier;
+  else if (gan.from_text(meta).is_ok()) *out = CheckpointKind::gan;
+  else if (ae.from_text(meta).is_ok()) *out = CheckpointKind::autoencoder;
+  else return Status::error(Code::corrupt_data, "%s: its config is no model ember knows", path);
+  return Status::ok();
+}
+
+}  // namespace ember::models
