@@ -20,10 +20,10 @@
 //          projection discriminator (Miyato & Koyama 2018): logit = w.f + <V y, s * f>, with
 //          f the flattened conv features, V y a learned per-class embedding ("d.embed") and s
 //          a learned per-feature scale ("d.proj", starting at 1). The class must interact
-//          with the features: a first version concatenated y to f before the last linear,
-//          which only adds a per-class bias to the logit — D could not tell "a good 3 asked
-//          to be a 7" from a good 7, and the generator learned to ignore y (label accuracy at
-//          chance on MNIST). The conv stack stays class-agnostic (what strokes look like).
+//          with the features: y concatenated to f before the last linear only adds a
+//          per-class bias to the logit, so D cannot tell "a good 3 asked to be a 7" from a
+//          good 7 (docs/lab-notes.md). The conv stack stays class-agnostic (what strokes
+//          look like).
 //   mbstd  the minibatch standard-deviation feature (Karras et al. 2018) in D, against mode
 //          collapse: one extra input to D's last linear layer holding the average over
 //          features of their standard deviation across the batch (nn/ops.h). mlp: after the

@@ -52,8 +52,8 @@ void rows_to_nchw(const float* rows, int ch, size_t pixels, float* x, bool add);
 // How many images go through one GEMM: as many as fit a fixed scratch budget of
 // kGroupFloats (per_image floats each), balanced so the groups are even. Depends only on
 // the shape, never on the thread count, so results do not either.
-// 2 MB: a DCGAN 64->128 conv goes 8 images (M = 392) per GEMM; 4 MB (16 images) measured
-// no faster and took 3.6 MB more arena.
+// 2 MB: a DCGAN 64->128 conv goes 8 images (M = 392) per GEMM; a larger budget only takes
+// more arena (docs/lab-notes.md).
 constexpr size_t kGroupFloats = size_t(1) << 19;
 int images_per_group(int n, size_t per_image);
 
