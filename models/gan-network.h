@@ -64,7 +64,7 @@
 //          kind of sample, not just a style of it. 1 leaves z as it is.
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
-//          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
+//          parameters "ema.<name>", saved in checkpoints), see models/gan-model.h.
 //
 // Parameter names are fixed ("g.fc1.weight", "d.conv2.weight", ...) and every parameter of G
 // is in group kGenerator, of D in kDiscriminator, so the D-step graph, the G-step graph, the
