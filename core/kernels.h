@@ -3,7 +3,7 @@
 // core/ declares the table; platform/ fills it once per ISA (platform/scalar is the
 // reference and is always built; platform/x86 adds AVX2+FMA and AVX-512; platform/arm adds
 // NEON). Callers never name an ISA: they get a table from select_kernels() and call
-// through it. Kernels trust their arguments; checked entry points live in core/context.h.
+// through it. Kernels trust their arguments; checked entry points live in platform/context.h.
 //
 // The op list, one line each (x, y: input/output arrays of n floats):
 //   sgemm          C = act(alpha * op(A) op(B) + beta * C + bias)        row-major

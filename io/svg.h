@@ -6,7 +6,7 @@
 // file is opened.
 //
 // This is a host-side feature: svg.cpp formats tick labels with std::snprintf("%g"), which
-// pulls libc's float printf into a binary. Nothing else in core/ needs it, so a
+// pulls libc's float printf into a binary. Nothing else in the library prints floats, so a
 // microcontroller build that never calls these functions does not link it in.
 //
 // Look: white background, a title above, the plot area framed in dark grey with a light

@@ -1,4 +1,4 @@
-// Classifier-based scores of generated images; see gan_eval.h.
+// Classifier-based scores of generated images; see gan-eval.h.
 #include "metrics/gan-eval.h"
 
 #include <cmath>

@@ -24,7 +24,7 @@
 //                   mean distance between pairs of generated images the classifier puts in
 //                   it, over the same for the test images of that class (their labels), then
 //                   the mean over classes (1: as varied as real digits; a generator that
-//                   draws one image per class scores 0). sample_metrics.h: class_spread.
+//                   draws one image per class scores 0). sample-metrics.h: class_spread.
 //
 // init() runs the classifier over the test set once and keeps its feature mean and
 // covariance (and computes fd_floor), so a training loop can score every epoch cheaply.

@@ -1,5 +1,6 @@
 // k-means clustering (Lloyd's algorithm with k-means++ seeding), for pseudo-labels without
-// labels: an InfoGAN's code can be tied to clusters of the training images (gan.h, info_real).
+// labels: an InfoGAN's code can be tied to clusters of the training images
+// (models/gan-network.h, info_real).
 //
 // Seeding (Arthur & Vassilvitskii 2007): the first centre is a uniformly drawn row; each next
 // one a row drawn with probability proportional to its squared distance to the nearest centre

@@ -14,8 +14,8 @@
 //     |e_i| <= eps (|d_i| + |d_i+1|) (deflation). Convergence is cubic in practice; we cap the
 //     total at kMaxSweepsPerEigenvalue * n steps and report an error past it.
 //  The matrix is first scaled by its largest |entry| so nothing overflows or underflows,
-//  and the eigenvalues are scaled back. Cost about 9 n^3 flops with vectors (n = 784:
-//  well under a few seconds), 4/3 n^3 without.
+//  and the eigenvalues are scaled back. Cost about 9 n^3 flops with vectors, 4/3 n^3
+//  without.
 //
 // Layout: matrices are row-major n x n doubles. Eigenvectors come back as ROWS:
 // vectors[j * n + i] is component i of the eigenvector of values[j]; values descending;
@@ -81,7 +81,7 @@ void read_float_rows(const void* ctx, int first, int count, int dim, double* dst
 // (unbiased; needs n >= 2). Two passes: the mean first, then the centred products summed
 // in double. The product pass reads chunks of kCovarianceChunk rows, packs them into panels
 // of 4 columns and accumulates 4 x 4 tiles of X^T X on the upper triangle only (mirrored at
-// the end): 60000 x 784 takes a few seconds on one core.
+// the end).
 constexpr int kCovarianceChunk = 256;
 Status mean_covariance(RowReader read, const void* ctx, int n, int dim, bool unbiased, double* mean, double* cov,
                        Arena* scratch);

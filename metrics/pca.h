@@ -2,14 +2,13 @@
 //
 // Fit: the mean and the population covariance (divided by n) of the training images,
 // accumulated in double by mean_covariance (linalg.h: two passes, blocked X^T X on the upper
-// triangle; MNIST's 60000 x 784 in a few seconds), then the full symmetric eigen-decomposition;
+// triangle), then the full symmetric eigen-decomposition;
 // the top k eigenvectors are the components.
 //
 // Score (Hinton & Salakhutdinov 2006, "squared error per image"): the mean over images of
 // sum_pixels (x - x_hat)^2 with x = byte / 255 and x_hat = mean + B^T B (x - mean), B the k
-// orthonormal component rows; all in double. PCA-30 fitted on MNIST train scores 13.87 on
-// the test set there. On the training set the score equals the sum of the dropped
-// eigenvalues (what the tests check).
+// orthonormal component rows; all in double (MNIST's figure: docs/lab-notes.md). On the
+// training set the score equals the sum of the dropped eigenvalues (what the tests check).
 //
 // Memory: pca_fit puts the model (mean, components, all eigenvalues) at the arena head and
 // uses the space after it as scratch (released); nothing is allocated on failure.

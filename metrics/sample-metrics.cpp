@@ -1,5 +1,5 @@
 // Inception score, Fréchet distance, mode coverage and nearest-neighbour distances; see
-// sample_metrics.h.
+// sample-metrics.h.
 #include "metrics/sample-metrics.h"
 
 #include <algorithm>

@@ -18,8 +18,8 @@
 //   Gaussian puts 1 - exp(-9/2) = 98.9% of its mass within 3 std, not the 1-D 99.7%.
 // Nearest training image (memorisation check): for each generated image the L2 distance to
 //   its nearest training image (pixels byte / 255). Brute force: |g|^2 + |t|^2 - 2 g.t with
-//   the dot products from the caller's Context SGEMM (10k x 60k x 784 is 4.7e11 flops: a few
-//   seconds there) or, without a Context, plain float loops (use a subset: max_train).
+//   the dot products from the caller's Context SGEMM (10k x 60k x 784 is 4.7e11 flops) or,
+//   without a Context, plain float loops (use a subset: max_train).
 //   The winner is picked in float; its distance is then recomputed exactly in double.
 #pragma once
 #include "core/arena.h"

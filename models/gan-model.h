@@ -41,16 +41,14 @@
 // effectiveness of averaging in GAN training"). Training itself never sees the averages.
 // They are state parameters ("ema.g.fc.weight", ...), saved in checkpoints, so an inference
 // model loaded from a file samples with them. The sampler normalises with BatchNorm running
-// statistics, and the training generator's do not fit the averaged weights (sampling with
-// them cost 14 FD points on MNIST), so G's statistics have averaged-model copies too
+// statistics, and the training generator's do not fit the averaged weights, so G's
+// statistics have averaged-model copies too
 // ("ema.g.bn1.running_mean", ...), which refresh_ema_stats() recomputes ("standing
 // statistics"): with the averaged weights in place, G's training-mode forward on
 // kEmaStatBatches fixed batches of z, whose batch statistics the running buffers take up;
 // then every other buffer it touched (G's training statistics, D's) is put back. The trainer
 // calls it before each picture and checkpoint; without it generate() uses stale copies.
-// Measured on the MNIST DCGAN (ema = 0.999): IS 7.43, FD 51.7 at epoch 13 against 7.50 without
-// averaging; with the training statistics instead it had been FD 79 against 65 at epoch 5-6.
-// After 25 epochs: IS 7.79, FD 33.95.
+// (What averaging gave on the MNIST DCGAN: docs/lab-notes.md.)
 //
 // Deterministic: the same seed and data give the same bits (any thread count). Nothing
 // allocates after init(); in particular the unroll buffer is taken in init.

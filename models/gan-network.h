@@ -20,10 +20,10 @@
 //          projection discriminator (Miyato & Koyama 2018): logit = w.f + <V y, s * f>, with
 //          f the flattened conv features, V y a learned per-class embedding ("d.embed") and s
 //          a learned per-feature scale ("d.proj", starting at 1). The class must interact
-//          with the features: a first version concatenated y to f before the last linear,
-//          which only adds a per-class bias to the logit — D could not tell "a good 3 asked
-//          to be a 7" from a good 7, and the generator learned to ignore y (label accuracy at
-//          chance on MNIST). The conv stack stays class-agnostic (what strokes look like).
+//          with the features: y concatenated to f before the last linear only adds a
+//          per-class bias to the logit, so D cannot tell "a good 3 asked to be a 7" from a
+//          good 7 (docs/lab-notes.md). The conv stack stays class-agnostic (what strokes
+//          look like).
 //   mbstd  the minibatch standard-deviation feature (Karras et al. 2018) in D, against mode
 //          collapse: one extra input to D's last linear layer holding the average over
 //          features of their standard deviation across the batch (nn/ops.h). mlp: after the
@@ -64,7 +64,7 @@
 //          kind of sample, not just a style of it. 1 leaves z as it is.
 //   ema    sample with an exponential moving average of G's weights (Yazici et al. 2019),
 //          decay e.g. 0.999; 0 turns it off. The average is part of the model (state
-//          parameters "ema.<name>", saved in checkpoints), see models/gan_model.h.
+//          parameters "ema.<name>", saved in checkpoints), see models/gan-model.h.
 //
 // Parameter names are fixed ("g.fc1.weight", "d.conv2.weight", ...) and every parameter of G
 // is in group kGenerator, of D in kDiscriminator, so the D-step graph, the G-step graph, the

@@ -1,4 +1,4 @@
-// Arena sizing shared by the model classes; see model_common.h.
+// Arena sizing shared by the model classes; see model-common.h.
 #include "models/model-common.h"
 
 #include <cstdio>

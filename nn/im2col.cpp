@@ -1,4 +1,4 @@
-// im2col / col2im in the pixel-row layout, NCHW <-> row transposes (see im2col.h).
+// im2col / col2im in both layouts, NCHW <-> row transposes, image grouping (see im2col.h).
 #include "nn/im2col.h"
 
 #include <cstring>
@@ -338,16 +338,6 @@ int images_per_group(int n, size_t per_image) {
   if (fit >= static_cast<size_t>(n)) return n;
   const int groups = static_cast<int>((static_cast<size_t>(n) + fit - 1) / fit);
   return (n + groups - 1) / groups;  // even groups: no thin last GEMM
-}
-
-void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db) {
-  const Kernels& k = ctx.k();
-  auto channel = [&](int c) {
-    double s = 0.0;
-    for (int i = 0; i < n; ++i) s += k.sum(dy + (static_cast<size_t>(i) * o + c) * pixels, pixels);
-    db[c] += static_cast<float>(s);
-  };
-  parallel_for(ctx, o, channel);
 }
 
 }  // namespace ember::nn::detail

@@ -1,5 +1,6 @@
-// Shared pieces of the convolutions (op-conv.cpp, op-conv-transpose.cpp): patch extraction
-// (im2col), its adjoint (col2im), NCHW <-> pixel-row transposes, and small helpers.
+// The convolutions' patch layout (op-conv.cpp, op-conv-transpose.cpp): patch extraction
+// (im2col), its adjoint (col2im), NCHW <-> pixel-row transposes, and how many images share
+// one GEMM. What the ops share beyond this is in op-helpers.h.
 //
 // Layout: "rows". One image's patch matrix is [P, K] with P = oh*ow output pixels (one row
 // per pixel, row-major over oy, ox) and K = c*kh*kw (c, ki, kj), i.e. exactly the layout
@@ -11,8 +12,6 @@
 // cost O(elements), small next to the O(elements * K) GEMM.
 #pragma once
 #include <cstddef>
-
-#include "platform/context.h"
 
 namespace ember::nn::detail {
 
@@ -53,28 +52,9 @@ void rows_to_nchw(const float* rows, int ch, size_t pixels, float* x, bool add);
 // How many images go through one GEMM: as many as fit a fixed scratch budget of
 // kGroupFloats (per_image floats each), balanced so the groups are even. Depends only on
 // the shape, never on the thread count, so results do not either.
-// 2 MB: a DCGAN 64->128 conv goes 8 images (M = 392) per GEMM; 4 MB (16 images) measured
-// no faster and took 3.6 MB more arena.
+// 2 MB: a DCGAN 64->128 conv goes 8 images (M = 392) per GEMM; a larger budget only takes
+// more arena (docs/lab-notes.md).
 constexpr size_t kGroupFloats = size_t(1) << 19;
 int images_per_group(int n, size_t per_image);
-
-// Floats rounded up to whole 64-byte lines, so buffers placed after each other in the
-// scratch stay aligned.
-inline size_t round_line(size_t floats) { return (floats + 15) / 16 * 16; }
-
-// The op library's GEMM: arguments were checked when the graph was built, so the Status
-// (which can only report bad arguments) carries nothing here.
-inline void gemm(Context& ctx, const GemmArgs& g) { (void)ctx.gemm(g); }
-
-// db[o] += sum of dy[N, O, P] over n and p. Per channel in a fixed order (kernel sums per
-// image, added in image order in double): independent of threads.
-void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db);
-
-// Runs f(task) for task in [0, tasks) on the context's workers. Every caller makes each task
-// write its own disjoint output, so the result never depends on which worker ran what.
-template <class F>
-void parallel_for(Context& ctx, int tasks, F& f) {
-  ctx.parallel().for_each([](void* c, int task, int) { (*static_cast<F*>(c))(task); }, &f, tasks);
-}
 
 }  // namespace ember::nn::detail

@@ -20,7 +20,7 @@
 // have a fixed order whatever the thread count: bit-identical results.
 #include <cmath>
 
-#include "nn/im2col.h"
+#include "nn/op-helpers.h"
 #include "nn/ops.h"
 
 namespace ember::nn {

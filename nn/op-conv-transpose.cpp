@@ -19,6 +19,7 @@
 // the layout passes are split over images, each task writing its own image; groups are
 // fixed by the shape. Bit-identical for any thread count.
 #include "nn/im2col.h"
+#include "nn/op-helpers.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
@@ -50,8 +51,8 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 // image colT_n[Kc, P] = W^T x_n (x is already [C, P]), then y_n = b + col2im(colT_n);
 // backward colT_n = im2col(dy_n), dW += x_n colT_n^T (summed over the batch, added once),
 // dx_n += W colT_n straight into NCHW. No transposes; GEMMs per image in image order.
-void conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                         const float* b, float* y, float* scratch) {
+Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                           const float* b, float* y, float* scratch) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
   const int group = group_of(s, g);
@@ -64,7 +65,7 @@ void conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
       a.a = w, a.lda = static_cast<int>(Kc);
       a.b = x + (n0 + i) * C * P, a.ldb = static_cast<int>(P);
       a.c = scratch + i * Kc * P, a.ldc = static_cast<int>(P);
-      detail::gemm(ctx, a);
+      EMBER_TRY(ctx.gemm(a));
     }
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
@@ -73,10 +74,11 @@ void conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
     };
     detail::parallel_for(ctx, images, scatter);
   }
+  return Status::ok();
 }
 
-void conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                          const float* dy, float* dx, float* dw, float* scratch) {
+Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                            const float* dy, float* dx, float* dw, float* scratch) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const int group = group_of(s, g);
   float* dw_sum = scratch + detail::round_line(group * Kc * P);
@@ -94,7 +96,7 @@ void conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
         a.b = col, a.ldb = static_cast<int>(P);
         a.beta = n0 + i == 0 ? 0.0f : 1.0f;
         a.c = dw_sum, a.ldc = static_cast<int>(Kc);
-        detail::gemm(ctx, a);
+        EMBER_TRY(ctx.gemm(a));
       }
       if (dx) {
         GemmArgs a;  // dx_n[C, P] += W[C, Kc] colT[Kc, P]
@@ -103,11 +105,12 @@ void conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
         a.b = col, a.ldb = static_cast<int>(P);
         a.beta = 1.0f;
         a.c = dx + (n0 + i) * C * P, a.ldc = static_cast<int>(P);
-        detail::gemm(ctx, a);
+        EMBER_TRY(ctx.gemm(a));
       }
     }
   }
   if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);
+  return Status::ok();
 }
 
 }  // namespace
@@ -121,8 +124,8 @@ size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/) {
 }
 
 // x[N,C,H,W] w[C,O,kh,kw] b[O] -> y[N,O,Ho,Wo]
-void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
-                      float* y, float* scratch) {
+Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                        float* y, float* scratch) {
   const ConvGeom g = adjoint_geom(s);
   if (detail::use_cm(g)) return conv_t2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
@@ -140,7 +143,7 @@ void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const fl
     a.a = xt, a.lda = s.c;
     a.b = w, a.ldb = static_cast<int>(Kc);
     a.c = col, a.ldc = static_cast<int>(Kc);
-    detail::gemm(ctx, a);
+    EMBER_TRY(ctx.gemm(a));
 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
@@ -149,15 +152,16 @@ void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const fl
     };
     detail::parallel_for(ctx, images, scatter);
   }
+  return Status::ok();
 }
 
 // dy[N,O,Ho,Wo] -> dx[N,C,H,W] += , dw[C,O,kh,kw] += , db[O] +=  (each skipped when null)
-void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
-                       const float* dy, float* dx, float* dw, float* db, float* scratch) {
+Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
+                         const float* dy, float* dx, float* dw, float* db, float* scratch) {
   const ConvGeom g = adjoint_geom(s);
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, static_cast<size_t>(g.h) * g.w, db);
-  if (!dx && !dw) return;
+  if (!dx && !dw) return Status::ok();
   if (detail::use_cm(g)) return conv_t2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
   const int group = group_of(s, g);
   float* col = scratch;                                      // [G P, Kc]
@@ -179,7 +183,7 @@ void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.b = col, a.ldb = static_cast<int>(Kc);
       a.beta = 1.0f;
       a.c = dw, a.ldc = static_cast<int>(Kc);
-      detail::gemm(ctx, a);
+      EMBER_TRY(ctx.gemm(a));
     }
     if (dx) {  // dxT[G P, C] = col[G P, Kc] W[C, Kc]^T; dx += transpose(dxT)
       GemmArgs a;
@@ -188,11 +192,12 @@ void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.a = col, a.lda = static_cast<int>(Kc);
       a.b = w, a.ldb = static_cast<int>(Kc);
       a.c = xt, a.ldc = s.c;
-      detail::gemm(ctx, a);
+      EMBER_TRY(ctx.gemm(a));
       auto fold = [&](int i) { detail::rows_to_nchw(xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, true); };
       detail::parallel_for(ctx, images, fold);
     }
   }
+  return Status::ok();
 }
 
 }  // namespace ember::nn

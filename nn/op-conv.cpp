@@ -20,6 +20,7 @@
 // with no per-worker partial sums to reduce. Batching images makes the GEMMs large enough to
 // thread well (M = G P), which per-image GEMMs of 49 pixels would not.
 #include "nn/im2col.h"
+#include "nn/op-helpers.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
@@ -50,8 +51,8 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 // dW[O, K] += dy_n colT_n^T image after image; dcolT_n = W^T dy_n, then col2im. The unfold
 // and fold run over the group's images in parallel, the GEMMs one image at a time (threaded
 // inside), in image order: deterministic for any thread count.
-void conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                       const float* b, float* y, float* scratch) {
+Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                         const float* b, float* y, float* scratch) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   for (int n0 = 0; n0 < s.n; n0 += group) {
@@ -65,13 +66,14 @@ void conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, cons
       a.b = scratch + i * K * P, a.ldb = static_cast<int>(P);
       a.c = y + (n0 + i) * O * P, a.ldc = static_cast<int>(P);
       a.ep.bias = b, a.ep.bias_per_row = true;
-      detail::gemm(ctx, a);
+      EMBER_TRY(ctx.gemm(a));
     }
   }
+  return Status::ok();
 }
 
-void conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                        const float* dy, float* dx, float* dw, float* scratch) {
+Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
+                          const float* dy, float* dx, float* dw, float* scratch) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   // The batch's dW is summed apart and added once, so dw receives one addition per call
@@ -90,7 +92,7 @@ void conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, con
         a.b = scratch + i * K * P, a.ldb = static_cast<int>(P);
         a.beta = n0 + i == 0 ? 0.0f : 1.0f;
         a.c = dw_sum, a.ldc = static_cast<int>(K);
-        detail::gemm(ctx, a);
+        EMBER_TRY(ctx.gemm(a));
       }
     }
     if (dx) {
@@ -101,13 +103,14 @@ void conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, con
         a.a = w, a.lda = static_cast<int>(K);
         a.b = dy + (n0 + i) * O * P, a.ldb = static_cast<int>(P);
         a.c = scratch + i * K * P, a.ldc = static_cast<int>(P);
-        detail::gemm(ctx, a);
+        EMBER_TRY(ctx.gemm(a));
       }
       auto fold = [&](int i) { detail::col2im_cm_add(g, scratch + i * K * P, dx + (n0 + i) * g.image()); };
       detail::parallel_for(ctx, images, fold);
     }
   }
   if (dw) ctx.k().add(O * K, dw, dw_sum, dw);
+  return Status::ok();
 }
 
 }  // namespace
@@ -121,8 +124,8 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/) {
 }
 
 // x[N,C,H,W] w[O,C,kh,kw] b[O] -> y[N,O,Ho,Wo]
-void conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
-                    float* y, float* scratch) {
+Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                      float* y, float* scratch) {
   const ConvGeom g = conv_geom(s);
   if (detail::use_cm(g)) return conv2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
@@ -141,20 +144,21 @@ void conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const floa
     a.b = w, a.ldb = static_cast<int>(K);
     a.c = yt, a.ldc = s.o;
     a.ep.bias = b;  // per column = per output channel
-    detail::gemm(ctx, a);
+    EMBER_TRY(ctx.gemm(a));
 
     auto fold = [&](int i) { detail::rows_to_nchw(yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
     detail::parallel_for(ctx, images, fold);
   }
+  return Status::ok();
 }
 
 // dy[N,O,Ho,Wo] -> dx[N,C,H,W] += , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null)
-void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
-                     float* dx, float* dw, float* db, float* scratch) {
+Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
+                       float* dx, float* dw, float* db, float* scratch) {
   const ConvGeom g = conv_geom(s);
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, P, db);
-  if (!dx && !dw) return;
+  if (!dx && !dw) return Status::ok();
   if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
   const int group = group_of(s, g);
   float* col = scratch;                                     // [G P, K]: col, then dcol
@@ -176,7 +180,7 @@ void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const flo
       a.b = col, a.ldb = static_cast<int>(K);
       a.beta = 1.0f;
       a.c = dw, a.ldc = static_cast<int>(K);
-      detail::gemm(ctx, a);
+      EMBER_TRY(ctx.gemm(a));
     }
     if (dx) {  // dcol[G P, K] = dyT[G P, O] W[O, K]; dx += col2im(dcol)
       GemmArgs a;
@@ -184,11 +188,12 @@ void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const flo
       a.a = dyt, a.lda = s.o;
       a.b = w, a.ldb = static_cast<int>(K);
       a.c = col, a.ldc = static_cast<int>(K);
-      detail::gemm(ctx, a);
+      EMBER_TRY(ctx.gemm(a));
       auto scatter = [&](int i) { detail::col2im_rows_add(g, col + i * P * K, dx + (n0 + i) * g.image()); };
       detail::parallel_for(ctx, images, scatter);
     }
   }
+  return Status::ok();
 }
 
 }  // namespace ember::nn

@@ -4,14 +4,13 @@
 //
 // Determinism: ctx.gemm splits M and N across threads, never K, and db sums rows in batch
 // order, so results are bit-identical for any thread count.
-#include "nn/im2col.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
 
 // y[B,O] = act(x[B,I] w[O,I]^T + b[O])
-void linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
-                    int in, int out, Act act, float slope) {
+Status linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
+                      int in, int out, Act act, float slope) {
   GemmArgs a;
   a.trans_b = true;
   a.m = batch, a.n = out, a.k = in;
@@ -21,12 +20,12 @@ void linear_forward(Context& ctx, const float* x, const float* w, const float* b
   a.ep.bias = b;  // per column = per output feature
   a.ep.act = act;
   a.ep.slope = slope;
-  detail::gemm(ctx, a);
+  return ctx.gemm(a);
 }
 
 // dx[B,I] += dy[B,O] w[O,I];  dw[O,I] += dy^T x;  db[O] += sum over B of dy
-void linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                     float* db, int batch, int in, int out) {
+Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                       float* db, int batch, int in, int out) {
   if (dx) {
     GemmArgs a;
     a.m = batch, a.n = in, a.k = out;
@@ -34,7 +33,7 @@ void linear_backward(Context& ctx, const float* x, const float* w, const float* 
     a.b = w, a.ldb = in;
     a.beta = 1.0f;
     a.c = dx, a.ldc = in;
-    detail::gemm(ctx, a);
+    EMBER_TRY(ctx.gemm(a));
   }
   if (dw) {
     GemmArgs a;
@@ -44,7 +43,7 @@ void linear_backward(Context& ctx, const float* x, const float* w, const float* 
     a.b = x, a.ldb = in;
     a.beta = 1.0f;
     a.c = dw, a.ldc = in;
-    detail::gemm(ctx, a);
+    EMBER_TRY(ctx.gemm(a));
   }
   // Column sums as one axpy per row: vectorised across the O outputs, rows added in batch
   // order. (A GEMM against a ones vector would need scratch for the ones and is not faster
@@ -53,6 +52,7 @@ void linear_backward(Context& ctx, const float* x, const float* w, const float* 
     const Kernels& k = ctx.k();
     for (int i = 0; i < batch; ++i) k.axpy(static_cast<size_t>(out), 1.0f, dy + static_cast<size_t>(i) * out, db);
   }
+  return Status::ok();
 }
 
 }  // namespace ember::nn

@@ -10,6 +10,9 @@
 //   * scratch: an op that needs temporary memory says how much with a *_scratch_floats()
 //     function; the graph plans it in the arena and passes it in, 64-byte aligned.
 //   * Nothing allocates; arguments are trusted (the graph checked shapes when it was built).
+//     The ops that run GEMMs (linear, conv2d, conv_t2d) return the Status of Context::gemm,
+//     which checks its own arguments (and the context): they stop at the first GEMM that
+//     fails and return its Status.
 //
 //   linear        y = x W^T + b                  x[B,I] W[O,I] b[O] -> y[B,O]
 //   conv2d        y = W * x + b                  x[N,C,H,W] W[O,C,kh,kw] -> y[N,O,Ho,Wo]
@@ -27,20 +30,21 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "platform/context.h"
 #include "core/kernels.h"
 #include "core/rng.h"
+#include "core/status.h"
+#include "platform/context.h"
 
 namespace ember::nn {
 
 // ---- linear ------------------------------------------------------------------------------
 // y[B,O] = act(x[B,I] W[O,I]^T + b[O]); b may be null. act is fused into the GEMM epilogue
 // (identity when the graph keeps the pre-activation for backward).
-void linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
-                    int in, int out, Act act = Act::identity, float slope = 0.0f);
+Status linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
+                      int in, int out, Act act = Act::identity, float slope = 0.0f);
 // dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy.
-void linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                     float* db, int batch, int in, int out);
+Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                       float* db, int batch, int in, int out);
 
 // ---- convolutions -------------------------------------------------------------------------
 struct ConvShape {
@@ -56,17 +60,17 @@ struct ConvShape {
 
 size_t conv2d_scratch_floats(const ConvShape& s, int workers);
 // x[N,C,H,W], w[O,C,kh,kw], b[O] (nullable) -> y[N,O,Ho,Wo].
-void conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
-                    float* y, float* scratch);
-void conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
-                     float* dx, float* dw, float* db, float* scratch);
+Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                      float* y, float* scratch);
+Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
+                       float* dx, float* dw, float* db, float* scratch);
 
 size_t conv_t2d_scratch_floats(const ConvShape& s, int workers);
 // x[N,C,H,W], w[C,O,kh,kw] (PyTorch's ConvTranspose2d layout), b[O] -> y[N,O,Ho,Wo].
-void conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
-                      float* y, float* scratch);
-void conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
-                       const float* dy, float* dx, float* dw, float* db, float* scratch);
+Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+                        float* y, float* scratch);
+Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
+                         const float* dy, float* dx, float* dw, float* db, float* scratch);
 
 // ---- batch normalisation ----------------------------------------------------------------
 // x viewed as [N, C, S] (S = H*W for images, 1 for [N, C] features). Training: normalise with

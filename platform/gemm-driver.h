@@ -31,8 +31,8 @@
 // A block is swept once per B panel from L2.
 //
 // Threads: C is cut into a grid of tm x tn tasks (along M and N, never K). Each task packs
-// what it needs in its own worker's scratch: no barriers (a fork-join costs microseconds,
-// a sizeable share of a 0.4 ms GEMM), at the price of packing A again for each column slab
+// what it needs in its own worker's scratch: no barriers (a fork-join is a sizeable share of
+// a small GEMM's time), at the price of packing A again for each column slab
 // and B again for each row slab; the split is chosen to keep that redundant packing small
 // (small M: split N, so B is packed once; small N: split M).
 #pragma once
@@ -140,8 +140,8 @@ class Driver {
   // Picks tm x tn tasks for `workers`. Cutting N into tn slabs packs A tn times; cutting M
   // into tm slabs packs B tm times. Choose the factorisation with the least extra packing
   // plus the idle time of the uneven slabs (one FMA ~ 1/5 of a packed element), every task
-  // getting work. Ties go to cutting N: each worker then packs a narrower B block, and
-  // 1024^3 on 2 threads measured ~3% faster that way than with both packing all of B.
+  // getting work. Ties go to cutting N: each worker then packs a narrower B block rather
+  // than all of B (docs/lab-notes.md).
   static void split(const GemmArgs& g, int workers, int* tm, int* tn) {
     *tm = *tn = 1;
     if (workers <= 1) return;

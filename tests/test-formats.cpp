@@ -1,7 +1,7 @@
 // File formats: checksums, inflate (raw, zlib, gzip), the zlib writer and the PNG encoder —
 // hand-built streams for each block type, known-good streams made by Python, round trips,
 // and hostile inputs (every truncation, random byte flips with guard bytes, crafted bad
-// codes). IDX and the MNIST loader are in test_mnist.cpp.
+// codes). IDX and the MNIST loader are in test-mnist.cpp.
 #include <doctest/doctest.h>
 
 #include <cstring>

@@ -2,7 +2,7 @@
 // config text, and GanModel — every variant (mlp on the rings points, dcgan and mlp on the
 // built-in sprites, conditional, mbstd, unrolled, minimax, several D or G steps, top-k, info)
 // trains with finite moving losses and no allocation per step; checkpoints round-trip; same
-// seed, same bits; averaging. The training schedules: test_gan_schedule.cpp.
+// seed, same bits; averaging. The training schedules: test-gan-schedule.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,7 +1,7 @@
 // Evaluation math with known answers: the symmetric eigen-solver and matrix functions, the
 // blocked covariance, PCA on data of a known spectrum, and the sample metrics (inception
 // score, Fréchet distance, 2-D mode coverage, nearest training image).
-// Likelihood estimators are in test_metrics_likelihood.cpp.
+// Likelihood estimators are in test-metrics-likelihood.cpp.
 #include <doctest/doctest.h>
 
 #include <algorithm>

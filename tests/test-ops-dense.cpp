@@ -198,6 +198,16 @@ TEST_CASE("linear: forward against loops, finite-difference gradients for x, W, 
   check_gradient("linear db", b.data(), db.data(), b.size(), loss);
 }
 
+TEST_CASE("linear: the GEMM's Status comes back (ok, or the error of an uninitialised context)") {
+  const int B = 2, I = 3, O = 4;
+  std::vector<float> x = random_vector(B * I, 1), w = random_vector(O * I, 2), y(B * O), dx(B * I);
+  CHECK(linear_forward(ctx1(), x.data(), w.data(), nullptr, y.data(), B, I, O).is_ok());
+  Context none;
+  CHECK(linear_forward(none, x.data(), w.data(), nullptr, y.data(), B, I, O).code() == Code::invalid_argument);
+  CHECK(linear_backward(none, x.data(), w.data(), y.data(), dx.data(), nullptr, nullptr, B, I, O).code() ==
+        Code::invalid_argument);
+}
+
 TEST_CASE("conv2d: forward against direct loops and gradients, strides 1-3, padding 0-2") {
   uint64_t seed = 100;
   for (const ConvShape& s : kShapes) {

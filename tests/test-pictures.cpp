@@ -1,5 +1,5 @@
 // Pictures in memory (io/image.h): grid layouts, float-to-byte cells, frames, the bitmap
-// font and grid labels. The SVG charts are tested in test_svg.cpp.
+// font and grid labels. The SVG charts are tested in test-svg.cpp.
 #include <doctest/doctest.h>
 
 #include <algorithm>

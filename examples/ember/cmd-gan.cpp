@@ -1,5 +1,5 @@
 // The GAN forms of `ember sample`, `ember interpolate` and `ember eval`, and the pieces the
-// GAN commands share (gan_commands.h).
+// GAN commands share (gan-commands.h).
 //
 //   ember sample --model dcgan.ember --n 64 --out grid.png        (cgan: --label L, or a row per class;
 //                                                                  --info: --label L draws code L)

@@ -1,4 +1,4 @@
-// Generator figures through a classifier; see gan_report.h.
+// Generator figures through a classifier; see gan-report.h.
 #include "examples/ember/gan-report.h"
 
 #include <climits>

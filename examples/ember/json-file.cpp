@@ -1,4 +1,4 @@
-// JsonFile; see json_file.h.
+// JsonFile; see json-file.h.
 #include "examples/ember/json-file.h"
 
 #include <cmath>

@@ -1,0 +1,16 @@
+// The op implementations' shared helpers (see op-helpers.h).
+#include "nn/op-helpers.h"
+
+namespace ember::nn::detail {
+
+void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db) {
+  const Kernels& k = ctx.k();
+  auto channel = [&](int c) {
+    double s = 0.0;
+    for (int i = 0; i < n; ++i) s += k.sum(dy + (static_cast<size_t>(i) * o + c) * pixels, pixels);
+    db[c] += static_cast<float>(s);
+  };
+  parallel_for(ctx, o, channel);
+}
+
+}  // namespace ember::nn::detail

@@ -1,0 +1,25 @@
+// What the op implementations (nn/op-*.cpp) share besides the convolutions' patch layout
+// (that is nn/im2col.h): scratch alignment, the parallel loop, the conv bias gradient.
+#pragma once
+#include <cstddef>
+
+#include "platform/context.h"
+
+namespace ember::nn::detail {
+
+// Floats rounded up to whole 64-byte lines, so buffers placed after each other in the
+// scratch stay aligned.
+inline size_t round_line(size_t floats) { return (floats + 15) / 16 * 16; }
+
+// Runs f(task) for task in [0, tasks) on the context's workers. Every caller makes each task
+// write its own disjoint output, so the result never depends on which worker ran what.
+template <class F>
+void parallel_for(Context& ctx, int tasks, F& f) {
+  ctx.parallel().for_each([](void* c, int task, int) { (*static_cast<F*>(c))(task); }, &f, tasks);
+}
+
+// db[o] += sum of dy[N, O, P] over n and p. Per channel in a fixed order (kernel sums per
+// image, added in image order in double): independent of threads.
+void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db);
+
+}  // namespace ember::nn::detail
