@@ -47,6 +47,11 @@ class Arena {
   size_t mark() const { return head_; }
   void rewind(size_t mark);  // frees head allocations made after mark()
   void reset_tail() { tail_ = capacity_; }
+  // The same for the tail: frees tail allocations made after tail_mark().
+  size_t tail_mark() const { return tail_; }
+  void rewind_tail(size_t mark) {
+    if (mark >= tail_ && mark <= capacity_) tail_ = mark;
+  }
   void reset() { head_ = 0, tail_ = capacity_; }
 
   size_t capacity() const { return capacity_; }  // usable bytes (after aligning the start)
