@@ -2,7 +2,7 @@
 //
 //   build/example-train-and-sample [out.png]
 //
-// One memory block for everything: sized by the dry runs, allocated once, never grown.
+// One memory block for everything: sized by the dry run, allocated once, never grown.
 #include <cstdio>
 #include <memory>
 
@@ -18,20 +18,25 @@ using namespace ember;
 int main(int argc, char** argv) {
   const char* out = argc > 1 ? argv[1] : "vae-samples.png";
   constexpr int kImages = 20000, kSteps = 1500, kSamples = 16;
+  constexpr size_t kScratchBytes = 1 << 20;
 
-  // 1. Describe the model and ask what it needs (no memory taken yet).
-  static models::AeModel vae;  // the graphs are fixed arrays: keep them off a small stack
+  // 1. Describe the model and ask what it needs. The dry run builds the graphs' tables in a
+  // scratch arena and gives it back (this VAE's need a few KB; the block is reused below).
+  models::AeModel vae;  // small: its graphs will live in the arena
   models::AeModel::Setup setup;
   setup.config.kind = models::ModelKind::vae;  // 784-400-20, Bernoulli decoder
   setup.batch = 64;
-  size_t model_bytes = 0, ctx_bytes = 0;
-  Context::Options threads;
+  size_t setup_bytes = 0;
+  Context::Options threads;                    // one per core
   Status s = vae.configure(setup);
-  if (s.is_ok()) s = vae.bytes_needed(1, &model_bytes);
-  if (s.is_ok()) s = Context::bytes_needed(threads, &ctx_bytes);
+  {
+    std::unique_ptr<uint8_t[]> scratch_block(new uint8_t[kScratchBytes]);
+    Arena scratch(scratch_block.get(), kScratchBytes);
+    if (s.is_ok()) s = vae.bytes_needed(threads.threads, &scratch, &setup_bytes);  // context + model
+  }
   const size_t data_bytes = size_t(kImages) * (28 * 28 + 1) + sizeof(int32_t) * kImages;
   const size_t batch_bytes = sizeof(float) * setup.batch * 784 + sizeof(float) * kSamples * (784 + 20);
-  const size_t total = model_bytes + ctx_bytes + data_bytes + batch_bytes + 64 * 1024;
+  const size_t total = setup_bytes + data_bytes + batch_bytes + 64 * 1024;
 
   // 2. The one block; everything below comes out of it.
   std::unique_ptr<uint8_t[]> block(new uint8_t[total]);
