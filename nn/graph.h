@@ -179,7 +179,8 @@ class Graph {
   int32_t* label_data(T x) const { return reinterpret_cast<int32_t*>(nodes_[x.id].value); }
   float* grad(T x) const { return nodes_[x.id].grad; }
   const Node& node(T x) const { return nodes_[x.id]; }
-  Shape shape(T x) const { return nodes_[x.id].shape; }
+  // An invalid handle (a failed build call) has no shape: Shape() (builders read shapes).
+  Shape shape(T x) const { return x.id >= 0 && x.id < nodes_.size() ? nodes_[x.id].shape : Shape(); }
   Status forward();
   // Forward in two parts: nodes up to and including `last`, then the rest after it (a GAN
   // step uses G's output before running D on it).
