@@ -12,6 +12,8 @@
 // scratch whose size is known only late (e.g. planned activations): it grows down from the
 // end and is released as a whole with reset_tail(). A request that does not fit returns
 // Code::out_of_memory naming bytes asked and bytes free; the arena is left unchanged.
+// Tables whose length is known only as they are filled (graph nodes, parameters) grow in
+// chunks from the head (core/arena-list.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
