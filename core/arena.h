@@ -12,6 +12,8 @@
 // scratch whose size is known only late (e.g. planned activations): it grows down from the
 // end and is released as a whole with reset_tail(). A request that does not fit returns
 // Code::out_of_memory naming bytes asked and bytes free; the arena is left unchanged.
+// Tables whose length is known only as they are filled (graph nodes, parameters) grow in
+// chunks from the head (core/arena-list.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +49,11 @@ class Arena {
   size_t mark() const { return head_; }
   void rewind(size_t mark);  // frees head allocations made after mark()
   void reset_tail() { tail_ = capacity_; }
+  // The same for the tail: frees tail allocations made after tail_mark().
+  size_t tail_mark() const { return tail_; }
+  void rewind_tail(size_t mark) {
+    if (mark >= tail_ && mark <= capacity_) tail_ = mark;
+  }
   void reset() { head_ = 0, tail_ = capacity_; }
 
   size_t capacity() const { return capacity_; }  // usable bytes (after aligning the start)

@@ -158,6 +158,18 @@ Status CodeHead::configure(const Setup& s) {
   if (!(s.lr > 0.0f) || !std::isfinite(s.lr) || !(s.weight_decay >= 0.0f) || !std::isfinite(s.weight_decay))
     return Status::error(Code::invalid_argument, "head: learning rate must be > 0 and weight decay >= 0");
   setup_ = s;
+  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(s.lr);
+  oc.weight_decay = s.weight_decay;
+  opt_ = nn::Optimizer(oc, 0);
+  configured_ = true;
+  return Status::ok();
+}
+
+// The graphs and the parameter table, in arena.
+Status CodeHead::build(Arena* arena) {
+  unbuild();
+  params_.reset(arena);
+  const Setup& s = setup_;
   train_x_ = train_.input("x", Shape(s.batch, s.inputs));
   train_labels_ = train_.labels("labels", s.batch);
   train_.minimize(train_.softmax_ce(build_head(train_, s, train_x_), train_labels_, nn::Reduction::mean));
@@ -173,35 +185,46 @@ Status CodeHead::configure(const Setup& s) {
     nn::Param& p = params_[i];
     if (p.shape.rank >= 2) p.init.kind = std::strcmp(p.name, kOutWeight) ? nn::Init::kaiming_normal : nn::Init::zeros;
   }
-  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(s.lr);
-  oc.weight_decay = s.weight_decay;
-  opt_ = nn::Optimizer(oc, 0);
-  configured_ = true;
   return Status::ok();
 }
 
-Status CodeHead::bytes_needed(int threads, size_t* bytes) {
-  if (!configured_) return Status::error(Code::invalid_argument, "head: configure() first");
+void CodeHead::unbuild() {
+  train_.reset(), eval_.reset();
+  params_.reset(nullptr);
+}
+
+// What init takes after the build: parameters, plans, the shuffle order.
+Status CodeHead::compile_bytes(int workers, size_t* bytes) {
   size_t total = params_.bytes(nn::ParamMode::train_adam).total();
-  EMBER_TRY(add_graph_bytes(train_, nn::CompileOptions{}, threads, &total));
-  EMBER_TRY(add_graph_bytes(eval_, inference_options(), threads, &total));
+  EMBER_TRY(add_graph_bytes(train_, nn::CompileOptions{}, workers, &total));
+  EMBER_TRY(add_graph_bytes(eval_, inference_options(), workers, &total));
   total += Arena::rounded(sizeof(int32_t) * static_cast<size_t>(setup_.max_rows));
   *bytes = total;
   return Status::ok();
+}
+
+Status CodeHead::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
+  *bytes = 0;
+  if (!configured_) return Status::error(Code::invalid_argument, "head: configure() first");
+  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
+  return dry_run(this, threads, scratch, bytes);
 }
 
 Status CodeHead::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "head: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "head: already initialised");
   const size_t mark = arena->mark();
-  Status s = params_.allocate(arena, nn::ParamMode::train_adam);
+  Status s = build(arena);
+  if (s.is_ok()) s = params_.allocate(arena, nn::ParamMode::train_adam);
   if (s.is_ok()) s = train_.compile(arena, ctx, nn::CompileOptions{});
   if (s.is_ok()) s = eval_.compile(arena, ctx, inference_options());
   if (s.is_ok()) s = arena->alloc_array(static_cast<size_t>(setup_.max_rows), &order_);
   if (!s.is_ok()) {
+    unbuild();
     arena->rewind(mark);
     return s;
   }
+  setup_bytes_ = arena->mark() - mark;
   ctx_ = ctx;
   ready_ = true;
   reset(setup_.seed);

@@ -32,7 +32,8 @@
 //                    never looked at.
 //
 //   draw_per_class(train, 10, seed, idx, cap);          // 10 per class
-//   CodeHead head; head.configure(s); head.bytes_needed(threads, &b); head.init(&arena, &ctx);
+//   CodeHead head; head.configure(s); head.bytes_needed(threads, &scratch, &b);  // Context included
+//   ctx.init(&arena, {threads}); head.init(&arena, &ctx);
 //   head.fit(codes, labels, n, idx, 100, epochs, &loss);  // rows idx of codes[n, D]
 //   self_train(&head, codes, n, idx, labels, 100, st, &scratch_arena);
 //   head.error_rate(test_codes, test_labels, n_test, &err);
@@ -45,6 +46,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 #include "data/dataset.h"
+#include "models/model-common.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 #include "nn/params.h"
@@ -85,9 +87,11 @@ class CodeHead {
   CodeHead(const CodeHead&) = delete;
   CodeHead& operator=(const CodeHead&) = delete;
 
-  Status configure(const Setup& setup);          // validates, builds the graphs
-  Status bytes_needed(int threads, size_t* bytes);
-  Status init(Arena* arena, Context* ctx);       // memory, weights from the seed, plans
+  Status configure(const Setup& setup);          // validates; takes no memory
+  // The arena bytes ctx.init(&arena, {threads}) and init take together: a dry run in
+  // `scratch` (models/model-common.h); after init(): what it took.
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
+  Status init(Arena* arena, Context* ctx);       // graphs, memory, weights from the seed, plans
   // Fresh weights, Adam state and shuffle stream from `seed` (a new draw, a new round).
   void reset(uint64_t seed);
 
@@ -110,6 +114,11 @@ class CodeHead {
   size_t param_count() const { return params_.numel(0, true); }
 
  private:
+  template <class Model>
+  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
+  Status build(Arena* arena);
+  void unbuild();
+  Status compile_bytes(int workers, size_t* bytes);
   Status check_ready() const;
   void next_batch(const float* x, const int32_t* labels, const int32_t* rows, int n_rows);
 
@@ -123,6 +132,7 @@ class CodeHead {
   int32_t* order_ = nullptr;  // [max_rows] positions into the caller's rows
   int cursor_ = 0;
   uint64_t seed_ = 0;
+  size_t setup_bytes_ = 0;  // what init took from the arena
   bool configured_ = false, ready_ = false;
 };
 

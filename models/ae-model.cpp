@@ -30,20 +30,6 @@ Status AeModel::configure(const Setup& setup) {
   if (setup.training && setup.decoder_only)
     return Status::error(Code::invalid_argument, "model: a decoder-only model cannot train");
   setup_ = setup;
-  const AeConfig& c = setup.config;
-  if (setup.training) EMBER_TRY(build_ae(train_, c, setup.batch, &nodes_));
-  if (!setup.decoder_only) {
-    enc_x_ = enc_.input("x", Shape(setup.eval_batch, c.pixels()));
-    enc_mu_ = build_encoder(enc_, c, enc_x_, &enc_logvar_);
-    enc_.mark_output(enc_mu_);
-    if (enc_logvar_.ok()) enc_.mark_output(enc_logvar_);
-  }
-  dec_z_ = dec_.input("z", Shape(setup.eval_batch, c.latent));
-  dec_out_ = build_decoder(dec_, c, dec_z_, &dec_logvar_);
-  dec_.mark_output(dec_out_);
-  if (dec_logvar_.ok()) dec_.mark_output(dec_logvar_);
-  EMBER_TRY(enc_.status());
-  EMBER_TRY(dec_.status());
   nn::OptimizerConfig oc = nn::OptimizerConfig::adam(setup.lr);
   oc.weight_decay = setup.weight_decay, oc.decoupled_weight_decay = true;
   opt_ = nn::Optimizer(oc, 0);
@@ -53,32 +39,69 @@ Status AeModel::configure(const Setup& setup) {
 
 nn::CompileOptions AeModel::train_options() const { return nn::CompileOptions{}; }
 
-Status AeModel::bytes_needed(int threads, size_t* bytes) {
-  if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
+// The graphs and the parameter table, in arena: training, encoder, decoder, in that order
+// (the order parameters are declared in, and so drawn from the seed in).
+Status AeModel::build(Arena* arena) {
+  unbuild();
+  params_.reset(arena);
+  const AeConfig& c = setup_.config;
+  if (setup_.training) EMBER_TRY(build_ae(train_, c, setup_.batch, &nodes_));
+  if (!setup_.decoder_only) {
+    enc_x_ = enc_.input("x", Shape(setup_.eval_batch, c.pixels()));
+    enc_mu_ = build_encoder(enc_, c, enc_x_, &enc_logvar_);
+    enc_.mark_output(enc_mu_);
+    if (enc_logvar_.ok()) enc_.mark_output(enc_logvar_);
+  }
+  dec_z_ = dec_.input("z", Shape(setup_.eval_batch, c.latent));
+  dec_out_ = build_decoder(dec_, c, dec_z_, &dec_logvar_);
+  dec_.mark_output(dec_out_);
+  if (dec_logvar_.ok()) dec_.mark_output(dec_logvar_);
+  EMBER_TRY(enc_.status());
+  return dec_.status();
+}
+
+void AeModel::unbuild() {
+  train_.reset(), enc_.reset(), dec_.reset();
+  params_.reset(nullptr);
+  nodes_ = AeNodes();
+}
+
+Status AeModel::compile_bytes(int workers, size_t* bytes) {
   size_t total = params_.bytes(param_mode(setup_.training)).total();
-  if (setup_.training) EMBER_TRY(add_graph_bytes(train_, train_options(), threads, &total));
-  if (!setup_.decoder_only) EMBER_TRY(add_graph_bytes(enc_, inference_options(), threads, &total));
-  EMBER_TRY(add_graph_bytes(dec_, inference_options(), threads, &total));
+  if (setup_.training) EMBER_TRY(add_graph_bytes(train_, train_options(), workers, &total));
+  if (!setup_.decoder_only) EMBER_TRY(add_graph_bytes(enc_, inference_options(), workers, &total));
+  EMBER_TRY(add_graph_bytes(dec_, inference_options(), workers, &total));
   *bytes = total;
   return Status::ok();
+}
+
+Status AeModel::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
+  *bytes = 0;
+  if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
+  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
+  return dry_run(this, threads, scratch, bytes);
 }
 
 Status AeModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "model: already initialised");
   const size_t mark = arena->mark();
-  Status s = params_.allocate(arena, param_mode(setup_.training));
-  if (!s.is_ok()) return s;
-  Rng init_rng(setup_.seed);
-  params_.initialise(&init_rng);
-  noise_.seed_with(setup_.seed, kNoiseStream);
-  if (setup_.training) s = train_.compile(arena, ctx, train_options(), &noise_);
+  Status s = build(arena);
+  if (s.is_ok()) s = params_.allocate(arena, param_mode(setup_.training));
+  if (s.is_ok()) {
+    Rng init_rng(setup_.seed);
+    params_.initialise(&init_rng);
+    noise_.seed_with(setup_.seed, kNoiseStream);
+  }
+  if (s.is_ok() && setup_.training) s = train_.compile(arena, ctx, train_options(), &noise_);
   if (s.is_ok() && !setup_.decoder_only) s = enc_.compile(arena, ctx, inference_options());
   if (s.is_ok()) s = dec_.compile(arena, ctx, inference_options());
   if (!s.is_ok()) {
+    unbuild();
     arena->rewind(mark);
     return s;
   }
+  setup_bytes_ = arena->mark() - mark;
   if (nodes_.fixed_logvar.ok()) {
     const float lv = 2.0f * std::log(setup_.config.sigma);
     float* p = train_.data(nodes_.fixed_logvar);

@@ -7,11 +7,11 @@
 // All share the parameters by name, so a step of training is seen at once by encode and
 // decode. Every call after init() runs on fixed buffers: no allocation.
 //
-//   static AeModel m;                 // large (graphs are fixed arrays): not on a small stack
+//   AeModel m;                        // a few KB: the graphs live in the arena
 //   AeModel::Setup s; s.config = ...; s.batch = 128;
-//   m.configure(s);                   // builds the graphs (no memory yet)
-//   m.bytes_needed(threads, &bytes);  // dry run: size the arena
-//   m.init(&arena, &ctx);             // parameters, optimizer state, plans
+//   m.configure(s);                   // checks the setup (no memory yet)
+//   m.bytes_needed(threads, &scratch, &bytes);  // dry run: the arena's exact size, Context included
+//   ctx.init(&arena, {threads}); m.init(&arena, &ctx);  // graphs, parameters, Adam, plans
 //   loop: m.train_step(x, &loss);
 //   m.decode(z, n, images);                     // probabilities (bernoulli) or means
 //
@@ -25,6 +25,7 @@
 #include "platform/context.h"
 #include "core/rng.h"
 #include "models/ae-network.h"
+#include "models/model-common.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 #include "nn/params.h"
@@ -56,11 +57,15 @@ class AeModel {
   AeModel(const AeModel&) = delete;
   AeModel& operator=(const AeModel&) = delete;
 
-  // Validates the setup and builds the graphs; once per model.
+  // Validates the setup; once per model. Takes no memory.
   Status configure(const Setup& setup);
-  // Arena bytes init() takes (parameters, optimizer state, the plans) with `threads` workers.
-  Status bytes_needed(int threads, size_t* bytes);
-  // Takes the memory, initialises the weights from the seed and compiles the plans.
+  // The arena bytes a set-up takes: ctx.init(&arena, {threads}) (0: one per core) then
+  // init(&arena, &ctx) -- the Context, graph tables, parameters, optimizer state and plans.
+  // A dry run (models/model-common.h): builds the graphs in `scratch`, any arena with room
+  // for their tables, and leaves it as it was. After init(): the figure init took.
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
+  // Builds the graphs in the arena, takes the memory, initialises the weights from the seed
+  // and compiles the plans. On failure the arena is as it was.
   Status init(Arena* arena, Context* ctx);
 
   // One Adam step on x[batch, pixels] (values in [0, 1]).
@@ -95,7 +100,12 @@ class AeModel {
   size_t param_count() const;
 
  private:
+  template <class Model>
+  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
   nn::CompileOptions train_options() const;
+  Status build(Arena* arena);
+  void unbuild();
+  Status compile_bytes(int workers, size_t* bytes);
   Status run_train(const float* x, bool update, StepLoss* out);
 
   Setup setup_;
@@ -106,6 +116,7 @@ class AeModel {
   nn::Optimizer opt_;
   Context* ctx_ = nullptr;
   Rng noise_;
+  size_t setup_bytes_ = 0;  // what init took from the arena
   bool configured_ = false, ready_ = false;
 };
 

@@ -178,16 +178,25 @@ Status ClassifierModel::configure(const Setup& setup) {
   if (setup.training && !(setup.lr > 0.0f && std::isfinite(setup.lr)))
     return Status::error(Code::invalid_argument, "classifier: learning rate must be > 0");
   setup_ = setup;
-  const ClassifierConfig& c = setup.config;
-  if (setup.training) {
-    train_x_ = train_.input("x", Shape(setup.batch, c.pixels()));
-    train_labels_ = train_.labels("labels", setup.batch);
+  opt_ = nn::Optimizer(nn::OptimizerConfig::adam(setup.lr), 0);
+  configured_ = true;
+  return Status::ok();
+}
+
+// The graphs and the parameter table, in arena.
+Status ClassifierModel::build(Arena* arena) {
+  unbuild();
+  params_.reset(arena);
+  const ClassifierConfig& c = setup_.config;
+  if (setup_.training) {
+    train_x_ = train_.input("x", Shape(setup_.batch, c.pixels()));
+    train_labels_ = train_.labels("labels", setup_.batch);
     train_logits_ = build_classifier(train_, c, train_x_, nullptr);
     train_.minimize(train_.softmax_ce(train_logits_, train_labels_, nn::Reduction::mean));
     train_.mark_output(train_logits_);
     EMBER_TRY(train_.status());
   }
-  eval_x_ = eval_.input("x", Shape(setup.eval_batch, c.pixels()));
+  eval_x_ = eval_.input("x", Shape(setup_.eval_batch, c.pixels()));
   eval_logits_ = build_classifier(eval_, c, eval_x_, &eval_features_);
   eval_.mark_output(eval_logits_);
   eval_.mark_output(eval_features_);
@@ -196,36 +205,50 @@ Status ClassifierModel::configure(const Setup& setup) {
     nn::Param& p = params_[i];
     if (p.trainable && p.shape.rank >= 2) p.init.kind = nn::Init::kaiming_normal;
   }
-  opt_ = nn::Optimizer(nn::OptimizerConfig::adam(setup.lr), 0);
-  configured_ = true;
   return Status::ok();
 }
 
-Status ClassifierModel::bytes_needed(int threads, size_t* bytes) {
-  if (!configured_) return Status::error(Code::invalid_argument, "classifier: configure() first");
+void ClassifierModel::unbuild() {
+  train_.reset(), eval_.reset();
+  params_.reset(nullptr);
+}
+
+// What init takes after the build: parameters, plans, the label buffer.
+Status ClassifierModel::compile_bytes(int workers, size_t* bytes) {
   size_t total = params_.bytes(param_mode(setup_.training)).total();
-  if (setup_.training) EMBER_TRY(add_graph_bytes(train_, nn::CompileOptions{}, threads, &total));
-  EMBER_TRY(add_graph_bytes(eval_, inference_options(), threads, &total));
+  if (setup_.training) EMBER_TRY(add_graph_bytes(train_, nn::CompileOptions{}, workers, &total));
+  EMBER_TRY(add_graph_bytes(eval_, inference_options(), workers, &total));
   total += Arena::rounded(sizeof(int32_t) * static_cast<size_t>(setup_.eval_batch));
   *bytes = total;
   return Status::ok();
+}
+
+Status ClassifierModel::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
+  *bytes = 0;
+  if (!configured_) return Status::error(Code::invalid_argument, "classifier: configure() first");
+  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
+  return dry_run(this, threads, scratch, bytes);
 }
 
 Status ClassifierModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "classifier: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "classifier: already initialised");
   const size_t mark = arena->mark();
-  Status s = params_.allocate(arena, param_mode(setup_.training));
-  if (!s.is_ok()) return s;
-  Rng init_rng(setup_.seed);
-  params_.initialise(&init_rng);
-  if (setup_.training) s = train_.compile(arena, ctx, nn::CompileOptions{});
+  Status s = build(arena);
+  if (s.is_ok()) s = params_.allocate(arena, param_mode(setup_.training));
+  if (s.is_ok()) {
+    Rng init_rng(setup_.seed);
+    params_.initialise(&init_rng);
+  }
+  if (s.is_ok() && setup_.training) s = train_.compile(arena, ctx, nn::CompileOptions{});
   if (s.is_ok()) s = eval_.compile(arena, ctx, inference_options());
   if (s.is_ok()) s = arena->alloc_array(static_cast<size_t>(setup_.eval_batch), &eval_labels_);
   if (!s.is_ok()) {
+    unbuild();
     arena->rewind(mark);
     return s;
   }
+  setup_bytes_ = arena->mark() - mark;
   ctx_ = ctx;
   ready_ = true;
   return Status::ok();

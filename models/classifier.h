@@ -26,9 +26,10 @@
 // and the inference graph, and the config text ("kind=classifier arch=conv ...") goes in
 // the checkpoint, so a file knows what it is.
 //
-//   static ClassifierModel m;          // large (graphs are fixed arrays): not on a small stack
+//   ClassifierModel m;                 // small: the graphs live in the arena
 //   ClassifierModel::Setup s; s.config.classes = 10;
-//   m.configure(s); m.bytes_needed(threads, &bytes); m.init(&arena, &ctx);
+//   m.configure(s); m.bytes_needed(threads, &scratch, &bytes);  // Context included
+//   ctx.init(&arena, {threads}); m.init(&arena, &ctx);
 //   loop: m.train_step(x, labels, &loss);
 //   m.predict(x, n, probs, features);  // softmax [n, classes], features [n, feature_dim()]
 // Every call after init() runs on fixed buffers: no allocation.
@@ -40,6 +41,7 @@
 #include "platform/context.h"
 #include "core/status.h"
 #include "data/dataset.h"
+#include "models/model-common.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 #include "nn/params.h"
@@ -95,10 +97,13 @@ class ClassifierModel {
   ClassifierModel(const ClassifierModel&) = delete;
   ClassifierModel& operator=(const ClassifierModel&) = delete;
 
-  // Validates the setup and builds the graphs; once per model.
+  // Validates the setup; once per model. Takes no memory.
   Status configure(const Setup& setup);
-  // Arena bytes init() takes (parameters, Adam state, plans, a label buffer).
-  Status bytes_needed(int threads, size_t* bytes);
+  // The arena bytes a set-up takes: ctx.init(&arena, {threads}) (0: one per core) then
+  // init(&arena, &ctx) -- the Context, graph tables, parameters, Adam state, plans, a label
+  // buffer. A dry run in `scratch` (models/model-common.h); after init(): what it took.
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
+  // Builds the graphs in the arena and takes the memory; on failure the arena is as it was.
   Status init(Arena* arena, Context* ctx);
 
   // One Adam step on x[batch, pixels] in [0, 1] with labels[batch] in [0, classes). loss
@@ -128,6 +133,11 @@ class ClassifierModel {
   size_t param_count() const;
 
  private:
+  template <class Model>
+  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
+  Status build(Arena* arena);
+  void unbuild();
+  Status compile_bytes(int workers, size_t* bytes);
   // Runs the inference graph on its filled input; copies the first `rows` outputs.
   Status infer(int rows, float* probs, float* features);
   Status check_data(const Dataset& data, int first, int n) const;
@@ -139,6 +149,7 @@ class ClassifierModel {
   nn::Optimizer opt_;
   Context* ctx_ = nullptr;
   int32_t* eval_labels_ = nullptr;  // [eval_batch], for evaluate()
+  size_t setup_bytes_ = 0;          // what init took from the arena
   bool configured_ = false, ready_ = false;
 };
 

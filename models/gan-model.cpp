@@ -83,23 +83,6 @@ Status GanModel::configure(const Setup& setup) {
     return Status::error(Code::invalid_argument, "gan: Adam betas must lie in [0, 1)");
   if (setup.training && setup.generator_only)
     return Status::error(Code::invalid_argument, "gan: a generator-only model cannot train");
-  const GanConfig& c = setup.config;
-  // The step graphs declare every parameter of G and D, so they are built even for an
-  // inference model (which compiles only the sampler): a checkpoint must match them all.
-  // A generator-only model declares only the sampler's (G's) and loads by name mapping.
-  if (!setup.generator_only) EMBER_TRY(build_gan(d_, g_, c, setup.batch, &nodes_));
-  sample_z_ = sampler_.input("z", Shape(setup.eval_batch, c.z_dim - c.info));
-  if (c.onehot_dim() > 0) sample_onehot_ = sampler_.input("onehot", Shape(setup.eval_batch, c.onehot_dim()));
-  sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
-  sampler_.mark_output(sample_out_);
-  EMBER_TRY(sampler_.status());
-  if (c.info > 0) {  // the codes' prior: weights, uniform until set_code_prior
-    params_.set_group(kCodePriorGroup);
-    nn::InitSpec ones;
-    ones.kind = nn::Init::ones;
-    EMBER_TRY(params_.get_or_add("code.prior", Shape(c.info), ones, false, &prior_id_));
-  }
-  if (c.ema > 0.0f && !setup.generator_only) EMBER_TRY(add_ema_params());
   const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup.lr, setup.beta1, setup.beta2);
   opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
   opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
@@ -108,10 +91,51 @@ Status GanModel::configure(const Setup& setup) {
   return Status::ok();
 }
 
+// The graphs and the parameter table, in arena.
+Status GanModel::build(Arena* arena) {
+  unbuild();
+  params_.reset(arena);
+  const GanConfig& c = setup_.config;
+  // The step graphs declare every parameter of G and D, so they are built even for an
+  // inference model (which compiles only the sampler): a checkpoint must match them all.
+  // A generator-only model declares only the sampler's (G's) and loads by name mapping.
+  if (!setup_.generator_only) EMBER_TRY(build_gan(d_, g_, c, setup_.batch, &nodes_));
+  sample_z_ = sampler_.input("z", Shape(setup_.eval_batch, c.z_dim - c.info));
+  if (c.onehot_dim() > 0) sample_onehot_ = sampler_.input("onehot", Shape(setup_.eval_batch, c.onehot_dim()));
+  sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
+  sampler_.mark_output(sample_out_);
+  EMBER_TRY(sampler_.status());
+  if (c.info > 0) {  // the codes' prior: weights, uniform until set_code_prior
+    params_.set_group(kCodePriorGroup);
+    nn::InitSpec ones;
+    ones.kind = nn::Init::ones;
+    EMBER_TRY(params_.get_or_add("code.prior", Shape(c.info), ones, false, &prior_id_));
+    EMBER_TRY(arena->alloc_array(static_cast<size_t>(c.info), &log_prior_));
+  }
+  if (c.ema > 0.0f && !setup_.generator_only) EMBER_TRY(add_ema_params(arena));
+  return Status::ok();
+}
+
+void GanModel::unbuild() {
+  d_.reset(), g_.reset(), sampler_.reset();
+  params_.reset(nullptr);
+  nodes_ = GanNodes();
+  sample_z_ = sample_onehot_ = sample_out_ = nn::T();
+  ema_pairs_ = nullptr;
+  ema_count_ = ema_stat_count_ = 0;
+  prior_id_ = -1;
+  log_prior_ = nullptr;
+  d_copy_ = d_stats_copy_ = nullptr;
+}
+
 // One state parameter "ema.<name>" per parameter of G, in group kGenerator: first the
-// trainable ones, then the state buffers (BatchNorm statistics).
-Status GanModel::add_ema_params() {
+// trainable ones, then the state buffers (BatchNorm statistics). The pairs' table comes
+// from the arena.
+Status GanModel::add_ema_params(Arena* arena) {
   const int n = params_.count();
+  int pairs = 0;
+  for (int i = 0; i < n; ++i) pairs += params_[i].group == kGenerator;
+  EMBER_TRY(arena->alloc_array(2 * static_cast<size_t>(pairs), &ema_pairs_));
   params_.set_group(kGenerator);
   nn::InitSpec zeros;
   zeros.kind = nn::Init::zeros;  // init() copies the initial values in
@@ -127,7 +151,7 @@ Status GanModel::add_ema_params() {
       int id = -1;
       EMBER_TRY(params_.get_or_add(name, shape, zeros, false, &id));
       const int k = ema_count_ + ema_stat_count_;
-      ema_weight_[k] = i, ema_copy_[k] = id;
+      ema_pairs_[2 * k] = i, ema_pairs_[2 * k + 1] = id;
       ++(trainable ? ema_count_ : ema_stat_count_);
     }
   }
@@ -167,8 +191,8 @@ int GanModel::code_of(const float* z_row) {
 void GanModel::update_ema() {
   const float d = setup_.config.ema, w = 1.0f - d;
   for (int k = 0; k < ema_count_; ++k) {
-    const nn::Param& p = params_[ema_weight_[k]];
-    float* e = params_[ema_copy_[k]].value;
+    const nn::Param& p = params_[ema_pairs_[2 * k]];
+    float* e = params_[ema_pairs_[2 * k + 1]].value;
     for (size_t i = 0; i < p.numel(); ++i) e[i] = d * e[i] + w * p.value[i];
   }
 }
@@ -176,8 +200,8 @@ void GanModel::update_ema() {
 // Exchanges G's weights and statistics with the averaged model's (twice: back to training).
 void GanModel::swap_ema() {
   for (int k = 0; k < ema_count_ + ema_stat_count_; ++k) {
-    const nn::Param& p = params_[ema_weight_[k]];
-    float* e = params_[ema_copy_[k]].value;
+    const nn::Param& p = params_[ema_pairs_[2 * k]];
+    float* e = params_[ema_pairs_[2 * k + 1]].value;
     for (size_t i = 0; i < p.numel(); ++i) {
       const float t = e[i];
       e[i] = p.value[i], p.value[i] = t;
@@ -209,44 +233,51 @@ size_t GanModel::d_state_floats() const {
   return n;
 }
 
-Status GanModel::bytes_needed(int threads, size_t* bytes) {
-  if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
-  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  size_t total = params_.bytes(mode).total() + Arena::rounded(d_state_floats() * sizeof(float)) +
+// What init takes after the build: parameters, plans, the unroll and statistics copies.
+Status GanModel::compile_bytes(int workers, size_t* bytes) {
+  size_t total = params_.bytes(param_mode(setup_.training)).total() + Arena::rounded(d_state_floats() * sizeof(float)) +
                  Arena::rounded(d_stats_floats() * sizeof(float));
-  nn::GraphBytes b;
   if (setup_.training) {
-    EMBER_TRY(d_.plan(training_for(kDiscriminator), threads, &b));
-    total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
-    EMBER_TRY(g_.plan(training_for(kGenerator), threads, &b));
-    total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+    EMBER_TRY(add_graph_bytes(d_, training_for(kDiscriminator), workers, &total));
+    EMBER_TRY(add_graph_bytes(g_, training_for(kGenerator), workers, &total));
   }
-  EMBER_TRY(sampler_.plan(inference(), threads, &b));
-  *bytes = total + Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  EMBER_TRY(add_graph_bytes(sampler_, inference(), workers, &total));
+  *bytes = total;
   return Status::ok();
+}
+
+Status GanModel::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
+  *bytes = 0;
+  if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
+  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
+  return dry_run(this, threads, scratch, bytes);
 }
 
 Status GanModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "gan: already initialised");
   const size_t mark = arena->mark();
-  const nn::ParamMode mode = setup_.training ? nn::ParamMode::train_adam : nn::ParamMode::inference;
-  Status s = params_.allocate(arena, mode);
-  if (!s.is_ok()) return s;
-  Rng init_rng(setup_.seed);
-  params_.initialise(&init_rng);
-  for (int k = 0; k < ema_count_ + ema_stat_count_; ++k)  // the average starts at the initial values
-    std::memcpy(params_[ema_copy_[k]].value, params_[ema_weight_[k]].value, params_[ema_weight_[k]].numel() * sizeof(float));
-  noise_.seed_with(setup_.seed, kGanNoiseStream);
-  if (setup_.training) s = d_.compile(arena, ctx, training_for(kDiscriminator));
+  Status s = build(arena);
+  if (s.is_ok()) s = params_.allocate(arena, param_mode(setup_.training));
+  if (s.is_ok()) {
+    Rng init_rng(setup_.seed);
+    params_.initialise(&init_rng);
+    for (int k = 0; k < ema_count_ + ema_stat_count_; ++k)  // the average starts at the initial values
+      std::memcpy(params_[ema_pairs_[2 * k + 1]].value, params_[ema_pairs_[2 * k]].value,
+                  params_[ema_pairs_[2 * k]].numel() * sizeof(float));
+    noise_.seed_with(setup_.seed, kGanNoiseStream);
+  }
+  if (s.is_ok() && setup_.training) s = d_.compile(arena, ctx, training_for(kDiscriminator));
   if (s.is_ok() && setup_.training) s = g_.compile(arena, ctx, training_for(kGenerator));
   if (s.is_ok()) s = sampler_.compile(arena, ctx, inference());
   if (s.is_ok() && d_state_floats() > 0) s = arena->alloc_array(d_state_floats(), &d_copy_);
   if (s.is_ok() && d_stats_floats() > 0) s = arena->alloc_array(d_stats_floats(), &d_stats_copy_);
   if (!s.is_ok()) {
+    unbuild();
     arena->rewind(mark);
     return s;
   }
+  setup_bytes_ = arena->mark() - mark;
   if (setup_.training) fill_gan_targets(d_, g_, setup_.config, nodes_);
   set_topk_share(setup_.config.topk);
   ctx_ = ctx;
@@ -375,8 +406,8 @@ Status GanModel::refresh_ema_stats() {
   // Start from the training statistics (close, and the same each call, so a refresh depends
   // only on the weights: calling it twice gives the same bits).
   for (int k = ema_count_; k < ema_count_ + ema_stat_count_; ++k)
-    std::memcpy(params_[ema_weight_[k]].value, params_[ema_copy_[k]].value,
-                params_[ema_copy_[k]].numel() * sizeof(float));
+    std::memcpy(params_[ema_pairs_[2 * k]].value, params_[ema_pairs_[2 * k + 1]].value,
+                params_[ema_pairs_[2 * k + 1]].numel() * sizeof(float));
   Rng z_rng(setup_.seed, kEmaStatStream);
   const int classes = setup_.config.classes;
   Status s = Status::ok();

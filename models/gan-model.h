@@ -73,6 +73,7 @@
 #include "platform/context.h"
 #include "core/rng.h"
 #include "models/gan-network.h"
+#include "models/model-common.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 #include "nn/params.h"
@@ -121,11 +122,15 @@ class GanModel {
   GanModel(const GanModel&) = delete;
   GanModel& operator=(const GanModel&) = delete;
 
-  // Validates the setup and builds the graphs; once per model.
+  // Validates the setup; once per model. Takes no memory.
   Status configure(const Setup& setup);
-  // Arena bytes init() takes (parameters, Adam moments, plans, the unroll copy of D).
-  Status bytes_needed(int threads, size_t* bytes);
-  // Takes the memory, initialises the weights from the seed and compiles the plans.
+  // The arena bytes a set-up takes: ctx.init(&arena, {threads}) (0: one per core) then
+  // init(&arena, &ctx) -- the Context, graph tables, parameters, Adam moments, plans, the
+  // unroll copy of D. A dry run (models/model-common.h): builds the graphs in `scratch`, any
+  // arena with room for their tables, and leaves it as it was. After init(): what it took.
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
+  // Builds the graphs in the arena, takes the memory, initialises the weights from the seed
+  // and compiles the plans. On failure the arena is as it was.
   Status init(Arena* arena, Context* ctx);
 
   // Samples train_step reads: batch * (d_steps + unroll).
@@ -180,6 +185,11 @@ class GanModel {
   size_t param_count(uint8_t group) const { return params_.numel(group, true); }
 
  private:
+  template <class Model>
+  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
+  Status build(Arena* arena);
+  void unbuild();
+  Status compile_bytes(int workers, size_t* bytes);
   Status check_labels(const int32_t* labels, int n, bool real) const;
   Status train_d(const float* real, const int32_t* labels, GanStepLoss* out);
   Status train_g(float* g_loss);
@@ -191,7 +201,7 @@ class GanModel {
   size_t d_state_floats() const;
   size_t d_stats_floats() const;
   void stash_d(bool restore);
-  Status add_ema_params();
+  Status add_ema_params(Arena* arena);
   void update_ema();
   void swap_ema();
 
@@ -205,14 +215,16 @@ class GanModel {
   Rng noise_;
   float* d_copy_ = nullptr;  // unroll: D set aside (values, moments)
   int64_t d_copy_steps_ = 0;
-  // Param ids: a G parameter and its averaged-model copy. The first ema_count_ pairs are the
-  // trainable weights (averaged each step); the next ema_stat_count_ G's BatchNorm statistics.
-  int ema_weight_[nn::Params::kMaxParams], ema_copy_[nn::Params::kMaxParams];
+  // Param ids, in the arena: pairs (a G parameter, its averaged-model copy). The first
+  // ema_count_ pairs are the trainable weights (averaged each step); the next
+  // ema_stat_count_ G's BatchNorm statistics.
+  int32_t* ema_pairs_ = nullptr;
   int ema_count_ = 0, ema_stat_count_ = 0;
   int topk_rows_ = 0;  // topk: rows of each G batch kept
   int prior_id_ = -1;  // info: the "code.prior" parameter
-  double log_prior_[kMaxInfoCodes];
+  double* log_prior_ = nullptr;  // info: [info] in the arena, log_prior()'s answer
   float* d_stats_copy_ = nullptr;  // refresh_ema_stats: D's state buffers set aside
+  size_t setup_bytes_ = 0;         // what init took from the arena
   bool configured_ = false, ready_ = false;
 };
 

@@ -8,8 +8,23 @@ namespace ember::models {
 Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int threads, size_t* total) {
   nn::GraphBytes b;
   EMBER_TRY(g.plan(options, threads, &b));
-  *total += Arena::rounded(b.activations) + Arena::rounded(b.scratch);
+  *total += b.total();
   return Status::ok();
+}
+
+Status added_to_context(int threads, size_t model_bytes, size_t* bytes) {
+  int workers = 1;
+  EMBER_TRY(context_share(threads, &workers, bytes));
+  *bytes += model_bytes;
+  return Status::ok();
+}
+
+Status context_share(int threads, int* workers, size_t* bytes) {
+  Context::Options o;
+  o.threads = threads;
+  const Kernels* k = nullptr;
+  EMBER_TRY(Context::resolve(o, &k, workers));
+  return Context::bytes_needed(o, bytes);
 }
 
 nn::CompileOptions inference_options() {

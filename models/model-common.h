@@ -1,8 +1,14 @@
 // What the model classes (AeModel, ClassifierModel, GanModel) share: arena sizing of their
 // graphs, and checkpoints that know their architecture.
 //
-// Sizing: parameters take params.bytes(param_mode(training)); each graph adds its planned
-// activations and scratch, rounded as the arena rounds them (add_graph_bytes).
+// Set-up: configure() only checks the setup; the graphs and the parameter table are built
+// in init(), into the arena (nn/graph.h, "Where the memory goes"). bytes_needed(threads,
+// scratch, &bytes) is the same build made in `scratch` and then undone: the bytes the
+// build took, plus what Params::allocate and each Graph::compile will take (ParamBytes,
+// GraphBytes), plus the Context's share for `threads` (Context::bytes_needed), plus what
+// the model's init takes of its own. That sum is exactly what the arena must hold for
+// ctx.init(&arena, {threads}) followed by model.init(&arena, &ctx): every piece is counted
+// rounded as the arena rounds it, and the dry run runs the same code as init.
 //
 // Checkpoints: a model's Config (anything with
 // to_text(buf, cap) and from_text(text), e.g. AeConfig, ClassifierConfig) is stored as the
@@ -13,7 +19,9 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/arena.h"
 #include "core/status.h"
+#include "platform/context.h"
 #include "models/config-text.h"
 #include "nn/checkpoint.h"
 #include "nn/graph.h"
@@ -27,6 +35,31 @@ inline nn::ParamMode param_mode(bool training) {
 }
 // Adds what g.compile() with `options` will take for `threads` workers to *total.
 Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int threads, size_t* total);
+// The Context's share of a set-up for `threads` (0: one per core): *workers the thread count
+// Context::init will start (the graphs plan for it), *bytes what it takes from the arena.
+Status context_share(int threads, int* workers, size_t* bytes);
+// bytes_needed once the model is set up: the Context's share for `threads` plus model_bytes.
+Status added_to_context(int threads, size_t model_bytes, size_t* bytes);
+// The dry run of bytes_needed for a model with build(arena), unbuild() and
+// compile_bytes(workers, &bytes) (what init takes after the build): builds in scratch,
+// adds the bytes the build took, and leaves scratch as it was.
+template <class Model>
+Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes) {
+  *bytes = 0;
+  if (!scratch) return Status::error(Code::invalid_argument, "bytes_needed: no scratch arena for the dry run");
+  int workers = 1;
+  size_t total = 0, later = 0;
+  EMBER_TRY(context_share(threads, &workers, &total));
+  const size_t mark = scratch->mark();
+  Status s = model->build(scratch);
+  if (s.is_ok()) s = model->compile_bytes(workers, &later);
+  const size_t built = scratch->mark() - mark;
+  model->unbuild();
+  scratch->rewind(mark);
+  if (!s.is_ok()) return Status::error(s.code(), "bytes_needed (dry run): %s", s.message());
+  *bytes = total + built + later;
+  return Status::ok();
+}
 // CompileOptions for an inference graph (no gradients, BatchNorm in evaluation mode).
 nn::CompileOptions inference_options();
 // A CheckpointState::rename hook (user: the nn::Params loaded into) for models that hold part

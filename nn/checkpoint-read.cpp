@@ -134,7 +134,7 @@ Status read_header(Source& in, uint64_t actual, uint32_t counts[3], const Checkp
 // One parameter record. With apply == false it only checks; with apply == true it copies.
 // The record's own structure is checked first, then the model parameter it loads into (by
 // its name, or by st.rename's answer; a record rename skips is read past, values unused).
-Status read_param(Source& in, unsigned index, Params* params, const CheckpointState& st, bool* seen, bool apply) {
+Status read_param(Source& in, unsigned index, Params* params, const CheckpointState& st, bool apply) {
   const char* w = in.where();
   const uint8_t* p = nullptr;
   EMBER_TRY(in.take(2, &p, "parameter name length"));
@@ -191,9 +191,9 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
   if (id < 0 && renamed)
     return fail(w, Code::shape_mismatch, "parameter '%s' (as '%s') is in the file but not in the model", name, model_name);
   if (id < 0) return fail(w, Code::shape_mismatch, "parameter '%s' is in the file but not in the model", name);
-  if (seen[id]) return fail(w, Code::corrupt_data, "parameter '%s' appears twice", model_name);
-  seen[id] = true;
   Param& prm = (*params)[id];
+  if (prm.loaded) return fail(w, Code::corrupt_data, "parameter '%s' appears twice", model_name);
+  prm.loaded = true;
   if (shape != prm.shape) {
     char a[64], b[64];
     return fail(w, Code::shape_mismatch, "parameter '%s' has shape %s in the file, %s in the model", name,
@@ -221,15 +221,23 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
 Status read_body(Source& in, const uint32_t counts[3], Params* params, const CheckpointState& st, bool apply) {
   const char* w = in.where();
   const unsigned n_params = unsigned(counts[0]), n_opts = unsigned(counts[1]), n_rngs = unsigned(counts[2]);
-  if (n_params > static_cast<unsigned>(Params::kMaxParams) || n_opts > kMaxCheckpointOptimizers ||
+  if (n_params > static_cast<unsigned>(kMaxCheckpointParams) || n_opts > kMaxCheckpointOptimizers ||
       n_rngs > kMaxCheckpointRngs)
     return fail(w, Code::corrupt_data, "counts %u parameters, %u optimizers, %u RNGs exceed %d, %d, %d", n_params,
-                n_opts, n_rngs, Params::kMaxParams, kMaxCheckpointOptimizers, kMaxCheckpointRngs);
-  bool seen[Params::kMaxParams] = {false};
-  for (unsigned i = 0; i < n_params; ++i) EMBER_TRY(read_param(in, i, params, st, seen, apply));
-  for (int i = 0; i < params->count(); ++i)
-    if (!seen[i])
-      return fail(w, Code::shape_mismatch, "parameter '%s' is in the model but not in the file", (*params)[i].name);
+                n_opts, n_rngs, kMaxCheckpointParams, kMaxCheckpointOptimizers, kMaxCheckpointRngs);
+  // Which parameters the records filled: flags in the table, cleared again on every way out
+  // so that a refused file leaves every byte of the model as it was.
+  auto clear = [params]() {
+    for (int i = 0; i < params->count(); ++i) (*params)[i].loaded = false;
+  };
+  clear();
+  Status s;
+  for (unsigned i = 0; i < n_params && s.is_ok(); ++i) s = read_param(in, i, params, st, apply);
+  for (int i = 0; i < params->count() && s.is_ok(); ++i)
+    if (!(*params)[i].loaded)
+      s = fail(w, Code::shape_mismatch, "parameter '%s' is in the model but not in the file", (*params)[i].name);
+  clear();
+  EMBER_TRY(s);
 
   if (st.n_opts > 0 && static_cast<unsigned>(st.n_opts) != n_opts)
     return fail(w, Code::invalid_argument, "file has %u optimizers, %d given", n_opts, st.n_opts);

@@ -11,7 +11,7 @@
 //     4   u32 version  1
 //     4   u32 flags    0 (reserved; a reader of version 1 rejects any bit set)
 //     8   u64 size     total file size in bytes, CRC included
-//     4   u32 n_params number of parameter records (<= Params::kMaxParams)
+//     4   u32 n_params number of parameter records (<= kMaxCheckpointParams)
 //     4   u32 n_opts   number of optimizer records (<= kMaxCheckpointOptimizers)
 //     4   u32 n_rngs   number of RNG records (<= kMaxCheckpointRngs)
 //     4   u32 meta_len 0 .. kMaxCheckpointMeta (version 1: reserved, 0)
@@ -77,6 +77,7 @@ namespace ember::nn {
 constexpr uint32_t kCheckpointVersion = 2;
 constexpr uint32_t kOldestCheckpointVersion = 1;  // still read
 constexpr size_t kMaxCheckpointMeta = 1024;
+constexpr int kMaxCheckpointParams = 1 << 16;  // a sanity bound on a damaged count
 constexpr int kMaxCheckpointOptimizers = 16;
 constexpr int kMaxCheckpointRngs = 64;
 

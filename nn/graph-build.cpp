@@ -43,22 +43,37 @@ bool Graph::check(T x, const char* what) {
     fail(Status::error(Code::invalid_argument, "%s: the graph is already compiled", what));
     return false;
   }
-  if (x.id < 0 || x.id >= count_) {
+  if (x.id < 0 || x.id >= nodes_.size()) {
     fail(Status::error(Code::invalid_argument, "%s: input is not a node of this graph", what));
     return false;
   }
   return true;
 }
 
+void Graph::reset() {
+  nodes_.clear();
+  loss_ = -1;
+  error_ = Status::ok();
+  compiled_ = false;
+  ctx_ = nullptr;
+  rng_ = nullptr;
+  bufs_ = nullptr, order_ = nullptr, zero_at_ = nullptr;
+  nbufs_ = first_scratch_ = 0;
+  act_region_ = scratch_region_ = 0;
+  bytes_ = GraphBytes();
+  act_base_ = scratch_base_ = nullptr;
+}
+
 T Graph::add_node(const Node& n, const char* what) {
   if (!error_.is_ok()) return T();
-  if (count_ >= kMaxNodes)
-    return fail(Status::error(Code::out_of_memory, "%s: more than %d nodes in one graph", what, kMaxNodes));
-  const Status s = n.shape.validate();
+  if (!params_->arena())
+    return fail(Status::error(Code::invalid_argument, "%s: the graph's Params has no arena for the node table", what));
+  Status s = n.shape.validate();
   if (!s.is_ok()) return fail(Status::error(s.code(), "%s: %s", what, s.message()));
-  nodes_[count_] = n;
+  s = nodes_.push(params_->arena(), n);
+  if (!s.is_ok()) return fail(Status::error(s.code(), "%s: node %d of the graph: %s", what, nodes_.size(), s.message()));
   T t;
-  t.id = count_++;
+  t.id = nodes_.size() - 1;
   return t;
 }
 

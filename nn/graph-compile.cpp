@@ -38,30 +38,74 @@ int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
 
 }  // namespace
 
-Status Graph::build_plan(const CompileOptions& opt) {
-  if (!error_.is_ok()) return error_;
-  if (count_ == 0) return Status::error(Code::invalid_argument, "compile: the graph is empty");
-  if (opt.training && loss_ < 0)
-    return Status::error(Code::invalid_argument, "compile: training needs an objective (call minimize)");
-  const int32_t N = count_, end = opt.training ? 2 * N : N;
-  auto bwd_step = [N](int32_t i) { return 2 * N - 1 - i; };
+// needs_grad = depends on a trained parameter AND reaches the objective.
+void Graph::mark_gradients(const CompileOptions& opt) {
+  const int32_t N = nodes_.size();
   auto trained = [&](int32_t pid) {
     return opt.training && pid >= 0 && (*params_)[pid].trainable && ((opt.train_groups >> (*params_)[pid].group) & 1u);
   };
-
-  // 1. needs_grad = depends on a trained parameter AND reaches the objective.
-  bool depends[kMaxNodes] = {false}, reaches[kMaxNodes] = {false};
-  for (int32_t i = 0; i < N && opt.training; ++i) {
+  for (int32_t i = 0; i < N; ++i) {
     Node& n = nodes_[i];
-    for (int32_t p : n.param) depends[i] = depends[i] || trained(p);
-    for (int32_t j : n.in) depends[i] = depends[i] || (j >= 0 && depends[j]);
+    n.depends = n.reaches = false;
+    for (int32_t p : n.param) n.depends = n.depends || trained(p);
+    for (int32_t j : n.in) n.depends = n.depends || (j >= 0 && nodes_[j].depends);
   }
-  if (opt.training) reaches[loss_] = true;
-  for (int32_t i = N - 1; i >= 0 && opt.training; --i)
-    if (reaches[i])
+  if (opt.training) nodes_[loss_].reaches = true;
+  for (int32_t i = N - 1; i >= 0; --i)
+    if (nodes_[i].reaches)
       for (int32_t j : nodes_[i].in)
-        if (j >= 0) reaches[j] = true;
-  for (int32_t i = 0; i < N; ++i) nodes_[i].needs_grad = depends[i] && reaches[i];
+        if (j >= 0) nodes_[j].reaches = true;
+  for (int32_t i = 0; i < N; ++i) nodes_[i].needs_grad = nodes_[i].depends && nodes_[i].reaches;
+}
+
+// How many buffers build_plan makes (it checks it makes no more): a value per node that is
+// not a reshape; when training a gradient per such node that needs one; saved tensors of
+// BatchNorm (training), reparam and minibatch_stddev; workspaces of the convolutions.
+int32_t Graph::count_buffers(const CompileOptions& opt) {
+  int32_t n = 0;
+  for (int32_t i = 0; i < nodes_.size(); ++i) {
+    const Node& x = nodes_[i];
+    if (x.op == Op::reshape) continue;
+    n += 1 + (opt.training && x.needs_grad ? 1 : 0);
+    if (x.op == Op::batchnorm && opt.training) n += 2;
+    if (x.op == Op::reparam) n += 1;
+    if (x.op == Op::minibatch_stddev) n += 2;
+    if (x.op == Op::conv2d || x.op == Op::conv_t2d) n += 1 + (x.needs_grad ? 1 : 0);
+  }
+  return n;
+}
+
+size_t Graph::table_bytes(int32_t nodes, int32_t buffers) {
+  const size_t b = static_cast<size_t>(buffers);
+  return decltype(nodes_)::seal_bytes(nodes) + Arena::rounded(b * sizeof(PlannedBuffer)) +
+         2 * Arena::rounded(b * sizeof(int32_t));
+}
+
+// The plan's tables for nbufs buffers, from the arena's tail (a dry run) or head (compile).
+Status Graph::take_tables(Arena* arena, bool tail, int32_t nbufs) {
+  const size_t n = static_cast<size_t>(nbufs);
+  void* p[3] = {nullptr, nullptr, nullptr};
+  const size_t bytes[3] = {n * sizeof(PlannedBuffer), n * sizeof(int32_t), n * sizeof(int32_t)};
+  for (int k = 0; k < 3; ++k) EMBER_TRY(tail ? arena->alloc_tail(bytes[k], &p[k]) : arena->alloc(bytes[k], &p[k]));
+  bufs_ = static_cast<PlannedBuffer*>(p[0]);
+  order_ = static_cast<int32_t*>(p[1]);
+  zero_at_ = static_cast<int32_t*>(p[2]);
+  return Status::ok();
+}
+
+Status Graph::check_buildable(const CompileOptions& opt) const {
+  if (!error_.is_ok()) return error_;
+  if (nodes_.size() == 0) return Status::error(Code::invalid_argument, "compile: the graph is empty");
+  if (opt.training && loss_ < 0)
+    return Status::error(Code::invalid_argument, "compile: training needs an objective (call minimize)");
+  return Status::ok();
+}
+
+// Fills the tables take_tables made for count_buffers(opt) buffers (after mark_gradients).
+Status Graph::build_plan(const CompileOptions& opt) {
+  const int32_t N = nodes_.size(), end = opt.training ? 2 * N : N;
+  const int32_t capacity = count_buffers(opt);
+  auto bwd_step = [N](int32_t i) { return 2 * N - 1 - i; };
 
   // 2. Buffers. Reshape aliases its input's buffers; `root` follows the chain.
   nbufs_ = 0;
@@ -70,6 +114,7 @@ Status Graph::build_plan(const CompileOptions& opt) {
     return i;
   };
   auto new_buf = [&](size_t bytes, int32_t first, int32_t last) {
+    if (nbufs_ >= capacity) return nbufs_;  // cannot happen: count_buffers counts the same
     PlannedBuffer& b = bufs_[nbufs_];
     b = PlannedBuffer();
     b.bytes = bytes;
@@ -158,10 +203,14 @@ Status Graph::build_plan(const CompileOptions& opt) {
     n.fwd_scratch_buf = new_buf(floats * sizeof(float), i, i);
     if (n.needs_grad) n.bwd_scratch_buf = new_buf(floats * sizeof(float), bwd_step(i), bwd_step(i));
   }
+  if (nbufs_ != capacity)
+    return Status::error(Code::invalid_argument, "compile: planned %d buffers, counted %d (a bug in count_buffers)",
+                         static_cast<int>(nbufs_), static_cast<int>(capacity));
   act_region_ = plan_buffers(bufs_, first_scratch_, order_);
   scratch_region_ = plan_buffers(bufs_ + first_scratch_, nbufs_ - first_scratch_, order_);
   bytes_.activations = act_region_;
   bytes_.scratch = scratch_region_;
+  bytes_.tables = table_bytes(N, nbufs_);
   return Status::ok();
 }
 
@@ -170,8 +219,17 @@ Status Graph::plan(const CompileOptions& opt, int threads, GraphBytes* out) {
     *out = bytes_;
     return Status::ok();
   }
+  EMBER_TRY(check_buildable(opt));
   workers_ = threads < 1 ? 1 : threads;
-  EMBER_TRY(build_plan(opt));
+  mark_gradients(opt);
+  Arena* arena = params_->arena();
+  const size_t tail = arena->tail_mark();
+  Status s = take_tables(arena, true, count_buffers(opt));
+  if (!s.is_ok()) s = Status::error(s.code(), "plan: the plan's tables: %s", s.message());
+  if (s.is_ok()) s = build_plan(opt);
+  arena->rewind_tail(tail);
+  bufs_ = nullptr, order_ = nullptr, zero_at_ = nullptr;
+  EMBER_TRY(s);
   *out = bytes_;
   return Status::ok();
 }
@@ -183,18 +241,35 @@ Status Graph::compile(Arena* arena, Context* ctx, const CompileOptions& opt, Rng
   if (opt.training && params_->mode() == ParamMode::inference)
     return Status::error(Code::invalid_argument,
                          "compile: training needs parameters allocated with gradients (ParamMode::train_*)");
-  ctx_ = ctx;
-  workers_ = ctx->threads();
-  EMBER_TRY(build_plan(opt));
-  for (int32_t i = 0; i < count_; ++i)
+  EMBER_TRY(check_buildable(opt));
+  for (int32_t i = 0; i < nodes_.size(); ++i)
     if (nodes_[i].op == Op::reparam && !rng)
       return Status::error(Code::invalid_argument, "compile: reparam needs an Rng for its noise");
-  const size_t need = Arena::rounded(act_region_) + Arena::rounded(scratch_region_);
-  if (need > arena->free_bytes())
-    return Status::error(Code::out_of_memory,
-                         "compile: graph needs %zu bytes (activations %zu, scratch %zu), arena has %zu free "
-                         "(short by %zu)",
-                         need, act_region_, scratch_region_, arena->free_bytes(), need - arena->free_bytes());
+  ctx_ = ctx;
+  workers_ = ctx->threads();
+  mark_gradients(opt);
+  // The tables first (their size is known before planning), then the two regions.
+  const int32_t nbufs = count_buffers(opt);
+  const size_t avail = arena->free_bytes(), mark = arena->mark();
+  const size_t tables = table_bytes(nodes_.size(), nbufs);
+  if (tables > avail)
+    return Status::error(Code::out_of_memory, "compile: the graph's tables need %zu bytes, arena has %zu free (short by %zu)",
+                         tables, avail, tables - avail);
+  (void)nodes_.seal(arena);  // cannot fail: checked above, rounded the same way
+  (void)take_tables(arena, false, nbufs);
+  Status built = build_plan(opt);
+  const size_t need = tables + Arena::rounded(act_region_) + Arena::rounded(scratch_region_);
+  if (built.is_ok() && need > avail)
+    built = Status::error(Code::out_of_memory,
+                          "compile: graph needs %zu bytes (activations %zu, scratch %zu, tables %zu), arena has %zu "
+                          "free (short by %zu)",
+                          need, act_region_, scratch_region_, tables, avail, need - avail);
+  if (!built.is_ok()) {
+    nodes_.unseal();
+    bufs_ = nullptr, order_ = nullptr, zero_at_ = nullptr;
+    arena->rewind(mark);
+    return built;
+  }
   void* a = nullptr;
   void* s = nullptr;
   EMBER_TRY(arena->alloc(act_region_, &a));
@@ -206,7 +281,7 @@ Status Graph::compile(Arena* arena, Context* ctx, const CompileOptions& opt, Rng
     uint8_t* base = b < first_scratch_ ? act_base_ : scratch_base_;
     return reinterpret_cast<float*>(base + bufs_[b].offset);
   };
-  for (int32_t i = 0; i < count_; ++i) {
+  for (int32_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     if (n.op == Op::reshape) {
       n.value = nodes_[n.in[0]].value;  // inputs come first, so already set
@@ -221,7 +296,7 @@ Status Graph::compile(Arena* arena, Context* ctx, const CompileOptions& opt, Rng
     n.bwd_scratch = at(n.bwd_scratch_buf);
   }
   // Inputs start at zero so a forgotten input gives a defined (if useless) result.
-  for (int32_t i = 0; i < count_; ++i)
+  for (int32_t i = 0; i < nodes_.size(); ++i)
     if (nodes_[i].op == Op::input || nodes_[i].op == Op::labels)
       std::memset(nodes_[i].value, 0, static_cast<size_t>(nodes_[i].shape.numel()) * sizeof(float));
   opt_ = opt;
@@ -231,9 +306,9 @@ Status Graph::compile(Arena* arena, Context* ctx, const CompileOptions& opt, Rng
 }
 
 void Graph::print_plan(FILE* out) {
-  std::fprintf(out, "graph: %d nodes, activations %zu bytes, scratch %zu bytes\n", count_, act_region_,
+  std::fprintf(out, "graph: %d nodes, activations %zu bytes, scratch %zu bytes\n", nodes_.size(), act_region_,
                scratch_region_);
-  for (int32_t i = 0; i < count_; ++i) {
+  for (int32_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
     char s[64];
     std::fprintf(out, "  %3d %-13s %-20s value buf %3d grad buf %3d%s\n", static_cast<int>(i), op_name(n.op),

@@ -162,28 +162,28 @@ void Graph::backward_node(Node& n) {
 
 Status Graph::forward_range(int32_t begin, int32_t end) {
   if (!compiled_) return Status::error(Code::invalid_argument, "forward: compile the graph first");
-  if (begin < 0 || end > count_ || begin > end)
+  if (begin < 0 || end > nodes_.size() || begin > end)
     return Status::error(Code::invalid_argument, "forward: node range [%d, %d) is not in this graph",
                          static_cast<int>(begin), static_cast<int>(end));
   for (int32_t i = begin; i < end; ++i) forward_node(nodes_[i]);
   return Status::ok();
 }
 
-Status Graph::forward() { return forward_range(0, count_); }
+Status Graph::forward() { return forward_range(0, nodes_.size()); }
 Status Graph::forward_to(T last) { return forward_range(0, last.id + 1); }
-Status Graph::forward_from(T after) { return forward_range(after.id + 1, count_); }
+Status Graph::forward_from(T after) { return forward_range(after.id + 1, nodes_.size()); }
 
 Status Graph::backward() {
   if (!compiled_ || !opt_.training)
     return Status::error(Code::invalid_argument, "backward: the graph is not compiled for training");
   // Parameter gradients are summed over every use (a layer applied twice), so start at 0.
-  for (int32_t i = 0; i < count_; ++i)
+  for (int32_t i = 0; i < nodes_.size(); ++i)
     for (int32_t pid : nodes_[i].param) {
       if (pid < 0) continue;
       Param& p = (*params_)[pid];
       if (p.grad && p.trainable && ((opt_.train_groups >> p.group) & 1u)) std::memset(p.grad, 0, p.numel() * sizeof(float));
     }
-  const int32_t N = count_;
+  const int32_t N = nodes_.size();
   for (int32_t step = N; step < 2 * N; ++step) {
     const int32_t i = 2 * N - 1 - step;
     for (int32_t b = 0; b < first_scratch_; ++b)

@@ -1,7 +1,7 @@
 // Graph: a static computation graph, built once, compiled into a fixed memory plan, then run
 // step after step with no allocation.
 //
-//   Params params;                               // weights shared by every graph of a model
+//   Params params(&arena);                       // weights shared by every graph of a model
 //   Graph g(&params);
 //   T x  = g.input("x", Shape(128, 784));
 //   T h  = g.relu(g.linear(x, 400, "enc.fc1"));  // creates enc.fc1.weight/bias in params
@@ -20,12 +20,34 @@
 // a frozen sub-network costs nothing in backward but the gradient flowing through it.
 // Memory: every activation, saved tensor, gradient and scratch buffer gets a lifetime in
 // the schedule [forward ops..., backward ops...] and nn/planner places them with reuse.
+//
+// Where the memory goes. Everything comes from the one arena; a Graph object itself is a
+// few hundred bytes. In the order it is taken from the arena's head:
+//
+//   [ parameter table | node table | ... ]   while building: chunks, as nodes and parameters
+//                                            are made (core/arena-list.h); no capacity but
+//                                            the arena's
+//   [ parameter tensors ]                    Params::allocate: values (+ gradients, moments)
+//                                            and the parameter table's directory
+//   [ plan tables | activations | scratch ]  compile: the node directory, the planned
+//                                            buffers, their sort order and zeroing steps,
+//                                            then the two planned regions
+//
+// Nothing is freed: a model that wants to start again rewinds the arena to a mark taken
+// before building. There is no dry run without memory: the plan needs the whole node table.
+// plan() therefore builds its tables in the arena's tail and gives them back, and a model
+// sizes itself (models/model-common.h) by building its graphs in a scratch arena, adding
+// what allocate() and compile() will take (ParamBytes, GraphBytes, both exact: every piece
+// is rounded as the arena rounds it), and rewinding the scratch. The tables are small (a
+// few hundred bytes per node), so the scratch is any spare block: the one the model will
+// live in, before it does, or a temporary one.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 
 #include "core/arena.h"
+#include "core/arena-list.h"
 #include "platform/context.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -69,6 +91,7 @@ struct Node {
   bool output = false;                   // kept alive to the end of the step
   // Set by compile.
   bool needs_grad = false;
+  bool depends = false, reaches = false;  // on a trained parameter; the objective
   int32_t value_buf = -1, grad_buf = -1, aux_buf = -1, aux2_buf = -1;
   int32_t fwd_scratch_buf = -1, bwd_scratch_buf = -1;
   float* value = nullptr;
@@ -85,21 +108,23 @@ struct CompileOptions {
   uint32_t train_groups = ~0u;   // bit g set: parameters of group g get gradients
 };
 
-// Bytes a compiled graph takes from the arena, by category (parameters are in Params).
+// Bytes compile() takes from the arena, by category (parameters are in Params; the node
+// table, taken while building, is node_bytes()).
 struct GraphBytes {
   size_t activations = 0;  // values, saved tensors and activation gradients (planned, reused)
   size_t scratch = 0;      // op workspaces such as im2col buffers (planned, reused)
-  size_t total() const { return activations + scratch; }
+  size_t tables = 0;       // the node directory and the plan's tables, rounded
+  size_t total() const { return Arena::rounded(activations) + Arena::rounded(scratch) + tables; }
 };
 
 class Graph {
  public:
-  static constexpr int kMaxNodes = 192;
-  static constexpr int kMaxBuffers = kMaxNodes * 4;
-
+  // Nodes go to params->arena(), the arena of the model's parameter table.
   explicit Graph(Params* params) : params_(params) {}
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
+  // Empty again, to be built anew (its memory stays with the arena).
+  void reset();
 
   // ---- building (KANN-style: one line per op, its math beside it) ------------------------
   T input(const char* name, const Shape& shape);          // data the caller fills each step
@@ -138,9 +163,12 @@ class Graph {
   Params* params() const { return params_; }
 
   // ---- compiling -------------------------------------------------------------------------
-  // Bytes compile() would take for these options and thread count (a dry run, no arena;
-  // parameters not included: see Params::bytes).
+  // Bytes compile() would take for these options and thread count (a dry run; its tables are
+  // built in the tail of the node table's arena and given back; parameters not included:
+  // see Params::bytes).
   Status plan(const CompileOptions& opt, int threads, GraphBytes* out);
+  // Arena bytes the node table has taken so far (while building).
+  size_t node_bytes() const { return nodes_.bytes(); }
   // Plans and takes memory; `rng` draws reparam noise (may be null if there is none).
   Status compile(Arena* arena, Context* ctx, const CompileOptions& opt, Rng* rng = nullptr);
   void print_plan(FILE* out);   // the placed buffers (after compile)
@@ -151,7 +179,8 @@ class Graph {
   int32_t* label_data(T x) const { return reinterpret_cast<int32_t*>(nodes_[x.id].value); }
   float* grad(T x) const { return nodes_[x.id].grad; }
   const Node& node(T x) const { return nodes_[x.id]; }
-  Shape shape(T x) const { return nodes_[x.id].shape; }
+  // An invalid handle (a failed build call) has no shape: Shape() (builders read shapes).
+  Shape shape(T x) const { return x.id >= 0 && x.id < nodes_.size() ? nodes_[x.id].shape : Shape(); }
   Status forward();
   // Forward in two parts: nodes up to and including `last`, then the rest after it (a GAN
   // step uses G's output before running D on it).
@@ -159,7 +188,7 @@ class Graph {
   Status forward_from(T after);
   Status backward();        // zeroes then fills the gradients of the trained parameters
   float loss() const;       // value of the minimized node after forward()
-  int count() const { return count_; }
+  int count() const { return nodes_.size(); }
   const GraphBytes& bytes() const { return bytes_; }
 
  private:
@@ -170,14 +199,19 @@ class Graph {
   T conv_node(T x, int out_ch, int k, int stride, int pad, const char* name, bool bias, bool transposed);
   Status param(const char* layer, const char* suffix, const Shape& shape, const InitSpec& init,
                bool trainable, int32_t* id);
+  Status check_buildable(const CompileOptions& opt) const;
+  void mark_gradients(const CompileOptions& opt);
+  int32_t count_buffers(const CompileOptions& opt);
+  static size_t table_bytes(int32_t nodes, int32_t buffers);
+  Status take_tables(Arena* arena, bool tail, int32_t nbufs);
   Status build_plan(const CompileOptions& opt);
   Status forward_range(int32_t begin, int32_t end);
   void forward_node(Node& n);
   void backward_node(Node& n);
 
+  static constexpr int kChunk = 8;  // nodes per chunk of the node table
   Params* params_;
-  Node nodes_[kMaxNodes];
-  int count_ = 0;
+  ArenaList<Node, kChunk> nodes_;
   int32_t loss_ = -1;
   Status error_;
   // Compile results.
@@ -186,15 +220,15 @@ class Graph {
   Context* ctx_ = nullptr;
   int workers_ = 1;
   Rng* rng_ = nullptr;
-  PlannedBuffer bufs_[kMaxBuffers];
-  int32_t order_[kMaxBuffers];
+  PlannedBuffer* bufs_ = nullptr;  // the plan's tables (compile: from the arena's head)
+  int32_t* order_ = nullptr;
+  int32_t* zero_at_ = nullptr;     // grad buffers: backward step before which to zero them
   int32_t nbufs_ = 0;
   int32_t first_scratch_ = 0;  // bufs_[first_scratch_..] form the scratch region
   size_t act_region_ = 0, scratch_region_ = 0;
   GraphBytes bytes_;
   uint8_t* act_base_ = nullptr;
   uint8_t* scratch_base_ = nullptr;
-  int32_t zero_at_[kMaxBuffers];  // grad buffers: backward step before which to zero them
 };
 
 }  // namespace ember::nn

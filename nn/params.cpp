@@ -5,6 +5,14 @@
 
 namespace ember::nn {
 
+void Params::reset(Arena* arena) {
+  arena_ = arena;
+  params_.clear();
+  group_ = 0;
+  allocated_ = false;
+  mode_ = ParamMode::inference;
+}
+
 Status Params::get_or_add(const char* name, const Shape& shape, const InitSpec& init, bool trainable,
                           int* id) {
   *id = -1;
@@ -22,40 +30,42 @@ Status Params::get_or_add(const char* name, const Shape& shape, const InitSpec& 
   if (allocated_)
     return Status::error(Code::invalid_argument,
                          "parameter '%s' is new but parameters were already allocated", name);
-  if (count_ >= kMaxParams)
-    return Status::error(Code::out_of_memory, "parameter '%s': more than %d parameters", name, kMaxParams);
+  if (!arena_)
+    return Status::error(Code::invalid_argument, "parameter '%s': Params has no arena (construct it with one)", name);
   if (std::strlen(name) >= static_cast<size_t>(Param::kMaxName))
     return Status::error(Code::invalid_argument, "parameter name '%s' is longer than %d characters", name,
                          Param::kMaxName - 1);
   EMBER_TRY(shape.validate());
-  Param& p = params_[count_];
-  p = Param();
+  Param p;
   std::strcpy(p.name, name);
   p.shape = shape;
   p.init = init;
   p.group = group_;
   p.trainable = trainable;
-  *id = count_++;
+  const Status s = params_.push(arena_, p);
+  if (!s.is_ok()) return Status::error(s.code(), "parameter '%s': the parameter table: %s", name, s.message());
+  *id = params_.size() - 1;
   return Status::ok();
 }
 
 int Params::find(const char* name) const {
-  for (int i = 0; i < count_; ++i)
+  for (int i = 0; i < params_.size(); ++i)
     if (std::strcmp(params_[i].name, name) == 0) return i;
   return -1;
 }
 
 size_t Params::numel(int group, bool trainable_only) const {
   size_t n = 0;
-  for (int i = 0; i < count_; ++i)
+  for (int i = 0; i < params_.size(); ++i)
     if (params_[i].group == group && (!trainable_only || params_[i].trainable)) n += params_[i].numel();
   return n;
 }
 
 ParamBytes Params::bytes(ParamMode mode) const {
   ParamBytes b;
+  b.table = params_.seal_bytes(params_.size());
   const int moments = mode == ParamMode::train_adam ? 2 : mode == ParamMode::train_sgd ? 1 : 0;
-  for (int i = 0; i < count_; ++i) {
+  for (int i = 0; i < params_.size(); ++i) {
     const size_t one = Arena::rounded(params_[i].numel() * sizeof(float));
     b.values += one;
     if (params_[i].trainable && mode != ParamMode::inference) {
@@ -75,8 +85,9 @@ Status Params::allocate(Arena* arena, ParamMode mode) {
                          "%zu free (short by %zu)",
                          need.total(), need.values, need.grads, need.optimizer, arena->free_bytes(),
                          need.total() - arena->free_bytes());
+  (void)params_.seal(arena);  // cannot fail either: its bytes are in the total
   const bool train = mode != ParamMode::inference;
-  for (int i = 0; i < count_; ++i) {
+  for (int i = 0; i < params_.size(); ++i) {
     Param& p = params_[i];
     const size_t n = p.numel();
     // Cannot fail: the total was checked above and each piece is rounded the same way.
@@ -93,7 +104,7 @@ Status Params::allocate(Arena* arena, ParamMode mode) {
 }
 
 void Params::initialise(Rng* rng) {
-  for (int i = 0; i < count_; ++i) {
+  for (int i = 0; i < params_.size(); ++i) {
     Param& p = params_[i];
     const size_t n = p.numel();
     const float fan_in = static_cast<float>(p.init.fan_in < 1 ? 1 : p.init.fan_in);

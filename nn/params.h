@@ -10,11 +10,16 @@
 // arena (values, and in training mode gradients and optimizer moments), then initialise().
 // State buffers (BatchNorm running mean/var) are parameters with trainable = false: they
 // are saved in checkpoints but get no gradient.
+//
+// Memory: the table of parameters itself lives in the arena given at construction (or to
+// reset()), in chunks taken as parameters are declared (core/arena-list.h), so there is no
+// limit on their number but the arena; allocate() adds the table's directory.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 #include "core/arena.h"
+#include "core/arena-list.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "core/tensor.h"
@@ -44,6 +49,7 @@ struct Param {
   InitSpec init;
   uint8_t group = 0;
   bool trainable = true;    // false: a state buffer (e.g. BatchNorm running statistics)
+  bool loaded = false;      // set by a checkpoint load for the records it has read
   float* value = nullptr;
   float* grad = nullptr;    // trainable params in training mode
   float* m = nullptr;       // optimizer moments (Adam: m and v; SGD momentum: m)
@@ -60,22 +66,33 @@ enum class ParamMode : uint8_t {
 
 struct ParamBytes {
   size_t values = 0, grads = 0, optimizer = 0;
-  size_t total() const { return values + grads + optimizer; }
+  size_t table = 0;  // the directory of the parameter table (O(1) lookup once allocated)
+  size_t total() const { return values + grads + optimizer + table; }
 };
 
 class Params {
  public:
-  static constexpr int kMaxParams = 160;
+  // The table grows in `arena` (null: set one with reset() before declaring anything).
+  explicit Params(Arena* arena = nullptr) : arena_(arena) {}
+  Params(const Params&) = delete;
+  Params& operator=(const Params&) = delete;
+  // Forgets every parameter (their memory stays with the arena: rewind it to reuse it) and
+  // declares the next ones in `arena`.
+  void reset(Arena* arena);
+  Arena* arena() const { return arena_; }
+  // Arena bytes the table of declared parameters has taken so far.
+  size_t table_bytes() const { return params_.bytes(); }
 
   // Group new parameters go to (until changed).
   void set_group(uint8_t group) { group_ = group; }
   uint8_t group() const { return group_; }
 
   // The parameter called `name`, created if new. Asking again with another shape is an error
-  // (two layers fighting over one name). Fails after allocate().
+  // (two layers fighting over one name). Fails after allocate(), and with out_of_memory
+  // (by how much) when the arena has no room for the table to grow.
   Status get_or_add(const char* name, const Shape& shape, const InitSpec& init, bool trainable, int* id);
 
-  // Bytes allocate() would take (a dry run).
+  // Bytes allocate() would take (a dry run): the tensors and the table's directory.
   ParamBytes bytes(ParamMode mode) const;
   // Takes memory for every parameter from the arena; on failure the arena is unchanged.
   Status allocate(Arena* arena, ParamMode mode);
@@ -84,7 +101,7 @@ class Params {
   // Fills values from each InitSpec with rng, zeroes grads and moments.
   void initialise(Rng* rng);
 
-  int count() const { return count_; }
+  int count() const { return params_.size(); }
   Param& operator[](int i) { return params_[i]; }
   const Param& operator[](int i) const { return params_[i]; }
   int find(const char* name) const;  // -1 when absent
@@ -92,8 +109,9 @@ class Params {
   size_t numel(int group, bool trainable_only) const;
 
  private:
-  Param params_[kMaxParams];
-  int count_ = 0;
+  static constexpr int kChunk = 16;  // parameters per chunk of the table
+  Arena* arena_ = nullptr;
+  ArenaList<Param, kChunk> params_;
   uint8_t group_ = 0;
   bool allocated_ = false;
   ParamMode mode_ = ParamMode::inference;

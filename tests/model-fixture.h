@@ -13,6 +13,14 @@
 
 namespace ember::testing {
 
+// model->bytes_needed (the Context included) with a dry run in a scratch arena.
+template <class Model>
+Status setup_bytes(Model* model, int threads, size_t* bytes) {
+  std::vector<uint8_t> scratch_block(8u << 20);
+  Arena scratch(scratch_block.data(), scratch_block.size());
+  return model->bytes_needed(threads, &scratch, bytes);
+}
+
 template <class Model>
 struct ModelFixture {
   std::vector<uint8_t> buf;
@@ -23,12 +31,12 @@ struct ModelFixture {
   explicit ModelFixture(const typename Model::Setup& s, int threads = 1) {
     const Status c = model->configure(s);
     REQUIRE_MESSAGE(c.is_ok(), c.message());
-    size_t model_bytes = 0, ctx_bytes = 0;
+    size_t bytes = 0;
     Context::Options o;
     o.threads = threads;
-    REQUIRE(model->bytes_needed(threads, &model_bytes).is_ok());
-    REQUIRE(Context::bytes_needed(o, &ctx_bytes).is_ok());
-    buf.resize(model_bytes + ctx_bytes + Arena::kAlign);
+    const Status b = setup_bytes(model.get(), threads, &bytes);
+    REQUIRE_MESSAGE(b.is_ok(), b.message());
+    buf.resize(bytes + Arena::kAlign);
     arena = std::make_unique<Arena>(buf.data(), buf.size());
     REQUIRE(ctx.init(arena.get(), o).is_ok());
     const Status s2 = model->init(arena.get(), &ctx);

@@ -19,6 +19,7 @@
 #include "metrics/gan-eval.h"
 #include "data/sprites.h"
 #include "tests/alloc-counter.h"
+#include "tests/model-fixture.h"
 #include "tests/temp-dir.h"
 #include "tests/testing.h"
 
@@ -75,13 +76,12 @@ struct Fixture {
 
   explicit Fixture(const ClassifierModel::Setup& s, int train_count = kSmallTrainCount, size_t extra = 0) {
     REQUIRE(model->configure(s).is_ok());
-    size_t model_bytes = 0, ctx_bytes = 0;
+    size_t setup_bytes = 0;
     Context::Options o;
     o.threads = 1;
-    REQUIRE(model->bytes_needed(1, &model_bytes).is_ok());
-    REQUIRE(Context::bytes_needed(o, &ctx_bytes).is_ok());
+    REQUIRE(testing::setup_bytes(model.get(), 1, &setup_bytes).is_ok());
     const size_t data_bytes = size_t(train_count + kTestCount) * (kPixels + 1) + 4 * Arena::kAlign;
-    buf.resize(model_bytes + ctx_bytes + data_bytes + extra + Arena::kAlign);
+    buf.resize(setup_bytes + data_bytes + extra + Arena::kAlign);
     arena = std::make_unique<Arena>(buf.data(), buf.size());
     REQUIRE(ctx.init(arena.get(), o).is_ok());
     train = large_sprites(arena.get(), train_count, kSeed);

@@ -92,7 +92,9 @@ TEST_CASE("minibatch_stddev: the statistic, pass-through and finite-difference g
 }
 
 TEST_CASE("minibatch_stddev: graph shapes, errors and gradients through a graph") {
-  nn::Params p;
+  std::vector<uint8_t> buf(4 << 20);
+  Arena arena(buf.data(), buf.size());
+  nn::Params p(&arena);
   nn::Graph g(&p);
   const nn::T img = g.input("img", Shape(3, 2, 4, 4));
   const nn::T feat = g.input("feat", Shape(3, 5));
@@ -102,8 +104,6 @@ TEST_CASE("minibatch_stddev: graph shapes, errors and gradients through a graph"
   const nn::T t = g.input("t", Shape(3, 1));
   g.minimize(g.bce_logits(g.linear(f, 1, "out"), t, nn::Reduction::mean));
   REQUIRE(g.status().is_ok());
-  std::vector<uint8_t> buf(4 << 20);
-  Arena arena(buf.data(), buf.size());
   Context ctx;
   REQUIRE(ctx.init(&arena, Context::Options()).is_ok());
   REQUIRE(p.allocate(&arena, nn::ParamMode::train_adam).is_ok());
@@ -315,8 +315,8 @@ TEST_CASE("gan: checkpoints carry the config and resume exactly; samplers load t
   gen.generator_only = true;
   Fixture o(gen);
   size_t full_bytes = 0, gen_bytes = 0;
-  REQUIRE(s->bytes_needed(1, &full_bytes).is_ok());
-  REQUIRE(o->bytes_needed(1, &gen_bytes).is_ok());
+  REQUIRE(s->bytes_needed(1, nullptr, &full_bytes).is_ok());  // set up: what init took
+  REQUIRE(o->bytes_needed(1, nullptr, &gen_bytes).is_ok());
   CHECK(gen_bytes + a->param_count(kDiscriminator) * sizeof(float) <= full_bytes);
   CHECK(o->params().find("d.conv1.weight") < 0);
   REQUIRE(o->load(path.c_str(), &step).is_ok());
@@ -418,15 +418,15 @@ TEST_CASE("gan: a conditional D lets the class interact with the image, not just
     c.kind = kind, c.cond = true, c.classes = 3, c.channels[0] = 8, c.channels[1] = 16;
     c.widths[0] = 16, c.widths[1] = 16;
     constexpr int kRows = 4;
-    nn::Params p;
+    std::vector<uint8_t> buf(16 << 20);
+    Arena arena(buf.data(), buf.size());
+    nn::Params p(&arena);
     nn::Graph g(&p);
     const nn::T x = g.input("x", Shape(kRows, c.dims()));
     const nn::T y = g.input("y", Shape(kRows, c.classes));
     const nn::T logit = gan_discriminator(g, c, x, y);
     g.mark_output(logit);
     REQUIRE(g.status().is_ok());
-    std::vector<uint8_t> buf(16 << 20);
-    Arena arena(buf.data(), buf.size());
     Context ctx;
     REQUIRE(ctx.init(&arena, Context::Options()).is_ok());
     REQUIRE(p.allocate(&arena, nn::ParamMode::inference).is_ok());

@@ -37,6 +37,13 @@ struct Bench {
   }
 };
 
+// An arena for graph and parameter tables built before a Bench exists (dry runs).
+struct Tables {
+  std::vector<unsigned char> memory;
+  Arena arena;
+  explicit Tables(size_t bytes = 1 << 20) : memory(bytes), arena(memory.data(), bytes) {}
+};
+
 void fill(float* x, size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
   Rng r(seed);
   r.fill_uniform(x, n, lo, hi);
@@ -65,7 +72,7 @@ void check_graph_gradients(Graph& g, Params& p, Rng* rng, const GradTolerance& t
 
 TEST_CASE("graph: gradients of a graph using every op match finite differences") {
   Bench b(16 << 20);
-  Params p;
+  Params p(&b.arena);
   Graph g(&p);
   const int B = 4;
   T x = g.input("x", Shape(B, 6));
@@ -105,7 +112,8 @@ TEST_CASE("graph: gradients of a graph using every op match finite differences")
 
 TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an arena is a clear error") {
   for (bool training : {true, false}) {
-    Params p;
+    Tables t;  // the tables, built before the arena is sized
+    Params p(&t.arena);
     Graph g(&p);
     models::build_mlp_vae(g, 16);
     CompileOptions opt;
@@ -126,7 +134,8 @@ TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an 
     if (!training) CHECK(pb.grads == 0);
   }
   // Inference (values only, no saved tensors or gradients) needs far less than training.
-  Params p1, p2;
+  Tables t1, t2;
+  Params p1(&t1.arena), p2(&t2.arena);
   Graph g1(&p1), g2(&p2);
   models::build_mlp_vae(g1, 128);
   models::build_mlp_vae(g2, 128);
@@ -136,11 +145,14 @@ TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an 
   REQUIRE(g1.plan(CompileOptions(), 1, &train).is_ok());
   REQUIRE(g2.plan(inf, 1, &infer).is_ok());
   CHECK(infer.total() < train.total());
-  CHECK(p2.bytes(ParamMode::inference).total() * 4 == p1.bytes(ParamMode::train_adam).total());
+  const ParamBytes pi = p2.bytes(ParamMode::inference), pt = p1.bytes(ParamMode::train_adam);
+  CHECK(pi.values * 4 == pt.values + pt.grads + pt.optimizer);
+  CHECK(pi.table == pt.table);
   CHECK((infer.total() + p2.bytes(ParamMode::inference).total()) * 3 <
         train.total() + p1.bytes(ParamMode::train_adam).total());
 
-  Params p;
+  Tables t;
+  Params p(&t.arena);
   Graph g(&p);
   models::build_mlp_vae(g, 128);
   const Kernels* k = select_kernels(nullptr);
@@ -157,7 +169,7 @@ TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an 
 TEST_CASE("graph: a frozen group passes gradients through but its parameters get none (GAN)") {
   const int kBatch = 4;
   Bench b(32 << 20);
-  Params p;
+  Params p(&b.arena);
   Graph d_graph(&p), g_graph(&p);
   const models::DcganStep s = models::build_dcgan(d_graph, g_graph, kBatch);
   REQUIRE(d_graph.status().is_ok());
@@ -208,7 +220,7 @@ TEST_CASE("graph: a frozen group passes gradients through but its parameters get
 TEST_CASE("graph: same seed, same steps, identical bits; build errors are reported") {
   auto train = [](std::vector<float>* out, int threads) {
     Bench b(32 << 20, threads);
-    Params p;
+    Params p(&b.arena);
     Graph g(&p);
     const models::MlpVae v = models::build_mlp_vae(g, 8, 64, 32, 4);
     REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
@@ -239,14 +251,15 @@ TEST_CASE("graph: same seed, same steps, identical bits; build errors are report
   REQUIRE(a.size() == c.size());
   CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) == 0);
 
-  Params p;
+  Tables t;
+  Params p(&t.arena);
   Graph g(&p);
   T x = g.input("x", Shape(4, 3));
   T y = g.input("y", Shape(4, 5));
   g.add(x, y);
   CHECK(g.status().code() == Code::shape_mismatch);
   CHECK(std::string(g.status().message()).find("add") != std::string::npos);
-  Params p2;
+  Params p2(&t.arena);
   Graph g2(&p2);
   T u = g2.input("u", Shape(4, 3));
   g2.linear(u, 2, "same");
@@ -259,7 +272,7 @@ TEST_CASE("graph: save, load and resume a VAE run continues bit-identically") {
   // Trains 12 steps; a second run saves at step 6, reloads into fresh objects and goes on.
   struct Run {
     Bench b{32 << 20};
-    Params p;
+    Params p{&b.arena};
     std::unique_ptr<Graph> g = std::make_unique<Graph>(&p);
     models::MlpVae v;
     Rng rngs[2] = {Rng(12), Rng(13)};  // reparam noise, data

@@ -43,7 +43,7 @@ TEST_CASE("no allocation: 100 training steps of the MLP VAE (V), 1 and 2 threads
   if (!counter::available()) return;
   for (int threads : {1, 2}) {
     Setup s(64 << 20, threads);
-    auto params = std::make_unique<Params>();
+    auto params = std::make_unique<Params>(&s.arena);
     auto g = std::make_unique<Graph>(params.get());
     const models::MlpVae v = models::build_mlp_vae(*g, kVaeBatch);
     REQUIRE(params->allocate(&s.arena, ParamMode::train_adam).is_ok());
@@ -68,7 +68,7 @@ TEST_CASE("no allocation: 100 DCGAN steps (D) and inference-only sampling") {
   if (!counter::available()) return;
   for (int threads : {1, 2}) {
     Setup s(128 << 20, threads);
-    auto params = std::make_unique<Params>();
+    auto params = std::make_unique<Params>(&s.arena);
     auto dg = std::make_unique<Graph>(params.get());
     auto gg = std::make_unique<Graph>(params.get());
     const models::DcganStep st = models::build_dcgan(*dg, *gg, kGanBatch);

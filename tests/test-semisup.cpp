@@ -15,6 +15,7 @@
 #include "metrics/semisup.h"
 #include "data/sprites.h"
 #include "tests/alloc-counter.h"
+#include "tests/model-fixture.h"
 
 using namespace ember;
 using namespace ember::models;
@@ -44,9 +45,12 @@ struct Head {
   std::unique_ptr<CodeHead> head = std::make_unique<CodeHead>();
   explicit Head(const CodeHead::Setup& s) {
     REQUIRE(head->configure(s).is_ok());
-    size_t bytes = 0;
-    REQUIRE(head->bytes_needed(1, &bytes).is_ok());
-    REQUIRE(bytes < mem.arena->free_bytes());
+    size_t bytes = 0, ctx_bytes = 0;
+    REQUIRE(testing::setup_bytes(head.get(), 1, &bytes).is_ok());
+    Context::Options o;
+    o.threads = 1;
+    REQUIRE(Context::bytes_needed(o, &ctx_bytes).is_ok());
+    REQUIRE(bytes - ctx_bytes < mem.arena->free_bytes());  // the context is already in the arena
     REQUIRE(head->init(mem.arena.get(), &mem.ctx).is_ok());
   }
 };

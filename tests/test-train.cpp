@@ -61,12 +61,13 @@ struct Run {
   Status start(train::Trainee* t, const train::TrainOptions& o) {
     Context::Options threads;
     threads.threads = 1;
-    size_t bytes = 0, ctx_bytes = 0;
+    size_t bytes = 0;
     EMBER_TRY(trainer.configure(t, o));
-    EMBER_TRY(trainer.bytes_needed(1, &bytes));
-    EMBER_TRY(Context::bytes_needed(threads, &ctx_bytes));
-    block.reset(new uint8_t[bytes + ctx_bytes]);
-    new (&arena) Arena(block.get(), bytes + ctx_bytes);
+    std::unique_ptr<uint8_t[]> scratch_block(new uint8_t[4u << 20]);
+    Arena scratch(scratch_block.get(), 4u << 20);
+    EMBER_TRY(trainer.bytes_needed(1, &scratch, &bytes));  // the Context's share included
+    block.reset(new uint8_t[bytes]);
+    new (&arena) Arena(block.get(), bytes);
     EMBER_TRY(ctx.init(&arena, threads));
     return trainer.init(&arena, &ctx);
   }
@@ -229,5 +230,5 @@ TEST_CASE("train: the trainer refuses a run it cannot do before taking memory") 
   CHECK_FALSE(trainer.configure(t.get(), o).is_ok());
   CHECK_FALSE(trainer.configure(nullptr, o).is_ok());
   size_t bytes = 0;
-  CHECK_FALSE(train::Trainer().bytes_needed(1, &bytes).is_ok());  // not configured
+  CHECK_FALSE(train::Trainer().bytes_needed(1, nullptr, &bytes).is_ok());  // not configured
 }

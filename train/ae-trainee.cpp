@@ -12,11 +12,11 @@ Status AeTrainee::adopt_checkpoint_config(const char* path) {
   return models::AeModel::read_config(path, &setup_.model.config);
 }
 
-Status AeTrainee::bytes_needed(int threads, size_t* bytes) {
+Status AeTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
   if (!configured_) EMBER_TRY(model_.configure(setup_.model));
   configured_ = true;
   size_t model = 0, data = 0;
-  EMBER_TRY(model_.bytes_needed(threads, &model));
+  EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
   EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
   const size_t pixels = static_cast<size_t>(setup_.model.config.pixels());
   const size_t eval = kEvalBuffers * Arena::rounded(sizeof(float) * size_t(setup_.model.eval_batch) * pixels);

@@ -26,7 +26,7 @@ class AeTrainee : public Trainee {
   }
 
   Status adopt_checkpoint_config(const char* path) override;
-  Status bytes_needed(int threads, size_t* bytes) override;
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
   int columns(const char** names, int cap) const override;
   int step_values() const override { return 1; }

@@ -26,11 +26,11 @@ Status ClassifierTrainee::adopt_checkpoint_config(const char* path) {
   return models::ClassifierModel::read_config(path, &setup_.model.config);
 }
 
-Status ClassifierTrainee::bytes_needed(int threads, size_t* bytes) {
+Status ClassifierTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
   if (!configured_) EMBER_TRY(model_.configure(setup_.model));
   configured_ = true;
   size_t model = 0, data = 0;
-  EMBER_TRY(model_.bytes_needed(threads, &model));
+  EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
   EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
   const size_t pixels = static_cast<size_t>(setup_.model.config.pixels()), batch = size_t(setup_.model.batch);
   *bytes = model + data + models::order_bytes(data, pixels) + Arena::rounded(sizeof(float) * batch * pixels) +

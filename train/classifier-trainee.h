@@ -21,7 +21,7 @@ class ClassifierTrainee : public Trainee {
   Status configure(const Setup& setup);
 
   Status adopt_checkpoint_config(const char* path) override;
-  Status bytes_needed(int threads, size_t* bytes) override;
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
   int columns(const char** names, int cap) const override;
   int step_values() const override { return 2; }

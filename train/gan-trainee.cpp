@@ -32,12 +32,12 @@ Status GanTrainee::adopt_checkpoint_config(const char* path) {
   return Status::ok();
 }
 
-Status GanTrainee::bytes_needed(int threads, size_t* bytes) {
+Status GanTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
   if (!configured_) EMBER_TRY(model_.configure(setup_.model));
   configured_ = true;
   const models::GanConfig& c = setup_.model.config;
   size_t model = 0, data = 0;
-  EMBER_TRY(model_.bytes_needed(threads, &model));
+  EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
   const size_t dims = static_cast<size_t>(c.dims());
   if (points()) {
     const size_t n = static_cast<size_t>(setup_.rings_n);

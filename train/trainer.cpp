@@ -25,7 +25,7 @@ bool file_exists(const char* path) {
 
 // ---- the defaults: a trainee that implements nothing refuses ----------------------------------
 Status Trainee::adopt_checkpoint_config(const char*) { return Status::ok(); }
-Status Trainee::bytes_needed(int, size_t*) { return refuse("bytes_needed"); }
+Status Trainee::bytes_needed(int, Arena*, size_t*) { return refuse("bytes_needed"); }
 Status Trainee::init(Arena*, Context*) { return refuse("init"); }
 int Trainee::columns(const char**, int) const { return 0; }
 int Trainee::step_values() const { return 0; }
@@ -73,10 +73,10 @@ Status Trainer::configure(Trainee* trainee, const TrainOptions& options) {
   return Status::ok();
 }
 
-Status Trainer::bytes_needed(int threads, size_t* bytes) const {
+Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {
   if (!trainee_) return Status::error(Code::invalid_argument, "trainer: not configured");
   size_t model = 0;
-  EMBER_TRY(trainee_->bytes_needed(threads, &model));
+  EMBER_TRY(trainee_->bytes_needed(threads, scratch, &model));
   // Room for every epoch of this run; a resumed log may hold more rows than that only when it
   // ran past --epochs, and then no epoch is trained (the log is read into the room it has).
   *bytes = model + History::bytes_needed(columns_, o_.epochs + 1) + Arena::rounded(o_.observer_bytes);

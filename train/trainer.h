@@ -5,8 +5,8 @@
 //   vae.configure(setup);                       // the model and its data, no memory yet
 //   train::Trainer t;
 //   t.configure(&vae, options);                 // reads a checkpoint's config when resuming
-//   size_t bytes; t.bytes_needed(threads, &bytes);   // everything but the Context
-//   ... an arena of that size (plus the Context's share), a Context ...
+//   size_t bytes; t.bytes_needed(threads, &scratch, &bytes);  // the Context's share included
+//   ... an arena of that size, a Context initialised in it ...
 //   t.init(&arena, &ctx);                       // model, data, history; resumes if asked
 //   t.run(&observer);                           // epochs until options.epochs (or the time limit)
 //
@@ -35,8 +35,9 @@ class Trainee {
   // When resuming from `path`: adopt the architecture the checkpoint records (the options
   // the user gave that only change how training goes on may still win). Before bytes_needed.
   virtual Status adopt_checkpoint_config(const char* path);
-  // Arena bytes init() takes (model, data, batches, evaluation), without the Context's share.
-  virtual Status bytes_needed(int threads, size_t* bytes);
+  // Arena bytes init() takes (the Context's share for `threads`, model, data, batches,
+  // evaluation): a dry run whose graph tables are built in `scratch` and given back.
+  virtual Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
   // Takes memory, loads the data, initialises the weights from the seed.
   virtual Status init(Arena* arena, Context* ctx);
   // The log's columns, which include "epoch", "step" and "seconds" (the trainer fills those);
@@ -107,8 +108,9 @@ class Trainer {
   static constexpr int kMaxColumns = History::kMaxColumns;
 
   Status configure(Trainee* trainee, const TrainOptions& options);
-  // Arena bytes init() takes: the trainee's, the history's and the observer's.
-  Status bytes_needed(int threads, size_t* bytes) const;
+  // Arena bytes the Context and init() take: the trainee's (Context included), the history's
+  // and the observer's. scratch: lent for the dry run, given back.
+  Status bytes_needed(int threads, Arena* scratch, size_t* bytes) const;
   Status init(Arena* arena, Context* ctx);
   // Trains until options.epochs (or the time limit).
   Status run(const TrainObserver& observer = TrainObserver());

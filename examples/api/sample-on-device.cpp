@@ -6,9 +6,10 @@
 //
 //   example-sample-on-device MODEL.ember [--n N] [--seed S] [--label L] [--png OUT.png] [--ascii]
 //
-// No heap: the two model objects are static, and everything else — context, weights, plan,
-// noise, samples, canvas, encoded PNG — is carved out of one static buffer, sized up front
-// (too small: the program says by how much). The checkpoint's config text decides what is
+// No heap: the model objects are small locals, and everything else — context, graph tables,
+// weights, plan, noise, samples, canvas, encoded PNG — is carved out of one static buffer,
+// sized up front by the model's dry run (made in that same buffer before it is used; too
+// small: the program says by how much). The checkpoint's config text decides what is
 // built: read as a VAE, else as a GAN. A conditional GAN draws class L for every sample with
 // --label L, else the samples cycle through the classes, one grid row per class. The art goes
 // to stdout (one character per pixel, a grid row's samples side by side, then a blank line),
@@ -35,8 +36,12 @@ constexpr int kEvalBatch = 1;              // one sample per generator call: the
 constexpr int kPngScale = 2;               // each pixel a 2x2 block in the PNG
 const char kShades[] = " .:-=+*#%@";       // ASCII art, dark to bright
 alignas(Arena::kAlign) uint8_t g_buffer[kBufferBytes];
-models::AeModel g_vae;   // graphs are fixed arrays: static, not on a small stack;
-models::GanModel g_gan;  // the checkpoint decides which of the two is used
+
+// The checkpoint decides which of the two is used (each a few KB: the graphs live in g_buffer).
+struct Models {
+  models::AeModel vae;
+  models::GanModel gan;
+};
 
 struct Options {
   const char *model = nullptr, *png = nullptr;
@@ -48,7 +53,7 @@ struct Options {
 struct Generator {
   bool gan = false;
   int z_dim = 0, rows = 0, cols = 0, classes = 0;
-  size_t bytes = 0;  // arena bytes the model takes
+  size_t bytes = 0;  // arena bytes the context and the model take
 };
 
 // n samples on a grid: row-major and about square, or, cycling through `classes`, one row
@@ -63,6 +68,8 @@ struct Grid {
   int sample_at(int r, int c) const { return by_class ? c * rows + r : r * cols + c; }
 };
 
+// Configures the model and sizes its set-up (the context's share included) with a dry run
+// in the static buffer, which it leaves as it was.
 template <class Model, class Config>
 Status configure(Model* model, const Config& config, size_t* bytes) {
   typename Model::Setup setup;
@@ -72,10 +79,11 @@ Status configure(Model* model, const Config& config, size_t* bytes) {
   if constexpr (std::is_same_v<Model, models::GanModel>) setup.generator_only = true;
   else setup.decoder_only = true;
   EMBER_TRY(model->configure(setup));
-  return model->bytes_needed(1, bytes);
+  Arena scratch(g_buffer, kBufferBytes);
+  return model->bytes_needed(1, &scratch, bytes);
 }
 
-Status open_generator(const char* path, Generator* g) {
+Status open_generator(const char* path, Models* m, Generator* g) {
   models::AeConfig vae;
   models::GanConfig gan;
   const Status as_vae = models::AeModel::read_config(path, &vae);
@@ -83,7 +91,7 @@ Status open_generator(const char* path, Generator* g) {
     if (vae.kind != models::ModelKind::vae)
       return Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
     g->z_dim = vae.latent, g->rows = vae.rows, g->cols = vae.cols;
-    return configure(&g_vae, vae, &g->bytes);
+    return configure(&m->vae, vae, &g->bytes);
   }
   if (as_vae.code() != Code::invalid_argument || !models::GanModel::read_config(path, &gan).is_ok())
     return as_vae;  // damaged, or neither kind: the VAE reader's message says which
@@ -91,7 +99,7 @@ Status open_generator(const char* path, Generator* g) {
     return Status::error(Code::invalid_argument, "%s: a GAN on 2-D points has no pictures to draw", path);
   g->gan = true, g->z_dim = gan.z_dim, g->rows = gan.rows, g->cols = gan.cols;
   g->classes = gan.cond ? gan.classes : 0;
-  return configure(&g_gan, gan, &g->bytes);
+  return configure(&m->gan, gan, &g->bytes);
 }
 
 bool parse_args(int argc, char** argv, Options* o) {
@@ -159,8 +167,9 @@ Status write_png(const char* path, const float* images, int n, const Generator& 
 
 // Sizes everything, then loads, generates and draws. A too-small buffer is refused up front.
 Status sample(const Options& o) {
+  Models m;
   Generator g;
-  EMBER_TRY(open_generator(o.model, &g));
+  EMBER_TRY(open_generator(o.model, &m, &g));
   if (o.label >= 0 && !g.classes) return Status::error(Code::invalid_argument, "--label: the model is not conditional");
   if (o.label >= g.classes)
     return Status::error(Code::invalid_argument, "--label %lld: the model has classes 0..%d", o.label, g.classes - 1);
@@ -175,18 +184,16 @@ Status sample(const Options& o) {
   // no config a file can hold wraps it around on a 32-bit board).
   Context::Options one_thread;
   one_thread.threads = 1;
-  size_t ctx_bytes = 0;
-  EMBER_TRY(Context::bytes_needed(one_thread, &ctx_bytes));
   auto rounded = [](uint64_t bytes) { return (bytes + Arena::kAlign - 1) / Arena::kAlign * Arena::kAlign; };
   const uint64_t pixels = uint64_t(n) * g.rows * g.cols;
   uint64_t data = rounded(sizeof(float) * uint64_t(n) * g.z_dim) + rounded(sizeof(int32_t) * uint64_t(n)) +
                   rounded(sizeof(float) * pixels);
   if (o.png)
     data += rounded(image_bytes(layout.width, layout.height, 1)) + rounded(png_max_bytes(layout.width, layout.height, 1));
-  const uint64_t need = g.bytes + ctx_bytes + data;
-  std::fprintf(stderr, "%s: %s, %d x %d pixels; needs %llu bytes (model %zu, context %zu, samples %llu), buffer %zu\n",
+  const uint64_t need = g.bytes + data;
+  std::fprintf(stderr, "%s: %s, %d x %d pixels; needs %llu bytes (context and model %zu, samples %llu), buffer %zu\n",
                o.model, g.gan ? (g.classes ? "a conditional GAN" : "a GAN") : "a VAE", g.rows, g.cols,
-               static_cast<unsigned long long>(need), g.bytes, ctx_bytes, static_cast<unsigned long long>(data), kBufferBytes);
+               static_cast<unsigned long long>(need), g.bytes, static_cast<unsigned long long>(data), kBufferBytes);
   if (need > kBufferBytes)
     return Status::error(Code::out_of_memory, "the static buffer is %llu bytes short: raise kBufferBytes or lower --n",
                          static_cast<unsigned long long>(need - kBufferBytes));
@@ -197,8 +204,8 @@ Status sample(const Options& o) {
   float *z = nullptr, *images = nullptr;
   int32_t* labels = nullptr;
   EMBER_TRY(ctx.init(&arena, one_thread));
-  EMBER_TRY(g.gan ? g_gan.init(&arena, &ctx) : g_vae.init(&arena, &ctx));
-  EMBER_TRY(g.gan ? g_gan.load(o.model, &step) : g_vae.load(o.model, &step));
+  EMBER_TRY(g.gan ? m.gan.init(&arena, &ctx) : m.vae.init(&arena, &ctx));
+  EMBER_TRY(g.gan ? m.gan.load(o.model, &step) : m.vae.load(o.model, &step));
   EMBER_TRY(arena.alloc_array(size_t(n) * g.z_dim, &z));
   EMBER_TRY(arena.alloc_array(size_t(n), &labels));
   EMBER_TRY(arena.alloc_array(size_t(pixels), &images));
@@ -207,7 +214,7 @@ Status sample(const Options& o) {
   Rng rng(uint64_t(o.seed));
   rng.fill_normal(z, size_t(n) * g.z_dim, 0.0f, 1.0f);
   for (int i = 0; i < n; ++i) labels[i] = int32_t(o.label >= 0 ? o.label : grid.by_class ? i % grid.rows : 0);
-  EMBER_TRY(g.gan ? g_gan.generate(z, labels, n, images) : g_vae.decode(z, n, images));
+  EMBER_TRY(g.gan ? m.gan.generate(z, labels, n, images) : m.vae.decode(z, n, images));
   if (g.gan) models::to_unit_pixels(images, size_t(pixels));  // tanh's [-1, 1] to [0, 1]
 
   if (o.ascii) print_ascii(images, n, g, grid);

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   constexpr int kSamples = 16, kLatent = 20, kPixels = 784;
 
   // 1. Describe the model, its data and the run; ask what they need (no memory taken yet).
-  static train::AeTrainee vae;  // holds the model's graph tables: keep them off a small stack
+  train::AeTrainee vae;  // small: its graph tables go in the arena
   train::AeTrainee::Setup setup;
   setup.model.config.kind = models::ModelKind::vae;  // 784-400-20, Bernoulli decoder
   setup.model.batch = 64;
@@ -32,12 +32,14 @@ int main(int argc, char** argv) {
   run.out = checkpoint.c_str();
   train::Trainer trainer;
   Context::Options threads;
-  size_t train_bytes = 0, ctx_bytes = 0;
+  size_t train_bytes = 0;
+  std::unique_ptr<uint8_t[]> scratch_block(new uint8_t[1u << 20]);  // lent to the dry run, then freed
+  Arena scratch(scratch_block.get(), 1u << 20);
   if (s.is_ok()) s = trainer.configure(&vae, run);
-  if (s.is_ok()) s = trainer.bytes_needed(1, &train_bytes);
-  if (s.is_ok()) s = Context::bytes_needed(threads, &ctx_bytes);
+  if (s.is_ok()) s = trainer.bytes_needed(1, &scratch, &train_bytes);  // the Context's share included
+  scratch_block.reset();
   const size_t sample_bytes = sizeof(float) * kSamples * (kPixels + kLatent) + 64 * 1024;  // z, images, the PNG canvas
-  const size_t total = train_bytes + ctx_bytes + sample_bytes;
+  const size_t total = train_bytes + sample_bytes;
 
   // 2. The one block; everything below comes out of it.
   std::unique_ptr<uint8_t[]> block(new uint8_t[total]);

@@ -109,6 +109,14 @@ struct Memory {
   Status init(const Options& o) { return ctx.init(&arena, context_options(o)); }
 };
 
+// The graphs' and parameters' tables, built before the run's arena is sized from their plans;
+// they stay here (a few KB), outside the arena_* figures.
+Arena* table_arena() {
+  static std::unique_ptr<unsigned char[]> block(new unsigned char[4 << 20]);
+  static Arena arena(block.get(), 4 << 20);
+  return &arena;
+}
+
 // What the Context of this run will take from the arena and how many threads it will run,
 // decided by the same code as Context::init.
 Status context_plan(const Options& o, size_t* bytes, int* threads) {
@@ -149,7 +157,7 @@ template <class Build>
 int train_single(int argc, char** argv, const char* id, Build build) {
   Options o;
   if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
-  auto params = std::make_unique<Params>();
+  auto params = std::make_unique<Params>(table_arena());
   auto g = std::make_unique<Graph>(params.get());
   const T x = build(*g);
   if (!g->status().is_ok()) return fail(argv[0], g->status());
@@ -210,7 +218,7 @@ int dcgan_main(int argc, char** argv) {
   Options o;
   if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
   constexpr int kBatch = 64;
-  auto params = std::make_unique<Params>();
+  auto params = std::make_unique<Params>(table_arena());
   auto dg = std::make_unique<Graph>(params.get());
   auto gg = std::make_unique<Graph>(params.get());
   const models::DcganStep st = models::build_dcgan(*dg, *gg, kBatch);
@@ -258,8 +266,8 @@ int sample_main(int argc, char** argv) {
   Options o;
   if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
   // Inference-only graphs: values only, BatchNorm on running statistics (PyTorch's eval()).
-  auto vae_params = std::make_unique<Params>();
-  auto gan_params = std::make_unique<Params>();
+  auto vae_params = std::make_unique<Params>(table_arena());
+  auto gan_params = std::make_unique<Params>(table_arena());
   auto s1 = std::make_unique<Graph>(vae_params.get());
   auto s2 = std::make_unique<Graph>(gan_params.get());
   auto s3 = std::make_unique<Graph>(gan_params.get());

@@ -18,20 +18,23 @@ namespace {
 double mib(size_t b) { return b / 1048576.0; }
 void row(const char* what, size_t b) { std::printf("  %-32s %12zu %9.2f\n", what, b, mib(b)); }
 
-// What a configured model and the context take for `threads`; also the kernels and workers.
+// What a model set up for `threads` takes: everything (total, the Context included) and the
+// context alone; also the kernels and workers. The model is set up in `session` (its graphs
+// live in the arena, so their plans are read from the set-up model).
 struct Sizes {
   const Kernels* kernels = nullptr;
   int workers = 1;
-  size_t model = 0, context = 0;
+  size_t total = 0, context = 0;
 };
 template <class Model>
-Status sizes_of(Model* model, const typename Model::Setup& setup, int threads, Sizes* out) {
+Status sizes_of(Model* model, const typename Model::Setup& setup, int threads, Session* session, Sizes* out) {
   Context::Options co;
   co.threads = threads;
   EMBER_TRY(model->configure(setup));
+  EMBER_TRY(open_session_for(model, threads, 0, session));
   EMBER_TRY(Context::resolve(co, &out->kernels, &out->workers));
   EMBER_TRY(Context::bytes_needed(co, &out->context));
-  return model->bytes_needed(out->workers, &out->model);
+  return model->bytes_needed(threads, nullptr, &out->total);  // set up: what it took
 }
 
 // A GAN checkpoint: its config, G's and D's sizes, and the arena a training or a sampling
@@ -41,8 +44,9 @@ int info_gan(const char* file, bool training, int threads) {
   setup.training = training;
   Status s = models::GanModel::read_config(file, &setup.config);
   auto model = std::make_unique<models::GanModel>();
+  Session session;
   Sizes z;
-  if (s.is_ok()) s = sizes_of(model.get(), setup, threads, &z);
+  if (s.is_ok()) s = sizes_of(model.get(), setup, threads, &session, &z);
   if (!s.is_ok()) return report("info", s);
   char text[256];
   setup.config.to_text(text, sizeof text);
@@ -56,9 +60,9 @@ int info_gan(const char* file, bool training, int threads) {
   row("parameter values (G, D, averages)", pb.values);
   row("parameter gradients", pb.grads);
   row("Adam moments", pb.optimizer);
-  row("plans and copies (rest)", z.model - pb.total());
+  row("tables, plans and copies (rest)", z.total - z.context - pb.total());
   row("context (GEMM packing scratch)", z.context);
-  row("total", z.model + z.context);
+  row("total", z.total);
   return 0;
 }
 
@@ -85,8 +89,9 @@ int cmd_info(int argc, char** argv) {
     if (!s.is_ok()) return report("info", s);
   }
   auto model = std::make_unique<models::AeModel>();
+  Session session;
   Sizes z;
-  s = sizes_of(model.get(), setup, threads, &z);
+  s = sizes_of(model.get(), setup, threads, &session, &z);
   if (!s.is_ok()) return report("info", s);
   const int workers = z.workers;
   char text[256];
@@ -101,17 +106,21 @@ int cmd_info(int argc, char** argv) {
   row("parameter values", pb.values);
   row("parameter gradients", pb.grads);
   row("Adam moments", pb.optimizer);
-  nn::CompileOptions inference;
-  inference.training = false;
-  nn::GraphBytes g;
-  if (setup.training && model->train_graph().plan(nn::CompileOptions{}, workers, &g).is_ok()) {
-    row("training graph: activations", g.activations);
-    row("training graph: op scratch", g.scratch);
+  size_t tables = model->params().table_bytes() + pb.table;
+  auto plan = [&](const nn::Graph& g) {  // values + scratch; the tables are counted apart
+    tables += g.node_bytes() + g.bytes().tables;
+    return Arena::rounded(g.bytes().activations) + Arena::rounded(g.bytes().scratch);
+  };
+  if (setup.training) {
+    plan(model->train_graph());  // counts its tables
+    row("training graph: activations", model->train_graph().bytes().activations);
+    row("training graph: op scratch", model->train_graph().bytes().scratch);
   }
-  if (model->encoder_graph().plan(inference, workers, &g).is_ok()) row("encoder plan (values + scratch)", g.total());
-  if (model->decoder_graph().plan(inference, workers, &g).is_ok()) row("decoder plan (values + scratch)", g.total());
+  if (!setup.decoder_only) row("encoder plan (values + scratch)", plan(model->encoder_graph()));
+  row("decoder plan (values + scratch)", plan(model->decoder_graph()));
+  row("graph and parameter tables", tables);
   row("context (GEMM packing scratch)", z.context);
-  row("total", z.model + z.context);
+  row("total", z.total);
   return 0;
 }
 

@@ -69,14 +69,6 @@ double std_of(const Series& v) {
   return std::sqrt(s / (v.size() - 1));
 }
 
-int workers_for(int threads) {
-  Context::Options o;
-  o.threads = threads;
-  const Kernels* k = nullptr;
-  int w = 1;
-  return Context::resolve(o, &k, &w).is_ok() ? w : 1;
-}
-
 // x[n, pixels] = images [0, n) of data as byte / 255.
 std::vector<float> grey_pixels(const models::Dataset& data) {
   std::vector<float> x(static_cast<size_t>(data.count) * data.image_size());
@@ -192,11 +184,14 @@ int cmd_semisup(int argc, char** argv) {
   ps.inputs = static_cast<int>(train.image_size()), ps.max_rows = labels;
   auto code_head = std::make_unique<models::CodeHead>(), pixel_head = std::make_unique<models::CodeHead>();
   Session heads;
-  const int workers = workers_for(threads);
-  size_t pbytes = 0;
+  size_t pbytes = 0, ctx_bytes = 0;
+  Context::Options co;
+  co.threads = threads;
   s = code_head->configure(hs);
   if (s.is_ok()) s = pixel_head->configure(ps);
-  if (s.is_ok()) s = pixel_head->bytes_needed(workers, &pbytes);
+  if (s.is_ok()) s = setup_bytes(pixel_head.get(), threads, &pbytes);
+  if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
+  pbytes -= pbytes >= ctx_bytes ? ctx_bytes : 0;  // the second model shares the first one's context
   const size_t scratch = models::self_training_bytes(train.count) + 2 * Arena::rounded(sizeof(double) * latent);
   if (s.is_ok()) s = open_session_for(code_head.get(), threads, pbytes + scratch + kSlack, &heads);
   if (s.is_ok()) s = pixel_head->init(&heads.arena, &heads.ctx);

@@ -1,6 +1,8 @@
 // Options shared by the commands that build or load an autoencoder / VAE.
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 
@@ -50,17 +52,26 @@ CheckpointKind checkpoint_kind(int argc, char** argv);
 // The same for a checkpoint path.
 CheckpointKind checkpoint_file_kind(const char* path);
 
+// Model::bytes_needed for a configured model run by `threads` workers (0: one per core):
+// the Context and the model together. The dry run builds the model's graph tables in a
+// scratch block, which starts at 1 MiB and grows until they fit.
+template <class Model>
+Status setup_bytes(Model* model, int threads, size_t* bytes) {
+  for (size_t cap = size_t(1) << 20;; cap *= 4) {
+    std::unique_ptr<uint8_t[]> block(new (std::nothrow) uint8_t[cap]);
+    if (!block) return Status::error(Code::out_of_memory, "cannot allocate a %zu-byte block for the dry run", cap);
+    Arena scratch(block.get(), cap);
+    const Status s = model->bytes_needed(threads, &scratch, bytes);
+    if (s.code() != Code::out_of_memory || cap >= (size_t(1) << 30)) return s;
+  }
+}
+
 // Opens `session` sized for a configured model (AeModel, ClassifierModel, ...) run by
 // `threads` workers (0: one per core) plus `extra` bytes, and initialises the model in it.
 template <class Model>
 Status open_session_for(Model* model, int threads, size_t extra, Session* session) {
-  Context::Options o;
-  o.threads = threads;
-  const Kernels* kernels = nullptr;
-  int workers = 1;
   size_t bytes = 0;
-  EMBER_TRY(Context::resolve(o, &kernels, &workers));
-  EMBER_TRY(model->bytes_needed(workers, &bytes));
+  EMBER_TRY(setup_bytes(model, threads, &bytes));  // the Context's share included
   EMBER_TRY(session->open(bytes + extra, threads));
   return model->init(&session->arena, &session->ctx);
 }

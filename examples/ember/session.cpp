@@ -13,9 +13,7 @@ constexpr size_t kSlack = 1 << 20;  // alignment rounding and small buffers
 Status Session::open(size_t bytes, int threads) {
   Context::Options o;
   o.threads = threads;
-  size_t ctx_bytes = 0;
-  EMBER_TRY(Context::bytes_needed(o, &ctx_bytes));
-  const size_t total = bytes + ctx_bytes + kSlack;
+  const size_t total = bytes + kSlack;
   block.reset(new (std::nothrow) uint8_t[total]);
   if (!block) return Status::error(Code::out_of_memory, "cannot allocate the %zu-byte memory block", total);
   new (&arena) Arena(block.get(), total);  // Arena is not assignable; it owns nothing to destroy

@@ -18,7 +18,8 @@ struct Session {
   std::unique_ptr<uint8_t[]> block;
   Arena arena;
   Context ctx;
-  // `bytes` for models and data plus the context's own scratch for `threads`.
+  // `bytes` for the context, models and data (a model's bytes_needed counts the context
+  // for `threads`), then the context in it.
   Status open(size_t bytes, int threads);
 };
 

@@ -60,13 +60,8 @@ void TrainView::clear_progress() {
 Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
                     Session* session) {
   EMBER_TRY(trainer->configure(trainee, options));
-  Context::Options o;
-  o.threads = threads;
-  const Kernels* kernels = nullptr;
-  int workers = 1;
   size_t bytes = 0;
-  EMBER_TRY(Context::resolve(o, &kernels, &workers));
-  EMBER_TRY(trainer->bytes_needed(workers, &bytes));
+  EMBER_TRY(setup_bytes(trainer, threads, &bytes));  // the Context's share included
   EMBER_TRY(session->open(bytes, threads));
   return trainer->init(&session->arena, &session->ctx);
 }
