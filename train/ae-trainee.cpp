@@ -13,8 +13,6 @@ Status AeTrainee::adopt_checkpoint_config(const char* path) {
 }
 
 Status AeTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  if (!configured_) EMBER_TRY(model_.configure(setup_.model));
-  configured_ = true;
   size_t model = 0, data = 0;
   EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
   EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
@@ -26,8 +24,6 @@ Status AeTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
 }
 
 Status AeTrainee::init(Arena* arena, Context* ctx) {
-  if (!configured_) EMBER_TRY(model_.configure(setup_.model));
-  configured_ = true;
   EMBER_TRY(model_.init(arena, ctx));
   EMBER_TRY(models::load_data(arena, setup_.data, true, true, &train_, &test_));
   const models::AeConfig& c = setup_.model.config;

@@ -26,6 +26,7 @@ class AeTrainee : public Trainee {
   }
 
   Status adopt_checkpoint_config(const char* path) override;
+  Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
   int columns(const char** names, int cap) const override;
@@ -52,7 +53,6 @@ class AeTrainee : public Trainee {
   models::Batcher batcher_;
   models::AeEvaluator eval_;
   float* x_ = nullptr;
-  bool configured_ = false;
 };
 
 }  // namespace ember::train

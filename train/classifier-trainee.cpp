@@ -27,8 +27,6 @@ Status ClassifierTrainee::adopt_checkpoint_config(const char* path) {
 }
 
 Status ClassifierTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  if (!configured_) EMBER_TRY(model_.configure(setup_.model));
-  configured_ = true;
   size_t model = 0, data = 0;
   EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
   EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
@@ -39,8 +37,6 @@ Status ClassifierTrainee::bytes_needed(int threads, Arena* scratch, size_t* byte
 }
 
 Status ClassifierTrainee::init(Arena* arena, Context* ctx) {
-  if (!configured_) EMBER_TRY(model_.configure(setup_.model));
-  configured_ = true;
   EMBER_TRY(model_.init(arena, ctx));
   EMBER_TRY(models::load_data(arena, setup_.data, true, true, &train_, &test_));
   EMBER_TRY(check_classifier_data(config(), train_, "training"));

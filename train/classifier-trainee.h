@@ -21,6 +21,7 @@ class ClassifierTrainee : public Trainee {
   Status configure(const Setup& setup);
 
   Status adopt_checkpoint_config(const char* path) override;
+  Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
   int columns(const char** names, int cap) const override;
@@ -49,7 +50,6 @@ class ClassifierTrainee : public Trainee {
   models::ClassifierScore score_;
   float* x_ = nullptr;
   int32_t* y_ = nullptr;
-  bool configured_ = false;
 };
 
 // Whether d fits a classifier: its image size, labels, and no more classes than it has.

@@ -33,8 +33,6 @@ Status GanTrainee::adopt_checkpoint_config(const char* path) {
 }
 
 Status GanTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  if (!configured_) EMBER_TRY(model_.configure(setup_.model));
-  configured_ = true;
   const models::GanConfig& c = setup_.model.config;
   size_t model = 0, data = 0;
   EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
@@ -55,8 +53,6 @@ Status GanTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
 }
 
 Status GanTrainee::init(Arena* arena, Context* ctx) {
-  if (!configured_) EMBER_TRY(model_.configure(setup_.model));
-  configured_ = true;
   const models::GanConfig& c = setup_.model.config;
   const uint64_t seed = setup_.model.seed;
   EMBER_TRY(model_.init(arena, ctx));

@@ -37,6 +37,7 @@ class GanTrainee : public Trainee {
   Status configure(const Setup& setup);
 
   Status adopt_checkpoint_config(const char* path) override;
+  Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
   int columns(const char** names, int cap) const override;
@@ -74,7 +75,6 @@ class GanTrainee : public Trainee {
   models::ModeCoverage cover_;
   float *x_ = nullptr, *figure_points_ = nullptr, *figure_z_ = nullptr;
   int32_t* labels_ = nullptr;
-  bool configured_ = false;
 };
 
 }  // namespace ember::train

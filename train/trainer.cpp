@@ -25,6 +25,7 @@ bool file_exists(const char* path) {
 
 // ---- the defaults: a trainee that implements nothing refuses ----------------------------------
 Status Trainee::adopt_checkpoint_config(const char*) { return Status::ok(); }
+Status Trainee::configure_model() { return Status::ok(); }
 Status Trainee::bytes_needed(int, Arena*, size_t*) { return refuse("bytes_needed"); }
 Status Trainee::init(Arena*, Context*) { return refuse("init"); }
 int Trainee::columns(const char**, int) const { return 0; }
@@ -70,7 +71,7 @@ Status Trainer::configure(Trainee* trainee, const TrainOptions& options) {
     return Status::error(Code::invalid_argument, "trainer: %d log columns (1..%d)", columns_, kMaxColumns);
   resuming_ = o_.resume && file_exists(o_.out);
   if (resuming_) EMBER_TRY(trainee_->adopt_checkpoint_config(o_.out));
-  return Status::ok();
+  return trainee_->configure_model();
 }
 
 Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {

@@ -35,6 +35,9 @@ class Trainee {
   // When resuming from `path`: adopt the architecture the checkpoint records (the options
   // the user gave that only change how training goes on may still win). Before bytes_needed.
   virtual Status adopt_checkpoint_config(const char* path);
+  // Hands the final setup to the model (after any checkpoint's config was adopted); the
+  // trainer calls it once, before bytes_needed and init.
+  virtual Status configure_model();
   // Arena bytes init() takes (the Context's share for `threads`, model, data, batches,
   // evaluation): a dry run whose graph tables are built in `scratch` and given back.
   virtual Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
