@@ -142,6 +142,13 @@ TEST_CASE("train: the history keeps rows in the arena, writes and reads its CSV"
   CHECK(back.last("loss") == 1.25);
   REQUIRE(back.read_csv(dir.file("missing.csv").c_str(), 9).is_ok());  // no log yet: empty
   CHECK(back.rows() == 0);
+  {  // a log that repeats epochs holds more rows than the run has room for: said, not cut
+    std::ofstream(dir.file("repeated.csv")) << "epoch,loss,seconds\n1,1,1\n2,1,1\n1,1,1\n2,1,1\n";
+    const Status full = back.read_csv(dir.file("repeated.csv").c_str(), 2);
+    CHECK_FALSE(full.is_ok());
+    CHECK(std::string(full.message()).find("more rows up to epoch 2 than the 3 this run has room for") !=
+          std::string::npos);
+  }
   static const char* const kOther[] = {"epoch", "other", "seconds"};
   train::History other;
   REQUIRE(other.init(&arena, kOther, 3, 3).is_ok());

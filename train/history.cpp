@@ -94,7 +94,11 @@ Status History::read_csv(const char* path, int max_epoch) {
       at = *end == ',' ? end + 1 : end;
     }
     if (got != columns_ || (epoch >= 0 && r[epoch] > max_epoch)) continue;
-    s = add(r);
+    if (rows_ >= capacity_)
+      s = Status::error(Code::corrupt_data, "%s: more rows up to epoch %d than the %d this run has room for", path,
+                        max_epoch, capacity_);
+    else
+      s = add(r);
   }
   std::fclose(f);
   return s;
