@@ -238,4 +238,11 @@ TEST_CASE("train: the trainer refuses a run it cannot do before taking memory") 
   CHECK_FALSE(trainer.configure(nullptr, o).is_ok());
   size_t bytes = 0;
   CHECK_FALSE(train::Trainer().bytes_needed(1, nullptr, &bytes).is_ok());  // not configured
+  // A checkpoint that cannot be written is refused at init, before any training.
+  TempDir dir("unwritable");
+  Run r;
+  const Status s = r.start(t.get(), options(dir.file("no-such-folder/v.ember"), 1, false));
+  CHECK_FALSE(s.is_ok());
+  CHECK(std::string(s.message()).find("no-such-folder") != std::string::npos);
+  CHECK(r.trainer.step() == 0);
 }

@@ -87,6 +87,10 @@ Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {
 Status Trainer::init(Arena* arena, Context* ctx) {
   if (!trainee_) return Status::error(Code::invalid_argument, "trainer: not configured");
   arena_ = arena;
+  {  // a checkpoint that cannot be written fails now, not after the first epoch's work
+    AtomicWriter probe;
+    EMBER_TRY(probe.open(o_.out));
+  }  // the probe's temp file is removed; the checkpoint itself is not touched
   EMBER_TRY(trainee_->init(arena, ctx));
   EMBER_TRY(history_.init(arena, names_, columns_, o_.epochs + 1));
   step_ = 0;

@@ -35,7 +35,7 @@ class TrainView {
   bool tty_;
 };
 
-// Configures the trainer, sizes the session from its dry run for `threads` workers (0: one per
+// Makes the checkpoint's missing parent folders, configures the trainer, sizes the session from its dry run for `threads` workers (0: one per
 // core), opens the session and initialises the trainer in it (resuming when asked).
 Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
                     Session* session);
