@@ -1,5 +1,5 @@
 // GanEvaluator: how good are a generator's images, judged by a classifier trained on the
-// real data (models/classifier.h) — the figures of `ember eval` for GANs.
+// real data (models/classifier-model.h) — the figures of `ember eval` for GANs.
 //
 //   is              inception score of the classifier's softmax over the generated images
 //                   (1 .. classes; the real test set scores close to its own ceiling)
@@ -36,7 +36,7 @@
 #include "core/arena.h"
 #include "platform/context.h"
 #include "core/status.h"
-#include "models/classifier.h"
+#include "models/classifier-model.h"
 #include "data/dataset.h"
 #include "metrics/sample-metrics.h"
 

@@ -204,10 +204,7 @@ Status CodeHead::compile_bytes(int workers, size_t* bytes) {
 }
 
 Status CodeHead::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  *bytes = 0;
-  if (!configured_) return Status::error(Code::invalid_argument, "head: configure() first");
-  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
-  return dry_run(this, threads, scratch, bytes);
+  return model_bytes_needed(this, "head", threads, scratch, bytes);
 }
 
 Status CodeHead::init(Arena* arena, Context* ctx) {

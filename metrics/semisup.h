@@ -115,7 +115,7 @@ class CodeHead {
 
  private:
   template <class Model>
-  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
+  friend Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   Status build(Arena* arena);
   void unbuild();
   Status compile_bytes(int workers, size_t* bytes);

@@ -76,10 +76,7 @@ Status AeModel::compile_bytes(int workers, size_t* bytes) {
 }
 
 Status AeModel::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  *bytes = 0;
-  if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
-  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
-  return dry_run(this, threads, scratch, bytes);
+  return model_bytes_needed(this, "model", threads, scratch, bytes);
 }
 
 Status AeModel::init(Arena* arena, Context* ctx) {

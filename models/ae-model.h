@@ -101,7 +101,7 @@ class AeModel {
 
  private:
   template <class Model>
-  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
+  friend Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   nn::CompileOptions train_options() const;
   Status build(Arena* arena);
   void unbuild();

@@ -1,7 +1,7 @@
 #include "models/checkpoint-kind.h"
 
 #include "models/ae-network.h"
-#include "models/classifier.h"
+#include "models/classifier-model.h"
 #include "models/gan-network.h"
 #include "nn/checkpoint.h"
 

@@ -247,10 +247,7 @@ Status GanModel::compile_bytes(int workers, size_t* bytes) {
 }
 
 Status GanModel::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  *bytes = 0;
-  if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
-  if (ready_) return added_to_context(threads, setup_bytes_, bytes);
-  return dry_run(this, threads, scratch, bytes);
+  return model_bytes_needed(this, "gan", threads, scratch, bytes);
 }
 
 Status GanModel::init(Arena* arena, Context* ctx) {

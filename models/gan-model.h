@@ -186,7 +186,7 @@ class GanModel {
 
  private:
   template <class Model>
-  friend Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes);
+  friend Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   Status build(Arena* arena);
   void unbuild();
   Status compile_bytes(int workers, size_t* bytes);

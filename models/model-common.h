@@ -40,12 +40,15 @@ Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int thre
 Status context_share(int threads, int* workers, size_t* bytes);
 // bytes_needed once the model is set up: the Context's share for `threads` plus model_bytes.
 Status added_to_context(int threads, size_t model_bytes, size_t* bytes);
-// The dry run of bytes_needed for a model with build(arena), unbuild() and
-// compile_bytes(workers, &bytes) (what init takes after the build): builds in scratch,
-// adds the bytes the build took, and leaves scratch as it was.
+// Every model's bytes_needed: for a model with configured_, ready_, setup_bytes_, build(arena),
+// unbuild() and compile_bytes(workers, &bytes) (what init takes after the build). Once set
+// up, what init took plus the Context's share; before, a dry run: builds in scratch, adds
+// the bytes the build took, and leaves scratch as it was. `who` starts the errors ("gan").
 template <class Model>
-Status dry_run(Model* model, int threads, Arena* scratch, size_t* bytes) {
+Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes) {
   *bytes = 0;
+  if (!model->configured_) return Status::error(Code::invalid_argument, "%s: configure() first", who);
+  if (model->ready_) return added_to_context(threads, model->setup_bytes_, bytes);
   if (!scratch) return Status::error(Code::invalid_argument, "bytes_needed: no scratch arena for the dry run");
   int workers = 1;
   size_t total = 0, later = 0;

@@ -18,7 +18,8 @@ int per_row(const Node& n) { return static_cast<int>(n.shape.numel() / (n.shape[
 
 }  // namespace
 
-void Graph::forward_node(Node& n) {
+// The GEMM-backed ops (linear, conv) return the kernel's Status; it is passed up, not dropped.
+Status Graph::forward_node(Node& n) {
   Context& ctx = *ctx_;
   const Node* a = n.in[0] >= 0 ? &nodes_[n.in[0]] : nullptr;
   const Node* b = n.in[1] >= 0 ? &nodes_[n.in[1]] : nullptr;
@@ -29,13 +30,13 @@ void Graph::forward_node(Node& n) {
     case Op::labels:
     case Op::reshape: break;
     case Op::linear:  // y[B,O] = x[B,I] W[O,I]^T + b[O]
-      linear_forward(ctx, a->value, value(0), value(1), n.value, rows(*a), per_row(*a), per_row(n));
+      EMBER_TRY(linear_forward(ctx, a->value, value(0), value(1), n.value, rows(*a), per_row(*a), per_row(n)));
       break;
     case Op::conv2d:  // y[N,O,Ho,Wo] = W[O,C,k,k] * x[N,C,H,W] + b[O]
-      conv2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch);
+      EMBER_TRY(conv2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch));
       break;
     case Op::conv_t2d:  // y[N,O,Ho,Wo] = W[C,O,k,k] *^T x[N,C,H,W] + b[O]
-      conv_t2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch);
+      EMBER_TRY(conv_t2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch));
       break;
     case Op::batchnorm:  // y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
       if (opt_.training)
@@ -80,9 +81,10 @@ void Graph::forward_node(Node& n) {
       break;
   }
   if (is_loss(n.op)) n.value[0] = n.loss;
+  return Status::ok();
 }
 
-void Graph::backward_node(Node& n) {
+Status Graph::backward_node(Node& n) {
   Context& ctx = *ctx_;
   Node* a = n.in[0] >= 0 ? &nodes_[n.in[0]] : nullptr;
   Node* b = n.in[1] >= 0 ? &nodes_[n.in[1]] : nullptr;
@@ -100,13 +102,13 @@ void Graph::backward_node(Node& n) {
     case Op::labels:
     case Op::reshape: break;
     case Op::linear:  // dx += dy W; dW += dy^T x; db += sum dy
-      linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n));
+      EMBER_TRY(linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n)));
       break;
     case Op::conv2d:
-      conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch);
+      EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch));
       break;
     case Op::conv_t2d:
-      conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch);
+      EMBER_TRY(conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch));
       break;
     case Op::batchnorm:
       batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1));
@@ -158,6 +160,7 @@ void Graph::backward_node(Node& n) {
                             per_row(*a), n.reduction);
       break;
   }
+  return Status::ok();
 }
 
 Status Graph::forward_range(int32_t begin, int32_t end) {
@@ -165,7 +168,7 @@ Status Graph::forward_range(int32_t begin, int32_t end) {
   if (begin < 0 || end > nodes_.size() || begin > end)
     return Status::error(Code::invalid_argument, "forward: node range [%d, %d) is not in this graph",
                          static_cast<int>(begin), static_cast<int>(end));
-  for (int32_t i = begin; i < end; ++i) forward_node(nodes_[i]);
+  for (int32_t i = begin; i < end; ++i) EMBER_TRY(forward_node(nodes_[i]));
   return Status::ok();
 }
 
@@ -190,7 +193,7 @@ Status Graph::backward() {
       if (zero_at_[b] == step) std::memset(act_base_ + bufs_[b].offset, 0, bufs_[b].bytes);
     Node& n = nodes_[i];
     if (i == loss_) n.grad[0] = 1.0f;
-    if (n.needs_grad) backward_node(n);
+    if (n.needs_grad) EMBER_TRY(backward_node(n));
   }
   return Status::ok();
 }

@@ -206,8 +206,8 @@ class Graph {
   Status take_tables(Arena* arena, bool tail, int32_t nbufs);
   Status build_plan(const CompileOptions& opt);
   Status forward_range(int32_t begin, int32_t end);
-  void forward_node(Node& n);
-  void backward_node(Node& n);
+  Status forward_node(Node& n);
+  Status backward_node(Node& n);
 
   static constexpr int kChunk = 8;  // nodes per chunk of the node table
   Params* params_;

@@ -12,7 +12,7 @@
 #include "core/arena.h"
 #include "metrics/semisup.h"
 #include "models/ae-model.h"
-#include "models/classifier.h"
+#include "models/classifier-model.h"
 #include "models/gan-model.h"
 #include "platform/context.h"
 #include "tests/model-fixture.h"

@@ -14,7 +14,7 @@
 #include "platform/context.h"
 #include "models/ae-model.h"
 #include "data/batcher.h"
-#include "models/classifier.h"
+#include "models/classifier-model.h"
 #include "models/config-text.h"
 #include "metrics/gan-eval.h"
 #include "data/sprites.h"

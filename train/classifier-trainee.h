@@ -1,4 +1,4 @@
-// The classifier that scores generators (models/classifier.h) as the trainer sees it: the
+// The classifier that scores generators (models/classifier-model.h) as the trainer sees it: the
 // model, labelled training and test images, and the test-set accuracy after each epoch.
 //
 // Log columns: epoch, step, train_loss, train_acc (means over the epoch's steps, before each
@@ -6,7 +6,7 @@
 #pragma once
 #include "data/batcher.h"
 #include "data/source.h"
-#include "models/classifier.h"
+#include "models/classifier-model.h"
 #include "train/trainer.h"
 
 namespace ember::train {

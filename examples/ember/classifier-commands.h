@@ -1,5 +1,5 @@
 // `ember train --model classifier` and `ember eval` of a classifier: the classifier that scores
-// generators (models/classifier.h, metrics/gan-eval.h), trained and checked on real data.
+// generators (models/classifier-model.h, metrics/gan-eval.h), trained and checked on real data.
 // Each command returns the process exit code (0 ok, 1 failed, 2 bad usage).
 #pragma once
 #include <cstddef>
@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "examples/ember/model-options.h"
-#include "models/classifier.h"
+#include "models/classifier-model.h"
 
 namespace ember::tool {
 
