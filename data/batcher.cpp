@@ -5,7 +5,7 @@
 
 #include "core/rng.h"
 
-namespace ember::models {
+namespace ember::data {
 
 namespace {
 
@@ -172,4 +172,4 @@ Status gather(const Dataset& data, const int32_t* indices, int n, float* x, int3
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::data

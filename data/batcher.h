@@ -27,7 +27,7 @@
 #include "data/dataset.h"
 #include "data/rings.h"
 
-namespace ember::models {
+namespace ember::data {
 
 // A 64-bit seed for the stream of (seed, a, b) — e.g. (seed, epoch, step): each argument
 // goes through splitmix64's bijective finaliser, so nearby tuples get unrelated seeds.
@@ -101,4 +101,4 @@ int fill_range(const Dataset& data, int first, int batch, float* x, int32_t* lab
 // leaves x and labels untouched.
 Status gather(const Dataset& data, const int32_t* indices, int n, float* x, int32_t* labels);
 
-}  // namespace ember::models
+}  // namespace ember::data

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace ember::models {
+namespace ember::data {
 
 struct Dataset {
   const uint8_t* pixels = nullptr;  // [count, rows, cols], row-major, 0..255
@@ -18,4 +18,4 @@ struct Dataset {
   const uint8_t* image(int i) const { return pixels + static_cast<size_t>(i) * image_size(); }
 };
 
-}  // namespace ember::models
+}  // namespace ember::data

@@ -1,6 +1,6 @@
 #include "data/idx.h"
 
-namespace ember {
+namespace ember::data {
 
 namespace {
 
@@ -64,4 +64,4 @@ Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* ou
   return Status::ok();
 }
 
-}  // namespace ember
+}  // namespace ember::data

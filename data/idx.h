@@ -17,7 +17,7 @@
 
 #include "core/status.h"
 
-namespace ember {
+namespace ember::data {
 
 constexpr int kIdxMaxRank = 4;
 constexpr uint8_t kIdxTypeU8 = 0x08;
@@ -32,4 +32,4 @@ struct IdxArray {
 // Parses buf[0..size). `name` (a file name) is put in front of every error message.
 Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* out);
 
-}  // namespace ember
+}  // namespace ember::data

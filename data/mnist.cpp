@@ -8,7 +8,7 @@
 #include "io/inflate.h"
 #include "io/file.h"
 
-namespace ember::models {
+namespace ember::data {
 
 namespace {
 
@@ -169,4 +169,4 @@ Status load_mnist(Arena* arena, const char* dir, bool train, Dataset* out) {
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::data

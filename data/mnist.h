@@ -17,7 +17,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 
-namespace ember::models {
+namespace ember::data {
 
 constexpr int kMnistClasses = 10;
 constexpr size_t kMaxIdxBytes = size_t(1) << 30;  // largest IDX file accepted (after inflating)
@@ -33,4 +33,4 @@ Status load_idx_images(Arena* arena, const char* images_path, const char* labels
 // get MNIST.
 Status load_mnist(Arena* arena, const char* dir, bool train, Dataset* out);
 
-}  // namespace ember::models
+}  // namespace ember::data

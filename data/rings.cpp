@@ -5,7 +5,7 @@
 
 #include "core/rng.h"
 
-namespace ember::models {
+namespace ember::data {
 
 namespace {
 
@@ -67,4 +67,4 @@ Status make_rings(Arena* arena, int count, uint64_t seed, PointSet* out) {
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::data

@@ -18,7 +18,7 @@
 #include "core/arena.h"
 #include "core/status.h"
 
-namespace ember::models {
+namespace ember::data {
 
 constexpr int kRingsModes = 8;
 constexpr float kRingsRadius = 2.0f;
@@ -49,4 +49,4 @@ int rings_nearest_mode(float x, float y, float* squared_distance);
 // On error (count < 1, null arguments, arena too small) *out and the arena are unchanged.
 Status make_rings(Arena* arena, int count, uint64_t seed, PointSet* out);
 
-}  // namespace ember::models
+}  // namespace ember::data

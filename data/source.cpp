@@ -7,7 +7,7 @@
 #include "data/sprites.h"
 #include "io/file.h"
 
-namespace ember::models {
+namespace ember::data {
 
 namespace {
 constexpr size_t kSlack = 1 << 20;  // alignment rounding and the loaders' small buffers
@@ -70,4 +70,4 @@ size_t order_bytes(size_t data_bytes, size_t image_size) {
   return Arena::rounded(sizeof(int32_t) * (data_bytes / image_size));
 }
 
-}  // namespace ember::models
+}  // namespace ember::data

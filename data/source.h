@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 
-namespace ember::models {
+namespace ember::data {
 
 struct DataSource {
   const char* source = nullptr;  // "sprites" or a directory; the caller keeps the text alive
@@ -34,4 +34,4 @@ Status check_image_size(const Dataset& data, int rows, int cols, const char* wha
 // takes `data_bytes` for, images of `image_size` bytes: an upper bound.
 size_t order_bytes(size_t data_bytes, size_t image_size);
 
-}  // namespace ember::models
+}  // namespace ember::data

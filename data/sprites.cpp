@@ -5,7 +5,7 @@
 
 #include "core/rng.h"
 
-namespace ember::models {
+namespace ember::data {
 
 namespace {
 
@@ -172,4 +172,4 @@ Status make_sprites(Arena* arena, int count, uint64_t seed, Dataset* out, float*
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::data

@@ -40,7 +40,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 
-namespace ember::models {
+namespace ember::data {
 
 enum SpriteShape : uint8_t { kSquare = 0, kEllipse = 1, kTriangle = 2, kHeart = 3 };
 constexpr int kSpriteShapes = 4;
@@ -79,4 +79,4 @@ void render_sprite(int shape, const float factors[kSpriteFactors], uint8_t* pixe
 // unchanged. Bytes: count * (784 + 1 [+ 16 with factors]), rounded to the arena alignment.
 Status make_sprites(Arena* arena, int count, uint64_t seed, Dataset* out, float** factors);
 
-}  // namespace ember::models
+}  // namespace ember::data

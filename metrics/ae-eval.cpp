@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace ember::models {
+namespace ember::metrics {
 
 namespace {
 constexpr double kLog2Pi = 1.8378770664093454836;
@@ -11,7 +11,7 @@ constexpr uint64_t kBinarizeStream = 0xB1;  // which derived stream binarizes te
 constexpr int kLlChunk = 256;  // rows of log-likelihoods summed per call (a stack array)
 }  // namespace
 
-Status AeEvaluator::init(Arena* arena, AeModel* model) {
+Status AeEvaluator::init(Arena* arena, models::AeModel* model) {
   const int e = model->setup().eval_batch, d = model->config().pixels(), l = model->config().latent;
   const size_t mark = arena->mark();
   float** image_bufs[] = {&x_, &grey_, &out_, &out_lv_, &img_, &softplus_};
@@ -28,17 +28,17 @@ Status AeEvaluator::init(Arena* arena, AeModel* model) {
   return Status::ok();
 }
 
-int AeEvaluator::load_rows(const Dataset& data, int first, int n_end, Pixels pixels, uint64_t seed, float* x) const {
+int AeEvaluator::load_rows(const data::Dataset& data, int first, int n_end, data::Pixels pixels, uint64_t seed, float* x) const {
   const int e = model_->setup().eval_batch;
   const int rows = n_end - first < e ? n_end - first : e;
   const size_t d = data.image_size();
   for (int r = 0; r < rows; ++r) {
     const uint8_t* px = data.image(first + r);
     float* row = x + r * d;
-    if (pixels == Pixels::binarized) {
+    if (pixels == data::Pixels::binarized) {
       // One draw per pixel from a stream fixed by (seed, image index): the same binarized
       // test set every time, whatever the batch size.
-      Rng rng(derive_seed(seed, kBinarizeStream, static_cast<uint64_t>(first + r)));
+      Rng rng(data::derive_seed(seed, kBinarizeStream, static_cast<uint64_t>(first + r)));
       for (size_t i = 0; i < d; ++i) row[i] = rng.uniform() * 255.0f < static_cast<float>(px[i]) ? 1.0f : 0.0f;
     } else {
       for (size_t i = 0; i < d; ++i) row[i] = static_cast<float>(px[i]) / 255.0f;
@@ -49,25 +49,25 @@ int AeEvaluator::load_rows(const Dataset& data, int first, int n_end, Pixels pix
 
 void AeEvaluator::log_likelihood_rows(const float* x, size_t x_stride, const float* out, const float* out_logvar,
                                       int rows, double* ll) const {
-  const AeConfig& c = model_->config();
+  const models::AeConfig& c = model_->config();
   const int d = c.pixels();
   const double fixed_lv = 2.0 * std::log(static_cast<double>(c.sigma));
   // log(1 + e^o) by the SIMD kernel in float (an importance-weighted estimate evaluates
   // millions of images); the sums stay in double.
-  if (c.likelihood == Likelihood::bernoulli)
+  if (c.likelihood == models::Likelihood::bernoulli)
     model_->context()->k().act_forward(Act::softplus, 0.0f, out, softplus_, static_cast<size_t>(rows) * d);
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + r * x_stride;
     const float* o = out + static_cast<size_t>(r) * d;
     double sum = 0;
     switch (c.likelihood) {
-      case Likelihood::bernoulli: {  // log Bern(x; sigmoid(o)) = x o - log(1 + e^o)
+      case models::Likelihood::bernoulli: {  // log Bern(x; sigmoid(o)) = x o - log(1 + e^o)
         const float* sp = softplus_ + static_cast<size_t>(r) * d;
         for (int i = 0; i < d; ++i) sum += static_cast<double>(xr[i]) * o[i] - sp[i];
         break;
       }
-      case Likelihood::gaussian_fixed:
-        if (c.kind == ModelKind::ae) {  // the ae's loss is the plain squared error
+      case models::Likelihood::gaussian_fixed:
+        if (c.kind == models::ModelKind::ae) {  // the ae's loss is the plain squared error
           for (int i = 0; i < d; ++i) sum -= (static_cast<double>(xr[i]) - o[i]) * (static_cast<double>(xr[i]) - o[i]);
         } else {
           for (int i = 0; i < d; ++i) {
@@ -76,7 +76,7 @@ void AeEvaluator::log_likelihood_rows(const float* x, size_t x_stride, const flo
           }
         }
         break;
-      case Likelihood::gaussian_learned: {
+      case models::Likelihood::gaussian_learned: {
         const float* lv = out_logvar + static_cast<size_t>(r) * d;
         for (int i = 0; i < d; ++i) {
           const double diff = static_cast<double>(xr[i]) - o[i];
@@ -89,22 +89,22 @@ void AeEvaluator::log_likelihood_rows(const float* x, size_t x_stride, const flo
   }
 }
 
-Status AeEvaluator::evaluate(const Dataset& data, int n, Pixels pixels, uint64_t seed, AeEvalResult* out) {
+Status AeEvaluator::evaluate(const data::Dataset& data, int n, data::Pixels pixels, uint64_t seed, AeEvalResult* out) {
   if (!model_) return Status::error(Code::invalid_argument, "evaluate: init() first");
-  const AeConfig& c = model_->config();
+  const models::AeConfig& c = model_->config();
   if (static_cast<int>(data.image_size()) != c.pixels())
     return Status::error(Code::shape_mismatch, "evaluate: images have %zu pixels, the model takes %d", data.image_size(),
                          c.pixels());
   const int total = n <= 0 || n > data.count ? data.count : n;
   const int d = c.pixels(), l = c.latent;
-  const bool vae = c.kind == ModelKind::vae;
-  Rng noise(derive_seed(seed, 0xE1B0, 0));
+  const bool vae = c.kind == models::ModelKind::vae;
+  Rng noise(data::derive_seed(seed, 0xE1B0, 0));
   double sq = 0, nll = 0, kl = 0, ll[kLlChunk];
   for (int first = 0; first < total;) {
     const int rows = load_rows(data, first, total, pixels, seed, x_);
     // The squared error is on grey pixels: the model's input itself unless it is binarized.
     const float* grey = x_;
-    if (pixels != Pixels::grey) load_rows(data, first, total, Pixels::grey, seed, grey_), grey = grey_;
+    if (pixels != data::Pixels::grey) load_rows(data, first, total, data::Pixels::grey, seed, grey_), grey = grey_;
     EMBER_TRY(model_->encode(x_, rows, mu_, lv_));
     // The mean reconstruction decode(mu); an ae's objective uses the same decoder output.
     EMBER_TRY(model_->decode(mu_, rows, img_, out_, out_lv_));
@@ -133,9 +133,9 @@ Status AeEvaluator::evaluate(const Dataset& data, int n, Pixels pixels, uint64_t
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics
 
-namespace ember::models {
+namespace ember::metrics {
 
 Status AeLatentModel::log_px_given_z(const float* x, const float* z, int rows, double* out) {
   EMBER_TRY(eval_->model()->decode(z, rows, nullptr, eval_->out_buffer(), eval_->out_logvar_buffer()));
@@ -143,4 +143,4 @@ Status AeLatentModel::log_px_given_z(const float* x, const float* z, int rows, d
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -20,7 +20,7 @@
 #include "data/dataset.h"
 #include "metrics/likelihood.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 struct AeEvalResult {
   double recon_sq_err = 0, loss = 0, recon = 0, kl = 0;
@@ -30,26 +30,26 @@ struct AeEvalResult {
 class AeEvaluator {
  public:
   // Takes its buffers (a few rows of images and codes) from the arena.
-  Status init(Arena* arena, AeModel* model);
+  Status init(Arena* arena, models::AeModel* model);
   // Over images [0, n) of data (n <= 0: all).
-  Status evaluate(const Dataset& data, int n, Pixels pixels, uint64_t seed, AeEvalResult* out);
+  Status evaluate(const data::Dataset& data, int n, data::Pixels pixels, uint64_t seed, AeEvalResult* out);
 
   // Fills x[rows, pixels] with images first.. of data as the model sees them (grey, or
   // binarized from (seed, image index)); returns the rows filled (<= eval batch).
-  int load_rows(const Dataset& data, int first, int n_end, Pixels pixels, uint64_t seed, float* x) const;
+  int load_rows(const data::Dataset& data, int first, int n_end, data::Pixels pixels, uint64_t seed, float* x) const;
   // ll[r] = log p(x_r | z_r) for `rows` <= eval batch rows, summed in double, from the
   // decoder outputs `out` (and `out_logvar`) of z_r. x_r = x + r * x_stride (x_stride 0:
   // one image for every row, as importance sampling needs).
   void log_likelihood_rows(const float* x, size_t x_stride, const float* out, const float* out_logvar, int rows,
                            double* ll) const;
 
-  AeModel* model() const { return model_; }
+  models::AeModel* model() const { return model_; }
   float* x_buffer() const { return x_; }
   float* out_buffer() const { return out_; }
   float* out_logvar_buffer() const { return out_lv_; }
 
  private:
-  AeModel* model_ = nullptr;
+  models::AeModel* model_ = nullptr;
   float *x_ = nullptr, *grey_ = nullptr, *mu_ = nullptr, *lv_ = nullptr, *z_ = nullptr;
   float *out_ = nullptr, *out_lv_ = nullptr, *img_ = nullptr, *softplus_ = nullptr;
 };
@@ -67,4 +67,4 @@ class AeLatentModel : public LatentModel {
   AeEvaluator* eval_;
 };
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -5,7 +5,7 @@
 
 #include "metrics/linalg.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 namespace {
 
@@ -56,7 +56,7 @@ bool finite_rows(const float* x, size_t count, size_t* bad) {
 
 }  // namespace
 
-Status GanEvaluator::bytes_needed(const ClassifierConfig& c, int test_count, int max_images, const GanEvalOptions& o,
+Status GanEvaluator::bytes_needed(const models::ClassifierConfig& c, int test_count, int max_images, const GanEvalOptions& o,
                                   size_t* bytes) {
   EMBER_TRY(c.validate());
   if (test_count < 2 || max_images < 2 || o.test_n < 0 || o.floor_n < 0)
@@ -94,7 +94,7 @@ Status GanEvaluator::bytes_needed(const ClassifierConfig& c, int test_count, int
   return Status::ok();
 }
 
-Status GanEvaluator::statistics(const Dataset& data, int n, double* mean, double* cov) {
+Status GanEvaluator::statistics(const data::Dataset& data, int n, double* mean, double* cov) {
   const int d = clf_->feature_dim();
   ScratchScope scope(arena_);
   float* features = nullptr;
@@ -103,7 +103,7 @@ Status GanEvaluator::statistics(const Dataset& data, int n, double* mean, double
   return feature_statistics(features, n, d, mean, cov, arena_);
 }
 
-Status GanEvaluator::init(Arena* arena, ClassifierModel* clf, const Dataset& train, const Dataset& test,
+Status GanEvaluator::init(Arena* arena, models::ClassifierModel* clf, const data::Dataset& train, const data::Dataset& test,
                           const GanEvalOptions& options) {
   if (clf_) return Status::error(Code::invalid_argument, "gan_eval: already initialised");
   if (!arena || !clf) return Status::error(Code::invalid_argument, "gan_eval: null arena or classifier");
@@ -232,4 +232,4 @@ Status GanEvaluator::evaluate(const float* images, int n, const int32_t* asked, 
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

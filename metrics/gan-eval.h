@@ -40,7 +40,7 @@
 #include "data/dataset.h"
 #include "metrics/sample-metrics.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 constexpr int kMaxGanPairs = 64;
 constexpr int kDefaultFloorImages = 10000;
@@ -58,7 +58,7 @@ struct GanEvalOptions {
 struct GanEvalResult {
   int n = 0, classes = 0;
   double is = 0.0;
-  int class_hist[ClassifierConfig::kMaxClasses] = {};
+  int class_hist[models::ClassifierConfig::kMaxClasses] = {};
   double class_entropy = 0.0;
   double fd = 0.0;
   bool has_floor = false;
@@ -73,20 +73,20 @@ struct GanEvalResult {
   double pair_dist[kMaxGanPairs] = {};
   bool has_spread = false;            // the test set is labelled with the classifier's classes
   double class_spread = 0.0;
-  double spread_gen[ClassifierConfig::kMaxClasses] = {};   // per class: generated images
-  double spread_real[ClassifierConfig::kMaxClasses] = {};  // per class: test images
+  double spread_gen[models::ClassifierConfig::kMaxClasses] = {};   // per class: generated images
+  double spread_real[models::ClassifierConfig::kMaxClasses] = {};  // per class: test images
 };
 
 class GanEvaluator {
  public:
   // Arena bytes init() keeps plus the most scratch init() or evaluate() of up to max_images
   // images takes (an upper bound).
-  static Status bytes_needed(const ClassifierConfig& c, int test_count, int max_images, const GanEvalOptions& o,
+  static Status bytes_needed(const models::ClassifierConfig& c, int test_count, int max_images, const GanEvalOptions& o,
                              size_t* bytes);
 
   // clf: a ready classifier (its rows x cols must match the data); train and test must
   // outlive the evaluator. The nearest-image search uses the classifier's Context GEMM.
-  Status init(Arena* arena, ClassifierModel* clf, const Dataset& train, const Dataset& test,
+  Status init(Arena* arena, models::ClassifierModel* clf, const data::Dataset& train, const data::Dataset& test,
               const GanEvalOptions& options);
   // images[n, pixels] in [0, 1]; asked[n] (may be null): the class each image was generated
   // for. On error *out is unchanged.
@@ -98,12 +98,12 @@ class GanEvaluator {
 
  private:
   // Feature mean [d] and covariance [d, d] of images [0, n) of data, into caller memory.
-  Status statistics(const Dataset& data, int n, double* mean, double* cov);
+  Status statistics(const data::Dataset& data, int n, double* mean, double* cov);
   Status spread_against_test(const float* images, const float* probs, int n, GanEvalResult* r);
 
   Arena* arena_ = nullptr;
-  ClassifierModel* clf_ = nullptr;
-  Dataset train_;
+  models::ClassifierModel* clf_ = nullptr;
+  data::Dataset train_;
   GanEvalOptions options_;
   double* test_mean_ = nullptr;
   double* test_cov_ = nullptr;
@@ -112,4 +112,4 @@ class GanEvaluator {
   double fd_floor_ = 0.0;
 };
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -4,7 +4,7 @@
 
 #include "core/rng.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 namespace {
 
@@ -143,4 +143,4 @@ double cluster_purity(const int32_t* assign, const int32_t* labels, int n, int k
   return static_cast<double>(kept) / n;
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

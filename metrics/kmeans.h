@@ -19,7 +19,7 @@
 #include "core/arena.h"
 #include "core/status.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 struct KMeansResult {
   int iterations = 0;      // Lloyd iterations run
@@ -35,4 +35,4 @@ Status kmeans(const float* x, int n, int dim, int k, int iterations, uint64_t se
 // common label of their cluster (1: every cluster one label). labels in 0..classes-1.
 double cluster_purity(const int32_t* assign, const int32_t* labels, int n, int k, int classes, Arena* scratch);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

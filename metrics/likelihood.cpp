@@ -5,7 +5,7 @@
 
 #include "metrics/linalg.h"
 
-namespace ember::models {
+namespace ember::metrics {
 namespace {
 
 constexpr double kLog2Pi = 1.8378770664093454836;  // log(2 pi)
@@ -164,4 +164,4 @@ Status neg_elbo(LatentModel& model, const float* x, int samples, Rng* rng, Arena
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

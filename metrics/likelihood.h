@@ -20,7 +20,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 // A model overrides all four. The defaults exist instead of pure virtuals (= 0), whose vtable
 // slots would pull __cxa_pure_virtual (and std::terminate) into bare-metal builds: an
@@ -68,4 +68,4 @@ Status nll_naive(LatentModel& model, const float* x, int k, Rng* rng, Arena* scr
 // Negative ELBO: KL(q || p(z)) in closed form minus the mean of log p(x|z) over `samples` z ~ q.
 Status neg_elbo(LatentModel& model, const float* x, int samples, Rng* rng, Arena* scratch, double* out);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

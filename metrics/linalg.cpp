@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-namespace ember::models {
+namespace ember::metrics {
 namespace {
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
@@ -353,4 +353,4 @@ Status mean_covariance(const float* x, int n, int dim, bool unbiased, double* me
   return mean_covariance(read_float_rows, x, n, dim, unbiased, mean, cov, scratch);
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

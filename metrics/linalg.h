@@ -31,7 +31,7 @@
 #include "core/arena.h"
 #include "core/status.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 // a * b into *out; false when it does not fit in size_t (hostile sizes on 32-bit targets).
 inline bool mul_fits(size_t a, size_t b, size_t* out) {
@@ -88,4 +88,4 @@ Status mean_covariance(RowReader read, const void* ctx, int n, int dim, bool unb
 // The same for float rows x[n, dim].
 Status mean_covariance(const float* x, int n, int dim, bool unbiased, double* mean, double* cov, Arena* scratch);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -5,7 +5,7 @@
 
 #include "metrics/linalg.h"
 
-namespace ember::models {
+namespace ember::metrics {
 namespace {
 
 constexpr double kPixelScale = 1.0 / 255.0;
@@ -13,14 +13,14 @@ constexpr int kScoreChunk = 64;  // rows converted to double at a time when scor
 
 
 void read_dataset_rows(const void* ctx, int first, int count, int dim, double* dst) {
-  const Dataset& data = *static_cast<const Dataset*>(ctx);
+  const data::Dataset& data = *static_cast<const data::Dataset*>(ctx);
   const uint8_t* src = data.image(first);
   const size_t total = static_cast<size_t>(count) * static_cast<size_t>(dim);
   for (size_t i = 0; i < total; ++i) dst[i] = src[i] * kPixelScale;
 }
 
 
-Status check_dataset(const Dataset& d, const char* what) {
+Status check_dataset(const data::Dataset& d, const char* what) {
   if (!d.pixels || d.count < 1 || d.rows < 1 || d.cols < 1)
     return Status::error(Code::invalid_argument, "%s: empty dataset (%d images of %d x %d)", what, d.count, d.rows,
                          d.cols);
@@ -122,7 +122,7 @@ Status score(const Pca& pca, RowReader read, const void* ctx, int n, Arena* scra
 
 }  // namespace
 
-Status pca_fit(const Dataset& train, int k, Arena* arena, Pca* out) {
+Status pca_fit(const data::Dataset& train, int k, Arena* arena, Pca* out) {
   EMBER_TRY(check_dataset(train, "pca_fit"));
   return fit(read_dataset_rows, &train, train.count, static_cast<int>(train.image_size()), k, arena, out);
 }
@@ -151,7 +151,7 @@ Status pca_reconstruct(const Pca& pca, const float* x, double* code, float* x_ha
   return Status::ok();
 }
 
-Status pca_squared_error(const Pca& pca, const Dataset& data, Arena* scratch, double* per_image) {
+Status pca_squared_error(const Pca& pca, const data::Dataset& data, Arena* scratch, double* per_image) {
   EMBER_TRY(check_pca(pca, "pca_squared_error"));
   EMBER_TRY(check_dataset(data, "pca_squared_error"));
   if (data.image_size() != static_cast<size_t>(pca.dim))
@@ -176,4 +176,4 @@ double squared_error_per_image(const float* x, const float* x_hat, int n, int di
   return s / n;
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -17,7 +17,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 struct Pca {
   int dim = 0;                    // values per image
@@ -28,7 +28,7 @@ struct Pca {
 };
 
 // Fits k components on a Dataset (pixels byte / 255) or on float rows x[n, dim].
-Status pca_fit(const Dataset& train, int k, Arena* arena, Pca* out);
+Status pca_fit(const data::Dataset& train, int k, Arena* arena, Pca* out);
 Status pca_fit(const float* x, int n, int dim, int k, Arena* arena, Pca* out);
 
 // code[k] = B (x - mean) and x_hat[dim] = mean + B^T code, for one image (pca_reconstruct
@@ -37,11 +37,11 @@ Status pca_encode(const Pca& pca, const float* x, double* code);
 Status pca_reconstruct(const Pca& pca, const float* x, double* code, float* x_hat);
 
 // Squared error per image of the PCA reconstruction on a Dataset or on float rows x[n, dim].
-Status pca_squared_error(const Pca& pca, const Dataset& data, Arena* scratch, double* per_image);
+Status pca_squared_error(const Pca& pca, const data::Dataset& data, Arena* scratch, double* per_image);
 Status pca_squared_error(const Pca& pca, const float* x, int n, Arena* scratch, double* per_image);
 
 // The same score for any model's reconstructions: (1/n) sum_i sum_j (x_ij - x_hat_ij)^2,
 // accumulated in double (0 when n <= 0 or dim <= 0).
 double squared_error_per_image(const float* x, const float* x_hat, int n, int dim);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

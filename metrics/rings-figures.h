@@ -4,9 +4,9 @@
 #include "core/status.h"
 #include "metrics/sample-metrics.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 // counts[kRingsModes] (may be null) gets the high-quality points per mode.
 Status rings_figures(const float* points, int n, ModeCoverage* out, int* counts = nullptr);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

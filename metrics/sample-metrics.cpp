@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace ember::models {
+namespace ember::metrics {
 namespace {
 
 constexpr float kPixelScale = 1.0f / 255.0f;
@@ -212,7 +212,7 @@ size_t nearest_train_scratch_bytes(int n, size_t image_size) {
   return total;
 }
 
-Status nearest_train(const float* gen, int n, const Dataset& train, const NearestOptions& options, Arena* scratch,
+Status nearest_train(const float* gen, int n, const data::Dataset& train, const NearestOptions& options, Arena* scratch,
                      double* distance, int* nearest) {
   if (!gen || !scratch || !distance || !nearest || !train.pixels)
     return Status::error(Code::invalid_argument, "nearest_train: null argument");
@@ -364,7 +364,7 @@ Status class_spread(const float* x, const int32_t* cls, int n, int dim, int clas
   return spread_of(row, cls, n, dim, classes, max_pairs, scratch, spread);
 }
 
-Status class_spread(const Dataset& data, int n, int max_pairs, Arena* scratch, double* spread) {
+Status class_spread(const data::Dataset& data, int n, int max_pairs, Arena* scratch, double* spread) {
   if (!data.labels) return Status::error(Code::invalid_argument, "class_spread: the images have no labels");
   if (n < 0 || n > data.count)
     return Status::error(Code::invalid_argument, "class_spread: %d images of %d", n, data.count);
@@ -383,4 +383,4 @@ Status class_spread(const Dataset& data, int n, int max_pairs, Arena* scratch, d
   return s;
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -28,7 +28,7 @@
 #include "data/dataset.h"
 #include "metrics/linalg.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 // probs [n, classes], rows summing to 1 within kProbabilitySumTolerance.
 constexpr double kProbabilitySumTolerance = 1e-3;
@@ -63,7 +63,7 @@ struct NearestOptions {
   int max_train = 0;       // use the first max_train training images (0: all)
 };
 // gen [n, train.image_size()] in [0, 1]. distance[i] (double) and nearest[i] (training index).
-Status nearest_train(const float* gen, int n, const Dataset& train, const NearestOptions& options, Arena* scratch,
+Status nearest_train(const float* gen, int n, const data::Dataset& train, const NearestOptions& options, Arena* scratch,
                      double* distance, int* nearest);
 // Arena bytes nearest_train takes as scratch for n images of image_size pixels (0 on overflow).
 size_t nearest_train_scratch_bytes(int n, size_t image_size);
@@ -83,6 +83,6 @@ Status summarize_distances(const double* distance, int n, Arena* scratch, Distan
 Status class_spread(const float* x, const int32_t* cls, int n, int dim, int classes, int max_pairs, Arena* scratch,
                     double* spread);
 // The same over the first n images of a labelled Dataset (bytes / 255, its own labels).
-Status class_spread(const Dataset& data, int n, int max_pairs, Arena* scratch, double* spread);
+Status class_spread(const data::Dataset& data, int n, int max_pairs, Arena* scratch, double* spread);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

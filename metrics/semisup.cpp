@@ -9,7 +9,7 @@
 #include "metrics/linalg.h"
 #include "models/model-common.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 using nn::T;
 
@@ -45,7 +45,7 @@ int top_class(const float* row, int n, float* probability) {
 
 }  // namespace
 
-Status draw_per_class(const Dataset& data, int per_class, uint64_t seed, int32_t* indices, int capacity) {
+Status draw_per_class(const data::Dataset& data, int per_class, uint64_t seed, int32_t* indices, int capacity) {
   if (!data.labels) return Status::error(Code::invalid_argument, "draw_per_class: the data set has no labels");
   const int classes = data.classes;
   if (classes < 1 || classes > kMaxDrawClasses)
@@ -196,15 +196,15 @@ void CodeHead::unbuild() {
 // What init takes after the build: parameters, plans, the shuffle order.
 Status CodeHead::compile_bytes(int workers, size_t* bytes) {
   size_t total = params_.bytes(nn::ParamMode::train_adam).total();
-  EMBER_TRY(add_graph_bytes(train_, nn::CompileOptions{}, workers, &total));
-  EMBER_TRY(add_graph_bytes(eval_, inference_options(), workers, &total));
+  EMBER_TRY(models::add_graph_bytes(train_, nn::CompileOptions{}, workers, &total));
+  EMBER_TRY(models::add_graph_bytes(eval_, models::inference_options(), workers, &total));
   total += Arena::rounded(sizeof(int32_t) * static_cast<size_t>(setup_.max_rows));
   *bytes = total;
   return Status::ok();
 }
 
 Status CodeHead::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
-  return model_bytes_needed(this, "head", threads, scratch, bytes);
+  return models::model_bytes_needed(this, "head", threads, scratch, bytes);
 }
 
 Status CodeHead::init(Arena* arena, Context* ctx) {
@@ -214,7 +214,7 @@ Status CodeHead::init(Arena* arena, Context* ctx) {
   Status s = build(arena);
   if (s.is_ok()) s = params_.allocate(arena, nn::ParamMode::train_adam);
   if (s.is_ok()) s = train_.compile(arena, ctx, nn::CompileOptions{});
-  if (s.is_ok()) s = eval_.compile(arena, ctx, inference_options());
+  if (s.is_ok()) s = eval_.compile(arena, ctx, models::inference_options());
   if (s.is_ok()) s = arena->alloc_array(static_cast<size_t>(setup_.max_rows), &order_);
   if (!s.is_ok()) {
     unbuild();
@@ -391,4 +391,4 @@ Status self_train(CodeHead* head, const float* x, int n, const int32_t* labelled
   return Status::ok();
 }
 
-}  // namespace ember::models
+}  // namespace ember::metrics

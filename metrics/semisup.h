@@ -51,7 +51,7 @@
 #include "nn/optimizer.h"
 #include "nn/params.h"
 
-namespace ember::models {
+namespace ember::metrics {
 
 constexpr int kMaxDrawClasses = 256;  // labels are bytes
 
@@ -59,7 +59,7 @@ constexpr int kMaxDrawClasses = 256;  // labels are bytes
 // class (class 0 first) and ascending within a class. Errors (nothing written): no labels,
 // classes outside 1..kMaxDrawClasses, a label >= classes, per_class < 1, a class with fewer
 // than per_class rows (named, with its count), capacity too small (by how much).
-Status draw_per_class(const Dataset& data, int per_class, uint64_t seed, int32_t* indices, int capacity);
+Status draw_per_class(const data::Dataset& data, int per_class, uint64_t seed, int32_t* indices, int capacity);
 
 // mean[dims] and inv_std[dims] = 1 / max(std, min_std) (population std) of x[n, dims];
 // scratch: 2 * dims doubles, released before returning. Errors: n < 1, dims < 1, a value
@@ -115,7 +115,7 @@ class CodeHead {
 
  private:
   template <class Model>
-  friend Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
+  friend Status models::model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   Status build(Arena* arena);
   void unbuild();
   Status compile_bytes(int workers, size_t* bytes);
@@ -151,4 +151,4 @@ size_t self_training_bytes(int n);
 Status self_train(CodeHead* head, const float* x, int n, const int32_t* labelled, const int32_t* labels,
                   int n_labelled, const SelfTraining& st, Arena* scratch);
 
-}  // namespace ember::models
+}  // namespace ember::metrics

@@ -186,7 +186,7 @@ Status ClassifierModel::predict(const float* x, int n, float* probs, float* feat
   return Status::ok();
 }
 
-Status ClassifierModel::check_data(const Dataset& data, int first, int n) const {
+Status ClassifierModel::check_data(const data::Dataset& data, int first, int n) const {
   if (!ready_) return Status::error(Code::invalid_argument, "classifier: init() first");
   if (data.rows != setup_.config.rows || data.cols != setup_.config.cols)
     return Status::error(Code::shape_mismatch, "classifier: data has %dx%d images, the classifier %dx%d", data.rows,
@@ -197,7 +197,7 @@ Status ClassifierModel::check_data(const Dataset& data, int first, int n) const 
   return Status::ok();
 }
 
-Status ClassifierModel::predict(const Dataset& data, int first, int n, float* probs, float* features) {
+Status ClassifierModel::predict(const data::Dataset& data, int first, int n, float* probs, float* features) {
   EMBER_TRY(check_data(data, first, n));
   const int e = setup_.eval_batch, classes = setup_.config.classes, f = feature_dim();
   for (int at = 0; at < n; at += e) {
@@ -209,7 +209,7 @@ Status ClassifierModel::predict(const Dataset& data, int first, int n, float* pr
   return Status::ok();
 }
 
-Status ClassifierModel::evaluate(const Dataset& data, int n, ClassifierScore* out) {
+Status ClassifierModel::evaluate(const data::Dataset& data, int n, ClassifierScore* out) {
   if (n <= 0 || n > data.count) n = data.count;
   EMBER_TRY(check_data(data, 0, n));
   if (!data.labels) return Status::error(Code::invalid_argument, "classifier: the data set has no labels");

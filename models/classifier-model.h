@@ -71,9 +71,9 @@ class ClassifierModel {
   // softmax, features[n, feature_dim()] the feature layer; either may be null.
   Status predict(const float* x, int n, float* probs, float* features);
   // The same for images [first, first + n) of a dataset (pixels / 255).
-  Status predict(const Dataset& data, int first, int n, float* probs, float* features);
+  Status predict(const data::Dataset& data, int first, int n, float* probs, float* features);
   // Accuracy and mean cross-entropy on the first n labelled images of data (n <= 0: all).
-  Status evaluate(const Dataset& data, int n, ClassifierScore* out);
+  Status evaluate(const data::Dataset& data, int n, ClassifierScore* out);
 
   Status save(const char* path, uint64_t step) const;
   Status load(const char* path, uint64_t* step);
@@ -96,7 +96,7 @@ class ClassifierModel {
   Status compile_bytes(int workers, size_t* bytes);
   // Runs the inference graph on its filled input; copies the first `rows` outputs.
   Status infer(int rows, float* probs, float* features);
-  Status check_data(const Dataset& data, int first, int n) const;
+  Status check_data(const data::Dataset& data, int first, int n) const;
 
   Setup setup_;
   nn::Params params_;

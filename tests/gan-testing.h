@@ -28,8 +28,8 @@ struct Data {
 inline Data rings(int n, uint64_t seed) {
   std::vector<uint8_t> buf(size_t(n) * 16 + 4096);
   Arena arena(buf.data(), buf.size());
-  models::PointSet ps;
-  REQUIRE(models::make_rings(&arena, n, seed, &ps).is_ok());
+  data::PointSet ps;
+  REQUIRE(data::make_rings(&arena, n, seed, &ps).is_ok());
   Data d;
   d.x.assign(ps.xy, ps.xy + size_t(n) * 2);
   d.labels.assign(ps.mode, ps.mode + n);

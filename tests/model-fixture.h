@@ -48,11 +48,11 @@ struct ModelFixture {
 
 // n images of the built-in sprites as floats in [0, 1]; their shapes into *labels if given.
 inline std::vector<float> sprite_pixels(int n, uint64_t seed, std::vector<int32_t>* labels = nullptr) {
-  const size_t pixels = size_t(models::kSpriteSide) * models::kSpriteSide;
+  const size_t pixels = size_t(data::kSpriteSide) * data::kSpriteSide;
   std::vector<uint8_t> buf(size_t(n) * (pixels + 1) + 4096);
   Arena arena(buf.data(), buf.size());
-  models::Dataset d;
-  REQUIRE(models::make_sprites(&arena, n, seed, &d, nullptr).is_ok());
+  data::Dataset d;
+  REQUIRE(data::make_sprites(&arena, n, seed, &d, nullptr).is_ok());
   std::vector<float> x(size_t(n) * pixels);
   for (size_t i = 0; i < x.size(); ++i) x[i] = d.pixels[i] / 255.0f;
   if (labels) labels->assign(d.labels, d.labels + n);

@@ -28,7 +28,7 @@ namespace {
 static_assert(sizeof(AeModel) < 4096, "AeModel fits a small stack");
 static_assert(sizeof(GanModel) < 4096, "GanModel fits a small stack");
 static_assert(sizeof(ClassifierModel) < 4096, "ClassifierModel fits a small stack");
-static_assert(sizeof(CodeHead) < 4096, "CodeHead fits a small stack");
+static_assert(sizeof(metrics::CodeHead) < 4096, "CodeHead fits a small stack");
 
 // Sets up the Context and a configured model in an arena of `bytes` bytes.
 template <class Model>
@@ -141,9 +141,9 @@ TEST_CASE("bytes_needed: classifier and code head hold exactly") {
   c.config.arch = ClassifierArch::mlp;
   check_exact<ClassifierModel>("classifier mlp, inference", c);
 
-  CodeHead::Setup h;
+  metrics::CodeHead::Setup h;
   h.inputs = 6, h.classes = 3, h.hidden = 8, h.batch = 4, h.eval_batch = 7, h.max_rows = 50;
-  check_exact<CodeHead>("code head", h);
+  check_exact<metrics::CodeHead>("code head", h);
 }
 
 TEST_CASE("bytes_needed: the dry run leaves its scratch as it was, and says when it is too small") {

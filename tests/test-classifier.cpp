@@ -33,30 +33,30 @@ constexpr int kTrainCount = 2048, kTestCount = 256;
 constexpr int kSmallTrainCount = 256;  // for the tests that need no good classifier
 constexpr uint64_t kSeed = 5;
 constexpr float kMinScale = 0.7f;  // large sprites: a small net learns them in a few hundred steps
-constexpr size_t kPixels = size_t(kSpriteSide) * kSpriteSide;
+constexpr size_t kPixels = size_t(data::kSpriteSide) * data::kSpriteSide;
 
 // Sprites of the larger scales only, rendered with render_sprite (the full range of scales
 // takes a small net thousands of steps: tiny hearts and triangles look alike).
-Dataset large_sprites(Arena* arena, int n, uint64_t seed) {
+data::Dataset large_sprites(Arena* arena, int n, uint64_t seed) {
   uint8_t *pixels = nullptr, *labels = nullptr;
   REQUIRE(arena->alloc_array(size_t(n) * kPixels, &pixels).is_ok());
   REQUIRE(arena->alloc_array(size_t(n), &labels).is_ok());
   Rng rng(seed);
   for (int i = 0; i < n; ++i) {
-    labels[i] = static_cast<uint8_t>(rng.below(kSpriteShapes));
-    const float f[kSpriteFactors] = {rng.uniform(), rng.uniform(), kMinScale + (1 - kMinScale) * rng.uniform(),
+    labels[i] = static_cast<uint8_t>(rng.below(data::kSpriteShapes));
+    const float f[data::kSpriteFactors] = {rng.uniform(), rng.uniform(), kMinScale + (1 - kMinScale) * rng.uniform(),
                                      rng.uniform()};
-    render_sprite(labels[i], f, pixels + size_t(i) * kPixels);
+    data::render_sprite(labels[i], f, pixels + size_t(i) * kPixels);
   }
-  Dataset d;
-  d.pixels = pixels, d.labels = labels, d.count = n, d.rows = d.cols = kSpriteSide, d.classes = kSpriteShapes;
+  data::Dataset d;
+  d.pixels = pixels, d.labels = labels, d.count = n, d.rows = d.cols = data::kSpriteSide, d.classes = data::kSpriteShapes;
   return d;
 }
 
 // A small conv net with BatchNorm (exercises every layer kind), or the mlp of `config`.
 ClassifierModel::Setup sprite_setup(const char* config = "channels=4,4,8 features=8 bn=1", bool training = true) {
   ClassifierModel::Setup s;
-  s.config.classes = kSpriteShapes;
+  s.config.classes = data::kSpriteShapes;
   REQUIRE(for_each_pair(config, [&s](const char* k, const char* v) { return s.config.set(k, v); }).is_ok());
   s.batch = 32;
   s.eval_batch = 50;
@@ -72,7 +72,7 @@ struct Fixture {
   std::unique_ptr<Arena> arena;
   Context ctx;
   std::unique_ptr<ClassifierModel> model = std::make_unique<ClassifierModel>();
-  Dataset train, test;
+  data::Dataset train, test;
 
   explicit Fixture(const ClassifierModel::Setup& s, int train_count = kSmallTrainCount, size_t extra = 0) {
     REQUIRE(model->configure(s).is_ok());
@@ -91,7 +91,7 @@ struct Fixture {
   }
 };
 
-std::vector<float> grey(const Dataset& d, int first, int n) {
+std::vector<float> grey(const data::Dataset& d, int first, int n) {
   std::vector<float> x(size_t(n) * d.image_size());
   fill_range(d, first, n, x.data(), nullptr);
   return x;
@@ -101,7 +101,7 @@ std::vector<float> grey(const Dataset& d, int first, int n) {
 void train(Fixture& f, int steps) {
   std::vector<uint8_t> order_mem(size_t(f.train.count) * 4 + Arena::kAlign);
   Arena order_arena(order_mem.data(), order_mem.size());
-  Batcher b;
+  data::Batcher b;
   REQUIRE(b.init(&order_arena, f.train, f.model->setup().batch, kSeed).is_ok());
   std::vector<float> x(b.x_floats());
   std::vector<int32_t> y(size_t(b.batch()));
@@ -115,9 +115,9 @@ void train(Fixture& f, int steps) {
 Fixture& trained() {
   static Fixture* f = nullptr;
   if (!f) {
-    GanEvalOptions o;
+    metrics::GanEvalOptions o;
     size_t eval_bytes = 0;
-    REQUIRE(GanEvaluator::bytes_needed(sprite_setup(kMlp).config, kTestCount, kTrainCount, o, &eval_bytes).is_ok());
+    REQUIRE(metrics::GanEvaluator::bytes_needed(sprite_setup(kMlp).config, kTestCount, kTrainCount, o, &eval_bytes).is_ok());
     f = new Fixture(sprite_setup(kMlp), kTrainCount, eval_bytes);
     train(*f, 600);  // also under qemu: fewer steps leave IS below the bound
   }
@@ -197,10 +197,10 @@ TEST_CASE("classifier: learns the sprite shapes") {
   REQUIRE(m.predict(x.data(), 1, nullptr, feat2.data()).is_ok());
   CHECK(std::equal(feat2.begin(), feat2.begin() + 32, feat.begin()));  // the weights did not move
   CHECK(m.predict(f.test, f.test.count - 1, 2, probs.data(), nullptr).code() == Code::invalid_argument);
-  Dataset wrong = f.test;
+  data::Dataset wrong = f.test;
   wrong.rows = 14, wrong.cols = 56;
   CHECK(m.evaluate(wrong, 0, &score).code() == Code::shape_mismatch);
-  Dataset unlabelled = f.test;
+  data::Dataset unlabelled = f.test;
   unlabelled.labels = nullptr;
   CHECK(m.evaluate(unlabelled, 0, &score).code() == Code::invalid_argument);
 }
@@ -292,8 +292,8 @@ TEST_CASE("gan_eval: real images score like real images") {
   Fixture& f = trained();
   ClassifierModel& m = *f.model;
   const size_t before = f.arena->mark();
-  GanEvaluator eval;
-  GanEvalOptions o;
+  metrics::GanEvaluator eval;
+  metrics::GanEvalOptions o;
   o.floor_n = kTestCount;  // as many training images as test images below
   o.pairs = 3;
   REQUIRE(eval.init(f.arena.get(), &m, f.train, f.test, o).is_ok());
@@ -302,7 +302,7 @@ TEST_CASE("gan_eval: real images score like real images") {
   // The test set itself: IS near 4 (balanced, confident), FD 0, labels = the accuracy.
   const std::vector<float> test = grey(f.test, 0, kTestCount);
   std::vector<int32_t> labels(f.test.labels, f.test.labels + kTestCount);
-  GanEvalResult r;
+  metrics::GanEvalResult r;
   REQUIRE(eval.evaluate(test.data(), kTestCount, labels.data(), &r).is_ok());
   ClassifierScore score;
   REQUIRE(m.evaluate(f.test, 0, &score).is_ok());
@@ -327,13 +327,13 @@ TEST_CASE("gan_eval: real images score like real images") {
   std::vector<float> same(test.size());
   for (int i = 0; i < kTestCount; ++i)
     std::copy(test.begin() + size_t(i % 4) * 784, test.begin() + size_t(i % 4 + 1) * 784, same.begin() + size_t(i) * 784);
-  GanEvalResult rs;
+  metrics::GanEvalResult rs;
   REQUIRE(eval.evaluate(same.data(), kTestCount, nullptr, &rs).is_ok());
   CHECK(rs.class_spread == 0.0);
 
   // Noise is far from the test set; real training images are close (the floor).
   std::vector<float> noise = ember::testing::random_vector(test.size(), 9, 0.0f, 1.0f);
-  GanEvalResult rn;
+  metrics::GanEvalResult rn;
   REQUIRE(eval.evaluate(noise.data(), kTestCount, nullptr, &rn).is_ok());
   CHECK(!rn.has_labels);
   CHECK(r.fd_floor == eval.fd_floor());
@@ -344,7 +344,7 @@ TEST_CASE("gan_eval: real images score like real images") {
   // Copies of training images are found at distance ~0, paired with themselves.
   std::vector<float> copies = grey(f.train, 100, 40);
   for (size_t i = 0; i < size_t(20) * 784; ++i) copies[i] = noise[i];  // the first 20: noise
-  GanEvalResult rc;
+  metrics::GanEvalResult rc;
   REQUIRE(eval.evaluate(copies.data(), 40, nullptr, &rc).is_ok());
   CHECK(rc.nn_dist.min < 1e-5);
   REQUIRE(rc.pairs == 3);
@@ -357,7 +357,7 @@ TEST_CASE("gan_eval: real images score like real images") {
 
   // Bad input: out-of-range labels, NaN pixels, too few images; the result is untouched.
   labels[5] = 4;
-  GanEvalResult keep = r;
+  metrics::GanEvalResult keep = r;
   CHECK(eval.evaluate(test.data(), kTestCount, labels.data(), &r).code() == Code::invalid_argument);
   copies[784 * 3 + 10] = NAN;
   const Status nan = eval.evaluate(copies.data(), 40, nullptr, &r);
@@ -373,30 +373,30 @@ TEST_CASE("gan_eval: real images score like real images") {
 
 TEST_CASE("gan_eval: bytes_needed is enough; bad arguments") {
   Fixture& f = trained();
-  GanEvalOptions o;
+  metrics::GanEvalOptions o;
   size_t need = 0;
   const int images = 300;
-  REQUIRE(GanEvaluator::bytes_needed(f.model->config(), kTestCount, images, o, &need).is_ok());
+  REQUIRE(metrics::GanEvaluator::bytes_needed(f.model->config(), kTestCount, images, o, &need).is_ok());
   // An arena of exactly that size holds init and the largest evaluate.
   std::vector<uint8_t> mem(need + Arena::kAlign);
   Arena arena(mem.data(), mem.size());
-  GanEvaluator eval;
+  metrics::GanEvaluator eval;
   const Status s = eval.init(&arena, f.model.get(), f.train, f.test, o);
   REQUIRE_MESSAGE(s.is_ok(), s.message());
   const std::vector<float> x = grey(f.train, 0, images);
-  GanEvalResult r;
+  metrics::GanEvalResult r;
   const Status e = eval.evaluate(x.data(), images, nullptr, &r);
   REQUIRE_MESSAGE(e.is_ok(), e.message());
   CHECK(r.nn_dist.min < 1e-5);  // training images against themselves
 
-  GanEvaluator again;
-  GanEvalOptions bad;
-  bad.pairs = kMaxGanPairs + 1;
+  metrics::GanEvaluator again;
+  metrics::GanEvalOptions bad;
+  bad.pairs = metrics::kMaxGanPairs + 1;
   CHECK(again.init(&arena, f.model.get(), f.train, f.test, bad).code() == Code::invalid_argument);
   CHECK(eval.init(&arena, f.model.get(), f.train, f.test, o).code() == Code::invalid_argument);  // twice
   CHECK(again.evaluate(x.data(), 10, nullptr, &r).code() == Code::invalid_argument);         // no init
-  CHECK(GanEvaluator::bytes_needed(f.model->config(), 1, 10, o, &need).code() == Code::invalid_argument);
-  Dataset one = f.test;
+  CHECK(metrics::GanEvaluator::bytes_needed(f.model->config(), 1, 10, o, &need).code() == Code::invalid_argument);
+  data::Dataset one = f.test;
   one.count = 1;
   CHECK(again.init(&arena, f.model.get(), f.train, one, o).code() == Code::invalid_argument);
 }

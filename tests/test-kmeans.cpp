@@ -10,7 +10,7 @@
 #include "metrics/kmeans.h"
 
 using namespace ember;
-using namespace ember::models;
+using namespace ember::metrics;
 
 namespace {
 
@@ -46,11 +46,11 @@ TEST_CASE("kmeans: separated blobs come out exactly, at a Lloyd fixed point") {
     Scratch s;
     std::vector<float> centres(size_t(k) * dim);
     std::vector<int32_t> assign(static_cast<size_t>(n));
-    KMeansResult r;
+    metrics::KMeansResult r;
     REQUIRE(kmeans(b.x.data(), n, dim, k, 100, 1, &s.arena, centres.data(), assign.data(), &r).is_ok());
     CHECK(r.converged);
     CHECK(s.arena.used() == 0);  // the scratch is released
-    CHECK(cluster_purity(assign.data(), b.label.data(), n, k, k, &s.arena) == 1.0);
+    CHECK(metrics::cluster_purity(assign.data(), b.label.data(), n, k, k, &s.arena) == 1.0);
     // Fixed point: each centre is its rows' mean, each row nearest its own centre.
     double inertia = 0;
     for (int c = 0; c < k; ++c) {
@@ -85,7 +85,7 @@ TEST_CASE("kmeans: the same seed gives the same bits; another seed may differ; k
   auto run = [&](uint64_t seed, std::vector<int32_t>* assign) {
     std::vector<float> c(size_t(k) * dim);
     assign->assign(size_t(n), -1);
-    KMeansResult r;
+    metrics::KMeansResult r;
     REQUIRE(kmeans(x.data(), n, dim, k, 50, seed, &s.arena, c.data(), assign->data(), &r).is_ok());
     return c;
   };
@@ -104,7 +104,7 @@ TEST_CASE("kmeans: the same seed gives the same bits; another seed may differ; k
   // Identical rows: every draw has distance 0; still k centres and a valid assignment.
   std::vector<float> same(size_t(5) * dim, 0.25f), c(size_t(3) * dim);
   std::vector<int32_t> sa(5);
-  KMeansResult r;
+  metrics::KMeansResult r;
   REQUIRE(kmeans(same.data(), 5, dim, 3, 10, 1, &s.arena, c.data(), sa.data(), &r).is_ok());
   for (int32_t a : sa) CHECK((a >= 0 && a < 3));
 }
@@ -112,13 +112,13 @@ TEST_CASE("kmeans: the same seed gives the same bits; another seed may differ; k
 TEST_CASE("kmeans: purity on known tables; bad arguments refused") {
   Scratch s;
   const std::vector<int32_t> assign = {0, 0, 0, 1, 1, 2}, labels = {4, 4, 1, 2, 2, 0};
-  CHECK(cluster_purity(assign.data(), labels.data(), 6, 3, 5, &s.arena) == doctest::Approx(5.0 / 6));
+  CHECK(metrics::cluster_purity(assign.data(), labels.data(), 6, 3, 5, &s.arena) == doctest::Approx(5.0 / 6));
   const std::vector<int32_t> one = {0, 0, 0, 0, 0, 0};
-  CHECK(cluster_purity(one.data(), labels.data(), 6, 1, 5, &s.arena) == doctest::Approx(2.0 / 6));
+  CHECK(metrics::cluster_purity(one.data(), labels.data(), 6, 1, 5, &s.arena) == doctest::Approx(2.0 / 6));
 
   std::vector<float> x(12, 1.0f), c(12);
   std::vector<int32_t> a(4);
-  KMeansResult r;
+  metrics::KMeansResult r;
   CHECK(kmeans(x.data(), 4, 3, 5, 10, 1, &s.arena, c.data(), a.data(), &r).code() == Code::invalid_argument);
   CHECK(kmeans(x.data(), 4, 3, 0, 10, 1, &s.arena, c.data(), a.data(), &r).code() == Code::invalid_argument);
   CHECK(kmeans(x.data(), 4, 3, 2, 0, 1, &s.arena, c.data(), a.data(), &r).code() == Code::invalid_argument);

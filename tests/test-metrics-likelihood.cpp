@@ -14,14 +14,14 @@
 #include "metrics/likelihood.h"
 
 using namespace ember;
-using namespace ember::models;
+using namespace ember::metrics;
 
 namespace {
 
 constexpr int kData = 5, kLatent = 2, kBatch = 16;
 constexpr double kLog2Pi = 1.8378770664093454836;
 
-struct LinearGaussian : LatentModel {
+struct LinearGaussian : metrics::LatentModel {
   double u[kLatent][kData];  // orthonormal directions
   double sigma[kLatent] = {1.5, 0.7};
   double bias[kData] = {0.3, -0.2, 0.1, 0.5, -0.4};
@@ -161,9 +161,9 @@ TEST_CASE("naive prior sampling converges (loosely)") {
 TEST_CASE("log densities and the streaming log-sum-exp") {
   const float z[2] = {0.5f, -1.0f}, mu[2] = {0.0f, 1.0f}, logvar[2] = {0.0f, std::log(4.0f)};
   const double want = -0.5 * (2 * kLog2Pi + std::log(4.0) + 0.25 + 4.0 / 4.0);
-  CHECK(std::fabs(log_normal_diag(z, mu, logvar, 2) - want) < 1e-7);
-  CHECK(std::fabs(log_standard_normal(z, 2) + 0.5 * (2 * kLog2Pi + 1.25)) < 1e-12);
-  CHECK(std::fabs(kl_standard_normal(mu, logvar, 2) - 0.5 * (0 + (4 + 1 - 1 - std::log(4.0)))) < 1e-7);
+  CHECK(std::fabs(metrics::log_normal_diag(z, mu, logvar, 2) - want) < 1e-7);
+  CHECK(std::fabs(metrics::log_standard_normal(z, 2) + 0.5 * (2 * kLog2Pi + 1.25)) < 1e-12);
+  CHECK(std::fabs(metrics::kl_standard_normal(mu, logvar, 2) - 0.5 * (0 + (4 + 1 - 1 - std::log(4.0)))) < 1e-7);
 
   const float x[4] = {1.0f, 0.0f, 0.3f, 1.0f}, logits[4] = {0.0f, 2.0f, -1.5f, 3.0f};
   double naive = 0;
@@ -171,19 +171,19 @@ TEST_CASE("log densities and the streaming log-sum-exp") {
     const double p = 1.0 / (1.0 + std::exp(-double(logits[i])));
     naive += x[i] * std::log(p) + (1 - x[i]) * std::log(1 - p);
   }
-  CHECK(std::fabs(log_bernoulli_logits(x, logits, 4) - naive) < 1e-12);
+  CHECK(std::fabs(metrics::log_bernoulli_logits(x, logits, 4) - naive) < 1e-12);
   const float big[2] = {200.0f, -200.0f}, ones[2] = {1.0f, 1.0f};
-  const double extreme = log_bernoulli_logits(ones, big, 2);  // log 1 + log sigmoid(-200)
+  const double extreme = metrics::log_bernoulli_logits(ones, big, 2);  // log 1 + log sigmoid(-200)
   CHECK(std::isfinite(extreme));
   CHECK(std::fabs(extreme + 200.0) < 1e-9);
 
-  LogSumExp a;
+  metrics::LogSumExp a;
   CHECK(a.value() == -std::numeric_limits<double>::infinity());
   a.add(-std::numeric_limits<double>::infinity());
   CHECK(a.value() == -std::numeric_limits<double>::infinity());
   a.add(1000.0), a.add(1000.0);
   CHECK(std::fabs(a.value() - (1000.0 + std::log(2.0))) < 1e-12);
-  LogSumExp b;  // order does not matter, nothing underflows to -inf
+  metrics::LogSumExp b;  // order does not matter, nothing underflows to -inf
   b.add(-2000.0), b.add(-2000.0 + std::log(3.0)), b.add(-2000.0 - 800.0);
   CHECK(std::fabs(b.value() - (-2000.0 + std::log(4.0))) < 1e-9);
 }
@@ -213,7 +213,7 @@ TEST_CASE("likelihood estimators refuse bad arguments and bad models") {
 }
 
 TEST_CASE("a LatentModel that overrides nothing is refused, not called") {
-  struct Incomplete : LatentModel {} model;
+  struct Incomplete : metrics::LatentModel {} model;
   Memory mem;
   Rng rng(5);
   double nll = 42.0;

@@ -16,7 +16,7 @@
 #include "metrics/sample-metrics.h"
 
 using namespace ember;
-using namespace ember::models;
+using namespace ember::metrics;
 
 namespace {
 
@@ -89,8 +89,8 @@ void check_known_spectrum(std::vector<double> values, uint64_t seed, double rel_
   const Mat a = compose(random_orthogonal(n, seed), values);
   Memory mem;
   std::vector<double> w(n), v(size_t(n) * n), w_only(n);
-  REQUIRE(symmetric_eigen(a.data(), n, w.data(), v.data(), &mem.arena).is_ok());
-  REQUIRE(symmetric_eigen(a.data(), n, w_only.data(), nullptr, &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(a.data(), n, w.data(), v.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(a.data(), n, w_only.data(), nullptr, &mem.arena).is_ok());
   CHECK(mem.arena.used() == 0);  // scratch released
   std::sort(values.begin(), values.end(), [](double x, double y) { return x > y; });
   for (int j = 0; j < n; ++j) {
@@ -122,7 +122,7 @@ TEST_CASE("symmetric_eigen: repeated eigenvalues, zero and ill-scaled matrices")
   Memory mem;
   Mat zero(16, 0.0);
   std::vector<double> w(4), v(16);
-  REQUIRE(symmetric_eigen(zero.data(), 4, w.data(), v.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(zero.data(), 4, w.data(), v.data(), &mem.arena).is_ok());
   for (double x : w) CHECK(x == 0.0);
   check_decomposition(zero, w, v, 4, 1e-15);
 }
@@ -131,19 +131,19 @@ TEST_CASE("symmetric_eigen: diagonal, 1x1 and 2x2 exactly") {
   Memory mem;
   const Mat diag = {2, 0, 0, 0, -1, 0, 0, 0, 5};
   std::vector<double> w(3), v(9);
-  REQUIRE(symmetric_eigen(diag.data(), 3, w.data(), v.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(diag.data(), 3, w.data(), v.data(), &mem.arena).is_ok());
   CHECK(w == std::vector<double>{5, 2, -1});
   CHECK(v == std::vector<double>{0, 0, 1, 1, 0, 0, 0, 1, 0});  // unit vectors, positive
 
   const double one = 5.0;
   double w1 = 0, v1 = 0;
-  REQUIRE(symmetric_eigen(&one, 1, &w1, &v1, &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(&one, 1, &w1, &v1, &mem.arena).is_ok());
   CHECK(w1 == 5.0);
   CHECK(v1 == 1.0);
 
   const Mat two = {2, 1, 1, 2};
   std::vector<double> w2(2), v2(4);
-  REQUIRE(symmetric_eigen(two.data(), 2, w2.data(), v2.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(two.data(), 2, w2.data(), v2.data(), &mem.arena).is_ok());
   CHECK(std::fabs(w2[0] - 3) < 1e-15);
   CHECK(std::fabs(w2[1] - 1) < 1e-15);
   const double h = std::sqrt(0.5);
@@ -153,7 +153,7 @@ TEST_CASE("symmetric_eigen: diagonal, 1x1 and 2x2 exactly") {
   CHECK(std::fabs(v2[2] + v2[3]) < 1e-15);
   // Only the symmetric part counts: [[2, 0], [2, 2]] acts as [[2, 1], [1, 2]].
   const Mat skew = {2, 0, 2, 2};
-  REQUIRE(symmetric_eigen(skew.data(), 2, w2.data(), nullptr, &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_eigen(skew.data(), 2, w2.data(), nullptr, &mem.arena).is_ok());
   CHECK(std::fabs(w2[0] - 3) < 1e-15);
 }
 
@@ -161,32 +161,32 @@ TEST_CASE("symmetric_eigen: bad input is refused and outputs stay untouched") {
   Memory mem;
   Mat a = {1, 2, 2, std::nan("")};
   std::vector<double> w(2, 42.0), v(4, 42.0);
-  Status s = symmetric_eigen(a.data(), 2, w.data(), v.data(), &mem.arena);
+  Status s = metrics::symmetric_eigen(a.data(), 2, w.data(), v.data(), &mem.arena);
   CHECK(s.code() == Code::invalid_argument);
   CHECK(std::strstr(s.message(), "(1, 1)") != nullptr);
   a[3] = INFINITY;
-  CHECK(!symmetric_eigen(a.data(), 2, w.data(), v.data(), &mem.arena));
+  CHECK(!metrics::symmetric_eigen(a.data(), 2, w.data(), v.data(), &mem.arena));
   CHECK(w == std::vector<double>(2, 42.0));
   CHECK(v == std::vector<double>(4, 42.0));
-  CHECK(!symmetric_eigen(a.data(), 0, w.data(), v.data(), &mem.arena));
-  CHECK(!symmetric_eigen(a.data(), kMaxMatrixOrder + 1, w.data(), v.data(), &mem.arena));
+  CHECK(!metrics::symmetric_eigen(a.data(), 0, w.data(), v.data(), &mem.arena));
+  CHECK(!metrics::symmetric_eigen(a.data(), metrics::kMaxMatrixOrder + 1, w.data(), v.data(), &mem.arena));
   // Too little scratch: out_of_memory, arena unchanged.
   std::vector<uint8_t> tiny(256);
   Arena small(tiny.data(), tiny.size());
   const Mat ok = compose(random_orthogonal(8, 3), {1, 2, 3, 4, 5, 6, 7, 8});
   std::vector<double> w8(8, 42.0);
-  CHECK(symmetric_eigen(ok.data(), 8, w8.data(), nullptr, &small).code() == Code::out_of_memory);
+  CHECK(metrics::symmetric_eigen(ok.data(), 8, w8.data(), nullptr, &small).code() == Code::out_of_memory);
   CHECK(small.used() == 0);
   CHECK(w8 == std::vector<double>(8, 42.0));
-  CHECK(symmetric_eigen_scratch_bytes(0, true) == 0);
+  CHECK(metrics::symmetric_eigen_scratch_bytes(0, true) == 0);
   for (bool vectors : {false, true}) {  // the advertised scratch is exactly enough
-    const size_t need = symmetric_eigen_scratch_bytes(8, vectors);
+    const size_t need = metrics::symmetric_eigen_scratch_bytes(8, vectors);
     std::vector<uint8_t> raw(need + Arena::kAlign);
     uint8_t* start = raw.data() + (Arena::kAlign - reinterpret_cast<uintptr_t>(raw.data()) % Arena::kAlign) % Arena::kAlign;
     Arena exact(start, need), short_by_one(start, need - 1);
     std::vector<double> v8(64);
-    CHECK(symmetric_eigen(ok.data(), 8, w8.data(), vectors ? v8.data() : nullptr, &exact).is_ok());
-    CHECK(symmetric_eigen(ok.data(), 8, w8.data(), vectors ? v8.data() : nullptr, &short_by_one).code() ==
+    CHECK(metrics::symmetric_eigen(ok.data(), 8, w8.data(), vectors ? v8.data() : nullptr, &exact).is_ok());
+    CHECK(metrics::symmetric_eigen(ok.data(), 8, w8.data(), vectors ? v8.data() : nullptr, &short_by_one).code() ==
           Code::out_of_memory);
   }
 }
@@ -198,17 +198,17 @@ TEST_CASE("symmetric_sqrt and symmetric_function") {
   const Mat a = compose(q, {4, 9, 1, 0.25, 16, 0});
   const Mat want = compose(q, {2, 3, 1, 0.5, 4, 0});
   Mat root(a.size());
-  REQUIRE(symmetric_sqrt(a.data(), n, root.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_sqrt(a.data(), n, root.data(), &mem.arena).is_ok());
   for (size_t i = 0; i < a.size(); ++i) CHECK(std::fabs(root[i] - want[i]) < 1e-12);
   Mat square(a.size());
-  matmul(root.data(), root.data(), n, n, n, square.data());
+  metrics::matmul(root.data(), root.data(), n, n, n, square.data());
   for (size_t i = 0; i < a.size(); ++i) CHECK(std::fabs(square[i] - a[i]) < 1e-12);
   Mat e = a;  // in place
-  REQUIRE(symmetric_function(e.data(), n, [](double x) { return 2.0 * x + 1.0; }, e.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::symmetric_function(e.data(), n, [](double x) { return 2.0 * x + 1.0; }, e.data(), &mem.arena).is_ok());
   for (int r = 0; r < n; ++r)
     for (int c = 0; c < n; ++c)
       CHECK(std::fabs(e[r * n + c] - (2.0 * a[r * n + c] + (r == c))) < 1e-12);
-  CHECK(!symmetric_function(a.data(), n, [](double x) { return std::log(x); }, e.data(), &mem.arena));  // log 0
+  CHECK(!metrics::symmetric_function(a.data(), n, [](double x) { return std::log(x); }, e.data(), &mem.arena));  // log 0
 }
 
 TEST_CASE("mean_covariance: blocked accumulation matches the textbook two-pass formula") {
@@ -219,7 +219,7 @@ TEST_CASE("mean_covariance: blocked accumulation matches the textbook two-pass f
     Rng rng(dim);
     for (float& v : x) v = rng.normal(0.5f, 2.0f);
     std::vector<double> mean(dim), cov(size_t(dim) * dim);
-    REQUIRE(mean_covariance(x.data(), n, dim, true, mean.data(), cov.data(), &mem.arena).is_ok());
+    REQUIRE(metrics::mean_covariance(x.data(), n, dim, true, mean.data(), cov.data(), &mem.arena).is_ok());
     CHECK(mem.arena.used() == 0);
     for (int i = 0; i < dim; ++i) {
       double m = 0;
@@ -236,9 +236,9 @@ TEST_CASE("mean_covariance: blocked accumulation matches the textbook two-pass f
   }
   std::vector<float> one(3, 1.0f);
   std::vector<double> m(3), c(9);
-  CHECK(!mean_covariance(one.data(), 1, 3, true, m.data(), c.data(), &mem.arena));  // n - 1 = 0
+  CHECK(!metrics::mean_covariance(one.data(), 1, 3, true, m.data(), c.data(), &mem.arena));  // n - 1 = 0
   one[1] = NAN;
-  CHECK(!mean_covariance(one.data(), 1, 3, false, m.data(), c.data(), &mem.arena));
+  CHECK(!metrics::mean_covariance(one.data(), 1, 3, false, m.data(), c.data(), &mem.arena));
 }
 
 TEST_CASE("PCA: known spectrum, reconstruction error = dropped variance") {
@@ -260,7 +260,7 @@ TEST_CASE("PCA: known spectrum, reconstruction error = dropped variance") {
   };
   const std::vector<float> train = draw(n, 1), test = draw(2000, 2);
   Memory mem;
-  Pca pca;
+  metrics::Pca pca;
   REQUIRE(pca_fit(train.data(), n, dim, k, &mem.arena, &pca).is_ok());
   const size_t model_bytes = mem.arena.used();
   CHECK(pca.dim == dim);
@@ -285,9 +285,9 @@ TEST_CASE("PCA: known spectrum, reconstruction error = dropped variance") {
   std::vector<double> code(k);
   for (int r = 0; r < 2000; ++r)
     REQUIRE(pca_reconstruct(pca, &test[size_t(r) * dim], code.data(), &recon[size_t(r) * dim]).is_ok());
-  CHECK(std::fabs(squared_error_per_image(test.data(), recon.data(), 2000, dim) - err_test) < 1e-5);
+  CHECK(std::fabs(metrics::squared_error_per_image(test.data(), recon.data(), 2000, dim) - err_test) < 1e-5);
   // k = dim reconstructs exactly; k = 0 leaves the total variance.
-  Pca full, none;
+  metrics::Pca full, none;
   REQUIRE(pca_fit(train.data(), n, dim, dim, &mem.arena, &full).is_ok());
   REQUIRE(pca_fit(train.data(), n, dim, 0, &mem.arena, &none).is_ok());
   double e_full = 1, e_none = 0, total = 0;
@@ -309,10 +309,10 @@ TEST_CASE("PCA on a byte Dataset equals PCA on its float pixels; bad arguments")
   }
   std::vector<float> floats(pixels.size());
   for (size_t i = 0; i < pixels.size(); ++i) floats[i] = pixels[i] / 255.0f;
-  Dataset data;
+  data::Dataset data;
   data.pixels = pixels.data(), data.count = count, data.rows = rows, data.cols = cols;
   Memory mem;
-  Pca a, b;
+  metrics::Pca a, b;
   REQUIRE(pca_fit(data, 2, &mem.arena, &a).is_ok());
   REQUIRE(pca_fit(floats.data(), count, dim, 2, &mem.arena, &b).is_ok());
   for (int j = 0; j < dim; ++j) CHECK(std::fabs(a.variances[j] - b.variances[j]) < 1e-7);
@@ -323,22 +323,22 @@ TEST_CASE("PCA on a byte Dataset equals PCA on its float pixels; bad arguments")
   CHECK(ea > 0);
 
   const size_t used = mem.arena.used();
-  Pca untouched;
+  metrics::Pca untouched;
   CHECK(pca_fit(data, dim + 1, &mem.arena, &untouched).code() == Code::invalid_argument);
   CHECK(pca_fit(data, -1, &mem.arena, &untouched).code() == Code::invalid_argument);
   CHECK(untouched.mean == nullptr);
   CHECK(mem.arena.used() == used);
-  Dataset other = data;
+  data::Dataset other = data;
   other.cols = 5;
   CHECK(pca_squared_error(a, other, &mem.arena, &ea).code() == Code::shape_mismatch);
-  CHECK(pca_squared_error(Pca(), data, &mem.arena, &ea).code() == Code::invalid_argument);
-  Dataset empty;
+  CHECK(pca_squared_error(metrics::Pca(), data, &mem.arena, &ea).code() == Code::invalid_argument);
+  data::Dataset empty;
   CHECK(!pca_fit(empty, 1, &mem.arena, &untouched));
   std::vector<uint8_t> tiny(1024);
   Arena small(tiny.data(), tiny.size());
   CHECK(pca_fit(data, 2, &small, &untouched).code() == Code::out_of_memory);
   CHECK(small.used() == 0);
-  CHECK(squared_error_per_image(floats.data(), floats.data(), 0, dim) == 0.0);
+  CHECK(metrics::squared_error_per_image(floats.data(), floats.data(), 0, dim) == 0.0);
 }
 
 TEST_CASE("inception score and class histogram") {
@@ -348,37 +348,37 @@ TEST_CASE("inception score and class histogram") {
   for (int i = 0; i < n; ++i) onehot[size_t(i) * classes + i % classes] = 1.0f;
   constant[3] = 0.3f, constant[4] = 0.0f, constant[5] = 0.0f;  // row 0 differs: IS just above 1
   double is = 0;
-  REQUIRE(inception_score(onehot.data(), n, classes, &mem.arena, &is).is_ok());
+  REQUIRE(metrics::inception_score(onehot.data(), n, classes, &mem.arena, &is).is_ok());
   CHECK(std::fabs(is - classes) < 1e-9);
-  REQUIRE(inception_score(constant.data() + classes, n - 1, classes, &mem.arena, &is).is_ok());
+  REQUIRE(metrics::inception_score(constant.data() + classes, n - 1, classes, &mem.arena, &is).is_ok());
   CHECK(std::fabs(is - 1.0) < 1e-9);
-  REQUIRE(inception_score(constant.data(), n, classes, &mem.arena, &is).is_ok());
+  REQUIRE(metrics::inception_score(constant.data(), n, classes, &mem.arena, &is).is_ok());
   CHECK(is > 1.0 + 1e-4);
   CHECK(is < 1.1);
   CHECK(mem.arena.used() == 0);
   // Half the classes, confidently: IS = 5.
   std::fill(onehot.begin(), onehot.end(), 0.0f);
   for (int i = 0; i < n; ++i) onehot[size_t(i) * classes + i % 5] = 1.0f;
-  REQUIRE(inception_score(onehot.data(), n, classes, &mem.arena, &is).is_ok());
+  REQUIRE(metrics::inception_score(onehot.data(), n, classes, &mem.arena, &is).is_ok());
   CHECK(std::fabs(is - 5.0) < 1e-9);
 
   std::vector<int> counts(classes, -1);
   double h = 0;
-  REQUIRE(class_histogram(onehot.data(), n, classes, counts.data(), &h).is_ok());
+  REQUIRE(metrics::class_histogram(onehot.data(), n, classes, counts.data(), &h).is_ok());
   for (int c = 0; c < classes; ++c) CHECK(counts[c] == (c < 5 ? 20 : 0));
   CHECK(std::fabs(h - std::log(5.0)) < 1e-12);
   const std::vector<int> one_class = {0, 7, 0};
-  CHECK(histogram_entropy(one_class.data(), 3) == 0.0);
+  CHECK(metrics::histogram_entropy(one_class.data(), 3) == 0.0);
   const std::vector<int> empty = {0, 0};
-  CHECK(histogram_entropy(empty.data(), 2) == 0.0);
+  CHECK(metrics::histogram_entropy(empty.data(), 2) == 0.0);
 
   onehot[0] = 0.5f;  // row 0 now sums to 0.5
-  Status s = inception_score(onehot.data(), n, classes, &mem.arena, &is);
+  Status s = metrics::inception_score(onehot.data(), n, classes, &mem.arena, &is);
   CHECK(s.code() == Code::invalid_argument);
   CHECK(std::strstr(s.message(), "row 0") != nullptr);
   onehot[0] = -1.0f, onehot[1] = 1.0f;
-  CHECK(!class_histogram(onehot.data(), n, classes, counts.data(), &h));
-  CHECK(!inception_score(onehot.data(), 0, classes, &mem.arena, &is));
+  CHECK(!metrics::class_histogram(onehot.data(), n, classes, counts.data(), &h));
+  CHECK(!metrics::inception_score(onehot.data(), 0, classes, &mem.arena, &is));
 }
 
 TEST_CASE("Frechet distance: identical sets, diagonal and rotated closed forms") {
@@ -389,9 +389,9 @@ TEST_CASE("Frechet distance: identical sets, diagonal and rotated closed forms")
   for (float& v : x) v = rng.normal();
   for (int r = 0; r < n; ++r) x[size_t(r) * d] += 0.5f * x[size_t(r) * d + 1];  // correlated
   std::vector<double> m1(d), s1(size_t(d) * d);
-  REQUIRE(feature_statistics(x.data(), n, d, m1.data(), s1.data(), &mem.arena).is_ok());
+  REQUIRE(metrics::feature_statistics(x.data(), n, d, m1.data(), s1.data(), &mem.arena).is_ok());
   double fd = -1;
-  REQUIRE(frechet_distance(m1.data(), s1.data(), m1.data(), s1.data(), d, &mem.arena, &fd).is_ok());
+  REQUIRE(metrics::frechet_distance(m1.data(), s1.data(), m1.data(), s1.data(), d, &mem.arena, &fd).is_ok());
   CHECK(fd < 1e-9);
   CHECK(fd >= 0.0);
 
@@ -403,10 +403,10 @@ TEST_CASE("Frechet distance: identical sets, diagonal and rotated closed forms")
     want += (ma[i] - mb[i]) * (ma[i] - mb[i]) + (std::sqrt(a[i]) - std::sqrt(b[i])) * (std::sqrt(a[i]) - std::sqrt(b[i]));
   Mat da(size_t(d) * d, 0.0), db(size_t(d) * d, 0.0);
   for (int i = 0; i < d; ++i) da[i * d + i] = a[i], db[i * d + i] = b[i];
-  REQUIRE(frechet_distance(ma.data(), da.data(), mb.data(), db.data(), d, &mem.arena, &fd).is_ok());
+  REQUIRE(metrics::frechet_distance(ma.data(), da.data(), mb.data(), db.data(), d, &mem.arena, &fd).is_ok());
   CHECK(std::fabs(fd - want) < 1e-12);
   const Mat q = random_orthogonal(d, 4);
-  REQUIRE(frechet_distance(ma.data(), compose(q, a).data(), mb.data(), compose(q, b).data(), d, &mem.arena, &fd).is_ok());
+  REQUIRE(metrics::frechet_distance(ma.data(), compose(q, a).data(), mb.data(), compose(q, b).data(), d, &mem.arena, &fd).is_ok());
   CHECK(std::fabs(fd - want) < 1e-10);
 
   // Non-commuting 2 x 2: tr (S1^1/2 S2 S1^1/2)^1/2 = sum sqrt(eig(S1 S2)), from trace and det.
@@ -416,14 +416,14 @@ TEST_CASE("Frechet distance: identical sets, diagonal and rotated closed forms")
   const double root = std::sqrt(t * t - 4 * det);
   const double tr_sqrt = std::sqrt((t + root) / 2) + std::sqrt((t - root) / 2);
   const std::vector<double> zero = {0, 0};
-  REQUIRE(frechet_distance(zero.data(), p1.data(), zero.data(), p2.data(), 2, &mem.arena, &fd).is_ok());
+  REQUIRE(metrics::frechet_distance(zero.data(), p1.data(), zero.data(), p2.data(), 2, &mem.arena, &fd).is_ok());
   CHECK(std::fabs(fd - (p1[0] + p1[3] + p2[0] + p2[3] - 2 * tr_sqrt)) < 1e-12);
   CHECK(mem.arena.used() == 0);
 
   Mat bad = p2;
   bad[1] = NAN;
-  CHECK(!frechet_distance(zero.data(), p1.data(), zero.data(), bad.data(), 2, &mem.arena, &fd));
-  CHECK(!frechet_distance(zero.data(), bad.data(), zero.data(), p1.data(), 2, &mem.arena, &fd));
+  CHECK(!metrics::frechet_distance(zero.data(), p1.data(), zero.data(), bad.data(), 2, &mem.arena, &fd));
+  CHECK(!metrics::frechet_distance(zero.data(), bad.data(), zero.data(), p1.data(), 2, &mem.arena, &fd));
 }
 
 TEST_CASE("mode coverage on the 8-Gaussian ring") {
@@ -445,26 +445,26 @@ TEST_CASE("mode coverage on the 8-Gaussian ring") {
     return p;
   };
   std::vector<int> counts(modes);
-  ModeCoverage cov;
+  metrics::ModeCoverage cov;
   const std::vector<float> all = sample(modes, 1);
-  REQUIRE(mode_coverage(all.data(), n, centres.data(), modes, std_dev, kModeMinShare, counts.data(), &cov).is_ok());
+  REQUIRE(mode_coverage(all.data(), n, centres.data(), modes, std_dev, metrics::kModeMinShare, counts.data(), &cov).is_ok());
   CHECK(cov.covered == 8);
   const double in_3_std = 1.0 - std::exp(-4.5);  // 2-D: chi^2 with 2 degrees of freedom
   CHECK(std::fabs(cov.high_quality - in_3_std) < 0.005);
   const std::vector<float> three = sample(3, 2);
-  REQUIRE(mode_coverage(three.data(), n, centres.data(), modes, std_dev, kModeMinShare, counts.data(), &cov).is_ok());
+  REQUIRE(mode_coverage(three.data(), n, centres.data(), modes, std_dev, metrics::kModeMinShare, counts.data(), &cov).is_ok());
   CHECK(cov.covered == 3);
   CHECK(std::fabs(cov.high_quality - in_3_std) < 0.005);
   for (int m = 3; m < modes; ++m) CHECK(counts[m] == 0);
   // Everything at the centre of the ring: no quality, nothing covered.
   const std::vector<float> middle(2 * size_t(n), 0.0f);
-  REQUIRE(mode_coverage(middle.data(), n, centres.data(), modes, std_dev, kModeMinShare, counts.data(), &cov).is_ok());
+  REQUIRE(mode_coverage(middle.data(), n, centres.data(), modes, std_dev, metrics::kModeMinShare, counts.data(), &cov).is_ok());
   CHECK(cov.covered == 0);
   CHECK(cov.high_quality == 0.0);
   // A mode with only a few samples is below the 1% threshold.
   std::vector<float> few = sample(3, 3);
   for (int i = 0; i < 50; ++i) few[2 * i] = centres[14], few[2 * i + 1] = centres[15];
-  REQUIRE(mode_coverage(few.data(), n, centres.data(), modes, std_dev, kModeMinShare, counts.data(), &cov).is_ok());
+  REQUIRE(mode_coverage(few.data(), n, centres.data(), modes, std_dev, metrics::kModeMinShare, counts.data(), &cov).is_ok());
   CHECK(counts[7] == 50);
   CHECK(cov.covered == 3);
   REQUIRE(mode_coverage(few.data(), n, centres.data(), modes, std_dev, 0.0, counts.data(), &cov).is_ok());
@@ -477,7 +477,7 @@ TEST_CASE("nearest training image: scalar loops and the Context GEMM agree with 
   std::vector<uint8_t> pixels(size_t(count) * dim);
   Rng rng(5);
   for (uint8_t& p : pixels) p = uint8_t(rng.below(256));
-  Dataset train;
+  data::Dataset train;
   train.pixels = pixels.data(), train.count = count, train.rows = rows, train.cols = cols;
   std::vector<float> gen(size_t(n) * dim);
   for (int i = 0; i < n; ++i)  // even rows: a training image plus noise; odd rows: random
@@ -507,7 +507,7 @@ TEST_CASE("nearest training image: scalar loops and the Context GEMM agree with 
     std::vector<int> want_idx;
     brute(max_train ? max_train : count, want, want_idx);
     for (Context* c : {static_cast<Context*>(nullptr), &ctx}) {
-      NearestOptions o;
+      metrics::NearestOptions o;
       o.ctx = c, o.max_train = max_train;
       std::vector<double> dist(n);
       std::vector<int> idx(n);
@@ -522,24 +522,24 @@ TEST_CASE("nearest training image: scalar loops and the Context GEMM agree with 
   std::vector<double> dist(n);
   std::vector<int> idx(n);
   // The advertised scratch is exactly enough (one byte less is not).
-  const size_t need = nearest_train_scratch_bytes(n, size_t(dim));
+  const size_t need = metrics::nearest_train_scratch_bytes(n, size_t(dim));
   REQUIRE(need > 0);
   for (const size_t bytes : {need, need - 1}) {
     std::vector<uint8_t> exact(bytes + Arena::kAlign);
     Arena tight(exact.data() + (Arena::kAlign - reinterpret_cast<uintptr_t>(exact.data()) % Arena::kAlign), bytes);
-    CHECK(nearest_train(gen.data(), n, train, NearestOptions(), &tight, dist.data(), idx.data()).is_ok() ==
+    CHECK(nearest_train(gen.data(), n, train, metrics::NearestOptions(), &tight, dist.data(), idx.data()).is_ok() ==
           (bytes == need));
   }
-  CHECK(nearest_train_scratch_bytes(-1, 784) == 0);
+  CHECK(metrics::nearest_train_scratch_bytes(-1, 784) == 0);
   gen[5] = NAN;
-  CHECK(!nearest_train(gen.data(), n, train, NearestOptions(), &mem.arena, dist.data(), idx.data()));
-  CHECK(!nearest_train(gen.data(), 0, train, NearestOptions(), &mem.arena, dist.data(), idx.data()));
+  CHECK(!nearest_train(gen.data(), n, train, metrics::NearestOptions(), &mem.arena, dist.data(), idx.data()));
+  CHECK(!nearest_train(gen.data(), 0, train, metrics::NearestOptions(), &mem.arena, dist.data(), idx.data()));
 }
 
 TEST_CASE("summarize_distances: min, median, mean and the closest indices") {
   Memory mem;
   const std::vector<double> d = {4, 1, 3, 0.5, 2, 1};
-  DistanceSummary s;
+  metrics::DistanceSummary s;
   std::vector<int> closest(3);
   REQUIRE(summarize_distances(d.data(), 6, &mem.arena, &s, closest.data(), 3).is_ok());
   CHECK(s.min == 0.5);

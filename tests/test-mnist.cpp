@@ -14,7 +14,7 @@
 #include "tests/format-builders.h"
 
 using namespace ember;
-using namespace ember::models;
+using namespace ember::data;
 using namespace ember::testing;
 
 namespace {
@@ -56,7 +56,7 @@ void expect_load_fails(const std::string& dir, bool train, const char* why, size
   void* keep = nullptr;
   REQUIRE(box.arena.alloc(100, &keep).is_ok());
   const size_t used = box.arena.used();
-  Dataset ds;
+  data::Dataset ds;
   ds.count = -7;
   const Status s = load_mnist(&box.arena, dir.c_str(), train, &ds);
   CHECK_FALSE(s.is_ok());
@@ -132,13 +132,13 @@ TEST_CASE("mnist: raw and gzip files load to the same dataset; raw wins when bot
   for (const std::string& dir : {raw.path, gz.path, both.path + "/"}) {
     for (bool train : {true, false}) {
       ArenaBox box;
-      Dataset ds;
+      data::Dataset ds;
       const Status s = load_mnist(&box.arena, dir.c_str(), train, &ds);
       REQUIRE_MESSAGE(s.is_ok(), std::string(s.message()));
       CHECK(ds.count == TinySet::kCount);
       CHECK(ds.rows == TinySet::kRows);
       CHECK(ds.cols == TinySet::kCols);
-      CHECK(ds.classes == kMnistClasses);
+      CHECK(ds.classes == data::kMnistClasses);
       CHECK(std::memcmp(ds.pixels, set.pixels.data(), set.pixels.size()) == 0);
       CHECK(std::memcmp(ds.labels, set.labels.data(), set.labels.size()) == 0);
       CHECK(ds.image(3) == ds.pixels + 3 * 20);
@@ -214,7 +214,7 @@ TEST_CASE("load_idx_images: unlabelled sets, classes from the labels, and a busy
   for (auto& l : fashion) l = uint8_t(l % 4);
   write_file(dir.file("lab.idx.gz"), gzip_of(idx_file(kIdxTypeU8, {20}, fashion)));
   ArenaBox box;
-  Dataset ds;
+  data::Dataset ds;
   REQUIRE(load_idx_images(&box.arena, dir.file("img.idx").c_str(), nullptr, &ds).is_ok());
   CHECK(ds.labels == nullptr);
   CHECK(ds.classes == 0);

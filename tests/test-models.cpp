@@ -232,14 +232,14 @@ TEST_CASE("models: the evaluator's per-image figures match the training graph's 
     for (size_t i = 0; i < x.size(); ++i) bytes[i] = static_cast<uint8_t>(std::lround(x[i] * 255.0f));
     std::vector<float> grey(x.size());
     for (size_t i = 0; i < x.size(); ++i) grey[i] = bytes[i] / 255.0f;
-    Dataset d;
+    data::Dataset d;
     d.pixels = bytes.data(), d.count = 16, d.rows = d.cols = kSide;
     std::vector<uint8_t> buf(1 << 20);
     Arena arena(buf.data(), buf.size());
-    AeEvaluator eval;
+    metrics::AeEvaluator eval;
     REQUIRE(eval.init(&arena, f.model.get()).is_ok());
-    AeEvalResult r;
-    REQUIRE(eval.evaluate(d, 0, Pixels::grey, 1, &r).is_ok());
+    metrics::AeEvalResult r;
+    REQUIRE(eval.evaluate(d, 0, data::Pixels::grey, 1, &r).is_ok());
     StepLoss l;
     REQUIRE(f.model->eval_loss(grey.data(), &l).is_ok());
     CHECK(r.count == 16);
@@ -251,6 +251,6 @@ TEST_CASE("models: the evaluator's per-image figures match the training graph's 
     for (size_t i = 0; i < x.size(); ++i) sq += (grey[i] - rec[i]) * double(grey[i] - rec[i]);
     CHECK(r.recon_sq_err == doctest::Approx(sq / 16).epsilon(1e-6));
     d.rows = 5;  // wrong image size
-    CHECK(eval.evaluate(d, 0, Pixels::grey, 1, &r).code() == Code::shape_mismatch);
+    CHECK(eval.evaluate(d, 0, data::Pixels::grey, 1, &r).code() == Code::shape_mismatch);
   }
 }

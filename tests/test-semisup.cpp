@@ -42,8 +42,8 @@ struct Memory {
 // A configured and initialised head in its own memory.
 struct Head {
   Memory mem{16u << 20};
-  std::unique_ptr<CodeHead> head = std::make_unique<CodeHead>();
-  explicit Head(const CodeHead::Setup& s) {
+  std::unique_ptr<metrics::CodeHead> head = std::make_unique<metrics::CodeHead>();
+  explicit Head(const metrics::CodeHead::Setup& s) {
     REQUIRE(head->configure(s).is_ok());
     size_t bytes = 0, ctx_bytes = 0;
     REQUIRE(testing::setup_bytes(head.get(), 1, &bytes).is_ok());
@@ -55,8 +55,8 @@ struct Head {
   }
 };
 
-CodeHead::Setup setup(int inputs, int classes, int hidden, int max_rows) {
-  CodeHead::Setup s;
+metrics::CodeHead::Setup setup(int inputs, int classes, int hidden, int max_rows) {
+  metrics::CodeHead::Setup s;
   s.inputs = inputs, s.classes = classes, s.hidden = hidden, s.max_rows = max_rows;
   s.batch = 32, s.eval_batch = 64, s.lr = 0.05f, s.seed = kSeed;
   return s;
@@ -76,7 +76,7 @@ void blobs(int n, int classes, const float (*centres)[2], float sx, float sy, ui
   }
 }
 
-double error_of(CodeHead& h, const std::vector<float>& x, const std::vector<int32_t>& y) {
+double error_of(metrics::CodeHead& h, const std::vector<float>& x, const std::vector<int32_t>& y) {
   double e = 1.0;
   REQUIRE(h.error_rate(x.data(), y.data(), static_cast<int>(y.size()), &e).is_ok());
   return e;
@@ -87,14 +87,14 @@ double error_of(CodeHead& h, const std::vector<float>& x, const std::vector<int3
 TEST_CASE("semisup: the stratified draw takes exactly k of every class, from a seed") {
   std::vector<uint8_t> mem(1u << 20);
   Arena arena(mem.data(), mem.size());
-  Dataset d;
+  data::Dataset d;
   REQUIRE(make_sprites(&arena, kSprites, kSeed, &d, nullptr).is_ok());
   constexpr int k = 7;
   const int n = k * d.classes;
   std::vector<int32_t> a(n), b(n), c(n);
-  REQUIRE(draw_per_class(d, k, 1, a.data(), n).is_ok());
-  REQUIRE(draw_per_class(d, k, 1, b.data(), n).is_ok());
-  REQUIRE(draw_per_class(d, k, 2, c.data(), n).is_ok());
+  REQUIRE(metrics::draw_per_class(d, k, 1, a.data(), n).is_ok());
+  REQUIRE(metrics::draw_per_class(d, k, 1, b.data(), n).is_ok());
+  REQUIRE(metrics::draw_per_class(d, k, 2, c.data(), n).is_ok());
   CHECK(a == b);  // deterministic
   CHECK(a != c);  // another seed, another draw
   for (const std::vector<int32_t>* v : {&a, &c}) {
@@ -108,26 +108,26 @@ TEST_CASE("semisup: the stratified draw takes exactly k of every class, from a s
   }
 
   SUBCASE("refusals leave the output untouched") {
-    int have[kSpriteShapes] = {0};
+    int have[data::kSpriteShapes] = {0};
     for (int i = 0; i < d.count; ++i) ++have[d.labels[i]];
-    const int smallest = *std::min_element(have, have + kSpriteShapes);
+    const int smallest = *std::min_element(have, have + data::kSpriteShapes);
     std::vector<int32_t> out(size_t(smallest + 1) * d.classes, -7);
-    const Status s = draw_per_class(d, smallest + 1, 1, out.data(), static_cast<int>(out.size()));
+    const Status s = metrics::draw_per_class(d, smallest + 1, 1, out.data(), static_cast<int>(out.size()));
     CHECK(s.code() == Code::invalid_argument);
     CHECK(std::string(s.message()).find("fewer than") != std::string::npos);
     CHECK(std::all_of(out.begin(), out.end(), [](int32_t v) { return v == -7; }));
-    const Status small = draw_per_class(d, k, 1, out.data(), n - 3);
+    const Status small = metrics::draw_per_class(d, k, 1, out.data(), n - 3);
     CHECK(std::string(small.message()).find("3 short") != std::string::npos);
     CHECK(std::all_of(out.begin(), out.end(), [](int32_t v) { return v == -7; }));
-    CHECK(draw_per_class(d, 0, 1, out.data(), n).code() == Code::invalid_argument);
-    Dataset unlabelled = d;
+    CHECK(metrics::draw_per_class(d, 0, 1, out.data(), n).code() == Code::invalid_argument);
+    data::Dataset unlabelled = d;
     unlabelled.labels = nullptr;
-    CHECK(draw_per_class(unlabelled, 1, 1, out.data(), n).code() == Code::invalid_argument);
+    CHECK(metrics::draw_per_class(unlabelled, 1, 1, out.data(), n).code() == Code::invalid_argument);
     std::vector<uint8_t> bad(d.labels, d.labels + d.count);
     bad[5] = 9;
-    Dataset hostile = d;
+    data::Dataset hostile = d;
     hostile.labels = bad.data();
-    CHECK(draw_per_class(hostile, 1, 1, out.data(), n).code() == Code::corrupt_data);
+    CHECK(metrics::draw_per_class(hostile, 1, 1, out.data(), n).code() == Code::corrupt_data);
   }
 }
 
@@ -136,12 +136,12 @@ TEST_CASE("semisup: every row of a class is drawn equally often") {
   constexpr int kRows = 40, kClasses = 4, k = 3, kDraws = 4000;
   std::vector<uint8_t> pixels(kRows), labels(kRows);
   for (int i = 0; i < kRows; ++i) labels[i] = static_cast<uint8_t>(i % kClasses);
-  Dataset d;
+  data::Dataset d;
   d.pixels = pixels.data(), d.labels = labels.data(), d.count = kRows, d.rows = d.cols = 1, d.classes = kClasses;
   std::vector<int> hits(kRows, 0);
   std::vector<int32_t> idx(k * kClasses);
   for (int s = 0; s < kDraws; ++s) {
-    REQUIRE(draw_per_class(d, k, static_cast<uint64_t>(s), idx.data(), k * kClasses).is_ok());
+    REQUIRE(metrics::draw_per_class(d, k, static_cast<uint64_t>(s), idx.data(), k * kClasses).is_ok());
     for (int32_t r : idx) ++hits[r];
   }
   for (int i = 0; i < kRows; ++i) {  // binomial(4000, 0.3): std 29, so +-120 is 4 sigma
@@ -156,7 +156,7 @@ TEST_CASE("semisup: input moments and standardisation") {
   std::vector<uint8_t> mem(1u << 16);
   Arena arena(mem.data(), mem.size());
   float mean[2] = {-1, -1}, inv[2] = {-1, -1};
-  REQUIRE(input_moments(x, 2, 2, 0.25f, &arena, mean, inv).is_ok());
+  REQUIRE(metrics::input_moments(x, 2, 2, 0.25f, &arena, mean, inv).is_ok());
   CHECK(mean[0] == doctest::Approx(2));
   CHECK(mean[1] == doctest::Approx(5));
   CHECK(inv[0] == doctest::Approx(1));
@@ -164,17 +164,17 @@ TEST_CASE("semisup: input moments and standardisation") {
   CHECK(arena.mark() == 0);             // scratch released
   float y[4];
   std::memcpy(y, x, sizeof y);
-  standardise(y, 2, 2, mean, inv);
+  metrics::standardise(y, 2, 2, mean, inv);
   CHECK(y[0] == doctest::Approx(-1));
   CHECK(y[2] == doctest::Approx(1));
   CHECK(y[1] == 0);
   const float bad[] = {1, NAN};
   float m2[2] = {9, 9}, i2[2] = {9, 9};
-  const Status s = input_moments(bad, 1, 2, 0.25f, &arena, m2, i2);
+  const Status s = metrics::input_moments(bad, 1, 2, 0.25f, &arena, m2, i2);
   CHECK(s.code() == Code::invalid_argument);
   CHECK(std::string(s.message()).find("(0, 1)") != std::string::npos);
   CHECK(m2[0] == 9);
-  CHECK(input_moments(x, 2, 2, 0.0f, &arena, m2, i2).code() == Code::invalid_argument);
+  CHECK(metrics::input_moments(x, 2, 2, 0.0f, &arena, m2, i2).code() == Code::invalid_argument);
 }
 
 TEST_CASE("semisup: the head learns blobs linearly and XOR with a hidden layer, allocation-free") {
@@ -229,10 +229,10 @@ TEST_CASE("semisup: the head learns blobs linearly and XOR with a hidden layer, 
     CHECK(lin.head->fit(x.data(), y.data(), 256, outside, 2, 1, nullptr).code() == Code::invalid_argument);
     Head small(setup(2, 4, 0, 8));
     CHECK(small.head->fit(x.data(), y.data(), 256, nullptr, 9, 1, nullptr).code() == Code::invalid_argument);
-    CodeHead unready;
+    metrics::CodeHead unready;
     int32_t p;
     CHECK(unready.classify(x.data(), 1, &p, nullptr).code() == Code::invalid_argument);
-    CodeHead::Setup no_rows = setup(2, 4, 0, 0);
+    metrics::CodeHead::Setup no_rows = setup(2, 4, 0, 0);
     CHECK(unready.configure(no_rows).code() == Code::invalid_argument);
   }
 }
@@ -250,7 +250,7 @@ TEST_CASE("semisup: self-training pulls a skewed boundary into the gap between t
   x[0] = -2.0f, x[1] = 0.0f;  // row 0: class 0, at its centre
   x[2] = -1.0f, x[3] = 0.0f;  // row 1: class 1, near class 0
   const int32_t labelled[] = {0, 1}, labels[] = {0, 1};
-  CodeHead::Setup s = setup(2, 2, 0, 400);
+  metrics::CodeHead::Setup s = setup(2, 2, 0, 400);
   s.weight_decay = 1e-3f;
   Head h(s);
   std::vector<int32_t> row_labels(400, -1);
@@ -259,9 +259,9 @@ TEST_CASE("semisup: self-training pulls a skewed boundary into the gap between t
   const double supervised = error_of(*h.head, tx, ty);
   CHECK(supervised > 0.03);
 
-  std::vector<uint8_t> scratch_mem(self_training_bytes(400) + Arena::kAlign);  // + aligning the start
+  std::vector<uint8_t> scratch_mem(metrics::self_training_bytes(400) + Arena::kAlign);  // + aligning the start
   Arena scratch(scratch_mem.data(), scratch_mem.size());
-  SelfTraining st;
+  metrics::SelfTraining st;
   st.rounds = 3, st.epochs = 20;
   const size_t before = scratch.mark();
   const bool counting = counter::available();

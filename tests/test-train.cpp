@@ -161,8 +161,8 @@ TEST_CASE("train: pseudo-labels cluster images in the arena and give the scratch
   const size_t cap = 64u << 20;
   std::unique_ptr<uint8_t[]> mem(new uint8_t[cap]);
   Arena arena(mem.get(), cap);
-  models::Dataset d;
-  REQUIRE(models::make_sprites(&arena, 400, 3, &d, nullptr).is_ok());
+  data::Dataset d;
+  REQUIRE(data::make_sprites(&arena, 400, 3, &d, nullptr).is_ok());
   const size_t before = arena.used();
   CHECK(train::pseudo_label_bytes(d.count, 784, 4) < cap - before);
   train::PseudoLabels pl;

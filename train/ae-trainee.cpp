@@ -15,19 +15,19 @@ Status AeTrainee::adopt_checkpoint_config(const char* path) {
 Status AeTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
   size_t model = 0, data = 0;
   EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
-  EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
+  EMBER_TRY(data::data_bytes(setup_.data, true, true, &data));
   const size_t pixels = static_cast<size_t>(setup_.model.config.pixels());
   const size_t eval = kEvalBuffers * Arena::rounded(sizeof(float) * size_t(setup_.model.eval_batch) * pixels);
   const size_t x = Arena::rounded(sizeof(float) * size_t(setup_.model.batch) * pixels);
-  *bytes = model + data + models::order_bytes(data, pixels) + eval + x;
+  *bytes = model + data + data::order_bytes(data, pixels) + eval + x;
   return Status::ok();
 }
 
 Status AeTrainee::init(Arena* arena, Context* ctx) {
   EMBER_TRY(model_.init(arena, ctx));
-  EMBER_TRY(models::load_data(arena, setup_.data, true, true, &train_, &test_));
+  EMBER_TRY(data::load_data(arena, setup_.data, true, true, &train_, &test_));
   const models::AeConfig& c = setup_.model.config;
-  EMBER_TRY(models::check_image_size(train_, c.rows, c.cols, "the model"));
+  EMBER_TRY(data::check_image_size(train_, c.rows, c.cols, "the model"));
   EMBER_TRY(eval_.init(arena, &model_));
   EMBER_TRY(batcher_.init(arena, train_, setup_.model.batch, setup_.model.seed, setup_.pixels));
   return arena->alloc_array(batcher_.x_floats(), &x_);
@@ -51,7 +51,7 @@ Status AeTrainee::step(double* sums) {
 }
 
 Status AeTrainee::end_epoch(int, const double* means, double* row) {
-  models::AeEvalResult r;
+  metrics::AeEvalResult r;
   EMBER_TRY(eval_.evaluate(test_, setup_.test_n, setup_.pixels, kTestSeed, &r));
   row[2] = means[0], row[3] = r.loss, row[4] = r.recon, row[5] = r.kl, row[6] = r.recon_sq_err;
   return Status::ok();

@@ -16,8 +16,8 @@ class AeTrainee : public Trainee {
  public:
   struct Setup {
     models::AeModel::Setup model;
-    models::DataSource data;
-    models::Pixels pixels = models::Pixels::grey;  // binarized: a fresh 0/1 sample of every pixel each step
+    data::DataSource data;
+    data::Pixels pixels = data::Pixels::grey;  // binarized: a fresh 0/1 sample of every pixel each step
     int test_n = 0;                                // test images evaluated after each epoch (0: all)
   };
   Status configure(const Setup& setup) {
@@ -43,15 +43,15 @@ class AeTrainee : public Trainee {
 
   models::AeModel& model() { return model_; }
   const Setup& setup() const { return setup_; }
-  const models::Dataset& train_data() const { return train_; }
-  const models::Dataset& test_data() const { return test_; }
+  const data::Dataset& train_data() const { return train_; }
+  const data::Dataset& test_data() const { return test_; }
 
  private:
   Setup setup_;
   models::AeModel model_;
-  models::Dataset train_, test_;
-  models::Batcher batcher_;
-  models::AeEvaluator eval_;
+  data::Dataset train_, test_;
+  data::Batcher batcher_;
+  metrics::AeEvaluator eval_;
   float* x_ = nullptr;
 };
 

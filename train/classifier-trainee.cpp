@@ -5,7 +5,7 @@
 
 namespace ember::train {
 
-Status check_classifier_data(const models::ClassifierConfig& c, const models::Dataset& d, const char* what) {
+Status check_classifier_data(const models::ClassifierConfig& c, const data::Dataset& d, const char* what) {
   if (d.rows != c.rows || d.cols != c.cols)
     return Status::error(Code::shape_mismatch, "%s data has %dx%d images, the classifier %dx%d", what, d.rows, d.cols,
                          c.rows, c.cols);
@@ -18,7 +18,7 @@ Status check_classifier_data(const models::ClassifierConfig& c, const models::Da
 
 Status ClassifierTrainee::configure(const Setup& setup) {
   setup_ = setup;
-  setup_.model.config.classes = setup.data.builtin() ? models::kSpriteShapes : models::kMnistClasses;
+  setup_.model.config.classes = setup.data.builtin() ? data::kSpriteShapes : data::kMnistClasses;
   return Status::ok();
 }
 
@@ -29,16 +29,16 @@ Status ClassifierTrainee::adopt_checkpoint_config(const char* path) {
 Status ClassifierTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
   size_t model = 0, data = 0;
   EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
-  EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
+  EMBER_TRY(data::data_bytes(setup_.data, true, true, &data));
   const size_t pixels = static_cast<size_t>(setup_.model.config.pixels()), batch = size_t(setup_.model.batch);
-  *bytes = model + data + models::order_bytes(data, pixels) + Arena::rounded(sizeof(float) * batch * pixels) +
+  *bytes = model + data + data::order_bytes(data, pixels) + Arena::rounded(sizeof(float) * batch * pixels) +
            Arena::rounded(sizeof(int32_t) * batch);
   return Status::ok();
 }
 
 Status ClassifierTrainee::init(Arena* arena, Context* ctx) {
   EMBER_TRY(model_.init(arena, ctx));
-  EMBER_TRY(models::load_data(arena, setup_.data, true, true, &train_, &test_));
+  EMBER_TRY(data::load_data(arena, setup_.data, true, true, &train_, &test_));
   EMBER_TRY(check_classifier_data(config(), train_, "training"));
   EMBER_TRY(check_classifier_data(config(), test_, "test"));
   EMBER_TRY(batcher_.init(arena, train_, setup_.model.batch, setup_.model.seed));

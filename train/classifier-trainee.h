@@ -15,7 +15,7 @@ class ClassifierTrainee : public Trainee {
  public:
   struct Setup {
     models::ClassifierModel::Setup model;  // config.classes follows the data
-    models::DataSource data;
+    data::DataSource data;
     int test_n = 0;  // test images evaluated after each epoch (0: all)
   };
   Status configure(const Setup& setup);
@@ -38,15 +38,15 @@ class ClassifierTrainee : public Trainee {
 
   models::ClassifierModel& model() { return model_; }
   const models::ClassifierConfig& config() const { return setup_.model.config; }
-  const models::Dataset& train_data() const { return train_; }
-  const models::Dataset& test_data() const { return test_; }
+  const data::Dataset& train_data() const { return train_; }
+  const data::Dataset& test_data() const { return test_; }
   const models::ClassifierScore& score() const { return score_; }  // after the last epoch
 
  private:
   Setup setup_;
   models::ClassifierModel model_;
-  models::Dataset train_, test_;
-  models::Batcher batcher_;
+  data::Dataset train_, test_;
+  data::Batcher batcher_;
   models::ClassifierScore score_;
   float* x_ = nullptr;
   int32_t* y_ = nullptr;
@@ -54,6 +54,6 @@ class ClassifierTrainee : public Trainee {
 
 // Whether d fits a classifier: its image size, labels, and no more classes than it has.
 // `what` names the split in the message ("training", "test").
-Status check_classifier_data(const models::ClassifierConfig& c, const models::Dataset& d, const char* what);
+Status check_classifier_data(const models::ClassifierConfig& c, const data::Dataset& d, const char* what);
 
 }  // namespace ember::train

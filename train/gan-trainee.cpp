@@ -17,7 +17,7 @@ Status GanTrainee::configure(const Setup& setup) {
   if (rings && c.cond) return Status::error(Code::invalid_argument, "a conditional GAN needs labelled images, not rings");
   if (rings && c.info_real) return Status::error(Code::invalid_argument, "info_real clusters images, not rings");
   c.data = rings ? models::GanData::points : models::GanData::images;
-  c.classes = setup.data.builtin() ? models::kSpriteShapes : models::kMnistClasses;
+  c.classes = setup.data.builtin() ? data::kSpriteShapes : data::kMnistClasses;
   return Status::ok();
 }
 
@@ -42,9 +42,9 @@ Status GanTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
     data = Arena::rounded(n * (sizeof(float) * models::kPointDims + 1)) + Arena::rounded(sizeof(int32_t) * n);
     data += 2 * Arena::rounded(sizeof(float) * kRingsFigurePoints * (models::kPointDims + size_t(c.z_dim)));
   } else {
-    EMBER_TRY(models::data_bytes(setup_.data, true, true, &data));
+    EMBER_TRY(data::data_bytes(setup_.data, true, true, &data));
     const size_t images = data / dims;  // an upper bound on the training images
-    data += models::order_bytes(data, dims);
+    data += data::order_bytes(data, dims);
     if (c.info_real) data += pseudo_label_bytes(static_cast<int>(images), static_cast<int>(dims), c.info);
   }
   const size_t rows = static_cast<size_t>(model_.real_rows());
@@ -58,13 +58,13 @@ Status GanTrainee::init(Arena* arena, Context* ctx) {
   EMBER_TRY(model_.init(arena, ctx));
   const int rows = model_.real_rows();
   if (points()) {
-    EMBER_TRY(models::make_rings(arena, setup_.rings_n, seed, &rings_));
+    EMBER_TRY(data::make_rings(arena, setup_.rings_n, seed, &rings_));
     EMBER_TRY(xy_.init(arena, rings_, rows, seed));
     EMBER_TRY(arena->alloc_array(size_t(kRingsFigurePoints) * models::kPointDims, &figure_points_));
     EMBER_TRY(arena->alloc_array(size_t(kRingsFigurePoints) * c.z_dim, &figure_z_));
   } else {
-    EMBER_TRY(models::load_data(arena, setup_.data, true, true, &train_, &test_));
-    EMBER_TRY(models::check_image_size(train_, c.rows, c.cols, "the model"));
+    EMBER_TRY(data::load_data(arena, setup_.data, true, true, &train_, &test_));
+    EMBER_TRY(data::check_image_size(train_, c.rows, c.cols, "the model"));
     if (c.cond && !train_.labels)
       return Status::error(Code::invalid_argument, "a conditional GAN needs labelled training images");
     if (c.info_real) {
@@ -131,7 +131,7 @@ Status GanTrainee::end_epoch(int, const double* means, double* row) {
   if (points()) {
     EMBER_TRY(models::generate_samples(model_, kGanPictureSeed, nullptr, kRingsFigurePoints, figure_z_,
                                        figure_points_));
-    EMBER_TRY(models::rings_figures(figure_points_, kRingsFigurePoints, &cover_));
+    EMBER_TRY(metrics::rings_figures(figure_points_, kRingsFigurePoints, &cover_));
     row[n++] = cover_.covered, row[n++] = cover_.high_quality;
   }
   if (config().info > 0) row[n++] = means[4];

@@ -28,7 +28,7 @@ class GanTrainee : public Trainee {
  public:
   struct Setup {
     models::GanModel::Setup model;   // config.data and config.classes follow the data
-    models::DataSource data;         // "rings" for the 2-D rings
+    data::DataSource data;         // "rings" for the 2-D rings
     int rings_n = 25600;             // rings: training points
     // When resuming, these given options win over the checkpoint's (they change how training
     // goes on, not the networks or the steps per epoch); the rest comes from the file.
@@ -56,23 +56,23 @@ class GanTrainee : public Trainee {
   bool points() const { return setup_.model.config.data == models::GanData::points; }
   models::GanModel& model() { return model_; }
   const models::GanConfig& config() const { return setup_.model.config; }
-  const models::Dataset& train_data() const { return train_; }
+  const data::Dataset& train_data() const { return train_; }
   int data_count() const { return points() ? rings_.count : train_.count; }
   // info_real: how the clustering went (after init).
   const PseudoLabels& pseudo_labels() const { return pseudo_; }
   // Rings: the points scored after the last epoch, [kRingsFigurePoints, 2], and their figures.
   const float* figure_points() const { return figure_points_; }
-  const models::ModeCoverage& coverage() const { return cover_; }
+  const metrics::ModeCoverage& coverage() const { return cover_; }
 
  private:
   Setup setup_;
   models::GanModel model_;
-  models::Dataset train_, test_;
-  models::PointSet rings_;
-  models::Batcher images_;
-  models::PointBatcher xy_;
+  data::Dataset train_, test_;
+  data::PointSet rings_;
+  data::Batcher images_;
+  data::PointBatcher xy_;
   PseudoLabels pseudo_;
-  models::ModeCoverage cover_;
+  metrics::ModeCoverage cover_;
   float *x_ = nullptr, *figure_points_ = nullptr, *figure_z_ = nullptr;
   int32_t* labels_ = nullptr;
 };

@@ -19,7 +19,7 @@ size_t pseudo_label_bytes(int n, int dim, int k) {
          kScratchSlack;
 }
 
-Status cluster_images(models::Dataset* data, int k, uint64_t seed, Arena* arena, PseudoLabels* out) {
+Status cluster_images(data::Dataset* data, int k, uint64_t seed, Arena* arena, PseudoLabels* out) {
   const int n = data->count, dim = static_cast<int>(data->image_size());
   const int comps = dim < kPseudoLabelDims ? dim : kPseudoLabelDims;
   if (k < 2 || k > kMaxPseudoLabels || k > n)
@@ -30,8 +30,8 @@ Status cluster_images(models::Dataset* data, int k, uint64_t seed, Arena* arena,
   EMBER_TRY(arena->alloc_array(rows, &labels));
   const size_t mark = arena->mark();
   Status s = [&]() -> Status {
-    models::Pca pca;
-    EMBER_TRY(models::pca_fit(*data, comps, arena, &pca));
+    metrics::Pca pca;
+    EMBER_TRY(metrics::pca_fit(*data, comps, arena, &pca));
     float *x = nullptr, *image = nullptr, *centres = nullptr;
     double* code = nullptr;
     int32_t *assign = nullptr, *truth = nullptr;
@@ -43,18 +43,18 @@ Status cluster_images(models::Dataset* data, int k, uint64_t seed, Arena* arena,
     for (int i = 0; i < n; ++i) {
       const uint8_t* px = data->image(i);
       for (int j = 0; j < dim; ++j) image[j] = px[j] / 255.0f;
-      EMBER_TRY(models::pca_encode(pca, image, code));
+      EMBER_TRY(metrics::pca_encode(pca, image, code));
       for (int j = 0; j < comps; ++j) x[static_cast<size_t>(i) * comps + j] = static_cast<float>(code[j]);
     }
-    models::KMeansResult r;
-    EMBER_TRY(models::kmeans(x, n, comps, k, kPseudoLabelIterations, seed, arena, centres, assign, &r));
+    metrics::KMeansResult r;
+    EMBER_TRY(metrics::kmeans(x, n, comps, k, kPseudoLabelIterations, seed, arena, centres, assign, &r));
     for (int i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>(assign[i]);
     PseudoLabels p;
     p.iterations = r.iterations, p.converged = r.converged;
     if (data->labels) {
       EMBER_TRY(arena->alloc_array(rows, &truth));
       for (int i = 0; i < n; ++i) truth[i] = data->labels[i];
-      p.purity = models::cluster_purity(assign, truth, n, k, data->classes, arena);
+      p.purity = metrics::cluster_purity(assign, truth, n, k, data->classes, arena);
     }
     *out = p;
     return Status::ok();

@@ -27,6 +27,6 @@ struct PseudoLabels {
 // projected rows, k-means' state), which it gives back before returning.
 size_t pseudo_label_bytes(int n, int dim, int k);
 // Replaces data->labels with k cluster ids (data->classes = k), kept in the arena.
-Status cluster_images(models::Dataset* data, int k, uint64_t seed, Arena* arena, PseudoLabels* out);
+Status cluster_images(data::Dataset* data, int k, uint64_t seed, Arena* arena, PseudoLabels* out);
 
 }  // namespace ember::train

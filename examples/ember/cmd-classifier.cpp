@@ -126,7 +126,7 @@ int eval_classifier(int argc, char** argv) {
   Status s = data_bytes(data, false, true, &dbytes);
   LoadedClassifier m;
   if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kToolSlack, &m);
-  models::Dataset train, test;
+  data::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, false, true, &train, &test);
   if (s.is_ok()) s = train::check_classifier_data(m.model->config(), test, "test");
   models::ClassifierScore score;
@@ -138,7 +138,7 @@ int eval_classifier(int argc, char** argv) {
   // The inception score of real images: the ceiling a generator's `is` under this classifier
   // is read against (a more confident classifier raises both).
   double real_is = 0.0;
-  if (s.is_ok()) s = models::inception_score(probs.data(), n, classes, &m.session.arena, &real_is);
+  if (s.is_ok()) s = metrics::inception_score(probs.data(), n, classes, &m.session.arena, &real_is);
   if (!s.is_ok()) return report("eval", s);
   std::vector<int> count(classes, 0), right(classes, 0);
   for (int i = 0; i < n; ++i) {

@@ -54,9 +54,9 @@ struct Results {
 };
 
 // Mean -log p(x) over images [0, n) of data: IWAE (prior = false) or naive (prior = true).
-Status likelihood(models::AeEvaluator& eval, const models::Dataset& data, int n, models::Pixels pixels, int k,
+Status likelihood(metrics::AeEvaluator& eval, const data::Dataset& data, int n, data::Pixels pixels, int k,
                   bool prior, Arena* arena, double* mean) {
-  models::AeLatentModel lm(&eval);
+  metrics::AeLatentModel lm(&eval);
   Rng rng(kEvalSeed, prior ? 2 : 1);
   const bool tty = isatty(fileno(stderr)) != 0;
   const auto start = std::chrono::steady_clock::now();
@@ -64,8 +64,8 @@ Status likelihood(models::AeEvaluator& eval, const models::Dataset& data, int n,
   for (int i = 0; i < n; ++i) {
     eval.load_rows(data, i, i + 1, pixels, kEvalSeed, eval.x_buffer());
     double nll = 0;
-    EMBER_TRY(prior ? models::nll_naive(lm, eval.x_buffer(), k, &rng, arena, &nll)
-                    : models::nll_iwae(lm, eval.x_buffer(), k, &rng, arena, &nll));
+    EMBER_TRY(prior ? metrics::nll_naive(lm, eval.x_buffer(), k, &rng, arena, &nll)
+                    : metrics::nll_iwae(lm, eval.x_buffer(), k, &rng, arena, &nll));
     sum += nll;
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (tty && t - last > 1.0) {
@@ -111,8 +111,8 @@ int cmd_eval(int argc, char** argv) {
     if (!known) cli.error("--metric: unknown '" + item + "'");
     at = comma == std::string::npos ? metrics.size() : comma + 1;
   }
-  models::Pixels pixels = models::Pixels::grey;
-  if (!std::strcmp(binarize, "fixed")) pixels = models::Pixels::binarized;
+  data::Pixels pixels = data::Pixels::grey;
+  if (!std::strcmp(binarize, "fixed")) pixels = data::Pixels::binarized;
   else if (std::strcmp(binarize, "none") != 0) cli.error("--binarize: 'none' or 'fixed'");
   if (!cli.finish()) return cli.exit_code();
 
@@ -121,9 +121,9 @@ int cmd_eval(int argc, char** argv) {
   Status s = data_bytes(data, need_train, true, &dbytes);
   LoadedModel m;
   if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kScratchBytes, &m);
-  models::Dataset train, test;
+  data::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, need_train, true, &train, &test);
-  models::AeEvaluator eval;
+  metrics::AeEvaluator eval;
   if (s.is_ok()) s = eval.init(&m.session.arena, m.model.get());
   if (!s.is_ok()) return report("eval", s);
   const int n = n_arg <= 0 || n_arg > test.count ? test.count : n_arg;
@@ -131,12 +131,12 @@ int cmd_eval(int argc, char** argv) {
   char arch[256];
   m.model->config().to_text(arch, sizeof arch);
   std::printf("model %s (step %llu)\ndata %s, %d test images%s\n", arch, static_cast<unsigned long long>(m.step),
-              data.source.c_str(), n, pixels == models::Pixels::binarized ? " (binarized, fixed seed)" : "");
+              data.source.c_str(), n, pixels == data::Pixels::binarized ? " (binarized, fixed seed)" : "");
 
   Results r;
   Arena& arena = m.session.arena;
   if (wants(metrics, "recon_sq_err") || wants(metrics, "neg_elbo")) {
-    models::AeEvalResult e;
+    metrics::AeEvalResult e;
     s = eval.evaluate(test, n, pixels, kEvalSeed, &e);
     if (!s.is_ok()) return report("eval", s);
     if (wants(metrics, "recon_sq_err")) r.add("recon_sq_err", e.recon_sq_err);
@@ -147,12 +147,12 @@ int cmd_eval(int argc, char** argv) {
   }
   if (wants(metrics, "pca_sq_err")) {
     const size_t mark = arena.mark();
-    models::Pca pca;
+    metrics::Pca pca;
     double err = 0;
-    s = models::pca_fit(train, pca_k, &arena, &pca);
-    models::Dataset first = test;
+    s = metrics::pca_fit(train, pca_k, &arena, &pca);
+    data::Dataset first = test;
     first.count = n;
-    if (s.is_ok()) s = models::pca_squared_error(pca, first, &arena, &err);
+    if (s.is_ok()) s = metrics::pca_squared_error(pca, first, &arena, &err);
     arena.rewind(mark);
     if (!s.is_ok()) return report("eval", s);
     r.add("pca_sq_err", err);

@@ -39,11 +39,11 @@ int read_label(Cli& cli) {
                      "per class or code)", -1, -1, 1 << 20);
 }
 
-Status write_rings_json(const std::string& path, const char* model, int n, const models::ModeCoverage& r,
+Status write_rings_json(const std::string& path, const char* model, int n, const metrics::ModeCoverage& r,
                         const int* counts) {
   JsonFile j(path);
   j.text("model", model).integer("n", n).integer("modes_covered", r.covered).number("high_quality", r.high_quality);
-  return j.integers("mode_counts", counts, models::kRingsModes).close();
+  return j.integers("mode_counts", counts, data::kRingsModes).close();
 }
 
 }  // namespace
@@ -101,8 +101,8 @@ Status write_rings_scatter(const std::string& path, const float* points, int n, 
   std::vector<float> x, y;
   std::vector<uint8_t> cls;
   for (int i = 0; i < n; ++i) x.push_back(points[2 * i]), y.push_back(points[2 * i + 1]), cls.push_back(0);
-  for (int k = 0; k < models::kRingsModes; ++k) {
-    const models::Point2 p = models::rings_mode_centre(k);
+  for (int k = 0; k < data::kRingsModes; ++k) {
+    const data::Point2 p = data::rings_mode_centre(k);
     x.push_back(p.x), y.push_back(p.y), cls.push_back(1);
   }
   static const char* const kNames[] = {"generated", "mode centres"};
@@ -140,12 +140,12 @@ int sample_gan(int argc, char** argv) {
   const bool by_label = c.cond || label >= 0;
   if (s.is_ok())
     s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z.data(), img.data(), truncation);
-  models::ModeCoverage cover;
+  metrics::ModeCoverage cover;
   if (s.is_ok() && is_points(c)) s = rings_figures(img.data(), n, &cover);
   if (s.is_ok() && is_points(c)) {
     char title[96];
     std::snprintf(title, sizeof title, "%d samples of G: %d/%d modes, %.0f%% high quality", n, cover.covered,
-                  models::kRingsModes, 100 * cover.high_quality);
+                  data::kRingsModes, 100 * cover.high_quality);
     s = write_rings_scatter(out, img.data(), n, title);
   }
   else if (s.is_ok())
@@ -221,13 +221,13 @@ int eval_gan(int argc, char** argv) {
   if (s.is_ok())
     s = generate_samples(*m.model, uint64_t(seed), c.cond ? asked.data() : nullptr, n, z.data(), out.data(), truncation);
   if (s.is_ok() && is_points(c)) {
-    models::ModeCoverage cover;
-    int counts[models::kRingsModes];
+    metrics::ModeCoverage cover;
+    int counts[data::kRingsModes];
     s = rings_figures(out.data(), n, &cover, counts);
     if (s.is_ok()) {
       std::printf("modes_covered  %d/%d\nhigh_quality   %.4f  (within %.0f std of a mode)\nmode_counts   ",
-                  cover.covered, models::kRingsModes, cover.high_quality, models::kRingsQualityStds);
-      for (int k = 0; k < models::kRingsModes; ++k) std::printf(" %d", counts[k]);
+                  cover.covered, data::kRingsModes, cover.high_quality, data::kRingsQualityStds);
+      for (int k = 0; k < data::kRingsModes; ++k) std::printf(" %d", counts[k]);
       std::printf("\n");
     }
     if (s.is_ok() && !o.json.empty()) s = write_rings_json(o.json, path, n, cover, counts);

@@ -20,13 +20,13 @@ const char* model_path(Cli& cli) { return cli.text("--model", "FILE", "checkpoin
 int threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
 
 // Loads the model (sampler_only: its decoder alone), and the test set when `data` is set.
-Status open(const char* path, int t, const DataSpec* data, LoadedModel* m, models::Dataset* test,
+Status open(const char* path, int t, const DataSpec* data, LoadedModel* m, data::Dataset* test,
             bool sampler_only = false) {
   size_t dbytes = 0;
   if (data) EMBER_TRY(data_bytes(*data, false, true, &dbytes));
   EMBER_TRY(load_for_inference(path, t, kEvalBatch, dbytes + kPictureBytes, m, sampler_only));
   if (!data) return Status::ok();
-  models::Dataset unused;
+  data::Dataset unused;
   EMBER_TRY(load_data(&m->session.arena, *data, false, true, &unused, test));
   return check_image_size(*test, m->model->config().rows, m->model->config().cols, "the model");
 }
@@ -65,7 +65,7 @@ int cmd_reconstruct(int argc, char** argv) {
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
-  models::Dataset test;
+  data::Dataset test;
   Status s = open(path, t, &data, &m, &test);
   if (s.is_ok()) s = write_reconstructions(*m.model, &m.session.arena, test, out, n, cols);
   return done("reconstruct", s, out);
@@ -83,7 +83,7 @@ int cmd_interpolate(int argc, char** argv) {
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
-  models::Dataset test;
+  data::Dataset test;
   Status s = open(path, t, &data, &m, &test);
   if (s.is_ok()) s = write_interpolations(*m.model, &m.session.arena, test, out, pairs, steps, uint64_t(seed));
   return done("interpolate", s, out);
@@ -102,7 +102,7 @@ int cmd_traverse(int argc, char** argv) {
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
-  models::Dataset test;
+  data::Dataset test;
   DataSpec data;
   data.source = src;
   Status s = open(path, t, *src ? &data : nullptr, &m, &test);
@@ -122,7 +122,7 @@ int cmd_latent_map(int argc, char** argv) {
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
-  models::Dataset test;
+  data::Dataset test;
   Status s = open(path, t, &data, &m, &test);
   std::string title = std::string("latent codes of ") + (data.builtin() ? "sprites" : "test images");
   if (s.is_ok())

@@ -70,30 +70,30 @@ double std_of(const Series& v) {
 }
 
 // x[n, pixels] = images [0, n) of data as byte / 255.
-std::vector<float> grey_pixels(const models::Dataset& data) {
+std::vector<float> grey_pixels(const data::Dataset& data) {
   std::vector<float> x(static_cast<size_t>(data.count) * data.image_size());
   for (int at = 0; at < data.count; at += kEvalBatch)
-    models::fill_range(data, at, data.count - at < kEvalBatch ? data.count - at : kEvalBatch,
+    data::fill_range(data, at, data.count - at < kEvalBatch ? data.count - at : kEvalBatch,
                        x.data() + static_cast<size_t>(at) * data.image_size(), nullptr);
   return x;
 }
 
 // codes[n, latent] = mu(x) of every image of data, a batch at a time.
-Status encode_all(models::AeModel& enc, const models::Dataset& data, std::vector<float>* codes) {
+Status encode_all(models::AeModel& enc, const data::Dataset& data, std::vector<float>* codes) {
   const int latent = enc.config().latent;
   std::vector<float> x(static_cast<size_t>(kEvalBatch) * data.image_size());
   codes->assign(static_cast<size_t>(data.count) * latent, 0.0f);
   for (int at = 0; at < data.count; at += kEvalBatch) {
-    const int rows = models::fill_range(data, at, kEvalBatch, x.data(), nullptr);
+    const int rows = data::fill_range(data, at, kEvalBatch, x.data(), nullptr);
     EMBER_TRY(enc.encode(x.data(), rows, codes->data() + static_cast<size_t>(at) * latent, nullptr));
   }
   return Status::ok();
 }
 
-std::vector<int32_t> labels_of(const models::Dataset& d) { return std::vector<int32_t>(d.labels, d.labels + d.count); }
+std::vector<int32_t> labels_of(const data::Dataset& d) { return std::vector<int32_t>(d.labels, d.labels + d.count); }
 
 // The default conv classifier from random weights, full-batch Adam on the labelled images.
-Status conv_error(const models::Dataset& test, const std::vector<float>& x, const std::vector<int32_t>& y,
+Status conv_error(const data::Dataset& test, const std::vector<float>& x, const std::vector<int32_t>& y,
                   int classes, int steps, uint64_t seed, int threads, double* error) {
   models::ClassifierModel::Setup s;
   s.config.classes = classes;
@@ -133,7 +133,7 @@ int cmd_semisup(int argc, char** argv) {
                                  1, 1 << 24);
   const int draws = cli.integer("--draws", "D", "independent draws of the labelled images", 5, 1, 1000);
   const int seed = cli.integer("--seed", "S", "draws, head weights, sprites", 1, 0, 1 << 30);
-  models::CodeHead::Setup hs;
+  metrics::CodeHead::Setup hs;
   hs.hidden = cli.integer("--hidden", "H", "head: 0 = softmax regression, else one ReLU layer of H units", kDefaultHidden, 0,
                           1 << 16);
   const int epochs = cli.integer("--epochs", "E", "head: passes over the labelled images", kDefaultEpochs, 1,
@@ -143,7 +143,7 @@ int cmd_semisup(int argc, char** argv) {
   hs.weight_decay = cli.real("--wd", "X", "head: L2 weight decay", kDefaultWeightDecay, 0.0f, 100.0f);
   const float min_std = cli.real("--min-std", "X", "standardising codes: spread floor (gain <= 1 / X)",
                                  kDefaultMinStd, 1e-6f, 1e6f);
-  models::SelfTraining st;
+  metrics::SelfTraining st;
   st.rounds = cli.integer("--self-train", "R", "rounds of pseudo-labelling the unlabelled codes (0: none)", 0, 0,
                           1000);
   st.fraction = cli.real("--self-fraction", "F", "share of unlabelled images pseudo-labelled in the last round",
@@ -162,7 +162,7 @@ int cmd_semisup(int argc, char** argv) {
   Status s = data_bytes(data, true, true, &dbytes);
   LoadedModel enc;
   if (s.is_ok()) s = load_for_inference(encoder, threads, kEvalBatch, dbytes + kSlack, &enc);
-  models::Dataset train, test;
+  data::Dataset train, test;
   if (s.is_ok()) s = load_data(&enc.session.arena, data, true, true, &train, &test);
   if (s.is_ok() && (!train.labels || !test.labels))
     s = Status::error(Code::invalid_argument, "the data has no labels");
@@ -179,10 +179,10 @@ int cmd_semisup(int argc, char** argv) {
   if (!s.is_ok()) return report(kCmd, s);
 
   hs.classes = classes, hs.eval_batch = kEvalBatch, hs.seed = static_cast<uint64_t>(seed);
-  models::CodeHead::Setup ps = hs;  // the scratch head: the same, on pixels
+  metrics::CodeHead::Setup ps = hs;  // the scratch head: the same, on pixels
   hs.inputs = latent, hs.max_rows = train.count;
   ps.inputs = static_cast<int>(train.image_size()), ps.max_rows = labels;
-  auto code_head = std::make_unique<models::CodeHead>(), pixel_head = std::make_unique<models::CodeHead>();
+  auto code_head = std::make_unique<metrics::CodeHead>(), pixel_head = std::make_unique<metrics::CodeHead>();
   Session heads;
   size_t pbytes = 0, ctx_bytes = 0;
   Context::Options co;
@@ -192,15 +192,15 @@ int cmd_semisup(int argc, char** argv) {
   if (s.is_ok()) s = setup_bytes(pixel_head.get(), threads, &pbytes);
   if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
   pbytes -= pbytes >= ctx_bytes ? ctx_bytes : 0;  // the second model shares the first one's context
-  const size_t scratch = models::self_training_bytes(train.count) + 2 * Arena::rounded(sizeof(double) * latent);
+  const size_t scratch = metrics::self_training_bytes(train.count) + 2 * Arena::rounded(sizeof(double) * latent);
   if (s.is_ok()) s = open_session_for(code_head.get(), threads, pbytes + scratch + kSlack, &heads);
   if (s.is_ok()) s = pixel_head->init(&heads.arena, &heads.ctx);
   std::vector<float> mean(latent), inv_std(latent);
-  if (s.is_ok()) s = models::input_moments(codes.data(), train.count, latent, min_std, &heads.arena, mean.data(),
+  if (s.is_ok()) s = metrics::input_moments(codes.data(), train.count, latent, min_std, &heads.arena, mean.data(),
                                            inv_std.data());
   if (!s.is_ok()) return report(kCmd, s);
-  models::standardise(codes.data(), train.count, latent, mean.data(), inv_std.data());
-  models::standardise(test_codes.data(), test.count, latent, mean.data(), inv_std.data());
+  metrics::standardise(codes.data(), train.count, latent, mean.data(), inv_std.data());
+  metrics::standardise(test_codes.data(), test.count, latent, mean.data(), inv_std.data());
   const std::vector<float> test_pixels = grey_pixels(test);
   const std::vector<int32_t> test_labels = labels_of(test);
 
@@ -228,9 +228,9 @@ int cmd_semisup(int argc, char** argv) {
       y(static_cast<size_t>(labels));
   std::vector<float> x(static_cast<size_t>(labels) * train.image_size());
   for (int d = 0; d < draws; ++d) {
-    const uint64_t draw_seed = models::derive_seed(static_cast<uint64_t>(seed), static_cast<uint64_t>(d), kDrawStream);
-    s = models::draw_per_class(train, per_class, draw_seed, idx.data(), labels);
-    if (s.is_ok()) s = models::gather(train, idx.data(), labels, x.data(), y.data());
+    const uint64_t draw_seed = data::derive_seed(static_cast<uint64_t>(seed), static_cast<uint64_t>(d), kDrawStream);
+    s = metrics::draw_per_class(train, per_class, draw_seed, idx.data(), labels);
+    if (s.is_ok()) s = data::gather(train, idx.data(), labels, x.data(), y.data());
     if (!s.is_ok()) return report(kCmd, s);
     std::fill(row_labels.begin(), row_labels.end(), -1);  // only the drawn rows have labels
     for (int j = 0; j < labels; ++j) row_labels[static_cast<size_t>(idx[j])] = y[static_cast<size_t>(j)];
@@ -241,7 +241,7 @@ int cmd_semisup(int argc, char** argv) {
     if (s.is_ok()) s = code_head->error_rate(test_codes.data(), test_labels.data(), test.count, &err);
     methods[m++].errors.push_back(err);
     if (s.is_ok() && st.rounds) {
-      s = models::self_train(code_head.get(), codes.data(), train.count, idx.data(), y.data(), labels, st,
+      s = metrics::self_train(code_head.get(), codes.data(), train.count, idx.data(), y.data(), labels, st,
                              &heads.arena);
       if (s.is_ok()) s = code_head->error_rate(test_codes.data(), test_labels.data(), test.count, &err);
       methods[m++].errors.push_back(err);

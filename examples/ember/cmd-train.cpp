@@ -53,7 +53,7 @@ class AeView : public TrainView {
     EMBER_TRY(h.write_svg((stem_ + ".loss.svg").c_str(), title_.c_str(), "loss per image", kLines, 2, arena));
     if (vae) EMBER_TRY(write_samples(m, arena, stem_ + ".samples.png", kSampleCount, kSampleCols, kPictureSeed));
     if (!r.last) return Status::ok();
-    const models::Dataset& test = t_->test_data();
+    const data::Dataset& test = t_->test_data();
     EMBER_TRY(write_reconstructions(m, arena, test, stem_ + ".recon.png", kReconCount, kReconCols));
     const int dims = m.config().latent < kMaxTraverseDims ? m.config().latent : kMaxTraverseDims;
     // A VAE around z = 0 (the prior's centre); an ae around a real code (its codes are not
@@ -117,7 +117,7 @@ int cmd_train(int argc, char** argv) {
   const std::string out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
   o.resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
-  if (std::strcmp(binarize, "dynamic") == 0) setup.pixels = models::Pixels::binarized;
+  if (std::strcmp(binarize, "dynamic") == 0) setup.pixels = data::Pixels::binarized;
   else if (std::strcmp(binarize, "none") != 0) cli.error("--binarize: 'none' or 'dynamic'");
   if (!cli.finish()) return cli.exit_code();
   model.seed = static_cast<uint64_t>(seed);

@@ -25,7 +25,7 @@ int eval_gan(int argc, char** argv);         // ember eval on a GAN checkpoint
 void read_gan_architecture(Cli& cli, models::GanConfig* c);
 
 using models::generate_samples;  // models/gan-sampling.h
-using models::rings_figures;     // metrics/rings-figures.h
+using metrics::rings_figures;     // metrics/rings-figures.h
 // --truncation T (0: off) for sample and eval.
 float read_truncation(Cli& cli);
 

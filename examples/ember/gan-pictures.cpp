@@ -19,8 +19,8 @@ constexpr int kDistanceLabelHeight = 12;  // room for one line of the 5x7 font a
 constexpr int kPairChannels = 3;
 }  // namespace
 
-Status write_nearest_pairs(Arena* arena, const float* images, const models::Dataset& train,
-                           const models::GanEvalResult& r, const std::string& path) {
+Status write_nearest_pairs(Arena* arena, const float* images, const data::Dataset& train,
+                           const metrics::GanEvalResult& r, const std::string& path) {
   if (r.pairs < 1) return Status::error(Code::invalid_argument, "pairs picture: no pairs to draw");
   GridSpec spec;
   spec.cell_w = train.cols, spec.cell_h = train.rows, spec.rows = 2, spec.cols = r.pairs;

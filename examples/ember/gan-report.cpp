@@ -16,7 +16,7 @@ namespace {
 constexpr int kEvalBatch = 500;
 constexpr size_t kPictureBytes = 4u << 20;  // the pairs canvas (a few hundred KiB) and slack
 
-void print_report(const models::GanEvalResult& r, const models::GanEvalOptions& o, int train_count) {
+void print_report(const metrics::GanEvalResult& r, const metrics::GanEvalOptions& o, int train_count) {
   std::printf("is             %.4f  (1 .. %d)\n", r.is, r.classes);
   std::printf("fd             %.4f", r.fd);
   if (r.has_floor)
@@ -43,7 +43,7 @@ void print_report(const models::GanEvalResult& r, const models::GanEvalOptions& 
   }
 }
 
-Status write_json_file(const std::string& path, const models::GanEvalResult& r, const GanReportOptions& o) {
+Status write_json_file(const std::string& path, const metrics::GanEvalResult& r, const GanReportOptions& o) {
   JsonFile j(path);
   j.text("classifier", o.classifier).text("data", o.data.source).integer("n", r.n);
   j.number("is", r.is).number("fd", r.fd).number("fd_floor", r.fd_floor, r.has_floor);
@@ -71,12 +71,12 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o) {
                                           "nearest-image search over the first N training images (0: all)",
                                           o->eval.nearest_max_train, 0, 1 << 30);
   o->eval.pairs = cli.integer("--pairs", "K", "closest generated/training pairs reported", o->eval.pairs, 0,
-                              models::kMaxGanPairs);
+                              metrics::kMaxGanPairs);
   o->pairs_png = cli.text("--pairs-png", "FILE", "PNG of the closest generated/training pairs", "");
 }
 
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
-                          models::GanEvalResult* out) {
+                          metrics::GanEvalResult* out) {
   if (o.classifier.empty())
     return Status::error(Code::invalid_argument,
                          "generator figures need a classifier: --classifier FILE "
@@ -84,21 +84,21 @@ Status gan_metrics_report(const float* images, int n, const int32_t* asked, cons
   models::ClassifierConfig config;
   EMBER_TRY(models::ClassifierModel::read_config(o.classifier.c_str(), &config));
   // FD estimates depend on the sample count: by default the floor uses as many real images.
-  models::GanEvalOptions options = o.eval;
+  metrics::GanEvalOptions options = o.eval;
   if (options.floor_n == 0) options.floor_n = n;
   size_t dbytes = 0, eval_bytes = 0;
   EMBER_TRY(data_bytes(o.data, true, true, &dbytes));
   // Before loading, the test set's size is bounded by the data bytes over the image size.
   const size_t images_bound = dbytes / static_cast<size_t>(config.pixels());
   const int test_bound = images_bound > size_t(INT_MAX) ? INT_MAX : static_cast<int>(images_bound);
-  EMBER_TRY(models::GanEvaluator::bytes_needed(config, test_bound, n, options, &eval_bytes));
+  EMBER_TRY(metrics::GanEvaluator::bytes_needed(config, test_bound, n, options, &eval_bytes));
   LoadedClassifier m;
   EMBER_TRY(load_for_inference(o.classifier.c_str(), o.threads, kEvalBatch, dbytes + eval_bytes + kPictureBytes, &m));
   Arena& arena = m.session.arena;
-  models::Dataset train, test;
+  data::Dataset train, test;
   EMBER_TRY(load_data(&arena, o.data, true, true, &train, &test));
-  models::GanEvaluator eval;
-  models::GanEvalResult r;
+  metrics::GanEvaluator eval;
+  metrics::GanEvalResult r;
   EMBER_TRY(eval.init(&arena, m.model.get(), train, test, options));
   EMBER_TRY(eval.evaluate(images, n, asked, &r));
   if (!o.quiet) print_report(r, options, train.count);

@@ -25,7 +25,7 @@ struct GanReportOptions {
   std::string classifier;       // checkpoint written by `ember train --model classifier` (required)
   DataSpec data;                // the real data: test set for fd, training set for the floor and nn_dist
   int threads = 0;              // 0: one per core
-  models::GanEvalOptions eval;   // floor_n 0 here: the floor from as many images as generated
+  metrics::GanEvalOptions eval;   // floor_n 0 here: the floor from as many images as generated
   std::string json;             // write the figures as a JSON object here ("" : no file)
   std::string pairs_png;        // the closest pairs, generated above training ("" : no picture)
   bool quiet = false;           // no printed lines
@@ -40,7 +40,7 @@ void read_gan_report_options(Cli& cli, GanReportOptions* o);
 // for. Loads the classifier and the data in a session of its own, runs the evaluator,
 // prints the figures, writes o.json and o.pairs_png when set. out (may be null) gets them.
 Status gan_metrics_report(const float* images, int n, const int32_t* asked, const GanReportOptions& o,
-                          models::GanEvalResult* out = nullptr);
+                          metrics::GanEvalResult* out = nullptr);
 
 // `ember eval --samples FILE --classifier C --data D`: the same figures for images made
 // elsewhere (another engine's generator, say), read from FILE: raw float32 in this machine's
@@ -53,7 +53,7 @@ Status read_raw_images(const std::string& path, int pixels, std::vector<float>* 
 
 // A PNG of r.pairs columns: generated image (framed) above its nearest training image,
 // each column labelled with their distance. Canvas memory from the arena, given back.
-Status write_nearest_pairs(Arena* arena, const float* images, const models::Dataset& train,
-                           const models::GanEvalResult& r, const std::string& path);
+Status write_nearest_pairs(Arena* arena, const float* images, const data::Dataset& train,
+                           const metrics::GanEvalResult& r, const std::string& path);
 
 }  // namespace ember::tool

@@ -38,8 +38,8 @@ class GanView : public TrainView {
     const models::GanConfig& c = t_->config();
     std::printf("epoch %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f", r.epoch, r.epochs, row[2], row[3], row[4],
                 row[5]);
-    const models::ModeCoverage& cover = t_->coverage();
-    if (t_->points()) std::printf("  modes %d/%d  high quality %.3f", cover.covered, models::kRingsModes, cover.high_quality);
+    const metrics::ModeCoverage& cover = t_->coverage();
+    if (t_->points()) std::printf("  modes %d/%d  high quality %.3f", cover.covered, data::kRingsModes, cover.high_quality);
     if (c.info > 0) std::printf("  Q %.4f", row[h.index_of("info_loss")]);
     if (c.info_real) std::printf("  Q(x) %.4f", row[h.index_of("info_real_loss")]);
     std::printf("  %.1f s\n", r.seconds);
@@ -51,7 +51,7 @@ class GanView : public TrainView {
     if (t_->points()) {
       char title[128];
       std::snprintf(title, sizeof title, "epoch %d: %d/%d modes, %.0f%% high quality", r.epoch, cover.covered,
-                    models::kRingsModes, 100 * cover.high_quality);
+                    data::kRingsModes, 100 * cover.high_quality);
       return write_rings_scatter(stem_ + ".samples.svg", t_->figure_points(), kRingsPicturePoints, title);
     }
     const int n = (c.onehot_dim() ? c.onehot_dim() : kSampleRows) * kSampleCols;

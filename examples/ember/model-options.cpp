@@ -36,7 +36,7 @@ void read_architecture(Cli& cli, models::AeConfig* c) {
 
 DataSpec read_data(Cli& cli, bool required) {
   DataSpec d;
-  const char* env = std::getenv(kDataEnv);
+  const char* env = std::getenv(data::kDataEnv);
   const char* def = env && *env ? env : (required ? nullptr : "");
   d.source = cli.text("--data", "DIR|sprites",
                       "MNIST directory (the four IDX files, .gz or not; default $EMBER_DATA), the built-in "

@@ -48,7 +48,7 @@ class Canvas {
   size_t mark_;
 };
 
-void grey_floats(const models::Dataset& d, int i, float* out) {
+void grey_floats(const data::Dataset& d, int i, float* out) {
   const uint8_t* px = d.image(i);
   for (size_t k = 0; k < d.image_size(); ++k) out[k] = px[k] / 255.0f;
 }
@@ -83,7 +83,7 @@ Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, 
   return s;
 }
 
-Status write_reconstructions(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
+Status write_reconstructions(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path,
                              int n, int cols) {
   const models::AeConfig& c = m.config();
   if (n > data.count) n = data.count;
@@ -109,7 +109,7 @@ Status write_reconstructions(models::AeModel& m, Arena* arena, const models::Dat
   return canvas.write(path);
 }
 
-Status write_interpolations(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
+Status write_interpolations(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path,
                             int pairs, int steps, uint64_t seed) {
   const models::AeConfig& c = m.config();
   const int l = c.latent, d = c.pixels();
@@ -143,7 +143,7 @@ Status write_interpolations(models::AeModel& m, Arena* arena, const models::Data
 // The latent dimensions ordered by how much the encoder uses them: the variance of the
 // code (encoder mean) over the first images of data. A VAE leaves many dimensions at the
 // prior (variance ~0): traversing those shows nothing, so they go last.
-Status rank_dimensions(models::AeModel& m, Canvas& canvas, const models::Dataset& data, int* order) {
+Status rank_dimensions(models::AeModel& m, Canvas& canvas, const data::Dataset& data, int* order) {
   constexpr int kRankImages = 1000;
   const int l = m.config().latent, d = m.config().pixels(), e = m.setup().eval_batch;
   const int n = data.count < kRankImages ? data.count : kRankImages;
@@ -165,7 +165,7 @@ Status rank_dimensions(models::AeModel& m, Canvas& canvas, const models::Dataset
   return Status::ok();
 }
 
-Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* data, int base_index,
+Status write_traversal(models::AeModel& m, Arena* arena, const data::Dataset* data, int base_index,
                        const std::string& path, int dims, int steps, float range) {
   const models::AeConfig& c = m.config();
   const int l = c.latent, d = c.pixels();
@@ -204,7 +204,7 @@ Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* 
   return canvas.write(path);
 }
 
-Status write_latent_map(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path, int n,
+Status write_latent_map(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path, int n,
                         int dim_x, int dim_y, const char* title) {
   const models::AeConfig& c = m.config();
   const int l = c.latent, d = c.pixels(), e = m.setup().eval_batch;
@@ -240,13 +240,13 @@ Status write_latent_map(models::AeModel& m, Arena* arena, const models::Dataset&
     char xl[32], yl[32];
     std::snprintf(xl, sizeof xl, "z%d", dim_x + 1);
     std::snprintf(yl, sizeof yl, "z%d", dim_y + 1);
-    const char* sprite_names[models::kSpriteShapes];
-    for (int k = 0; k < models::kSpriteShapes; ++k) sprite_names[k] = models::sprite_shape_name(k);
+    const char* sprite_names[data::kSpriteShapes];
+    for (int k = 0; k < data::kSpriteShapes; ++k) sprite_names[k] = data::sprite_shape_name(k);
     ScatterPlot p;
     p.title = title, p.x_label = xl, p.y_label = yl;
     p.x = px.data(), p.y = py.data(), p.count = n;
     p.classes = data.labels, p.class_count = data.labels ? data.classes : 0;
-    p.class_names = data.classes == models::kSpriteShapes ? sprite_names : nullptr;
+    p.class_names = data.classes == data::kSpriteShapes ? sprite_names : nullptr;
     p.equal_aspect = true;
     p.point_radius = n > 3000 ? 1.5f : 2.5f;
     s = write_scatter(path.c_str(), p);

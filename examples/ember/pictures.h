@@ -19,22 +19,22 @@ Status write_image_grid(Arena* arena, const std::string& path, const float* imag
 // n images z ~ N(0, I) decoded (seeded), in a grid of `cols` columns.
 Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed);
 // Pairs of rows: inputs (framed) above their reconstructions, the first n test images.
-Status write_reconstructions(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
+Status write_reconstructions(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path,
                              int n, int cols);
 // `pairs` rows: decode((1 - t) z_a + t z_b) for `steps` values of t in [0, 1] (the end
 // columns framed are the reconstructions of the two inputs), z = encoder means of images
 // chosen by seed.
-Status write_interpolations(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path,
+Status write_interpolations(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path,
                             int pairs, int steps, uint64_t seed);
 // One row per latent dimension: decode(base + v e_d) for `steps` values v in [-range, range].
 // With data, the `dims` rows are the dimensions the encoder uses most (largest variance of
 // the code over data) and base is the code of image `base_index` (-1: base = 0); without
 // data, the first `dims` dimensions around 0.
-Status write_traversal(models::AeModel& m, Arena* arena, const models::Dataset* data, int base_index,
+Status write_traversal(models::AeModel& m, Arena* arena, const data::Dataset* data, int base_index,
                        const std::string& path, int dims, int steps, float range);
 // 2-D latent map of the first n images, coloured by label: the two latent dimensions
 // with the largest variance over those codes (dims given as -1), or the two given.
-Status write_latent_map(models::AeModel& m, Arena* arena, const models::Dataset& data, const std::string& path, int n,
+Status write_latent_map(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path, int n,
                         int dim_x, int dim_y, const char* title);
 
 }  // namespace ember::tool

@@ -31,22 +31,22 @@ struct DataSpec {
   int sprites_test = 10000;
   bool builtin() const { return source == "sprites"; }
   // The library's view; valid while this object lives.
-  models::DataSource view() const {
-    models::DataSource d;
+  data::DataSource view() const {
+    data::DataSource d;
     d.source = source.c_str(), d.seed = seed, d.sprites_train = sprites_train, d.sprites_test = sprites_test;
     return d;
   }
 };
 inline Status data_bytes(const DataSpec& spec, bool train, bool test, size_t* bytes) {
-  return models::data_bytes(spec.view(), train, test, bytes);
+  return data::data_bytes(spec.view(), train, test, bytes);
 }
-inline Status load_data(Arena* arena, const DataSpec& spec, bool train, bool test, models::Dataset* train_out,
-                        models::Dataset* test_out) {
-  return models::load_data(arena, spec.view(), train, test, train_out, test_out);
+inline Status load_data(Arena* arena, const DataSpec& spec, bool train, bool test, data::Dataset* train_out,
+                        data::Dataset* test_out) {
+  return data::load_data(arena, spec.view(), train, test, train_out, test_out);
 }
-using models::check_image_size;
-using models::kDataEnv;
-using models::order_bytes;
+using data::check_image_size;
+using data::kDataEnv;
+using data::order_bytes;
 
 // Prints "ember CMD: message" to stderr; returns the exit code for a failed command.
 int report(const char* command, const Status& s);
