@@ -1,11 +1,14 @@
 #include "io/file.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #if defined(__unix__) || defined(__APPLE__)
 #define EMBER_POSIX_FILES 1
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #else
@@ -56,6 +59,40 @@ void sync_parent_directory(const char* path) {
   (void)::fsync(fd);
   (void)::close(fd);
 }
+
+// A save killed between creating its temp file and the rename (kill -9, a power cut) leaves
+// "<name>.tmp.<pid>" behind, as big as the checkpoint. The next successful save of the same
+// name removes such files whose process is gone. A temp whose pid is alive (another save in
+// progress, or the pid reused since) is left alone, and so is anything not a regular file.
+void remove_stale_temps(const char* path) {
+  char dir[kMaxPath];
+  std::strcpy(dir, path);  // path fits: checked in open()
+  char* slash = std::strrchr(dir, '/');
+  const char* base = slash ? path + (slash - dir) + 1 : path;
+  if (!slash) std::strcpy(dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  const size_t base_len = std::strlen(base);
+  DIR* d = ::opendir(dir);
+  if (!d) return;
+  const long long me = static_cast<long long>(::getpid());
+  while (const dirent* e = ::readdir(d)) {
+    const char* name = e->d_name;
+    if (std::strncmp(name, base, base_len) != 0 || std::strncmp(name + base_len, ".tmp.", 5) != 0) continue;
+    const char* digits = name + base_len + 5;
+    long long pid = 0;
+    const char* c = digits;
+    for (; *c >= '0' && *c <= '9' && pid < (1ll << 40); ++c) pid = pid * 10 + (*c - '0');
+    if (c == digits || *c || pid == me) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    char full[2 * kMaxPath + 2];
+    std::snprintf(full, sizeof full, "%s/%s", dir, name);
+    struct stat st;
+    if (::lstat(full, &st) == 0 && S_ISREG(st.st_mode)) (void)::unlink(full);
+  }
+  ::closedir(d);
+}
+
 #endif
 
 }  // namespace
@@ -234,6 +271,7 @@ Status AtomicWriter::commit() {
   tmp_[0] = '\0';
 #if EMBER_POSIX_FILES
   sync_parent_directory(path_);
+  remove_stale_temps(path_);
 #endif
   return Status::ok();
 }

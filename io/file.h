@@ -8,6 +8,8 @@
 //                  destroying the writer without commit) removes the temp file, so the old
 //                  target is either fully replaced or left exactly as it was — a crash in the
 //                  middle of a save never leaves a half-written checkpoint under the real name.
+//                  A temp file left by a killed save (its process gone) is removed by the
+//                  next successful save of the same name.
 //
 // The POSIX parts (fsync, getpid, directory sync) are compiled only on Unix-like hosts; a
 // bare-metal newlib build gets plain stdio (rename/remove exist there, durability is the

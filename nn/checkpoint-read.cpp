@@ -14,6 +14,8 @@ using namespace ckpt;
 
 namespace {
 
+constexpr uint32_t kExponentBits = 0x7f800000u;  // all ones: infinity or NaN
+
 // A bounded, checksummed byte stream over a file or a memory block. `end_` is where the
 // data stops and the stored CRC begins; no read may cross it, so every size in the file is
 // checked against what is really there before a byte of it is used.
@@ -44,12 +46,18 @@ class Source {
     *out = p;
     return Status::ok();
   }
-  // n floats into dst, or skipped when dst is null (the caller checked n fits).
-  Status floats(float* dst, uint64_t n, const char* what) {
-    while (n) {
+  // n floats into dst, or skipped when dst is null (the caller checked n fits). A NaN or an
+  // infinity is refused (ember never saves one): `name` says whose.
+  Status floats(float* dst, uint64_t n, const char* what, const char* name = "") {
+    for (uint64_t at = 0; n;) {
       const size_t chunk = n < kBufBytes / 4 ? static_cast<size_t>(n) : kBufBytes / 4;
       const uint8_t* p = nullptr;
       EMBER_TRY(take(4 * chunk, &p, what));
+      for (size_t i = 0; i < chunk; ++i)
+        if ((get32(p + 4 * i) & kExponentBits) == kExponentBits)
+          return fail(where_, Code::corrupt_data, "%s of '%s' hold a non-finite number (NaN or infinity) at element %llu",
+                      what, name, static_cast<unsigned long long>(at + i));
+      at += chunk;
       if (dst) {
         for (size_t i = 0; i < chunk; ++i) dst[i] = bits_float(get32(p + 4 * i));
         dst += chunk;
@@ -181,7 +189,7 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
   if (st.rename) {
     if (!st.rename(st.rename_user, name, target, sizeof target)) {
       EMBER_TRY(fits());
-      return in.floats(nullptr, n * k, "parameter values");
+      return in.floats(nullptr, n * k, "the values", name);
     }
     target[sizeof target - 1] = '\0';
     model_name = target;
@@ -209,10 +217,10 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
                 prm.group);
   EMBER_TRY(fits());
   // Moments the model has no room for are skipped; moments the file lacks are zeroed.
-  EMBER_TRY(in.floats(apply ? prm.value : nullptr, n, "parameter values"));
-  if (arrays & kHasM) EMBER_TRY(in.floats(apply ? prm.m : nullptr, n, "parameter moments"));
+  EMBER_TRY(in.floats(apply ? prm.value : nullptr, n, "the values", name));
+  if (arrays & kHasM) EMBER_TRY(in.floats(apply ? prm.m : nullptr, n, "the moments", name));
   else if (apply && prm.m) std::memset(prm.m, 0, n * sizeof(float));
-  if (arrays & kHasV) EMBER_TRY(in.floats(apply ? prm.v : nullptr, n, "parameter moments"));
+  if (arrays & kHasV) EMBER_TRY(in.floats(apply ? prm.v : nullptr, n, "the moments", name));
   else if (apply && prm.v) std::memset(prm.v, 0, n * sizeof(float));
   return Status::ok();
 }

@@ -1,6 +1,7 @@
 // Checkpoint writer (format in checkpoint.h): streams through a 4 KiB buffer on the stack
 // and encodes every field byte by byte in little-endian order, so the file is the same on
 // any host and no struct layout or alignment ever leaks into it.
+#include <cmath>
 #include <cstring>
 
 #include "io/crc32.h"
@@ -136,6 +137,26 @@ Status write_all(Sink& out, const Params& params, const CheckpointState& st, uin
   return Status::ok();
 }
 
+// A checkpoint never holds NaN or infinity: a diverged run must not replace the last good
+// file, and a reader could not tell such weights from damage.
+Status check_finite(const Params& params) {
+  for (int i = 0; i < params.count(); ++i) {
+    const Param& p = params[i];
+    const float* arrays[3] = {p.value, p.m, p.v};
+    static const char* const kWhat[3] = {"value", "first moment", "second moment"};
+    for (int a = 0; a < 3; ++a) {
+      if (!arrays[a]) continue;
+      for (int64_t k = 0, n = p.numel(); k < n; ++k)
+        if (!std::isfinite(arrays[a][k]))
+          return Status::error(Code::invalid_argument,
+                               "checkpoint: parameter '%s' has a non-finite %s (%g) at element %lld; not saved "
+                               "(the run diverged?)", p.name, kWhat[a], static_cast<double>(arrays[a][k]),
+                               static_cast<long long>(k));
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status checkpoint_size(const Params& params, const CheckpointState& st, uint64_t* bytes) {
@@ -160,6 +181,7 @@ Status save_checkpoint(const char* path, const Params& params, const CheckpointS
   uint64_t size;
   EMBER_TRY(check_state(where, &params, st));
   EMBER_TRY(checkpoint_size(params, st, &size));
+  EMBER_TRY(check_finite(params));
   AtomicWriter file;
   EMBER_TRY(file.open(path));
   Sink out(&file, nullptr, 0);
@@ -172,6 +194,7 @@ Status save_checkpoint_to_memory(uint8_t* buf, size_t cap, size_t* written, cons
   *written = 0;
   uint64_t size;
   EMBER_TRY(checkpoint_size(params, st, &size));
+  EMBER_TRY(check_finite(params));
   if (!buf || size > cap)
     return Status::error(Code::out_of_memory, "checkpoint <memory>: needs %llu bytes, buffer has %zu",
                          static_cast<unsigned long long>(size), cap);

@@ -2,8 +2,10 @@
 // and leave the model byte-for-byte unchanged) and bit-exact resume of training.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -608,4 +610,73 @@ TEST_CASE("checkpoint: rename loads part of a file into another model, checked l
   };
   s = load_checkpoint(path.c_str(), &model, st);
   CHECK_MESSAGE(has(s, "'g.fc1.bias' is in the model but not in the file"), std::string(s.message()));
+}
+
+TEST_CASE("checkpoint: NaN and infinity are never saved, and a file holding one is refused") {
+  TempDir dir;
+  Model a(ParamMode::train_adam, 1);
+  a.scramble(3);
+  const std::string path = dir.file("model.ckpt");
+  REQUIRE(a.save(path).is_ok());
+  const std::vector<uint8_t> good = read_bytes(path);
+
+  // A diverged model: the save is refused naming the parameter, and the last good file stays.
+  const float bad[2] = {std::nanf(""), 1.0f / 0.0f};
+  for (float x : bad)
+    for (int which = 0; which < 3; ++which) {
+      Param& p = a.params[a.params.find("d.fc.weight")];
+      float* arr = which == 0 ? p.value : which == 1 ? p.m : p.v;
+      const float keep = arr[2];
+      arr[2] = x;
+      Status s = a.save(path);
+      CHECK(s.code() == Code::invalid_argument);
+      CHECK_MESSAGE(has(s, "d.fc.weight"), std::string(s.message()));
+      CHECK_MESSAGE(has(s, "non-finite"), std::string(s.message()));
+      std::vector<uint8_t> mem(good.size());
+      size_t written = 0;
+      CHECK(!save_checkpoint_to_memory(mem.data(), mem.size(), &written, a.params, a.state()).is_ok());
+      arr[2] = keep;
+      CHECK(read_bytes(path) == good);
+      CHECK(dir.entries() == 1);  // no temp file left either
+    }
+
+  // A file that holds one anyway (written by something else, CRC right) is refused, naming it.
+  const std::vector<uint8_t> bytes = a.to_memory();
+  const float ref = a.params[a.params.find("g.fc1.bias")].value[4];
+  uint32_t ref_bits;
+  std::memcpy(&ref_bits, &ref, 4);
+  size_t at = 0;
+  for (size_t i = 0; i + 4 <= bytes.size(); ++i)
+    if (bytes[i] == uint8_t(ref_bits) && bytes[i + 1] == uint8_t(ref_bits >> 8) &&
+        bytes[i + 2] == uint8_t(ref_bits >> 16) && bytes[i + 3] == uint8_t(ref_bits >> 24))
+      at = i;
+  REQUIRE(at > 0);
+  std::vector<uint8_t> nan_file = bytes;
+  nan_file[at + 3] = 0x7f, nan_file[at + 2] = 0xc0;  // a quiet NaN
+  fix_crc(nan_file);
+  Model m(ParamMode::train_adam, 9);
+  expect_refused(m, dir, nan_file, Code::corrupt_data, "non-finite");
+  expect_refused(m, dir, nan_file, Code::corrupt_data, "g.fc1.bias");
+}
+
+TEST_CASE("checkpoint: a save removes the temp files of killed saves of the same file, and nothing else") {
+  TempDir dir;
+  Model a(ParamMode::train_adam, 1);
+  const std::string path = dir.file("model.ckpt");
+  // A pid that is surely gone: a child that has exited and been waited for.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  const std::string stale = path + ".tmp." + std::to_string(child);
+  const std::string alive = path + ".tmp." + std::to_string(::getppid());  // a live process
+  const std::string other = dir.file(("other.ckpt.tmp." + std::to_string(child)).c_str());  // another file's
+  const std::string odd = path + ".tmp." + std::to_string(child) + "x";            // not a pid
+  for (const std::string* f : {&stale, &alive, &other, &odd}) write_bytes(*f, std::vector<uint8_t>(100, 7));
+  REQUIRE(a.save(path).is_ok());
+  CHECK(!fs::exists(stale));
+  CHECK(fs::exists(alive));
+  CHECK(fs::exists(other));
+  CHECK(fs::exists(odd));
+  CHECK(dir.entries() == 4);
 }
