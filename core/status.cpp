@@ -11,6 +11,7 @@ const char* code_name(Code c) {
     case Code::io_error: return "i/o error";
     case Code::corrupt_data: return "corrupt data";
     case Code::unsupported: return "unsupported";
+    case Code::not_finite: return "not finite";
   }
   return "unknown";
 }

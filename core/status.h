@@ -18,6 +18,7 @@ enum class Code : uint8_t {
   io_error,          // a file could not be opened, read or written
   corrupt_data,      // a file or buffer fails a format check
   unsupported,       // asked for something this build or CPU cannot do
+  not_finite,        // a loss, gradient or weight is NaN or infinite: training diverged
 };
 
 const char* code_name(Code c);

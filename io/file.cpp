@@ -195,6 +195,21 @@ Status ReadFile::rewind() {
   return Status::ok();
 }
 
+FileKind file_kind(const char* path) {
+  if (!path || !*path) return FileKind::missing;
+#if EMBER_POSIX_FILES
+  struct stat st;
+  if (::stat(path, &st) != 0) return FileKind::missing;
+  if (S_ISREG(st.st_mode)) return FileKind::regular;
+  return S_ISDIR(st.st_mode) ? FileKind::directory : FileKind::other;
+#else
+  std::FILE* f = std::fopen(path, "rb");  // no stat on a bare-metal C library
+  if (!f) return FileKind::missing;
+  std::fclose(f);
+  return FileKind::regular;
+#endif
+}
+
 // ---- AtomicWriter ----
 
 Status AtomicWriter::open(const char* path) {

@@ -30,6 +30,10 @@ constexpr size_t kMaxPath = 256;
 // a Status holds 160 characters, and a long directory prefix would crowd out the reason.
 const char* short_path(const char* path, char* buf, size_t cap);
 
+// What a path names, without opening it (opening a FIFO for reading would block).
+enum class FileKind { missing, regular, directory, other };
+FileKind file_kind(const char* path);
+
 class ReadFile {
  public:
   ReadFile() = default;

@@ -117,7 +117,7 @@ Status AeModel::run_train(const float* x, bool update, StepLoss* out) {
   EMBER_TRY(train_.forward());
   const float loss = train_.loss();
   if (!std::isfinite(loss))
-    return Status::error(Code::invalid_argument, "model: the loss is not finite (lower the learning rate?)");
+    return Status::error(Code::not_finite, "model: the loss is not finite (lower the learning rate?)");
   if (update) {
     EMBER_TRY(train_.backward());
     EMBER_TRY(opt_.step(*ctx_, params_));
@@ -181,7 +181,7 @@ Status AeModel::reconstruct(const float* x, int n, float* images, float* scratch
   return Status::ok();
 }
 
-Status AeModel::save(const char* path, uint64_t step) const {
+Status AeModel::save(const char* path, uint64_t step, const char* run) const {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
   // A decoder-only model writes a sampler file (the decoder alone) that only such a model loads.
   nn::CheckpointState st;
@@ -189,7 +189,7 @@ Status AeModel::save(const char* path, uint64_t step) const {
   st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;
   st.rngs = const_cast<Rng*>(&noise_), st.n_rngs = 1;
   st.step = &step;
-  return save_with_config(path, setup_.config, params_, st);
+  return save_with_config(path, setup_.config, params_, st, run);
 }
 
 Status AeModel::load(const char* path, uint64_t* step) {

@@ -82,7 +82,8 @@ class AeModel {
   Status reconstruct(const float* x, int n, float* images, float* scratch_latent);
 
   // Checkpoints (see nn/checkpoint.h; the config goes in the file's meta text).
-  Status save(const char* path, uint64_t step) const;
+  // run: the trainer's text for resuming (models/model-common.h), or null.
+  Status save(const char* path, uint64_t step, const char* run = nullptr) const;
   Status load(const char* path, uint64_t* step);
   // The config a checkpoint was written with, without building anything.
   static Status read_config(const char* path, AeConfig* config);

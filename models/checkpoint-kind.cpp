@@ -3,6 +3,7 @@
 #include "models/ae-network.h"
 #include "models/classifier-model.h"
 #include "models/gan-network.h"
+#include "models/model-common.h"
 #include "nn/checkpoint.h"
 
 namespace ember::models {
@@ -19,6 +20,7 @@ const char* checkpoint_kind_name(CheckpointKind k) {
 Status checkpoint_kind(const char* path, CheckpointKind* out) {
   char meta[nn::kMaxCheckpointMeta + 1];
   EMBER_TRY(nn::read_checkpoint_meta(path, meta, sizeof meta));
+  split_meta(meta);
   ClassifierConfig classifier;
   GanConfig gan;
   AeConfig ae;

@@ -146,7 +146,7 @@ Status ClassifierModel::train_step(const float* x, const int32_t* labels, float*
   EMBER_TRY(train_.forward());
   const float l = train_.loss();
   if (!std::isfinite(l))
-    return Status::error(Code::invalid_argument, "classifier: the loss is not finite (lower the learning rate?)");
+    return Status::error(Code::not_finite, "classifier: the loss is not finite (lower the learning rate?)");
   if (correct) {
     const float* logits = train_.data(train_logits_);
     int right = 0;
@@ -237,13 +237,13 @@ Status ClassifierModel::evaluate(const data::Dataset& data, int n, ClassifierSco
   return Status::ok();
 }
 
-Status ClassifierModel::save(const char* path, uint64_t step) const {
+Status ClassifierModel::save(const char* path, uint64_t step, const char* run) const {
   if (!ready_) return Status::error(Code::invalid_argument, "classifier: init() first");
   nn::CheckpointState st;
   const bool training = setup_.training;
   st.opts = training ? const_cast<nn::Optimizer*>(&opt_) : nullptr, st.n_opts = training ? 1 : 0;
   st.step = &step;
-  return save_with_config(path, setup_.config, params_, st);
+  return save_with_config(path, setup_.config, params_, st, run);
 }
 
 Status ClassifierModel::load(const char* path, uint64_t* step) {

@@ -75,7 +75,8 @@ class ClassifierModel {
   // Accuracy and mean cross-entropy on the first n labelled images of data (n <= 0: all).
   Status evaluate(const data::Dataset& data, int n, ClassifierScore* out);
 
-  Status save(const char* path, uint64_t step) const;
+  // run: the trainer's text for resuming (models/model-common.h), or null.
+  Status save(const char* path, uint64_t step, const char* run = nullptr) const;
   Status load(const char* path, uint64_t* step);
   static Status read_config(const char* path, ClassifierConfig* config);
 

@@ -66,7 +66,7 @@ void scale_noise(const GanConfig& c, float* z, int n) {
 }
 
 Status not_finite(const char* what) {
-  return Status::error(Code::invalid_argument, "gan: the %s loss is not finite (lower the learning rate?)", what);
+  return Status::error(Code::not_finite, "gan: the %s loss is not finite (lower the learning rate?)", what);
 }
 
 }  // namespace
@@ -542,7 +542,7 @@ bool generator_record(void* user, const char* name, char* out, size_t cap) {
 }
 }  // namespace
 
-Status GanModel::save(const char* path, uint64_t step) const {
+Status GanModel::save(const char* path, uint64_t step, const char* run) const {
   if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
   // An inference model saves its noise Rng but no optimizers (it has none). A generator-only
   // model writes a sampler file: G's weights (the averages it loaded), the codes' prior, and
@@ -553,7 +553,7 @@ Status GanModel::save(const char* path, uint64_t step) const {
   st.step = &step;
   GanConfig c = setup_.config;
   if (setup_.generator_only) c.ema = 0.0f;
-  return save_with_config(path, c, params_, st);
+  return save_with_config(path, c, params_, st, run);
 }
 
 Status GanModel::load(const char* path, uint64_t* step) {

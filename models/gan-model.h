@@ -164,7 +164,8 @@ class GanModel {
   Status generate(const float* z, const int32_t* labels, int n, float* out);
 
   // Checkpoints (nn/checkpoint.h; the config goes in the file's meta text).
-  Status save(const char* path, uint64_t step) const;
+  // run: the trainer's text for resuming (models/model-common.h), or null.
+  Status save(const char* path, uint64_t step, const char* run = nullptr) const;
   Status load(const char* path, uint64_t* step);
   // The config a checkpoint was written with, without building anything.
   static Status read_config(const char* path, GanConfig* config);

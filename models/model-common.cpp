@@ -2,6 +2,7 @@
 #include "models/model-common.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace ember::models {
 
@@ -37,6 +38,34 @@ bool load_present_only(void* params, const char* name, char* out, size_t cap) {
   if (static_cast<const nn::Params*>(params)->find(name) < 0) return false;
   std::snprintf(out, cap, "%s", name);
   return true;
+}
+
+const char* split_meta(char* meta) {
+  char* cut = std::strstr(meta, kRunSeparator);
+  if (!cut) return meta + std::strlen(meta);
+  *cut = '\0';
+  return cut + std::strlen(kRunSeparator);
+}
+
+Status append_run(char* buf, size_t cap, const char* run) {
+  if (!run || !*run) return Status::ok();
+  const size_t have = std::strlen(buf), sep = std::strlen(kRunSeparator), n = std::strlen(run);
+  if (have + sep + n + 1 > cap)
+    return Status::error(Code::invalid_argument, "checkpoint: config and run text need %zu bytes, at most %zu",
+                         have + sep + n + 1, cap);
+  std::memcpy(buf + have, kRunSeparator, sep);
+  std::memcpy(buf + have + sep, run, n + 1);
+  return Status::ok();
+}
+
+Status read_checkpoint_run(const char* path, char* buf, size_t cap) {
+  char meta[nn::kMaxCheckpointMeta + 1];
+  EMBER_TRY(nn::read_checkpoint_meta(path, meta, sizeof meta));
+  const char* run = split_meta(meta);
+  const size_t n = std::strlen(run);
+  if (n + 1 > cap) return Status::error(Code::invalid_argument, "checkpoint %s: run text of %zu bytes", path, n);
+  std::memcpy(buf, run, n + 1);
+  return Status::ok();
 }
 
 }  // namespace ember::models

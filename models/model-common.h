@@ -71,23 +71,37 @@ nn::CompileOptions inference_options();
 bool load_present_only(void* params, const char* name, char* out, size_t cap);
 
 
+// A checkpoint's meta text is the model's config text, then, in a file the trainer wrote,
+// kRunSeparator and the run's text ("batch=64 train=60000 steps=937"): what resuming must
+// agree on. Config parsers see the config part only.
+constexpr const char* kRunSeparator = " | ";
+// Cuts meta at the separator; returns the run part ("" when there is none).
+const char* split_meta(char* meta);
+// Appends kRunSeparator and run to the config text in buf (nothing for a null or empty run).
+Status append_run(char* buf, size_t cap, const char* run);
+
 // The config a checkpoint was written with; `what` names the kind in the error when the
 // file holds something else ("an autoencoder", "a classifier").
 template <class Config>
 Status read_checkpoint_config(const char* path, const char* what, Config* config) {
   char text[nn::kMaxCheckpointMeta + 1];
   EMBER_TRY(nn::read_checkpoint_meta(path, text, sizeof text));
+  split_meta(text);
   const Status s = config->from_text(text);
   if (!s.is_ok()) return Status::error(s.code(), "checkpoint %s: not %s (%s)", path, what, s.message());
   return Status::ok();
 }
+// The run part of a checkpoint's meta text into buf ("" for a file without one).
+Status read_checkpoint_run(const char* path, char* buf, size_t cap);
 
-// Saves params and state (optimizers, RNGs, step) with config's text as the meta.
+// Saves params and state (optimizers, RNGs, step) with config's text (and the run's, when
+// not null) as the meta.
 template <class Config>
 Status save_with_config(const char* path, const Config& config, const nn::Params& params,
-                        nn::CheckpointState state) {
-  char text[kModelConfigText];
+                        nn::CheckpointState state, const char* run = nullptr) {
+  char text[nn::kMaxCheckpointMeta + 1];
   EMBER_TRY(config.to_text(text, sizeof text));
+  EMBER_TRY(append_run(text, sizeof text, run));
   state.meta = text;
   return nn::save_checkpoint(path, params, state);
 }

@@ -334,6 +334,14 @@ Status load_checkpoint(const char* path, Params* params, const CheckpointState& 
   return load(in, size, params, st);
 }
 
+bool is_checkpoint_file(const char* path) {
+  if (file_kind(path) != FileKind::regular) return false;
+  ReadFile file;
+  uint8_t magic[8];
+  return file.open(path).is_ok() && file.read_exact(magic, sizeof magic).is_ok() &&
+         std::memcmp(magic, kMagic, sizeof magic) == 0;
+}
+
 Status read_checkpoint_meta(const char* path, char* buf, size_t cap) {
   if (!buf || cap == 0) return Status::error(Code::invalid_argument, "checkpoint: no buffer for the meta text");
   char where[64];

@@ -148,10 +148,9 @@ Status check_finite(const Params& params) {
       if (!arrays[a]) continue;
       for (int64_t k = 0, n = p.numel(); k < n; ++k)
         if (!std::isfinite(arrays[a][k]))
-          return Status::error(Code::invalid_argument,
-                               "checkpoint: parameter '%s' has a non-finite %s (%g) at element %lld; not saved "
-                               "(the run diverged?)", p.name, kWhat[a], static_cast<double>(arrays[a][k]),
-                               static_cast<long long>(k));
+          return Status::error(Code::not_finite,
+                               "checkpoint: parameter '%s' has a non-finite %s (NaN or infinity) at element %lld; "
+                               "not saved (the run diverged?)", p.name, kWhat[a], static_cast<long long>(k));
     }
   }
   return Status::ok();

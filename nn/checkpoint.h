@@ -124,6 +124,10 @@ Status save_checkpoint(const char* path, const Params& params, const Optimizer* 
 Status load_checkpoint(const char* path, Params* params, Optimizer* opts, int n_opts, Rng* rngs, int n_rngs,
                        uint64_t* step);
 
+// Whether `path` is a regular file that starts with the checkpoint magic (damaged or not).
+// Programs that write checkpoints use it never to replace a file that is something else.
+bool is_checkpoint_file(const char* path);
+
 // The meta text of a checkpoint (empty for version 1), after checking the header and the CRC
 // of the whole file; loads nothing. For picking the model to build before loading into it.
 Status read_checkpoint_meta(const char* path, char* buf, size_t cap);

@@ -53,7 +53,7 @@ Status Optimizer::step(Context& ctx, Params& params) {
     }
     last_norm_ = static_cast<float>(std::sqrt(sq));
     if (!std::isfinite(last_norm_))
-      return Status::error(Code::invalid_argument,
+      return Status::error(Code::not_finite,
                            "optimizer: gradient norm of group %d is not finite; parameters left unchanged", group_);
     if (last_norm_ > config_.clip_norm) {
       const float s = config_.clip_norm / (last_norm_ + 1e-6f);

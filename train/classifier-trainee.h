@@ -33,7 +33,9 @@ class ClassifierTrainee : public Trainee {
   float lr() override { return model_.optimizer().config().lr; }
   Status step(double* sums) override;
   Status end_epoch(int epoch, const double* means, double* row) override;
-  Status save(const char* path, uint64_t step) const override { return model_.save(path, step); }
+  int batch_size() const override { return setup_.model.batch; }
+  int train_size() const override { return train_.count; }
+  Status save(const char* path, uint64_t step, const char* run) const override { return model_.save(path, step, run); }
   Status load(const char* path, uint64_t* step) override { return model_.load(path, step); }
 
   models::ClassifierModel& model() { return model_; }

@@ -50,7 +50,9 @@ class GanTrainee : public Trainee {
   Status begin_epoch(int epoch) override;
   Status step(double* sums) override;
   Status end_epoch(int epoch, const double* means, double* row) override;
-  Status save(const char* path, uint64_t step) const override { return model_.save(path, step); }
+  int batch_size() const override { return setup_.model.batch; }
+  int train_size() const override { return data_count(); }
+  Status save(const char* path, uint64_t step, const char* run) const override { return model_.save(path, step, run); }
   Status load(const char* path, uint64_t* step) override { return model_.load(path, step); }
 
   bool points() const { return setup_.model.config.data == models::GanData::points; }

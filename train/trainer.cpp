@@ -1,8 +1,13 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
+
+#include "models/model-common.h"
+#include "nn/checkpoint.h"
 
 namespace ember::train {
 
@@ -15,10 +20,12 @@ Status refuse(const char* what) {
   return Status::error(Code::unsupported, "trainee: %s is not implemented by this model", what);
 }
 
-bool file_exists(const char* path) {
-  std::FILE* f = std::fopen(path, "rb");
-  if (f) std::fclose(f);
-  return f != nullptr;
+// The integer after " key=" in a run text ("batch=64 train=60000 steps=937"); -1 if absent.
+long long run_value(const char* run, const char* key) {
+  const size_t n = std::strlen(key);
+  for (const char* p = run; (p = std::strstr(p, key)) != nullptr; p += n)
+    if ((p == run || p[-1] == ' ') && p[n] == '=') return std::atoll(p + n + 1);
+  return -1;
 }
 
 }  // namespace
@@ -38,7 +45,9 @@ float Trainee::lr() { return 0.0f; }
 Status Trainee::begin_epoch(int) { return Status::ok(); }
 Status Trainee::step(double*) { return refuse("step"); }
 Status Trainee::end_epoch(int, const double*, double*) { return Status::ok(); }
-Status Trainee::save(const char*, uint64_t) const { return refuse("save"); }
+int Trainee::batch_size() const { return 0; }
+int Trainee::train_size() const { return 0; }
+Status Trainee::save(const char*, uint64_t, const char*) const { return refuse("save"); }
 Status Trainee::load(const char*, uint64_t*) { return refuse("load"); }
 
 
@@ -69,9 +78,61 @@ Status Trainer::configure(Trainee* trainee, const TrainOptions& options) {
   columns_ = trainee_->columns(names_, kMaxColumns);
   if (columns_ < 1 || columns_ > kMaxColumns || trainee_->step_values() > kMaxColumns)
     return Status::error(Code::invalid_argument, "trainer: %d log columns (1..%d)", columns_, kMaxColumns);
-  resuming_ = o_.resume && file_exists(o_.out);
-  if (resuming_) EMBER_TRY(trainee_->adopt_checkpoint_config(o_.out));
+  // Nothing the user has is replaced unasked: not a checkpoint without --force, and never a
+  // file that is not a checkpoint (a typo in --out must not eat a notebook).
+  const FileKind kind = file_kind(o_.out);
+  if (kind == FileKind::directory)
+    return Status::error(Code::invalid_argument, "%s is a folder; name the checkpoint file in it", o_.out);
+  if (kind == FileKind::other || (kind == FileKind::regular && !nn::is_checkpoint_file(o_.out)))
+    return Status::error(Code::invalid_argument, "%s exists and is not an ember checkpoint; it is never replaced "
+                         "by one (choose another --out)", o_.out);
+  if (kind == FileKind::regular && !o_.resume && !o_.replace)
+    return Status::error(Code::invalid_argument, "%s exists: --resume continues it, --force starts over and "
+                         "replaces it", o_.out);
+  resuming_ = o_.resume && kind == FileKind::regular;
+  if (resuming_) {
+    char run[nn::kMaxCheckpointMeta + 1];
+    EMBER_TRY(models::read_checkpoint_run(o_.out, run, sizeof run));
+    // The batch size is known now, the training set only after init: checked in both places.
+    if (run_value(run, "batch") > 0 && run_value(run, "batch") != trainee_->batch_size())
+      return Status::error(Code::invalid_argument, "resume: %s was trained with batch %lld, this run asks for %d "
+                           "(resume with that batch, or --force to start over)", o_.out, run_value(run, "batch"),
+                           trainee_->batch_size());
+    EMBER_TRY(trainee_->adopt_checkpoint_config(o_.out));
+  }
   return trainee_->configure_model();
+}
+
+uint64_t Trainer::total_steps() const {
+  return static_cast<uint64_t>(o_.epochs) * static_cast<uint64_t>(trainee_->steps_per_epoch());
+}
+
+int Trainer::epochs_done() const {
+  const int spe = trainee_ ? trainee_->steps_per_epoch() : 0;
+  return spe > 0 ? static_cast<int>(step_ / static_cast<uint64_t>(spe)) : 0;
+}
+
+Status Trainer::run_text(char* buf, size_t cap) const {
+  const int n = std::snprintf(buf, cap, "batch=%d train=%d steps=%d", trainee_->batch_size(), trainee_->train_size(),
+                              trainee_->steps_per_epoch());
+  if (n < 0 || static_cast<size_t>(n) >= cap) return Status::error(Code::invalid_argument, "trainer: run text too long");
+  return Status::ok();
+}
+
+// A step counts batches: it means the same samples only with the same batch size, training set
+// and steps per epoch (a GAN's D steps and look-ahead are part of a step).
+Status Trainer::check_run(const char* file_run) const {
+  struct Key { const char* key; int mine; const char* what; };
+  const Key keys[] = {{"batch", trainee_->batch_size(), "batch"},
+                      {"train", trainee_->train_size(), "a training set of"},
+                      {"steps", trainee_->steps_per_epoch(), "steps per epoch:"}};
+  for (const Key& k : keys) {
+    const long long theirs = run_value(file_run, k.key);
+    if (theirs >= 0 && theirs != k.mine)
+      return Status::error(Code::invalid_argument, "resume: %s was trained with %s %lld, this run has %d (resume "
+                           "with the same data and options, or --force to start over)", o_.out, k.what, theirs, k.mine);
+  }
+  return Status::ok();
 }
 
 Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {
@@ -96,9 +157,12 @@ Status Trainer::init(Arena* arena, Context* ctx) {
   step_ = 0;
   resumed_ = false;
   if (!resuming_) return Status::ok();
-  EMBER_TRY(trainee_->load(o_.out, &step_));
   const int spe = trainee_->steps_per_epoch();
   if (spe < 1) return Status::error(Code::invalid_argument, "trainer: %d steps per epoch", spe);
+  char run[nn::kMaxCheckpointMeta + 1];
+  EMBER_TRY(models::read_checkpoint_run(o_.out, run, sizeof run));
+  EMBER_TRY(check_run(run));
+  EMBER_TRY(trainee_->load(o_.out, &step_));
   const uint64_t epoch = step_ / static_cast<uint64_t>(spe);
   EMBER_TRY(history_.read_csv(log_, epoch > uint64_t(o_.epochs) ? o_.epochs : static_cast<int>(epoch)));
   if (epoch < uint64_t(o_.epochs)) EMBER_TRY(trainee_->seek(static_cast<int>(epoch), static_cast<int>(step_ % spe)));
@@ -117,6 +181,7 @@ Status Trainer::run(const TrainObserver& obs) {
   const auto run_start = Clock::now();
   const uint64_t first_step = step_, total_steps = static_cast<uint64_t>(o_.epochs) * spe;
   double spent = history_.sum("seconds");  // training seconds, earlier runs of a resumed model included
+  int in_a_row = 0;                         // steps skipped in a row (loss not finite)
   while (step_ < total_steps) {
     const int epoch = static_cast<int>(step_ / spe);
     if (o_.time_limit > 0 && spent + history_.last("seconds") > o_.time_limit) {
@@ -129,8 +194,18 @@ Status Trainer::run(const TrainObserver& obs) {
     auto shown = epoch_start;
     double sums[kMaxColumns] = {0}, means[kMaxColumns] = {0};
     int n = 0;
+    int skipped = 0;
     for (int i = trainee_->position(); i < spe; ++i, ++step_) {
-      EMBER_TRY(trainee_->step(sums));
+      const Status st = trainee_->step(sums);
+      if (st.code() == Code::not_finite) {  // the step changed nothing; its batch is used up
+        ++skipped;
+        if (++in_a_row < o_.skip_limit) continue;
+        return Status::error(Code::not_finite, "the run diverged: %d steps in a row up to step %llu had a loss that "
+                             "is not finite (lower the learning rate); %s keeps epoch %d", in_a_row,
+                             static_cast<unsigned long long>(step_ + 1), o_.out, epoch);
+      }
+      EMBER_TRY(st);
+      in_a_row = 0;
       ++n;
       if (obs.on_progress && seconds_since(shown) > o_.progress_every) {
         shown = Clock::now();
@@ -146,17 +221,23 @@ Status Trainer::run(const TrainObserver& obs) {
     for (int v = 0; v < values; ++v) means[v] = sums[v] / (n ? n : 1);
     double row[kMaxColumns] = {0};
     EMBER_TRY(trainee_->end_epoch(epoch, means, row));
+    for (int c = 0; c < columns_; ++c)  // a diverged model is not saved over the last good one
+      if (!std::isfinite(row[c]))
+        return Status::error(Code::not_finite, "the run diverged: %s is not finite after epoch %d (lower the "
+                             "learning rate); %s keeps epoch %d", names_[c], epoch + 1, o_.out, epoch);
     const double seconds = seconds_since(epoch_start);
     spent += seconds;
     if (i_epoch >= 0) row[i_epoch] = epoch + 1;
     if (i_step >= 0) row[i_step] = static_cast<double>(step_);
     if (i_seconds >= 0) row[i_seconds] = seconds;
     EMBER_TRY(history_.add(row));
-    EMBER_TRY(trainee_->save(o_.out, step_));
+    char run[96];
+    EMBER_TRY(run_text(run, sizeof run));
+    EMBER_TRY(trainee_->save(o_.out, step_, run));
     EMBER_TRY(history_.write_csv(log_));
     EpochReport r;
     r.epoch = epoch + 1, r.epochs = o_.epochs, r.step = step_, r.row = history_.row(history_.rows() - 1);
-    r.seconds = seconds, r.lr = trainee_->lr();
+    r.seconds = seconds, r.lr = trainee_->lr(), r.skipped = skipped;
     r.last = step_ == total_steps || (o_.time_limit > 0 && spent + seconds > o_.time_limit);
     if (obs.on_epoch) EMBER_TRY(obs.on_epoch(obs.user, r, history_, arena_));
   }

@@ -15,6 +15,18 @@
 // records the step) and the CSV log atomically, then calls the observer. Resuming loads the
 // checkpoint, keeps the log's rows up to its epoch, moves the data to the step it records and
 // goes on from there, so an interrupted run and an uninterrupted one give the same bits.
+//
+// What keeps a user's work safe:
+// - An existing checkpoint is continued only with `resume` and replaced only with `replace`;
+//   a file that is not a checkpoint (or not a regular file) is never replaced.
+// - The checkpoint records the run's batch size, training-set size and steps per epoch; a
+//   resume that differs in any is refused naming it (its steps would mean other samples).
+// - A resume whose checkpoint already has every epoch trains nothing and writes nothing
+//   (nothing_to_train() says so).
+// - A step whose loss (or clipped gradient norm) is not finite changes nothing and is
+//   skipped and counted; skip_limit of them in a row, or a test figure that is not finite,
+//   stop the run with Code::not_finite before anything is saved: the last good checkpoint
+//   stays. Saving refuses non-finite weights as well (nn/checkpoint.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -61,7 +73,12 @@ class Trainee {
   // After the epoch: means[step_values()] of the step values; fills the log row (all columns
   // but epoch, step and seconds) with them and the evaluation.
   virtual Status end_epoch(int epoch, const double* means, double* row);
-  virtual Status save(const char* path, uint64_t step) const;
+  // The training run's batch size and training-set size (after init), kept in the
+  // checkpoint so that a resume can check them; 0: not known.
+  virtual int batch_size() const;
+  virtual int train_size() const;
+  // run: the trainer's text for the checkpoint (models/model-common.h), may be null.
+  virtual Status save(const char* path, uint64_t step, const char* run) const;
   virtual Status load(const char* path, uint64_t* step);
 
  protected:
@@ -73,6 +90,8 @@ struct TrainOptions {
   Schedule schedule;          // its epochs are set from `epochs`
   const char* out = nullptr;  // the checkpoint; the log goes next to it as <stem>.log.csv
   bool resume = false;        // continue from `out` when it exists
+  bool replace = false;       // start over on an existing checkpoint at `out` (else refused)
+  int skip_limit = 10;        // steps in a row with a non-finite loss that stop the run
   double time_limit = 0.0;    // seconds of training (0: none): stop after the epoch that would end past it
   double progress_every = 0.25;  // seconds between progress callbacks
   size_t observer_bytes = 0;  // arena bytes the observer's callbacks take (pictures), counted in bytes_needed
@@ -92,6 +111,7 @@ struct EpochReport {
   double seconds = 0.0;
   float lr = 0.0f;
   bool last = false;                  // no epoch follows in this run
+  int skipped = 0;                    // steps skipped in this epoch: the loss was not finite
 };
 
 // Progress lines, printing and pictures: the program's part. Plain function pointers (any may
@@ -119,6 +139,9 @@ class Trainer {
   Status run(const TrainObserver& observer = TrainObserver());
 
   bool resumed() const { return resumed_; }
+  // A resumed checkpoint that already has every epoch asked for: run() trains and writes nothing.
+  bool nothing_to_train() const { return resumed_ && step_ >= total_steps(); }
+  int epochs_done() const;  // whole epochs in the checkpoint (after init)
   uint64_t step() const { return step_; }
   const History& history() const { return history_; }
   const char* log_path() const { return log_; }
@@ -133,6 +156,10 @@ class Trainer {
   bool resuming_ = false, resumed_ = false;
   uint64_t step_ = 0;
   char log_[kMaxPath + 16] = {0};
+
+  uint64_t total_steps() const;
+  Status check_run(const char* file_run) const;  // a resume agrees with the checkpoint's run
+  Status run_text(char* buf, size_t cap) const;
 };
 
 // "runs/vae.ember" -> "runs/vae" into buf (pictures and logs go next to the checkpoint).

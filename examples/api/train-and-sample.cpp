@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   run.epochs = 5;
   run.schedule.lr = setup.model.lr;
   run.out = checkpoint.c_str();
+  run.replace = true;  // a demo: every run starts over (without this, an existing file is refused)
   train::Trainer trainer;
   Context::Options threads;
   size_t train_bytes = 0;

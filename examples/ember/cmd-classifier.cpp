@@ -34,7 +34,7 @@ constexpr int kDefaultEvalBatch = 500;
 
 
 // --arch, --channels, --features, --widths, --bn into c (only those given).
-void read_classifier_architecture(Cli& cli, models::ClassifierConfig* c) {
+void read_classifier_architecture(Cli& cli, models::ClassifierConfig* c, std::vector<ConfigFlag>* given) {
   static const ConfigFlag flags[] = {
       {"--arch", "arch", "conv|mlp", "network shape"},
       {"--channels", "channels", "C1,C2,C3", "conv: channels of the three convolutions"},
@@ -42,7 +42,7 @@ void read_classifier_architecture(Cli& cli, models::ClassifierConfig* c) {
       {"--widths", "widths", "W1,..", "mlp: hidden widths (the last is the feature layer)"},
       {"--bn", "bn", "0|1", "conv: BatchNorm before every ReLU"},
   };
-  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c, given);
 }
 
 
@@ -74,21 +74,19 @@ int train_classifier(int argc, char** argv) {
           argv);
   train::ClassifierTrainee::Setup setup;
   models::ClassifierModel::Setup& model = setup.model;
-  read_classifier_architecture(cli, &model.config);
+  std::vector<ConfigFlag> arch_flags;
+  read_classifier_architecture(cli, &model.config, &arch_flags);
   DataSpec data = read_data(cli, true);
   train::TrainOptions o;
-  o.epochs = cli.integer("--epochs", "N", "passes over the training set", kDefaultEpochs, 1, 1000000);
+  const RunFlags run = read_run_flags(cli, kDefaultEpochs, &o);
   model.batch = cli.integer("--batch", "B", "images per step", model.batch, 1, 65536);
   model.lr = cli.real("--lr", "X", "Adam learning rate (first epoch)", model.lr, 1e-8f, 10.0f);
   o.schedule.final = cli.real("--lr-final", "X", "rate of the last epoch, reached geometrically (0: constant)",
                               kDefaultLrFinal, 0.0f, 10.0f);
-  const int seed = cli.integer("--seed", "S", "weights, shuffling and sprites", 1, 0, 1 << 30);
-  const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   setup.test_n = cli.integer("--test-n", "N", "test images evaluated after each epoch (0: all)", 0, 0, 1 << 30);
-  const std::string out = cli.text("--out", "FILE", "checkpoint to write", nullptr);
-  o.resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
   if (!cli.finish()) return cli.exit_code();
-  model.seed = static_cast<uint64_t>(seed);
+  const std::string& out = run.out;
+  model.seed = static_cast<uint64_t>(run.seed);
   data.seed = model.seed;
   setup.data = data.view();
   o.schedule.lr = model.lr;
@@ -98,8 +96,10 @@ int train_classifier(int argc, char** argv) {
   train::Trainer trainer;
   Session session;
   Status s = trainee.configure(setup);
-  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, threads, &session);
+  if (s.is_ok() && o.resume) s = check_resume_flags(out, arch_flags, model.config);
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run.threads, &session);
   if (!s.is_ok()) return report("train --model classifier", s);
+  if (nothing_to_train(trainer, o)) return 0;
   char arch[256];
   trainee.config().to_text(arch, sizeof arch);
   std::printf("classifier: %s\nparameters: %zu, arena: %.1f MiB, threads: %d, data: %s (%d train, %d test)\n", arch,

@@ -60,7 +60,7 @@ const char* const* RowNames::make(const models::GanConfig& c, int label, int row
   return ptr.data();
 }
 
-void read_gan_architecture(Cli& cli, models::GanConfig* c) {
+void read_gan_architecture(Cli& cli, models::GanConfig* c, std::vector<ConfigFlag>* given) {
   const std::string model = cli.text("--model", "gan|dcgan|cgan", "MLP GAN, DCGAN, or conditional GAN", "gan");
   if (model != "gan" && model != "dcgan" && model != "cgan") cli.error("--model: one of gan dcgan cgan");
   const std::string arch = cli.text("--arch", "mlp|dcgan", "cgan: the networks (gan is mlp, dcgan is dcgan)", "dcgan");
@@ -86,7 +86,13 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c) {
       {"--info-std", "info_std", "S", "with --info: G sees the plain noise entries of z times S, so the code decides "
                                       "the kind of sample (ClusterGAN: 0.1; 1: as drawn)"},
   };
-  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c, given);
+  if (given) {  // what a resume may change (train/gan-trainee.h: the keep_* options)
+    static const char* const kMayChange[] = {"--gan-loss", "--g-steps", "--topk", "--ema"};
+    for (const char* f : kMayChange)
+      for (size_t i = 0; i < given->size(); ++i)
+        if (!std::strcmp((*given)[i].flag, f)) given->erase(given->begin() + static_cast<long>(i--));
+  }
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
   c->info_real = cli.flag("--info-real", "with --info K: Q also learns which of K k-means clusters each real image is "
                                          "in (pseudo-labels; no digit labels), tying each code to a cluster");

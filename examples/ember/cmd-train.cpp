@@ -96,10 +96,11 @@ int cmd_train(int argc, char** argv) {
           "classifier --help: those models' options)", argc, argv);
   train::AeTrainee::Setup setup;
   models::AeModel::Setup& model = setup.model;
-  read_architecture(cli, &model.config);
+  std::vector<ConfigFlag> arch_flags;
+  read_architecture(cli, &model.config, &arch_flags);
   DataSpec data = read_data(cli, true);
   train::TrainOptions o;
-  o.epochs = cli.integer("--epochs", "N", "passes over the training set", o.epochs, 1, 1000000);
+  const RunFlags run = read_run_flags(cli, o.epochs, &o);
   model.batch = cli.integer("--batch", "B", "images per step", model.batch, 1, 65536);
   model.lr = cli.real("--lr", "X", "Adam learning rate", model.lr, 1e-8f, 10.0f);
   model.weight_decay = cli.real("--wd", "X", "decoupled weight decay (AdamW): each step w -= lr * X * w", 0.0f, 0.0f,
@@ -109,18 +110,15 @@ int cmd_train(int argc, char** argv) {
   o.time_limit = 60.0 * cli.real("--time-limit", "MIN",
                                   "stop after the epoch that would end past MIN minutes of training; --lr-final "
                                   "is then reached at MIN (0: no limit)", 0.0f, 0.0f, 1e6f);
-  const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and sprites", 1, 0, 1 << 30);
-  const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   const char* binarize = cli.text("--binarize", "none|dynamic", "dynamic: a fresh 0/1 sample of every pixel each step",
                                   "none");
   setup.test_n = cli.integer("--test-n", "N", "test images evaluated after each epoch (0: all)", 0, 0, 1 << 30);
-  const std::string out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
-  o.resume = cli.flag("--resume", "continue from --out if it exists (its architecture wins)");
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
   if (std::strcmp(binarize, "dynamic") == 0) setup.pixels = data::Pixels::binarized;
   else if (std::strcmp(binarize, "none") != 0) cli.error("--binarize: 'none' or 'dynamic'");
   if (!cli.finish()) return cli.exit_code();
-  model.seed = static_cast<uint64_t>(seed);
+  const std::string& out = run.out;
+  model.seed = static_cast<uint64_t>(run.seed);
   data.seed = model.seed;
   setup.data = data.view();
   o.schedule.lr = model.lr;
@@ -131,8 +129,10 @@ int cmd_train(int argc, char** argv) {
   Status s = trainee.configure(setup);
   train::Trainer trainer;
   Session session;
-  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, threads, &session);
+  if (s.is_ok() && o.resume) s = check_resume_flags(out, arch_flags, model.config);
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run.threads, &session);
   if (!s.is_ok()) return report("train", s);
+  if (nothing_to_train(trainer, o)) return 0;
   const models::AeConfig& c = trainee.model().config();
   char arch[256];
   c.to_text(arch, sizeof arch);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "examples/ember/cli.h"
+#include "examples/ember/model-options.h"
 #include "metrics/rings-figures.h"
 #include "models/gan-model.h"
 #include "models/gan-sampling.h"
@@ -22,7 +23,9 @@ int eval_gan(int argc, char** argv);         // ember eval on a GAN checkpoint
 
 // --model gan|dcgan|cgan, --arch, --z, --widths, --channels, --mbstd, --gan-loss, --d-steps,
 // --unroll into c (the data-dependent fields, data/rows/cols/classes, are the caller's).
-void read_gan_architecture(Cli& cli, models::GanConfig* c);
+// given (may be null): the architecture flags given, but for those a resume may change
+// (--gan-loss, --g-steps, --topk, --ema).
+void read_gan_architecture(Cli& cli, models::GanConfig* c, std::vector<ConfigFlag>* given = nullptr);
 
 using models::generate_samples;  // models/gan-sampling.h
 using metrics::rings_figures;     // metrics/rings-figures.h

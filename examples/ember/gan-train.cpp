@@ -76,10 +76,11 @@ int train_gan(int argc, char** argv) {
           "train a GAN; a checkpoint, a log and a picture of the generator after each epoch", argc, argv);
   train::GanTrainee::Setup setup;
   models::GanModel::Setup& model = setup.model;
-  read_gan_architecture(cli, &model.config);
+  std::vector<ConfigFlag> arch_flags;
+  read_gan_architecture(cli, &model.config, &arch_flags);
   DataSpec data = read_data(cli, true);
   train::TrainOptions o;
-  o.epochs = cli.integer("--epochs", "N", "passes over the training set", kDefaultEpochs, 1, 1000000);
+  const RunFlags run = read_run_flags(cli, kDefaultEpochs, &o);
   model.batch = cli.integer("--batch", "B", "real and fake samples per update", model.batch, 1, 65536);
   model.lr = cli.real("--lr", "X", "Adam learning rate of G and D", model.lr, 1e-8f, 10.0f);
   o.schedule.final = cli.real("--lr-final", "X", "decay both rates geometrically to X at the last epoch (0: constant)",
@@ -88,11 +89,6 @@ int train_gan(int argc, char** argv) {
                                       0, 0, 1000000);
   model.beta1 = cli.real("--beta1", "B", "Adam beta1 (DCGAN: 0.5)", model.beta1, 0.0f, 0.9999f);
   setup.rings_n = cli.integer("--rings-n", "N", "rings: training points", setup.rings_n, 1, 1 << 24);
-  const int seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
-  const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
-  const std::string out = cli.text("--out", "FILE", "checkpoint to write (pictures and logs go next to it)", nullptr);
-  o.resume = cli.flag("--resume", "continue from --out if it exists (its networks and schedule win, but for "
-                                  "--gan-loss, --g-steps, --topk, --ema)");
   const bool pictures = !cli.flag("--no-pictures", "write no PNG/SVG pictures");
   const bool points = data.source == "rings";
   if (points && model.config.cond) cli.error("--model cgan needs labelled images, not rings");
@@ -102,7 +98,8 @@ int train_gan(int argc, char** argv) {
   setup.keep_loss = cli.given("--gan-loss"), setup.keep_g_steps = cli.given("--g-steps");
   setup.keep_topk = cli.given("--topk"), setup.keep_ema = cli.given("--ema");
   if (!cli.finish()) return cli.exit_code();
-  model.seed = static_cast<uint64_t>(seed);
+  const std::string& out = run.out;
+  model.seed = static_cast<uint64_t>(run.seed);
   data.seed = model.seed;
   setup.data = data.view();
   o.schedule.lr = model.lr;
@@ -113,8 +110,11 @@ int train_gan(int argc, char** argv) {
   train::Trainer trainer;
   Session session;
   Status s = trainee.configure(setup);
-  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, threads, &session);
+  // --gan-loss, --g-steps, --topk and --ema may change on a resume; the networks may not.
+  if (s.is_ok() && o.resume) s = check_resume_flags(out, arch_flags, model.config);
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run.threads, &session);
   if (!s.is_ok()) return report("train", s);
+  if (nothing_to_train(trainer, o)) return 0;
   const models::GanConfig& c = trainee.config();
   if (c.info_real) {
     const train::PseudoLabels& pl = trainee.pseudo_labels();

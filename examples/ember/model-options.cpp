@@ -20,7 +20,7 @@ void config_text_value(const char* text, const char* key, char* buf, size_t cap)
   if (char* sp = std::strchr(buf, ' ')) *sp = 0;
 }
 
-void read_architecture(Cli& cli, models::AeConfig* c) {
+void read_architecture(Cli& cli, models::AeConfig* c, std::vector<ConfigFlag>* given) {
   static const ConfigFlag flags[] = {
       {"--model", "kind", "ae|vae", "autoencoder or variational autoencoder (--model classifier: a classifier)"},
       {"--arch", "arch", "mlp|linear|conv", "network shape"},
@@ -31,7 +31,7 @@ void read_architecture(Cli& cli, models::AeConfig* c) {
       {"--lik", "lik", "NAME", "decoder likelihood: bernoulli|gaussian|gaussian-learned"},
       {"--sigma", "sigma", "S", "gaussian: fixed decoder standard deviation"},
   };
-  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c);
+  read_config_flags(cli, flags, sizeof flags / sizeof flags[0], c, given);
 }
 
 DataSpec read_data(Cli& cli, bool required) {

@@ -5,11 +5,15 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <vector>
+#include <cstring>
 
 #include "examples/ember/cli.h"
 #include "examples/ember/session.h"
 #include "models/ae-model.h"
 #include "models/gan-model.h"
+#include "models/model-common.h"
+#include "nn/checkpoint.h"
 
 namespace ember::tool {
 
@@ -24,21 +28,45 @@ struct ConfigFlag {
 void config_text_value(const char* text, const char* key, char* buf, size_t cap);
 // Registers each flag with cli, its default shown as the config's current value of the key,
 // and sets the given ones in *c; a value the config refuses is a usage error.
+// given (may be null) collects the flags the user gave.
 template <class Config>
-void read_config_flags(Cli& cli, const ConfigFlag* flags, size_t count, Config* c) {
+void read_config_flags(Cli& cli, const ConfigFlag* flags, size_t count, Config* c,
+                       std::vector<ConfigFlag>* given = nullptr) {
   for (size_t i = 0; i < count; ++i) {
     char text[512], def[64];
     if (!c->to_text(text, sizeof text).is_ok()) text[0] = 0;
     config_text_value(text, flags[i].key, def, sizeof def);
     const char* v = cli.text(flags[i].flag, flags[i].metavar, flags[i].help, def);
     if (!cli.given(flags[i].flag)) continue;
+    if (given) given->push_back(flags[i]);
     const Status s = c->set(flags[i].key, v);
     if (!s.is_ok()) cli.error(s.message());
   }
 }
 
 // Reads --model ae|vae, --arch, --widths, --latent, --act, --lik, --sigma, --channels into c.
-void read_architecture(Cli& cli, models::AeConfig* c);
+void read_architecture(Cli& cli, models::AeConfig* c, std::vector<ConfigFlag>* given = nullptr);
+
+// Resuming `path` with architecture flags: each given flag must agree with the checkpoint's
+// config (which otherwise wins silently); the error names the flag and the file's value.
+// Nothing to check (ok) when there is no checkpoint to resume: the trainer reports that.
+template <class Config>
+Status check_resume_flags(const std::string& path, const std::vector<ConfigFlag>& given, const Config& mine) {
+  if (given.empty() || !nn::is_checkpoint_file(path.c_str())) return Status::ok();
+  Config file;
+  if (!models::read_checkpoint_config(path.c_str(), "a model of this kind", &file).is_ok()) return Status::ok();
+  char ours[512], theirs[512], a[128], b[128];
+  EMBER_TRY(mine.to_text(ours, sizeof ours));
+  EMBER_TRY(file.to_text(theirs, sizeof theirs));
+  for (const ConfigFlag& f : given) {
+    config_text_value(ours, f.key, a, sizeof a);
+    config_text_value(theirs, f.key, b, sizeof b);
+    if (std::strcmp(a, b) != 0)
+      return Status::error(Code::invalid_argument, "%s %s: %s was trained with %s=%s (drop the flag to resume it, "
+                           "or --force to start over)", f.flag, a, path.c_str(), f.key, b);
+  }
+  return Status::ok();
+}
 // Reads --data (default $EMBER_DATA, else required) and --sprites-train/--sprites-test.
 DataSpec read_data(Cli& cli, bool required);
 // "runs/vae.ember" -> "runs/vae" (pictures and logs go next to the checkpoint).

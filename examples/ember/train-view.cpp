@@ -40,7 +40,11 @@ train::TrainObserver TrainView::observer() {
   o.on_time_limit = [](void* u, double spent, double limit) { static_cast<TrainView*>(u)->on_time_limit(spent, limit); };
   o.on_progress = [](void* u, const train::Progress& p) { static_cast<TrainView*>(u)->on_progress(p); };
   o.on_epoch = [](void* u, const train::EpochReport& r, const train::History& h, Arena* a) {
-    return static_cast<TrainView*>(u)->on_epoch(r, h, a);
+    const Status s = static_cast<TrainView*>(u)->on_epoch(r, h, a);
+    if (r.skipped)
+      std::printf("  (epoch %d skipped %d steps whose loss was not finite: lower the learning rate?)\n", r.epoch,
+                  r.skipped);
+    return s;
   };
   return o;
 }
@@ -59,6 +63,30 @@ void TrainView::progress_line(const train::Progress& p, const char* values_forma
 
 void TrainView::clear_progress() {
   if (tty_) std::fprintf(stderr, "\r%*s\r", 110, "");
+}
+
+RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o) {
+  RunFlags r;
+  o->epochs = cli.integer("--epochs", "N", "passes over the training set (in all, with --resume)", default_epochs, 1,
+                          1000000);
+  r.seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
+  r.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  r.out = cli.text("--out", "FILE.ember", "checkpoint to write (its log and pictures go next to it)", nullptr);
+  o->resume = cli.flag("--resume", "continue the checkpoint at --out (its architecture wins; a flag that "
+                                   "disagrees with it is refused)");
+  o->replace = cli.flag("--force", "start over when --out exists, replacing that checkpoint");
+  const std::string ext = ".ember";
+  if (!r.out.empty() && (r.out.size() <= ext.size() || r.out.compare(r.out.size() - ext.size(), ext.size(), ext)))
+    cli.error("--out: a checkpoint's name ends in .ember (not '" + r.out + "')");
+  if (o->resume && o->replace) cli.error("--resume and --force: continue the checkpoint or replace it, not both");
+  return r;
+}
+
+bool nothing_to_train(const train::Trainer& trainer, const train::TrainOptions& o) {
+  if (!trainer.nothing_to_train()) return false;
+  std::printf("nothing to train: %s already has %d epochs (--epochs %d); give a larger --epochs to go on. Nothing "
+              "was written.\n", o.out, trainer.epochs_done(), o.epochs);
+  return true;
 }
 
 Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,

@@ -5,6 +5,7 @@
 #include <cstdarg>
 #include <string>
 
+#include "examples/ember/cli.h"
 #include "examples/ember/session.h"
 #include "train/trainer.h"
 
@@ -34,6 +35,18 @@ class TrainView {
   bool pictures_;
   bool tty_;
 };
+
+// The options every training command has: --epochs (into o), --seed, --threads, --out (a
+// .ember file), --resume and --force (into o).
+struct RunFlags {
+  int seed = 1, threads = 0;
+  std::string out;
+};
+RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o);
+
+// After open_trainer: a resumed checkpoint that already holds every epoch asked for is
+// reported (nothing is trained or written); true: the command is done.
+bool nothing_to_train(const train::Trainer& trainer, const train::TrainOptions& o);
 
 // Makes the checkpoint's missing parent folders, configures the trainer, sizes the session from its dry run for `threads` workers (0: one per
 // core), opens the session and initialises the trainer in it (resuming when asked).
