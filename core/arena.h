@@ -55,6 +55,12 @@ class Arena {
     if (mark >= tail_ && mark <= capacity_) tail_ = mark;
   }
   void reset() { head_ = 0, tail_ = capacity_; }
+  // Both ends at once, for a set-up that must leave no trace when it fails (all_or_nothing).
+  struct Marks {
+    size_t head = 0, tail = 0;
+  };
+  Marks marks() const { return Marks{head_, tail_}; }
+  void rewind(const Marks& m) { rewind(m.head), rewind_tail(m.tail); }
 
   size_t capacity() const { return capacity_; }  // usable bytes (after aligning the start)
   size_t used() const { return head_ + (capacity_ - tail_); }
@@ -80,5 +86,21 @@ class Arena {
   size_t tail_ = 0;  // offset where the tail region begins
   size_t high_water_ = 0;
 };
+
+// A set-up that completes or leaves no trace: runs take(); when it fails, undo() puts the
+// object back as it was before and the arena is rewound (both ends) to where it was, so the
+// caller may try again, e.g. with a bigger arena. Every init() that takes arena memory in
+// several pieces goes through here: a half-done set-up would point into memory the next
+// allocation reuses.
+template <class Take, class Undo>
+Status all_or_nothing(Arena* arena, Take take, Undo undo) {
+  const Arena::Marks marks = arena->marks();
+  const Status s = take();
+  if (!s.is_ok()) {
+    undo();
+    arena->rewind(marks);
+  }
+  return s;
+}
 
 }  // namespace ember
