@@ -1,7 +1,8 @@
-// bytes_needed is exact: for every model kind, in training and in sampling set-ups, an arena of
-// exactly bytes_needed bytes holds the Context and the model (and is then full), and one
-// byte less is refused with the shortfall. The model objects are small: their graphs and
-// parameter tables live in the arena.
+// bytes_needed is exact: for every model kind, in training and in sampling set-ups, a buffer of
+// exactly bytes_needed bytes holds the Context and the model wherever it starts (aligned to
+// 64, 16 as from malloc, 8, or 1 byte: the arena's start slack is counted) and is then full,
+// and one byte less is refused with the shortfall where the start loses the most (63 bytes).
+// The model objects are small: their graphs and parameter tables live in the arena.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -30,13 +31,15 @@ static_assert(sizeof(GanModel) < 4096, "GanModel fits a small stack");
 static_assert(sizeof(ClassifierModel) < 4096, "ClassifierModel fits a small stack");
 static_assert(sizeof(metrics::CodeHead) < 4096, "CodeHead fits a small stack");
 
-// Sets up the Context and a configured model in an arena of `bytes` bytes.
+// Sets up the Context and a configured model in an arena on a buffer of `bytes` bytes that
+// starts `offset` bytes past a 64-byte boundary. *free: what the arena has left.
 template <class Model>
-Status set_up(const typename Model::Setup& setup, size_t bytes, std::vector<uint8_t>* block, size_t* used) {
-  block->assign(bytes + Arena::kAlign, 0);
+Status set_up(const typename Model::Setup& setup, size_t bytes, size_t offset, std::vector<uint8_t>* block,
+              size_t* used, size_t* free) {
+  block->assign(bytes + 2 * Arena::kAlign, 0);
   const uintptr_t at = reinterpret_cast<uintptr_t>(block->data());
-  uint8_t* aligned = block->data() + ((Arena::kAlign - at % Arena::kAlign) % Arena::kAlign);
-  Arena arena(aligned, bytes);  // aligned start: capacity is `bytes` rounded down to 64
+  uint8_t* start = block->data() + ((Arena::kAlign - at % Arena::kAlign) % Arena::kAlign) + offset;
+  Arena arena(start, bytes);
   Context ctx;
   Context::Options o;
   o.threads = 1;
@@ -45,6 +48,7 @@ Status set_up(const typename Model::Setup& setup, size_t bytes, std::vector<uint
   EMBER_TRY(ctx.init(&arena, o));
   EMBER_TRY(model.init(&arena, &ctx));
   *used = arena.used();
+  *free = arena.free_bytes();
   return Status::ok();
 }
 
@@ -56,13 +60,18 @@ void check_exact(const char* what, const typename Model::Setup& setup) {
   size_t need = 0;
   const Status s = testing::setup_bytes(&model, 1, &need);
   REQUIRE_MESSAGE(s.is_ok(), s.message());
-  REQUIRE(need % Arena::kAlign == 0);
+  REQUIRE(need % Arena::kAlign == Arena::kStartSlack);
   std::vector<uint8_t> block;
-  size_t used = 0;
-  const Status fits = set_up<Model>(setup, need, &block, &used);
-  REQUIRE_MESSAGE(fits.is_ok(), fits.message());
-  CHECK(used == need);
-  const Status short_one = set_up<Model>(setup, need - 1, &block, &used);
+  for (const size_t offset : {size_t(0), size_t(1), size_t(8), size_t(16), size_t(48), Arena::kStartSlack}) {
+    CAPTURE(offset);
+    size_t used = 0, free = 1;
+    const Status fits = set_up<Model>(setup, need, offset, &block, &used, &free);
+    REQUIRE_MESSAGE(fits.is_ok(), fits.message());
+    CHECK(used == need - Arena::kStartSlack);
+    CHECK(free == 0);
+  }
+  size_t used = 0, free = 0;
+  const Status short_one = set_up<Model>(setup, need - 1, 1, &block, &used, &free);
   CHECK(short_one.code() == Code::out_of_memory);
   CHECK(std::string(short_one.message()).find("short by") != std::string::npos);
 }

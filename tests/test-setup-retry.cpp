@@ -188,7 +188,7 @@ void check_retry(const char* what, const typename Model::Setup& setup, Bits (*ru
     CAPTURE(short_by);
     Model m;
     REQUIRE(m.configure(setup).is_ok());
-    Block small_block(need - short_by, 0);
+    Block small_block(need - short_by, 1);  // the start that loses the most to alignment
     Arena small(small_block.at, need - short_by);
     Context small_ctx;
     size_t head = small.mark(), tail = small.tail_mark();
@@ -201,7 +201,7 @@ void check_retry(const char* what, const typename Model::Setup& setup, Bits (*ru
     CHECK(small.mark() == head);
     CHECK(small.tail_mark() == tail);
     // Again, the same model and Context, with enough memory: as if the first try never was.
-    const Status again = set_up(&m, &small_ctx, need, 0, &block, &arena);
+    const Status again = set_up(&m, &small_ctx, need, 16, &block, &arena);  // as malloc aligns
     REQUIRE_MESSAGE(again.is_ok(), again.message());
     CHECK(arena->free_bytes() == 0);
     CHECK(run(m) == want);
@@ -359,7 +359,7 @@ void check_trainer_retry(const char* what, const typename Trainee::Setup& setup)
     // Configured again (the trainer hands the setup to the model once more), then enough memory.
     REQUIRE(again.configure(t.get(), one_epoch(again_path)).is_ok());
     TrainRun run;
-    const Status ok = run.init(&again, enough, 0);
+    const Status ok = run.init(&again, enough, 16);  // as malloc aligns
     REQUIRE_MESSAGE(ok.is_ok(), ok.message());
     REQUIRE(again.run().is_ok());
     CHECK(slurp(again_path) == want);
