@@ -168,12 +168,8 @@ void CodeHead::release() {
   nn::OptimizerConfig oc = nn::OptimizerConfig::adam(setup_.lr);
   oc.weight_decay = setup_.weight_decay;
   opt_ = nn::Optimizer(oc, 0);
-  shuffle_ = Rng();
-  ctx_ = nullptr;
-  cursor_ = 0;
-  seed_ = 0;
-  setup_bytes_ = 0;
-  ready_ = false;
+  shuffle_ = Rng(), seed_ = 0, cursor_ = 0;
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 // The graphs and the parameter table, in arena.

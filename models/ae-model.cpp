@@ -41,9 +41,7 @@ void AeModel::release() {
   oc.weight_decay = setup_.weight_decay, oc.decoupled_weight_decay = true;
   opt_ = nn::Optimizer(oc, 0);
   noise_ = Rng();
-  ctx_ = nullptr;
-  setup_bytes_ = 0;
-  ready_ = false;
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 nn::CompileOptions AeModel::train_options() const { return nn::CompileOptions{}; }

@@ -67,9 +67,7 @@ Status ClassifierModel::configure(const Setup& setup) {
 void ClassifierModel::release() {
   unbuild();
   opt_ = nn::Optimizer(nn::OptimizerConfig::adam(setup_.lr), 0);
-  ctx_ = nullptr;
-  setup_bytes_ = 0;
-  ready_ = false;
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 // The graphs and the parameter table, in arena.

@@ -94,12 +94,8 @@ void GanModel::release() {
   const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup_.lr, setup_.beta1, setup_.beta2);
   opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
   opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
-  noise_ = Rng();
-  ctx_ = nullptr;
-  d_copy_steps_ = 0;
-  topk_rows_ = 0;
-  setup_bytes_ = 0;
-  ready_ = false;
+  noise_ = Rng(), d_copy_steps_ = 0, topk_rows_ = 0;
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 // The graphs and the parameter table, in arena.

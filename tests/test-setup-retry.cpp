@@ -28,6 +28,8 @@
 
 using namespace ember;
 using namespace ember::models;
+using ember::testing::small_ae;
+using ember::testing::small_gan;
 
 namespace {
 
@@ -156,6 +158,24 @@ Bits run_head(metrics::CodeHead& h) {
   return out;
 }
 
+// ctx->init then target->init (a model or the trainer) in an arena on a buffer of `bytes`
+// bytes starting `offset` past a 64-byte boundary: one of them must fail naming the shortfall
+// (the Context when short by more than the target's share) and leave the arena as it was.
+template <class Target>
+void check_fails_short(Target* target, Context* ctx, size_t bytes, size_t offset) {
+  Block block(bytes, offset);
+  Arena arena(block.at, bytes);
+  size_t head = arena.mark(), tail = arena.tail_mark();
+  Status s = ctx->init(&arena, one_thread());
+  if (s.is_ok()) {
+    head = arena.mark(), tail = arena.tail_mark();
+    s = target->init(&arena, ctx);
+  }
+  CHECK_MESSAGE(says_short_by(s), std::string(s.message()));
+  CHECK(arena.mark() == head);
+  CHECK(arena.tail_mark() == tail);
+}
+
 // A Context and then `model` in an arena of `bytes` bytes at `offset` past a 64-byte boundary.
 template <class Model>
 Status set_up(Model* model, Context* ctx, size_t bytes, size_t offset, std::unique_ptr<Block>* block,
@@ -188,18 +208,8 @@ void check_retry(const char* what, const typename Model::Setup& setup, Bits (*ru
     CAPTURE(short_by);
     Model m;
     REQUIRE(m.configure(setup).is_ok());
-    Block small_block(need - short_by, 1);  // the start that loses the most to alignment
-    Arena small(small_block.at, need - short_by);
     Context small_ctx;
-    size_t head = small.mark(), tail = small.tail_mark();
-    Status s = small_ctx.init(&small, one_thread());  // fails when short by more than the model's share
-    if (s.is_ok()) {
-      head = small.mark(), tail = small.tail_mark();
-      s = m.init(&small, &small_ctx);
-    }
-    CHECK_MESSAGE(says_short_by(s), std::string(s.message()));
-    CHECK(small.mark() == head);
-    CHECK(small.tail_mark() == tail);
+    check_fails_short(&m, &small_ctx, need - short_by, 1);  // the start that loses the most
     // Again, the same model and Context, with enough memory: as if the first try never was.
     const Status again = set_up(&m, &small_ctx, need, 16, &block, &arena);  // as malloc aligns
     REQUIRE_MESSAGE(again.is_ok(), again.message());
@@ -228,43 +238,20 @@ void check_retry(const char* what, const typename Model::Setup& setup, Bits (*ru
   CHECK(m.configure(setup).code() == Code::invalid_argument);
 }
 
-AeModel::Setup ae(ModelKind kind, Arch arch, bool training, bool decoder_only = false) {
-  AeModel::Setup s;
-  s.config.kind = kind, s.config.arch = arch;
-  s.config.rows = s.config.cols = 16;
-  s.config.widths[0] = 32, s.config.latent = 4;
-  s.config.conv_channels[0] = 4, s.config.conv_channels[1] = 8;
-  s.batch = 8, s.eval_batch = 5;
-  s.training = training, s.decoder_only = decoder_only;
-  return s;
-}
-
-GanModel::Setup gan(GanKind kind, bool training, bool generator_only = false) {
-  GanModel::Setup s;
-  s.config.kind = kind;
-  s.config.rows = s.config.cols = 16;
-  s.config.z_dim = 8;
-  s.config.widths[0] = 16, s.config.widths[1] = 16;
-  s.config.channels[0] = 4, s.config.channels[1] = 8;
-  s.batch = 8, s.eval_batch = 3;
-  s.training = training, s.generator_only = generator_only;
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("setup retry: autoencoders and VAEs, training and sampling") {
-  check_retry<AeModel>("vae mlp, training", ae(ModelKind::vae, Arch::mlp, true), run_ae);
-  check_retry<AeModel>("ae conv, training", ae(ModelKind::ae, Arch::conv, true), run_ae);
-  check_retry<AeModel>("vae conv, decoder only", ae(ModelKind::vae, Arch::conv, false, true), run_ae);
+  check_retry<AeModel>("vae mlp, training", small_ae(ModelKind::vae, Arch::mlp, true), run_ae);
+  check_retry<AeModel>("ae conv, training", small_ae(ModelKind::ae, Arch::conv, true), run_ae);
+  check_retry<AeModel>("vae conv, decoder only", small_ae(ModelKind::vae, Arch::conv, false, true), run_ae);
 }
 
 TEST_CASE("setup retry: GANs, training and sampling") {
-  check_retry<GanModel>("dcgan, training", gan(GanKind::dcgan, true), run_gan);
-  GanModel::Setup info = gan(GanKind::dcgan, true);
+  check_retry<GanModel>("dcgan, training", small_gan(GanKind::dcgan, true), run_gan);
+  GanModel::Setup info = small_gan(GanKind::dcgan, true);
   info.config.info = 3, info.config.ema = 0.99f, info.config.unroll = 1;
   check_retry<GanModel>("infogan dcgan with averages and unroll, training", info, run_gan);
-  check_retry<GanModel>("gan mlp, generator only", gan(GanKind::mlp, false, true), run_gan);
+  check_retry<GanModel>("gan mlp, generator only", small_gan(GanKind::mlp, false, true), run_gan);
 }
 
 TEST_CASE("setup retry: classifier and code head") {
@@ -344,18 +331,8 @@ void check_trainer_retry(const char* what, const typename Trainee::Setup& setup)
     REQUIRE(t->configure(setup).is_ok());
     train::Trainer again;
     REQUIRE(again.configure(t.get(), one_epoch(again_path)).is_ok());
-    Block small_block(need - short_by, 0);
-    Arena small(small_block.at, need - short_by);
     Context ctx;
-    size_t head = small.mark(), tail = small.tail_mark();
-    Status s = ctx.init(&small, one_thread());  // fails when short by more than the trainee's share
-    if (s.is_ok()) {
-      head = small.mark(), tail = small.tail_mark();
-      s = again.init(&small, &ctx);
-    }
-    CHECK_MESSAGE(says_short_by(s), std::string(s.message()));
-    CHECK(small.mark() == head);
-    CHECK(small.tail_mark() == tail);
+    check_fails_short(&again, &ctx, need - short_by, 0);
     // Configured again (the trainer hands the setup to the model once more), then enough memory.
     REQUIRE(again.configure(t.get(), one_epoch(again_path)).is_ok());
     TrainRun run;
