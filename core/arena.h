@@ -5,6 +5,15 @@
 // it. Allocation is a pointer bump, so it is O(1), never fragments and never touches the
 // heap. Everything is 64-byte aligned (a cache line; the widest SIMD load).
 //
+// The buffer may start at any address (malloc and std::vector give 16 bytes, a byte array
+// 1): the arena starts at the first 64-byte boundary in it, so up to kStartSlack = 63 bytes
+// of the buffer go unused, and its capacity is what is left, rounded down to 64. Every
+// bytes_needed in ember (a model's, a trainee's, the trainer's) is a figure for the whole
+// buffer and counts that slack once: a buffer of exactly bytes_needed bytes works wherever
+// it starts. Figures of the pieces (Context::bytes_needed, Graph::plan, Params::bytes) are
+// what the arena hands out; add kStartSlack to their sum, or start the buffer on a 64-byte
+// boundary (alignas(64)), where nothing is lost.
+//
 //   buffer:  [ head: bump-allocated, grows right ->        free        <- tail ]
 //
 // The head holds long-lived data in allocation order and can be rewound to a mark
@@ -25,6 +34,8 @@ namespace ember {
 class Arena {
  public:
   static constexpr size_t kAlign = 64;
+  // Bytes of a buffer the arena may skip to align its start (see the top of this file).
+  static constexpr size_t kStartSlack = kAlign - 1;
 
   Arena() = default;
   Arena(void* buffer, size_t bytes);
@@ -55,8 +66,15 @@ class Arena {
     if (mark >= tail_ && mark <= capacity_) tail_ = mark;
   }
   void reset() { head_ = 0, tail_ = capacity_; }
+  // Both ends at once, for a set-up that must leave no trace when it fails (all_or_nothing).
+  struct Marks {
+    size_t head = 0, tail = 0;
+  };
+  Marks marks() const { return Marks{head_, tail_}; }
+  void rewind(const Marks& m) { rewind(m.head), rewind_tail(m.tail); }
 
-  size_t capacity() const { return capacity_; }  // usable bytes (after aligning the start)
+  // Usable bytes: the buffer's after aligning the start (up to kStartSlack lost), rounded down to kAlign.
+  size_t capacity() const { return capacity_; }
   size_t used() const { return head_ + (capacity_ - tail_); }
   size_t free_bytes() const { return tail_ - head_; }
   size_t high_water() const { return high_water_; }  // most bytes ever in use at once
@@ -80,5 +98,21 @@ class Arena {
   size_t tail_ = 0;  // offset where the tail region begins
   size_t high_water_ = 0;
 };
+
+// A set-up that completes or leaves no trace: runs take(); when it fails, undo() puts the
+// object back as it was before and the arena is rewound (both ends) to where it was, so the
+// caller may try again, e.g. with a bigger arena. Every init() that takes arena memory in
+// several pieces goes through here: a half-done set-up would point into memory the next
+// allocation reuses.
+template <class Take, class Undo>
+Status all_or_nothing(Arena* arena, Take take, Undo undo) {
+  const Arena::Marks marks = arena->marks();
+  const Status s = take();
+  if (!s.is_ok()) {
+    undo();
+    arena->rewind(marks);
+  }
+  return s;
+}
 
 }  // namespace ember

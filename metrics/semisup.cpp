@@ -143,7 +143,7 @@ T build_head(nn::Graph& g, const CodeHead::Setup& s, T x) {
 }  // namespace
 
 Status CodeHead::configure(const Setup& s) {
-  if (configured_) return Status::error(Code::invalid_argument, "head: already configured");
+  if (ready_) return Status::error(Code::invalid_argument, "head: already initialised (configure comes before init)");
   if (s.inputs < 1 || s.inputs > kMaxInputs)
     return Status::error(Code::invalid_argument, "head: %d inputs (1..%d)", s.inputs, kMaxInputs);
   if (s.classes < 2 || s.classes > kMaxClasses)
@@ -158,11 +158,18 @@ Status CodeHead::configure(const Setup& s) {
   if (!(s.lr > 0.0f) || !std::isfinite(s.lr) || !(s.weight_decay >= 0.0f) || !std::isfinite(s.weight_decay))
     return Status::error(Code::invalid_argument, "head: learning rate must be > 0 and weight decay >= 0");
   setup_ = s;
-  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(s.lr);
-  oc.weight_decay = s.weight_decay;
-  opt_ = nn::Optimizer(oc, 0);
+  release();  // the state a new setup starts from (Adam from its rate)
   configured_ = true;
   return Status::ok();
+}
+
+void CodeHead::release() {
+  unbuild();
+  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(setup_.lr);
+  oc.weight_decay = setup_.weight_decay;
+  opt_ = nn::Optimizer(oc, 0);
+  shuffle_ = Rng(), seed_ = 0, cursor_ = 0;
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 // The graphs and the parameter table, in arena.
@@ -191,6 +198,8 @@ Status CodeHead::build(Arena* arena) {
 void CodeHead::unbuild() {
   train_.reset(), eval_.reset();
   params_.reset(nullptr);
+  train_x_ = train_labels_ = eval_x_ = eval_logits_ = nn::T();
+  order_ = nullptr;
 }
 
 // What init takes after the build: parameters, plans, the shuffle order.
@@ -211,21 +220,21 @@ Status CodeHead::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "head: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "head: already initialised");
   const size_t mark = arena->mark();
-  Status s = build(arena);
-  if (s.is_ok()) s = params_.allocate(arena, nn::ParamMode::train_adam);
-  if (s.is_ok()) s = train_.compile(arena, ctx, nn::CompileOptions{});
-  if (s.is_ok()) s = eval_.compile(arena, ctx, models::inference_options());
-  if (s.is_ok()) s = arena->alloc_array(static_cast<size_t>(setup_.max_rows), &order_);
-  if (!s.is_ok()) {
-    unbuild();
-    arena->rewind(mark);
-    return s;
-  }
+  EMBER_TRY(all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); }));
   setup_bytes_ = arena->mark() - mark;
   ctx_ = ctx;
   ready_ = true;
   reset(setup_.seed);
   return Status::ok();
+}
+
+// init's pieces in order; any may run out of memory (init then undoes them all).
+Status CodeHead::take(Arena* arena, Context* ctx) {
+  EMBER_TRY(build(arena));
+  EMBER_TRY(params_.allocate(arena, nn::ParamMode::train_adam));
+  EMBER_TRY(train_.compile(arena, ctx, nn::CompileOptions{}));
+  EMBER_TRY(eval_.compile(arena, ctx, models::inference_options()));
+  return arena->alloc_array(static_cast<size_t>(setup_.max_rows), &order_);
 }
 
 void CodeHead::reset(uint64_t seed) {

@@ -87,11 +87,15 @@ class CodeHead {
   CodeHead(const CodeHead&) = delete;
   CodeHead& operator=(const CodeHead&) = delete;
 
-  Status configure(const Setup& setup);          // validates; takes no memory
+  Status configure(const Setup& setup);          // validates; takes no memory; again until init()
   // The arena bytes ctx.init(&arena, {threads}) and init take together: a dry run in
   // `scratch` (models/model-common.h); after init(): what it took.
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
-  Status init(Arena* arena, Context* ctx);       // graphs, memory, weights from the seed, plans
+  // Graphs, memory, weights from the seed, plans. On failure the arena and the head are as
+  // they were (init may be tried again with more memory).
+  Status init(Arena* arena, Context* ctx);
+  // Undoes init(): as after configure() (the memory stays with the arena, for its owner to rewind).
+  void release();
   // Fresh weights, Adam state and shuffle stream from `seed` (a new draw, a new round).
   void reset(uint64_t seed);
 
@@ -118,6 +122,7 @@ class CodeHead {
   friend Status models::model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   Status build(Arena* arena);
   void unbuild();
+  Status take(Arena* arena, Context* ctx);
   Status compile_bytes(int workers, size_t* bytes);
   Status check_ready() const;
   void next_batch(const float* x, const int32_t* labels, const int32_t* rows, int n_rows);

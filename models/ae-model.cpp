@@ -18,7 +18,7 @@ void copy_rows(float* dst, const float* src, int rows, int cols) {
 }  // namespace
 
 Status AeModel::configure(const Setup& setup) {
-  if (configured_) return Status::error(Code::invalid_argument, "model: already configured");
+  if (ready_) return Status::error(Code::invalid_argument, "model: already initialised (configure comes before init)");
   EMBER_TRY(setup.config.validate());
   if (setup.batch < 1 || setup.batch > kMaxBatch || setup.eval_batch < 1 || setup.eval_batch > kMaxBatch)
     return Status::error(Code::invalid_argument, "model: batch %d / eval batch %d out of range 1..%d", setup.batch,
@@ -30,11 +30,18 @@ Status AeModel::configure(const Setup& setup) {
   if (setup.training && setup.decoder_only)
     return Status::error(Code::invalid_argument, "model: a decoder-only model cannot train");
   setup_ = setup;
-  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(setup.lr);
-  oc.weight_decay = setup.weight_decay, oc.decoupled_weight_decay = true;
-  opt_ = nn::Optimizer(oc, 0);
+  release();  // the state a new setup starts from (Adam from its rate, no noise drawn)
   configured_ = true;
   return Status::ok();
+}
+
+void AeModel::release() {
+  unbuild();
+  nn::OptimizerConfig oc = nn::OptimizerConfig::adam(setup_.lr);
+  oc.weight_decay = setup_.weight_decay, oc.decoupled_weight_decay = true;
+  opt_ = nn::Optimizer(oc, 0);
+  noise_ = Rng();
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 nn::CompileOptions AeModel::train_options() const { return nn::CompileOptions{}; }
@@ -64,6 +71,7 @@ void AeModel::unbuild() {
   train_.reset(), enc_.reset(), dec_.reset();
   params_.reset(nullptr);
   nodes_ = AeNodes();
+  enc_x_ = enc_mu_ = enc_logvar_ = dec_z_ = dec_out_ = dec_logvar_ = nn::T();
 }
 
 Status AeModel::compile_bytes(int workers, size_t* bytes) {
@@ -83,21 +91,7 @@ Status AeModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "model: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "model: already initialised");
   const size_t mark = arena->mark();
-  Status s = build(arena);
-  if (s.is_ok()) s = params_.allocate(arena, param_mode(setup_.training));
-  if (s.is_ok()) {
-    Rng init_rng(setup_.seed);
-    params_.initialise(&init_rng);
-    noise_.seed_with(setup_.seed, kNoiseStream);
-  }
-  if (s.is_ok() && setup_.training) s = train_.compile(arena, ctx, train_options(), &noise_);
-  if (s.is_ok() && !setup_.decoder_only) s = enc_.compile(arena, ctx, inference_options());
-  if (s.is_ok()) s = dec_.compile(arena, ctx, inference_options());
-  if (!s.is_ok()) {
-    unbuild();
-    arena->rewind(mark);
-    return s;
-  }
+  EMBER_TRY(all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); }));
   setup_bytes_ = arena->mark() - mark;
   if (nodes_.fixed_logvar.ok()) {
     const float lv = 2.0f * std::log(setup_.config.sigma);
@@ -107,6 +101,18 @@ Status AeModel::init(Arena* arena, Context* ctx) {
   ctx_ = ctx;
   ready_ = true;
   return Status::ok();
+}
+
+// init's pieces in order; any may run out of memory (init then undoes them all).
+Status AeModel::take(Arena* arena, Context* ctx) {
+  EMBER_TRY(build(arena));
+  EMBER_TRY(params_.allocate(arena, param_mode(setup_.training)));
+  Rng init_rng(setup_.seed);
+  params_.initialise(&init_rng);
+  noise_.seed_with(setup_.seed, kNoiseStream);
+  if (setup_.training) EMBER_TRY(train_.compile(arena, ctx, train_options(), &noise_));
+  if (!setup_.decoder_only) EMBER_TRY(enc_.compile(arena, ctx, inference_options()));
+  return dec_.compile(arena, ctx, inference_options());
 }
 
 size_t AeModel::param_count() const { return params_.numel(0, true); }

@@ -57,7 +57,8 @@ class AeModel {
   AeModel(const AeModel&) = delete;
   AeModel& operator=(const AeModel&) = delete;
 
-  // Validates the setup; once per model. Takes no memory.
+  // Validates the setup; takes no memory. May be called again until init() succeeds (the new
+  // setup replaces the old; a bad one is refused and the old one kept).
   Status configure(const Setup& setup);
   // The arena bytes a set-up takes: ctx.init(&arena, {threads}) (0: one per core) then
   // init(&arena, &ctx) -- the Context, graph tables, parameters, optimizer state and plans.
@@ -65,8 +66,13 @@ class AeModel {
   // for their tables, and leaves it as it was. After init(): the figure init took.
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
   // Builds the graphs in the arena, takes the memory, initialises the weights from the seed
-  // and compiles the plans. On failure the arena is as it was.
+  // and compiles the plans. On failure (e.g. the arena too small) the arena and the model are
+  // as they were: init() may be called again, with a bigger arena, and gives the same bits.
   Status init(Arena* arena, Context* ctx);
+  // Undoes init(): the model is as after configure() again (the memory init took stays with
+  // the arena, to be rewound by its owner). For a caller whose own set-up fails after this
+  // model's init, e.g. a trainee loading its data.
+  void release();
 
   // One Adam step on x[batch, pixels] (values in [0, 1]).
   Status train_step(const float* x, StepLoss* out);
@@ -106,6 +112,7 @@ class AeModel {
   nn::CompileOptions train_options() const;
   Status build(Arena* arena);
   void unbuild();
+  Status take(Arena* arena, Context* ctx);
   Status compile_bytes(int workers, size_t* bytes);
   Status run_train(const float* x, bool update, StepLoss* out);
 

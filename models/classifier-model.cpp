@@ -50,7 +50,8 @@ double cross_entropy(const float* logits, int n, int label) {
 }  // namespace
 
 Status ClassifierModel::configure(const Setup& setup) {
-  if (configured_) return Status::error(Code::invalid_argument, "classifier: already configured");
+  if (ready_)
+    return Status::error(Code::invalid_argument, "classifier: already initialised (configure comes before init)");
   EMBER_TRY(setup.config.validate());
   if (setup.batch < 1 || setup.batch > kMaxBatch || setup.eval_batch < 1 || setup.eval_batch > kMaxBatch)
     return Status::error(Code::invalid_argument, "classifier: batch %d / eval batch %d out of range 1..%d",
@@ -58,9 +59,15 @@ Status ClassifierModel::configure(const Setup& setup) {
   if (setup.training && !(setup.lr > 0.0f && std::isfinite(setup.lr)))
     return Status::error(Code::invalid_argument, "classifier: learning rate must be > 0");
   setup_ = setup;
-  opt_ = nn::Optimizer(nn::OptimizerConfig::adam(setup.lr), 0);
+  release();  // the state a new setup starts from (Adam from its rate)
   configured_ = true;
   return Status::ok();
+}
+
+void ClassifierModel::release() {
+  unbuild();
+  opt_ = nn::Optimizer(nn::OptimizerConfig::adam(setup_.lr), 0);
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 // The graphs and the parameter table, in arena.
@@ -91,6 +98,8 @@ Status ClassifierModel::build(Arena* arena) {
 void ClassifierModel::unbuild() {
   train_.reset(), eval_.reset();
   params_.reset(nullptr);
+  train_x_ = train_labels_ = train_logits_ = eval_x_ = eval_logits_ = eval_features_ = T();
+  eval_labels_ = nullptr;
 }
 
 // What init takes after the build: parameters, plans, the label buffer.
@@ -111,24 +120,22 @@ Status ClassifierModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "classifier: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "classifier: already initialised");
   const size_t mark = arena->mark();
-  Status s = build(arena);
-  if (s.is_ok()) s = params_.allocate(arena, param_mode(setup_.training));
-  if (s.is_ok()) {
-    Rng init_rng(setup_.seed);
-    params_.initialise(&init_rng);
-  }
-  if (s.is_ok() && setup_.training) s = train_.compile(arena, ctx, nn::CompileOptions{});
-  if (s.is_ok()) s = eval_.compile(arena, ctx, inference_options());
-  if (s.is_ok()) s = arena->alloc_array(static_cast<size_t>(setup_.eval_batch), &eval_labels_);
-  if (!s.is_ok()) {
-    unbuild();
-    arena->rewind(mark);
-    return s;
-  }
+  EMBER_TRY(all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); }));
   setup_bytes_ = arena->mark() - mark;
   ctx_ = ctx;
   ready_ = true;
   return Status::ok();
+}
+
+// init's pieces in order; any may run out of memory (init then undoes them all).
+Status ClassifierModel::take(Arena* arena, Context* ctx) {
+  EMBER_TRY(build(arena));
+  EMBER_TRY(params_.allocate(arena, param_mode(setup_.training)));
+  Rng init_rng(setup_.seed);
+  params_.initialise(&init_rng);
+  if (setup_.training) EMBER_TRY(train_.compile(arena, ctx, nn::CompileOptions{}));
+  EMBER_TRY(eval_.compile(arena, ctx, inference_options()));
+  return arena->alloc_array(static_cast<size_t>(setup_.eval_batch), &eval_labels_);
 }
 
 size_t ClassifierModel::param_count() const { return params_.numel(0, true); }

@@ -53,14 +53,19 @@ class ClassifierModel {
   ClassifierModel(const ClassifierModel&) = delete;
   ClassifierModel& operator=(const ClassifierModel&) = delete;
 
-  // Validates the setup; once per model. Takes no memory.
+  // Validates the setup; takes no memory. May be called again until init() succeeds (the new
+  // setup replaces the old; a bad one is refused and the old one kept).
   Status configure(const Setup& setup);
   // The arena bytes a set-up takes: ctx.init(&arena, {threads}) (0: one per core) then
   // init(&arena, &ctx) -- the Context, graph tables, parameters, Adam state, plans, a label
   // buffer. A dry run in `scratch` (models/model-common.h); after init(): what it took.
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
-  // Builds the graphs in the arena and takes the memory; on failure the arena is as it was.
+  // Builds the graphs in the arena and takes the memory. On failure (e.g. the arena too small)
+  // the arena and the model are as they were: init() may be tried again with more memory.
   Status init(Arena* arena, Context* ctx);
+  // Undoes init(): the model is as after configure() again (the memory init took stays with
+  // the arena, to be rewound by its owner), e.g. when a trainee's own set-up fails after it.
+  void release();
 
   // One Adam step on x[batch, pixels] in [0, 1] with labels[batch] in [0, classes). loss
   // (may be null): the batch's mean cross-entropy; correct (may be null): how many rows
@@ -94,6 +99,7 @@ class ClassifierModel {
   friend Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   Status build(Arena* arena);
   void unbuild();
+  Status take(Arena* arena, Context* ctx);
   Status compile_bytes(int workers, size_t* bytes);
   // Runs the inference graph on its filled input; copies the first `rows` outputs.
   Status infer(int rows, float* probs, float* features);

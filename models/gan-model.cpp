@@ -72,7 +72,7 @@ Status not_finite(const char* what) {
 }  // namespace
 
 Status GanModel::configure(const Setup& setup) {
-  if (configured_) return Status::error(Code::invalid_argument, "gan: already configured");
+  if (ready_) return Status::error(Code::invalid_argument, "gan: already initialised (configure comes before init)");
   EMBER_TRY(setup.config.validate());
   if (setup.batch < 1 || setup.batch > kMaxBatch || setup.eval_batch < 1 || setup.eval_batch > kMaxBatch)
     return Status::error(Code::invalid_argument, "gan: batch %d / eval batch %d out of range 1..%d", setup.batch,
@@ -83,12 +83,19 @@ Status GanModel::configure(const Setup& setup) {
     return Status::error(Code::invalid_argument, "gan: Adam betas must lie in [0, 1)");
   if (setup.training && setup.generator_only)
     return Status::error(Code::invalid_argument, "gan: a generator-only model cannot train");
-  const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup.lr, setup.beta1, setup.beta2);
-  opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
-  opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
   setup_ = setup;
+  release();  // the state a new setup starts from (Adam from its rates, no noise drawn)
   configured_ = true;
   return Status::ok();
+}
+
+void GanModel::release() {
+  unbuild();
+  const nn::OptimizerConfig adam = nn::OptimizerConfig::adam(setup_.lr, setup_.beta1, setup_.beta2);
+  opt_[kGenerator] = nn::Optimizer(adam, kGenerator);
+  opt_[kDiscriminator] = nn::Optimizer(adam, kDiscriminator);
+  noise_ = Rng(), d_copy_steps_ = 0, topk_rows_ = 0;
+  ctx_ = nullptr, setup_bytes_ = 0, ready_ = false;
 }
 
 // The graphs and the parameter table, in arena.
@@ -254,31 +261,30 @@ Status GanModel::init(Arena* arena, Context* ctx) {
   if (!configured_) return Status::error(Code::invalid_argument, "gan: configure() first");
   if (ready_) return Status::error(Code::invalid_argument, "gan: already initialised");
   const size_t mark = arena->mark();
-  Status s = build(arena);
-  if (s.is_ok()) s = params_.allocate(arena, param_mode(setup_.training));
-  if (s.is_ok()) {
-    Rng init_rng(setup_.seed);
-    params_.initialise(&init_rng);
-    for (int k = 0; k < ema_count_ + ema_stat_count_; ++k)  // the average starts at the initial values
-      std::memcpy(params_[ema_pairs_[2 * k + 1]].value, params_[ema_pairs_[2 * k]].value,
-                  params_[ema_pairs_[2 * k]].numel() * sizeof(float));
-    noise_.seed_with(setup_.seed, kGanNoiseStream);
-  }
-  if (s.is_ok() && setup_.training) s = d_.compile(arena, ctx, training_for(kDiscriminator));
-  if (s.is_ok() && setup_.training) s = g_.compile(arena, ctx, training_for(kGenerator));
-  if (s.is_ok()) s = sampler_.compile(arena, ctx, inference());
-  if (s.is_ok() && d_state_floats() > 0) s = arena->alloc_array(d_state_floats(), &d_copy_);
-  if (s.is_ok() && d_stats_floats() > 0) s = arena->alloc_array(d_stats_floats(), &d_stats_copy_);
-  if (!s.is_ok()) {
-    unbuild();
-    arena->rewind(mark);
-    return s;
-  }
+  EMBER_TRY(all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); }));
   setup_bytes_ = arena->mark() - mark;
   if (setup_.training) fill_gan_targets(d_, g_, setup_.config, nodes_);
   set_topk_share(setup_.config.topk);
   ctx_ = ctx;
   ready_ = true;
+  return Status::ok();
+}
+
+// init's pieces in order; any may run out of memory (init then undoes them all).
+Status GanModel::take(Arena* arena, Context* ctx) {
+  EMBER_TRY(build(arena));
+  EMBER_TRY(params_.allocate(arena, param_mode(setup_.training)));
+  Rng init_rng(setup_.seed);
+  params_.initialise(&init_rng);
+  for (int k = 0; k < ema_count_ + ema_stat_count_; ++k)  // the average starts at the initial values
+    std::memcpy(params_[ema_pairs_[2 * k + 1]].value, params_[ema_pairs_[2 * k]].value,
+                params_[ema_pairs_[2 * k]].numel() * sizeof(float));
+  noise_.seed_with(setup_.seed, kGanNoiseStream);
+  if (setup_.training) EMBER_TRY(d_.compile(arena, ctx, training_for(kDiscriminator)));
+  if (setup_.training) EMBER_TRY(g_.compile(arena, ctx, training_for(kGenerator)));
+  EMBER_TRY(sampler_.compile(arena, ctx, inference()));
+  if (d_state_floats() > 0) EMBER_TRY(arena->alloc_array(d_state_floats(), &d_copy_));
+  if (d_stats_floats() > 0) EMBER_TRY(arena->alloc_array(d_stats_floats(), &d_stats_copy_));
   return Status::ok();
 }
 

@@ -122,7 +122,8 @@ class GanModel {
   GanModel(const GanModel&) = delete;
   GanModel& operator=(const GanModel&) = delete;
 
-  // Validates the setup; once per model. Takes no memory.
+  // Validates the setup; takes no memory. May be called again until init() succeeds (the new
+  // setup replaces the old; a bad one is refused and the old one kept).
   Status configure(const Setup& setup);
   // The arena bytes a set-up takes: ctx.init(&arena, {threads}) (0: one per core) then
   // init(&arena, &ctx) -- the Context, graph tables, parameters, Adam moments, plans, the
@@ -130,8 +131,12 @@ class GanModel {
   // arena with room for their tables, and leaves it as it was. After init(): what it took.
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
   // Builds the graphs in the arena, takes the memory, initialises the weights from the seed
-  // and compiles the plans. On failure the arena is as it was.
+  // and compiles the plans. On failure (e.g. the arena too small) the arena and the model are
+  // as they were: init() may be called again, with a bigger arena, and gives the same bits.
   Status init(Arena* arena, Context* ctx);
+  // Undoes init(): the model is as after configure() again (the memory init took stays with
+  // the arena, to be rewound by its owner), e.g. when a trainee's own set-up fails after it.
+  void release();
 
   // Samples train_step reads: batch * (d_steps + unroll).
   int real_rows() const;
@@ -190,6 +195,7 @@ class GanModel {
   friend Status model_bytes_needed(Model* model, const char* who, int threads, Arena* scratch, size_t* bytes);
   Status build(Arena* arena);
   void unbuild();
+  Status take(Arena* arena, Context* ctx);
   Status compile_bytes(int workers, size_t* bytes);
   Status check_labels(const int32_t* labels, int n, bool real) const;
   Status train_d(const float* real, const int32_t* labels, GanStepLoss* out);

@@ -25,7 +25,10 @@ Status context_share(int threads, int* workers, size_t* bytes) {
   o.threads = threads;
   const Kernels* k = nullptr;
   EMBER_TRY(Context::resolve(o, &k, workers));
-  return Context::bytes_needed(o, bytes);
+  EMBER_TRY(Context::bytes_needed(o, bytes));
+  // Counted once per arena, here, because every model's figure includes the Context's share once.
+  *bytes += Arena::kStartSlack;
+  return Status::ok();
 }
 
 nn::CompileOptions inference_options() {

@@ -6,9 +6,11 @@
 // scratch, &bytes) is the same build made in `scratch` and then undone: the bytes the
 // build took, plus what Params::allocate and each Graph::compile will take (ParamBytes,
 // GraphBytes), plus the Context's share for `threads` (Context::bytes_needed), plus what
-// the model's init takes of its own. That sum is exactly what the arena must hold for
-// ctx.init(&arena, {threads}) followed by model.init(&arena, &ctx): every piece is counted
-// rounded as the arena rounds it, and the dry run runs the same code as init.
+// the model's init takes of its own, plus Arena::kStartSlack. That sum is exactly what the
+// buffer of an arena must hold for ctx.init(&arena, {threads}) followed by
+// model.init(&arena, &ctx), wherever the buffer starts (core/arena.h): every piece is counted
+// rounded as the arena rounds it, and the dry run runs the same code as init. On a buffer
+// that starts on a 64-byte boundary the set-up takes all but the slack.
 //
 // Checkpoints: a model's Config (anything with
 // to_text(buf, cap) and from_text(text), e.g. AeConfig, ClassifierConfig) is stored as the
@@ -35,8 +37,9 @@ inline nn::ParamMode param_mode(bool training) {
 }
 // Adds what g.compile() with `options` will take for `threads` workers to *total.
 Status add_graph_bytes(nn::Graph& g, const nn::CompileOptions& options, int threads, size_t* total);
-// The Context's share of a set-up for `threads` (0: one per core): *workers the thread count
-// Context::init will start (the graphs plan for it), *bytes what it takes from the arena.
+// The share of a set-up that is not the model's, for `threads` (0: one per core): *workers the
+// thread count Context::init will start (the graphs plan for it), *bytes what the Context
+// takes from the arena plus the alignment slack of the buffer's start (Arena::kStartSlack).
 Status context_share(int threads, int* workers, size_t* bytes);
 // bytes_needed once the model is set up: the Context's share for `threads` plus model_bytes.
 Status added_to_context(int threads, size_t model_bytes, size_t* bytes);

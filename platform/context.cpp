@@ -11,6 +11,10 @@ size_t Context::scratch_bytes(const Kernels& k, int threads) {
 Status Context::resolve(const Options& options, const Kernels** kernels, int* threads) {
   *kernels = nullptr;
   *threads = ThreadPool::threads_for(options.threads);
+  // What ThreadPool::start would refuse, refused here: init then cannot fail after taking memory.
+  if (options.threads > ThreadPool::kMaxThreads)
+    return Status::error(Code::invalid_argument, "context: %d threads asked, at most %d", options.threads,
+                         ThreadPool::kMaxThreads);
   if (options.isa) {
     Isa isa;
     if (!parse_isa(options.isa, &isa))
@@ -41,11 +45,15 @@ Status Context::init(Arena* arena, const Options& options) {
   const Kernels* k = nullptr;
   int threads = 1;
   EMBER_TRY(resolve(options, &k, &threads));
-  EMBER_TRY(pool_.start(threads));
+  // The memory before the threads: an arena too small leaves the Context as it was (still
+  // usable if it was initialised before), and the threads are not started for nothing.
+  const size_t mark = arena->mark();
   void* scratch = nullptr;
-  const Status s = arena->alloc(scratch_bytes(*k, pool_.threads()), &scratch);
+  EMBER_TRY(arena->alloc(scratch_bytes(*k, threads), &scratch));
+  const Status s = pool_.start(threads);  // resolve refused what start refuses: cannot fail
   if (!s.is_ok()) {
-    pool_.stop();
+    arena->rewind(mark);
+    k_ = nullptr, gemm_scratch_ = nullptr;
     return s;
   }
   k_ = k;

@@ -23,6 +23,7 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
+  // On failure (a bad option, an arena too small) the arena and the Context are as they were.
   Status init(Arena* arena, const Options& options);
   // Same, with the default options.
   Status init(Arena* arena) { return init(arena, Options()); }

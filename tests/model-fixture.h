@@ -10,6 +10,8 @@
 #include "core/arena.h"
 #include "platform/context.h"
 #include "data/sprites.h"
+#include "models/ae-model.h"
+#include "models/gan-model.h"
 
 namespace ember::testing {
 
@@ -57,6 +59,30 @@ inline std::vector<float> sprite_pixels(int n, uint64_t seed, std::vector<int32_
   for (size_t i = 0; i < x.size(); ++i) x[i] = d.pixels[i] / 255.0f;
   if (labels) labels->assign(d.labels, d.labels + n);
   return x;
+}
+
+// Small set-ups on 16 x 16 images (sizing and set-up tests).
+inline models::AeModel::Setup small_ae(models::ModelKind kind, models::Arch arch, bool training, bool decoder_only = false) {
+  models::AeModel::Setup s;
+  s.config.kind = kind, s.config.arch = arch;
+  s.config.rows = s.config.cols = 16;
+  s.config.widths[0] = 32, s.config.latent = 4;
+  s.config.conv_channels[0] = 4, s.config.conv_channels[1] = 8;
+  s.batch = 8, s.eval_batch = 5;
+  s.training = training, s.decoder_only = decoder_only;
+  return s;
+}
+
+inline models::GanModel::Setup small_gan(models::GanKind kind, bool training, bool generator_only = false) {
+  models::GanModel::Setup s;
+  s.config.kind = kind;
+  s.config.rows = s.config.cols = 16;
+  s.config.z_dim = 8;
+  s.config.widths[0] = 16, s.config.widths[1] = 16;
+  s.config.channels[0] = 4, s.config.channels[1] = 8;
+  s.batch = 8, s.eval_batch = 3;
+  s.training = training, s.generator_only = generator_only;
+  return s;
 }
 
 }  // namespace ember::testing

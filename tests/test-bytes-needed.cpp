@@ -1,7 +1,8 @@
-// bytes_needed is exact: for every model kind, in training and in sampling set-ups, an arena of
-// exactly bytes_needed bytes holds the Context and the model (and is then full), and one
-// byte less is refused with the shortfall. The model objects are small: their graphs and
-// parameter tables live in the arena.
+// bytes_needed is exact: for every model kind, in training and in sampling set-ups, a buffer of
+// exactly bytes_needed bytes holds the Context and the model wherever it starts (aligned to
+// 64, 16 as from malloc, 8, or 1 byte: the arena's start slack is counted) and is then full,
+// and one byte less is refused with the shortfall where the start loses the most (63 bytes).
+// The model objects are small: their graphs and parameter tables live in the arena.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -19,6 +20,8 @@
 
 using namespace ember;
 using namespace ember::models;
+using ember::testing::small_ae;
+using ember::testing::small_gan;
 
 namespace {
 
@@ -30,13 +33,15 @@ static_assert(sizeof(GanModel) < 4096, "GanModel fits a small stack");
 static_assert(sizeof(ClassifierModel) < 4096, "ClassifierModel fits a small stack");
 static_assert(sizeof(metrics::CodeHead) < 4096, "CodeHead fits a small stack");
 
-// Sets up the Context and a configured model in an arena of `bytes` bytes.
+// Sets up the Context and a configured model in an arena on a buffer of `bytes` bytes that
+// starts `offset` bytes past a 64-byte boundary. *free: what the arena has left.
 template <class Model>
-Status set_up(const typename Model::Setup& setup, size_t bytes, std::vector<uint8_t>* block, size_t* used) {
-  block->assign(bytes + Arena::kAlign, 0);
+Status set_up(const typename Model::Setup& setup, size_t bytes, size_t offset, std::vector<uint8_t>* block,
+              size_t* used, size_t* free) {
+  block->assign(bytes + 2 * Arena::kAlign, 0);
   const uintptr_t at = reinterpret_cast<uintptr_t>(block->data());
-  uint8_t* aligned = block->data() + ((Arena::kAlign - at % Arena::kAlign) % Arena::kAlign);
-  Arena arena(aligned, bytes);  // aligned start: capacity is `bytes` rounded down to 64
+  uint8_t* start = block->data() + ((Arena::kAlign - at % Arena::kAlign) % Arena::kAlign) + offset;
+  Arena arena(start, bytes);
   Context ctx;
   Context::Options o;
   o.threads = 1;
@@ -45,6 +50,7 @@ Status set_up(const typename Model::Setup& setup, size_t bytes, std::vector<uint
   EMBER_TRY(ctx.init(&arena, o));
   EMBER_TRY(model.init(&arena, &ctx));
   *used = arena.used();
+  *free = arena.free_bytes();
   return Status::ok();
 }
 
@@ -56,74 +62,56 @@ void check_exact(const char* what, const typename Model::Setup& setup) {
   size_t need = 0;
   const Status s = testing::setup_bytes(&model, 1, &need);
   REQUIRE_MESSAGE(s.is_ok(), s.message());
-  REQUIRE(need % Arena::kAlign == 0);
+  REQUIRE(need % Arena::kAlign == Arena::kStartSlack);
   std::vector<uint8_t> block;
-  size_t used = 0;
-  const Status fits = set_up<Model>(setup, need, &block, &used);
-  REQUIRE_MESSAGE(fits.is_ok(), fits.message());
-  CHECK(used == need);
-  const Status short_one = set_up<Model>(setup, need - 1, &block, &used);
+  for (const size_t offset : {size_t(0), size_t(1), size_t(8), size_t(16), size_t(48), Arena::kStartSlack}) {
+    CAPTURE(offset);
+    size_t used = 0, free = 1;
+    const Status fits = set_up<Model>(setup, need, offset, &block, &used, &free);
+    REQUIRE_MESSAGE(fits.is_ok(), fits.message());
+    CHECK(used == need - Arena::kStartSlack);
+    CHECK(free == 0);
+  }
+  size_t used = 0, free = 0;
+  const Status short_one = set_up<Model>(setup, need - 1, 1, &block, &used, &free);
   CHECK(short_one.code() == Code::out_of_memory);
   CHECK(std::string(short_one.message()).find("short by") != std::string::npos);
-}
-
-AeModel::Setup ae(ModelKind kind, Arch arch, bool training, bool decoder_only = false) {
-  AeModel::Setup s;
-  s.config.kind = kind, s.config.arch = arch;
-  s.config.rows = s.config.cols = 16;
-  s.config.widths[0] = 32, s.config.latent = 4;
-  s.config.conv_channels[0] = 4, s.config.conv_channels[1] = 8;
-  s.batch = 8, s.eval_batch = 5;
-  s.training = training, s.decoder_only = decoder_only;
-  return s;
-}
-
-GanModel::Setup gan(GanKind kind, bool training, bool generator_only = false) {
-  GanModel::Setup s;
-  s.config.kind = kind;
-  s.config.rows = s.config.cols = 16;
-  s.config.z_dim = 8;
-  s.config.widths[0] = 16, s.config.widths[1] = 16;
-  s.config.channels[0] = 4, s.config.channels[1] = 8;
-  s.batch = 8, s.eval_batch = 3;
-  s.training = training, s.generator_only = generator_only;
-  return s;
 }
 
 }  // namespace
 
 TEST_CASE("bytes_needed: autoencoders and VAEs, training and sampling, hold exactly") {
-  check_exact<AeModel>("ae mlp, training", ae(ModelKind::ae, Arch::mlp, true));
-  check_exact<AeModel>("ae linear, training", ae(ModelKind::ae, Arch::linear, true));
-  check_exact<AeModel>("ae conv, training", ae(ModelKind::ae, Arch::conv, true));
-  check_exact<AeModel>("vae mlp, training", ae(ModelKind::vae, Arch::mlp, true));
-  check_exact<AeModel>("vae conv, training", ae(ModelKind::vae, Arch::conv, true));
-  check_exact<AeModel>("vae mlp, inference", ae(ModelKind::vae, Arch::mlp, false));
-  check_exact<AeModel>("vae mlp, decoder only", ae(ModelKind::vae, Arch::mlp, false, true));
-  check_exact<AeModel>("vae conv, decoder only", ae(ModelKind::vae, Arch::conv, false, true));
-  AeModel::Setup learned = ae(ModelKind::vae, Arch::mlp, true);
+  check_exact<AeModel>("ae mlp, training", small_ae(ModelKind::ae, Arch::mlp, true));
+  check_exact<AeModel>("ae linear, training", small_ae(ModelKind::ae, Arch::linear, true));
+  check_exact<AeModel>("ae conv, training", small_ae(ModelKind::ae, Arch::conv, true));
+  check_exact<AeModel>("vae mlp, training", small_ae(ModelKind::vae, Arch::mlp, true));
+  check_exact<AeModel>("vae conv, training", small_ae(ModelKind::vae, Arch::conv, true));
+  check_exact<AeModel>("vae mlp, inference", small_ae(ModelKind::vae, Arch::mlp, false));
+  check_exact<AeModel>("vae mlp, decoder only", small_ae(ModelKind::vae, Arch::mlp, false, true));
+  check_exact<AeModel>("vae conv, decoder only", small_ae(ModelKind::vae, Arch::conv, false, true));
+  AeModel::Setup learned = small_ae(ModelKind::vae, Arch::mlp, true);
   learned.config.likelihood = Likelihood::gaussian_learned;
   check_exact<AeModel>("vae, learned variance", learned);
 }
 
 TEST_CASE("bytes_needed: GANs (mlp, DCGAN, conditional, InfoGAN, unroll, averages) hold exactly") {
-  check_exact<GanModel>("gan mlp, training", gan(GanKind::mlp, true));
-  check_exact<GanModel>("dcgan, training", gan(GanKind::dcgan, true));
-  check_exact<GanModel>("dcgan, sampling", gan(GanKind::dcgan, false));
-  check_exact<GanModel>("dcgan, generator only", gan(GanKind::dcgan, false, true));
-  GanModel::Setup cond = gan(GanKind::dcgan, true);
+  check_exact<GanModel>("gan mlp, training", small_gan(GanKind::mlp, true));
+  check_exact<GanModel>("dcgan, training", small_gan(GanKind::dcgan, true));
+  check_exact<GanModel>("dcgan, sampling", small_gan(GanKind::dcgan, false));
+  check_exact<GanModel>("dcgan, generator only", small_gan(GanKind::dcgan, false, true));
+  GanModel::Setup cond = small_gan(GanKind::dcgan, true);
   cond.config.cond = true, cond.config.classes = 3;
   check_exact<GanModel>("conditional dcgan, training", cond);
   cond.training = false, cond.generator_only = true;
   check_exact<GanModel>("conditional dcgan, generator only", cond);
-  GanModel::Setup info = gan(GanKind::dcgan, true);
+  GanModel::Setup info = small_gan(GanKind::dcgan, true);
   info.config.info = 3, info.config.info_cont = 1, info.config.ema = 0.99f, info.config.unroll = 2;
   check_exact<GanModel>("infogan dcgan with averages and unroll, training", info);
   info.training = false;
   check_exact<GanModel>("infogan dcgan with averages, sampling", info);
   info.generator_only = true;
   check_exact<GanModel>("infogan dcgan, generator only", info);
-  GanModel::Setup rings = gan(GanKind::mlp, true);
+  GanModel::Setup rings = small_gan(GanKind::mlp, true);
   rings.config.data = GanData::points, rings.config.mbstd = true;
   check_exact<GanModel>("gan on points with minibatch stddev, training", rings);
 }
@@ -148,7 +136,7 @@ TEST_CASE("bytes_needed: classifier and code head hold exactly") {
 
 TEST_CASE("bytes_needed: the dry run leaves its scratch as it was, and says when it is too small") {
   AeModel model;
-  REQUIRE(model.configure(ae(ModelKind::vae, Arch::conv, true)).is_ok());
+  REQUIRE(model.configure(small_ae(ModelKind::vae, Arch::conv, true)).is_ok());
   std::vector<uint8_t> block(1 << 20);
   Arena scratch(block.data(), block.size());
   void* p = nullptr;

@@ -24,6 +24,19 @@ Status AeTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
 }
 
 Status AeTrainee::init(Arena* arena, Context* ctx) {
+  return all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); });
+}
+
+void AeTrainee::release() {
+  model_.release();
+  train_ = test_ = data::Dataset();
+  batcher_ = data::Batcher();
+  eval_ = metrics::AeEvaluator();
+  x_ = nullptr;
+}
+
+// init's pieces in order; init undoes them all when one fails.
+Status AeTrainee::take(Arena* arena, Context* ctx) {
   EMBER_TRY(model_.init(arena, ctx));
   EMBER_TRY(data::load_data(arena, setup_.data, true, true, &train_, &test_));
   const models::AeConfig& c = setup_.model.config;

@@ -29,6 +29,7 @@ class AeTrainee : public Trainee {
   Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
+  void release() override;
   int columns(const char** names, int cap) const override;
   int step_values() const override { return 1; }
   int steps_per_epoch() const override { return batcher_.steps_per_epoch(); }
@@ -49,6 +50,8 @@ class AeTrainee : public Trainee {
   const data::Dataset& test_data() const { return test_; }
 
  private:
+  Status take(Arena* arena, Context* ctx);
+
   Setup setup_;
   models::AeModel model_;
   data::Dataset train_, test_;

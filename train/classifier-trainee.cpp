@@ -37,6 +37,19 @@ Status ClassifierTrainee::bytes_needed(int threads, Arena* scratch, size_t* byte
 }
 
 Status ClassifierTrainee::init(Arena* arena, Context* ctx) {
+  return all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); });
+}
+
+void ClassifierTrainee::release() {
+  model_.release();
+  train_ = test_ = data::Dataset();
+  batcher_ = data::Batcher();
+  score_ = models::ClassifierScore();
+  x_ = nullptr, y_ = nullptr;
+}
+
+// init's pieces in order; init undoes them all when one fails.
+Status ClassifierTrainee::take(Arena* arena, Context* ctx) {
   EMBER_TRY(model_.init(arena, ctx));
   EMBER_TRY(data::load_data(arena, setup_.data, true, true, &train_, &test_));
   EMBER_TRY(check_classifier_data(config(), train_, "training"));

@@ -24,6 +24,7 @@ class ClassifierTrainee : public Trainee {
   Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
+  void release() override;
   int columns(const char** names, int cap) const override;
   int step_values() const override { return 2; }
   int steps_per_epoch() const override { return batcher_.steps_per_epoch(); }
@@ -45,6 +46,8 @@ class ClassifierTrainee : public Trainee {
   const models::ClassifierScore& score() const { return score_; }  // after the last epoch
 
  private:
+  Status take(Arena* arena, Context* ctx);
+
   Setup setup_;
   models::ClassifierModel model_;
   data::Dataset train_, test_;

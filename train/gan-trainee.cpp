@@ -53,6 +53,23 @@ Status GanTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
 }
 
 Status GanTrainee::init(Arena* arena, Context* ctx) {
+  return all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] { release(); });
+}
+
+void GanTrainee::release() {
+  model_.release();
+  train_ = test_ = data::Dataset();
+  rings_ = data::PointSet();
+  images_ = data::Batcher();
+  xy_ = data::PointBatcher();
+  pseudo_ = PseudoLabels();
+  cover_ = metrics::ModeCoverage();
+  x_ = figure_points_ = figure_z_ = nullptr;
+  labels_ = nullptr;
+}
+
+// init's pieces in order; init undoes them all when one fails.
+Status GanTrainee::take(Arena* arena, Context* ctx) {
   const models::GanConfig& c = setup_.model.config;
   const uint64_t seed = setup_.model.seed;
   EMBER_TRY(model_.init(arena, ctx));

@@ -40,6 +40,7 @@ class GanTrainee : public Trainee {
   Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
   Status init(Arena* arena, Context* ctx) override;
+  void release() override;
   int columns(const char** names, int cap) const override;
   int step_values() const override { return 6; }
   int steps_per_epoch() const override { return points() ? xy_.steps_per_epoch() : images_.steps_per_epoch(); }
@@ -67,6 +68,8 @@ class GanTrainee : public Trainee {
   const metrics::ModeCoverage& coverage() const { return cover_; }
 
  private:
+  Status take(Arena* arena, Context* ctx);
+
   Setup setup_;
   models::GanModel model_;
   data::Dataset train_, test_;

@@ -35,6 +35,7 @@ Status Trainee::adopt_checkpoint_config(const char*) { return Status::ok(); }
 Status Trainee::configure_model() { return Status::ok(); }
 Status Trainee::bytes_needed(int, Arena*, size_t*) { return refuse("bytes_needed"); }
 Status Trainee::init(Arena*, Context*) { return refuse("init"); }
+void Trainee::release() {}
 int Trainee::columns(const char**, int) const { return 0; }
 int Trainee::step_values() const { return 0; }
 int Trainee::steps_per_epoch() const { return 0; }
@@ -147,15 +148,22 @@ Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {
 
 Status Trainer::init(Arena* arena, Context* ctx) {
   if (!trainee_) return Status::error(Code::invalid_argument, "trainer: not configured");
-  arena_ = arena;
   {  // a checkpoint that cannot be written fails now, not after the first epoch's work
     AtomicWriter probe;
     EMBER_TRY(probe.open(o_.out));
   }  // the probe's temp file is removed; the checkpoint itself is not touched
+  return all_or_nothing(arena, [&] { return take(arena, ctx); }, [&] {
+    trainee_->release();
+    history_ = History();
+    arena_ = nullptr, step_ = 0, resumed_ = false;
+  });
+}
+
+// init's pieces in order; init undoes them all when one fails.
+Status Trainer::take(Arena* arena, Context* ctx) {
   EMBER_TRY(trainee_->init(arena, ctx));
   EMBER_TRY(history_.init(arena, names_, columns_, o_.epochs + 1));
-  step_ = 0;
-  resumed_ = false;
+  arena_ = arena, step_ = 0, resumed_ = false;
   if (!resuming_) return Status::ok();
   const int spe = trainee_->steps_per_epoch();
   if (spe < 1) return Status::error(Code::invalid_argument, "trainer: %d steps per epoch", spe);

@@ -48,13 +48,19 @@ class Trainee {
   // the user gave that only change how training goes on may still win). Before bytes_needed.
   virtual Status adopt_checkpoint_config(const char* path);
   // Hands the final setup to the model (after any checkpoint's config was adopted); the
-  // trainer calls it once, before bytes_needed and init.
+  // trainer calls it in configure(), before bytes_needed and init (so again when it is
+  // configured again after a failed init).
   virtual Status configure_model();
   // Arena bytes init() takes (the Context's share for `threads`, model, data, batches,
   // evaluation): a dry run whose graph tables are built in `scratch` and given back.
   virtual Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
-  // Takes memory, loads the data, initialises the weights from the seed.
+  // Takes memory, loads the data, initialises the weights from the seed. On failure the
+  // arena and the trainee are as they were (as after configure_model()): it may be tried again.
   virtual Status init(Arena* arena, Context* ctx);
+  // Undoes init(): back to as after configure_model(); the memory init took stays with the
+  // arena, which its owner rewinds. The trainer calls it when its own set-up fails after the
+  // trainee's init (the log's room, a checkpoint that does not load).
+  virtual void release();
   // The log's columns, which include "epoch", "step" and "seconds" (the trainer fills those);
   // names are static strings.
   virtual int columns(const char** names, int cap) const;
@@ -134,6 +140,9 @@ class Trainer {
   // Arena bytes the Context and init() take: the trainee's (Context included), the history's
   // and the observer's. scratch: lent for the dry run, given back.
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) const;
+  // The trainee's set-up, the history, and resuming when asked. On failure (an arena too
+  // small, a checkpoint that does not load) the arena, the trainer and the trainee are as
+  // they were: init() may be called again, e.g. with a bigger arena.
   Status init(Arena* arena, Context* ctx);
   // Trains until options.epochs (or the time limit).
   Status run(const TrainObserver& observer = TrainObserver());
@@ -149,6 +158,8 @@ class Trainer {
  private:
   Trainee* trainee_ = nullptr;
   TrainOptions o_;
+  Status take(Arena* arena, Context* ctx);
+
   Arena* arena_ = nullptr;
   History history_;
   const char* names_[kMaxColumns] = {};
