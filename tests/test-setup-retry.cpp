@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -327,6 +328,7 @@ void check_trainer_retry(const char* what, const typename Trainee::Setup& setup)
   const size_t shortfalls[] = {1, (need - ctx_bytes) / 2, ctx_bytes};
   for (const size_t short_by : shortfalls) {
     CAPTURE(short_by);
+    std::remove(again_path.c_str());  // the trainer replaces a checkpoint only when asked
     auto t = std::make_unique<Trainee>();
     REQUIRE(t->configure(setup).is_ok());
     train::Trainer again;
