@@ -161,7 +161,7 @@ Status load_mnist(Arena* arena, const char* dir, bool train, Dataset* out) {
     while (ds.labels[bad] < kMnistClasses) ++bad;
     arena->rewind(mark);
     char shown[kShownPath];
-    return Status::error(Code::corrupt_data, "mnist: %s: label %d of image %d is not a digit",
+    return Status::error(Code::corrupt_data, "idx: %s: label %d of image %d is not a class 0..9",
                          short_path(labels, shown, sizeof shown), ds.labels[bad], bad);
   }
   ds.classes = kMnistClasses;

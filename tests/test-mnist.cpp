@@ -175,7 +175,7 @@ TEST_CASE("mnist: bad contents fail and rewind the arena") {
   Bytes ten = set.labels;
   ten[6] = 10;
   write_set(good_images, gzip_of(idx_file(kIdxTypeU8, {20}, ten)));
-  expect_load_fails(dir.path, true, "label 10 of image 6 is not a digit");
+  expect_load_fails(dir.path, true, "label 10 of image 6 is not a class 0..9");
 
   Bytes crc = good_images;
   crc[crc.size() - 8] ^= 1;

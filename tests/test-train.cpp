@@ -21,6 +21,8 @@
 #include "train/pseudo-labels.h"
 #include "train/schedule.h"
 #include "train/trainer.h"
+#include "io/file.h"
+#include "models/model-common.h"
 
 using namespace ember;
 using ember::testing::TempDir;
@@ -245,4 +247,178 @@ TEST_CASE("train: the trainer refuses a run it cannot do before taking memory") 
   CHECK_FALSE(s.is_ok());
   CHECK(std::string(s.message()).find("no-such-folder") != std::string::npos);
   CHECK(r.trainer.step() == 0);
+}
+
+namespace {
+
+bool has(const Status& s, const char* text) { return std::string(s.message()).find(text) != std::string::npos; }
+
+// A trainee without a model: 4 steps per epoch; its "loss" is not finite on the steps listed
+// in bad_steps (counted over the whole run), and its test figure is NaN from epoch nan_epoch.
+class FakeTrainee : public train::Trainee {
+ public:
+  std::vector<int> bad_steps;
+  int nan_epoch = 1 << 30, calls = 0, batch = 4, train = 16;
+  int columns(const char** names, int cap) const override {
+    static const char* kNames[] = {"epoch", "step", "train_loss", "test_loss", "seconds"};
+    for (int i = 0; i < 5 && i < cap; ++i) names[i] = kNames[i];
+    return 5;
+  }
+  Status bytes_needed(int threads, Arena*, size_t* bytes) override {
+    return models::added_to_context(threads, 0, bytes);  // the Context alone
+  }
+  Status init(Arena*, Context*) override { return Status::ok(); }
+  int step_values() const override { return 1; }
+  int steps_per_epoch() const override { return train / batch; }
+  int batch_size() const override { return batch; }
+  int train_size() const override { return train; }
+  Status seek(int, int) override { return Status::ok(); }
+  Status step(double* sums) override {
+    const int k = calls++;
+    if (std::find(bad_steps.begin(), bad_steps.end(), k) != bad_steps.end())
+      return Status::error(Code::not_finite, "fake: loss not finite");
+    sums[0] += 1.0;
+    return Status::ok();
+  }
+  Status end_epoch(int epoch, const double* means, double* row) override {
+    row[2] = means[0];
+    row[3] = epoch + 1 >= nan_epoch ? std::nan("") : 0.5;
+    return Status::ok();
+  }
+  Status save(const char* path, uint64_t step, const char* run) const override {
+    saved_run = run ? run : "";
+    AtomicWriter w;
+    EMBER_TRY(w.open(path));
+    const std::string text = std::string("EMBRCKPT step ") + std::to_string(step);
+    EMBER_TRY(w.write(text.data(), text.size()));
+    ++saves;
+    return w.commit();
+  }
+  mutable int saves = 0;
+  mutable std::string saved_run;
+};
+
+Status run_fake(FakeTrainee* t, const train::TrainOptions& o, std::vector<int>* skipped = nullptr) {
+  Run r;
+  EMBER_TRY(r.start(t, o));
+  train::TrainObserver obs;
+  obs.user = skipped;
+  obs.on_epoch = [](void* u, const train::EpochReport& rep, const train::History&, Arena*) {
+    if (u) static_cast<std::vector<int>*>(u)->push_back(rep.skipped);
+    return Status::ok();
+  };
+  return r.trainer.run(obs);
+}
+
+}  // namespace
+
+TEST_CASE("train: nothing the user has is replaced unasked") {
+  TempDir dir("overwrite");
+  const std::string path = dir.file("v.ember");
+  FakeTrainee t;
+  const Status first_run = run_fake(&t, options(path, 1, false));
+  REQUIRE_MESSAGE(first_run.is_ok(), std::string(first_run.message()));
+  const std::string first = slurp(path);
+  CHECK(first.rfind("EMBRCKPT", 0) == 0);
+  CHECK(t.saved_run == "batch=4 train=16 steps=4");
+
+  // The same path again without --resume or --force: refused, the file as it was.
+  train::Trainer trainer;
+  Status s = trainer.configure(&t, options(path, 2, false));
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK_MESSAGE(has(s, "--force"), std::string(s.message()));
+  CHECK(slurp(path) == first);
+  // --force replaces it.
+  train::TrainOptions force = options(path, 2, false);
+  force.replace = true;
+  CHECK(run_fake(&t, force).is_ok());
+  CHECK(slurp(path) != first);
+
+  // A file that is not a checkpoint is never replaced, not even with --force; nor a folder.
+  const std::string notes = dir.file("notes.ember");
+  { std::ofstream(notes) << "my notes"; }
+  force.out = notes.c_str();
+  s = trainer.configure(&t, force);
+  CHECK(s.code() == Code::invalid_argument);
+  CHECK_MESSAGE(has(s, "not an ember checkpoint"), std::string(s.message()));
+  CHECK(slurp(notes) == "my notes");
+  train::TrainOptions folder = options(dir.path, 1, false);
+  folder.replace = true;
+  CHECK(has(trainer.configure(&t, folder), "folder"));
+}
+
+TEST_CASE("train: a resume must agree with the checkpoint's run; one with nothing left writes nothing") {
+  TempDir dir("resume-contract");
+  const std::string path = dir.file("v.ember");
+  auto t = std::make_unique<train::AeTrainee>();
+  REQUIRE(t->configure(small_vae()).is_ok());
+  {
+    Run r;
+    REQUIRE(r.start(t.get(), options(path, 1, false)).is_ok());
+    REQUIRE(r.trainer.run().is_ok());
+  }
+  const std::string ckpt = slurp(path), log = slurp(dir.file("v.log.csv"));
+
+  train::AeTrainee::Setup other_batch = small_vae();
+  other_batch.model.batch = 25;
+  auto b = std::make_unique<train::AeTrainee>();
+  REQUIRE(b->configure(other_batch).is_ok());
+  train::Trainer trainer;
+  Status s = trainer.configure(b.get(), options(path, 3, true));
+  CHECK_MESSAGE(has(s, "batch 50"), std::string(s.message()));
+  CHECK_MESSAGE(has(s, "25"), std::string(s.message()));
+
+  train::AeTrainee::Setup other_data = small_vae();
+  other_data.data.sprites_train = 600;
+  auto d = std::make_unique<train::AeTrainee>();
+  REQUIRE(d->configure(other_data).is_ok());
+  Run r;
+  s = r.start(d.get(), options(path, 3, true));
+  CHECK_MESSAGE(has(s, "training set of 300"), std::string(s.message()));
+  CHECK_MESSAGE(has(s, "600"), std::string(s.message()));
+
+  // Already 1 epoch of --epochs 1: nothing to train, nothing written.
+  auto same = std::make_unique<train::AeTrainee>();
+  REQUIRE(same->configure(small_vae()).is_ok());
+  Run done;
+  REQUIRE(done.start(same.get(), options(path, 1, true)).is_ok());
+  CHECK(done.trainer.nothing_to_train());
+  CHECK(done.trainer.epochs_done() == 1);
+  REQUIRE(done.trainer.run().is_ok());
+  CHECK(slurp(path) == ckpt);
+  CHECK(slurp(dir.file("v.log.csv")) == log);
+}
+
+TEST_CASE("train: steps whose loss is not finite are skipped and counted; a diverging run stops unsaved") {
+  TempDir dir("diverge");
+  SUBCASE("a few bad steps: skipped, counted per epoch, the run goes on") {
+    FakeTrainee t;
+    t.bad_steps = {1, 2, 6};
+    std::vector<int> skipped;
+    REQUIRE(run_fake(&t, options(dir.file("a.ember"), 3, false), &skipped).is_ok());
+    CHECK(skipped == std::vector<int>{2, 1, 0});
+    CHECK(t.saves == 3);
+  }
+  SUBCASE("skip_limit bad steps in a row stop the run; the last good checkpoint stays") {
+    FakeTrainee t;
+    for (int k = 5; k < 40; ++k) t.bad_steps.push_back(k);  // from epoch 2 on
+    train::TrainOptions o = options(dir.file("b.ember"), 5, false);
+    o.skip_limit = 6;
+    const Status s = run_fake(&t, o);
+    CHECK(s.code() == Code::not_finite);
+    CHECK_MESSAGE(has(s, "6 steps in a row"), std::string(s.message()));
+    CHECK_MESSAGE(has(s, "keeps epoch 2"), std::string(s.message()));
+    CHECK(t.saves == 2);
+    CHECK(slurp(dir.file("b.ember")) == "EMBRCKPT step 8");
+  }
+  SUBCASE("a test figure that is not finite stops the run before the save") {
+    FakeTrainee t;
+    t.nan_epoch = 1;
+    const Status s = run_fake(&t, options(dir.file("c.ember"), 3, false));
+    CHECK(s.code() == Code::not_finite);
+    CHECK_MESSAGE(has(s, "test_loss"), std::string(s.message()));
+    CHECK_MESSAGE(has(s, "nothing was saved"), std::string(s.message()));
+    CHECK(t.saves == 0);
+    CHECK(!std::ifstream(dir.file("c.ember")).good());
+  }
 }

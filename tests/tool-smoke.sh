@@ -104,7 +104,7 @@ if "$E" export --model "$T/clf.ember" --out "$T/x.ember" 2>"$T/err"; then fail "
 cmp -s "$T/ds.png" "$T/dt.png" && fail "--truncation 0.5 drew the same samples as no truncation"
 if "$E" sample --model "$T/d.ember" --truncation 0.01 --out "$T/dt.png" 2>"$T/err"; then fail "--truncation 0.01 accepted"; fi
 grep -q "at least 0.05" "$T/err" || fail "--truncation 0.01: unclear error: $(cat "$T/err")"
-run info --file "$T/d.ember" --inference | tee "$T/di.out"
+run info --model "$T/d.ember" --inference | tee "$T/di.out"
 grep -q "parameters  G [0-9]*, D [0-9]* trainable" "$T/di.out" && grep -q "^  total  *[0-9]" "$T/di.out" || fail "info on a GAN"
 if "$E" sample --model "$T/d.ember" --label 1 --out "$T/dl.png" 2>"$T/err"; then fail "--label accepted by a plain GAN"; fi
 run interpolate --model "$T/d.ember" --pairs 2 --steps 4 --out "$T/di.png" && is_png "$T/di.png"

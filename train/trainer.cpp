@@ -190,6 +190,13 @@ Status Trainer::run(const TrainObserver& obs) {
   const uint64_t first_step = step_, total_steps = static_cast<uint64_t>(o_.epochs) * spe;
   double spent = history_.sum("seconds");  // training seconds, earlier runs of a resumed model included
   int in_a_row = 0;                         // steps skipped in a row (loss not finite)
+  char kept_text[kMaxPath + 32];
+  // What a diverged run leaves: the checkpoint of the last whole epoch, if there is one.
+  auto kept = [this](int epochs, char* buf, size_t cap) -> const char* {
+    if (epochs > 0) std::snprintf(buf, cap, "%s keeps epoch %d", o_.out, epochs);
+    else std::snprintf(buf, cap, "nothing was saved");
+    return buf;
+  };
   while (step_ < total_steps) {
     const int epoch = static_cast<int>(step_ / spe);
     if (o_.time_limit > 0 && spent + history_.last("seconds") > o_.time_limit) {
@@ -209,8 +216,8 @@ Status Trainer::run(const TrainObserver& obs) {
         ++skipped;
         if (++in_a_row < o_.skip_limit) continue;
         return Status::error(Code::not_finite, "the run diverged: %d steps in a row up to step %llu had a loss that "
-                             "is not finite (lower the learning rate); %s keeps epoch %d", in_a_row,
-                             static_cast<unsigned long long>(step_ + 1), o_.out, epoch);
+                             "is not finite (lower the learning rate); %s", in_a_row,
+                             static_cast<unsigned long long>(step_ + 1), kept(epoch, kept_text, sizeof kept_text));
       }
       EMBER_TRY(st);
       in_a_row = 0;
@@ -232,7 +239,7 @@ Status Trainer::run(const TrainObserver& obs) {
     for (int c = 0; c < columns_; ++c)  // a diverged model is not saved over the last good one
       if (!std::isfinite(row[c]))
         return Status::error(Code::not_finite, "the run diverged: %s is not finite after epoch %d (lower the "
-                             "learning rate); %s keeps epoch %d", names_[c], epoch + 1, o_.out, epoch);
+                             "learning rate); %s", names_[c], epoch + 1, kept(epoch, kept_text, sizeof kept_text));
     const double seconds = seconds_since(epoch_start);
     spent += seconds;
     if (i_epoch >= 0) row[i_epoch] = epoch + 1;

@@ -1,20 +1,36 @@
 #include "examples/ember/cli.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "io/file.h"
+#include "nn/checkpoint.h"
 
 namespace ember::tool {
 
 Cli::Cli(const char* command, const char* summary, int argc, char** argv) : command_(command), summary_(summary) {
   for (int i = 0; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) help_ = true;
-    else args_.push_back(argv[i]);
+    const char* eq = std::strchr(argv[i], '=');
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      help_ = true;
+    } else if (std::strncmp(argv[i], "--", 2) == 0 && eq) {  // --name=value
+      args_.emplace_back(static_cast<const char*>(argv[i]), eq);
+      args_.emplace_back(eq + 1);
+    } else {
+      args_.push_back(argv[i]);
+    }
   }
   used_.assign(args_.size(), false);
 }
 
 const char* Cli::find(const char* name) {
+  int seen = 0;
+  for (const std::string& a : args_) seen += a == name;
+  if (seen > 1) error(std::string(name) + " is given " + std::to_string(seen) + " times; give it once");
   for (size_t i = 0; i < args_.size(); ++i) {
     if (args_[i] != name) continue;
     used_[i] = true;
@@ -76,9 +92,76 @@ float Cli::real(const char* name, const char* metavar, const char* help, float d
 
 bool Cli::flag(const char* name, const char* help) {
   opts_.push_back({name, "", help, "", true, false});
+  bool found = false;
   for (size_t i = 0; i < args_.size(); ++i)
-    if (args_[i] == name) return used_[i] = true;
-  return false;
+    if (args_[i] == name) {
+      if (found) error(std::string(name) + " is given twice; give it once");
+      found = used_[i] = true;
+    }
+  return found;
+}
+
+const char* Cli::input(const char* name, const char* metavar, const char* help, const char* def) {
+  const char* v = text(name, metavar, help, def);
+  if (*v) files_.push_back({name, v, ""});
+  return v;
+}
+
+const char* Cli::output(const char* name, const char* metavar, const char* help, const char* def, const char* exts) {
+  const char* v = text(name, metavar, help, def);
+  if (*v) files_.push_back({name, v, exts});
+  return v;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& end) {
+  return s.size() > end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return a == b;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace
+
+// Outputs: the right kind of name, not an input, never a non-checkpoint replaced by a
+// checkpoint; then their folders made and a trial write, so that a bad path fails before the
+// command's work rather than after it.
+bool Cli::check_files() {
+  for (const File& out : files_) {
+    if (out.exts.empty()) continue;
+    const std::string& p = out.path;
+    bool ext_ok = false;
+    std::string list;
+    for (size_t at = 0; at < out.exts.size();) {
+      size_t end = out.exts.find(' ', at);
+      if (end == std::string::npos) end = out.exts.size();
+      const std::string ext = out.exts.substr(at, end - at);
+      ext_ok = ext_ok || ends_with(p, ext);
+      list += (list.empty() ? "" : " or ") + ext;
+      at = end + 1;
+    }
+    if (!ext_ok) return error(out.option + " " + p + ": the name must end in " + list), false;
+    for (const File& in : files_)
+      if (in.exts.empty() && same_file(in.path, p))
+        return error(out.option + " " + p + " is also " + in.option + ": a command never writes over its input"), false;
+    const FileKind kind = file_kind(p.c_str());
+    if (kind == FileKind::directory) return error(out.option + " " + p + " is a folder"), false;
+    if (kind == FileKind::other) return error(out.option + " " + p + " is not a regular file"), false;
+    if (ends_with(p, ".ember") && kind == FileKind::regular && !nn::is_checkpoint_file(p.c_str()))
+      return error(out.option + " " + p + " exists and is not an ember checkpoint; it is never replaced by one"), false;
+    for (size_t slash = p.find('/', 1); slash != std::string::npos; slash = p.find('/', slash + 1))
+      if (::mkdir(p.substr(0, slash).c_str(), 0777) != 0 && errno != EEXIST)
+        return error(out.option + ": cannot create the folder " + p.substr(0, slash) + ": " + std::strerror(errno)),
+               false;
+    AtomicWriter probe;  // its temp file is removed again; the output itself is not touched
+    const Status s = probe.open(p.c_str());
+    if (!s.is_ok()) return error(out.option + ": " + s.message()), false;
+  }
+  return true;
 }
 
 void Cli::usage() const {
@@ -99,6 +182,7 @@ bool Cli::finish() {
   }
   for (size_t i = 0; i < args_.size() && error_.empty(); ++i)
     if (!used_[i]) error("unknown option '" + args_[i] + "' (see ember " + command_ + " --help)");
+  if (error_.empty()) check_files();
   if (!error_.empty()) {
     std::fprintf(stderr, "ember %s: %s\n", command_.c_str(), error_.c_str());
     return false;

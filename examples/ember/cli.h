@@ -8,6 +8,12 @@
 //   const char* model = cli.text("--model", "FILE", "checkpoint written by `ember train`", nullptr);
 //   int n = cli.integer("--n", "N", "how many samples", 64, 1, 10000);
 //   if (!cli.finish()) return cli.exit_code();   // --help, a missing or bad option
+//
+// `--name value` and `--name=value` both work; an option given twice is an error. Files the
+// command reads are declared with input() and files it writes with output(): finish() refuses
+// an output whose name does not end in one of its extensions, an output that is one of the
+// inputs, and a .ember output onto a file that is not an ember checkpoint; then it makes the
+// outputs' missing folders and checks that each can be written, before any work.
 #pragma once
 #include <string>
 #include <vector>
@@ -23,6 +29,10 @@ class Cli {
   int integer(const char* name, const char* metavar, const char* help, int def, int lo, int hi);
   float real(const char* name, const char* metavar, const char* help, float def, float lo, float hi);
   bool flag(const char* name, const char* help);
+  // A file the command reads (as text()).
+  const char* input(const char* name, const char* metavar, const char* help, const char* def);
+  // A file the command writes; exts: the accepted endings, space-separated (".png .svg").
+  const char* output(const char* name, const char* metavar, const char* help, const char* def, const char* exts);
   // Whether the option was given (after reading it).
   bool given(const char* name) const;
   void error(const std::string& message);  // a semantic error found by the command
@@ -36,6 +46,10 @@ class Cli {
     std::string name, metavar, help, def;
     bool flag = false, required = false;
   };
+  struct File {
+    std::string option, path, exts;  // exts empty: an input
+  };
+  bool check_files();
   const char* find(const char* name);
   void usage() const;
 
@@ -43,6 +57,7 @@ class Cli {
   std::vector<std::string> args_;
   std::vector<bool> used_;
   std::vector<Opt> opts_;
+  std::vector<File> files_;
   std::string error_;
   bool help_ = false;
 };

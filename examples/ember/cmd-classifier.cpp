@@ -114,11 +114,11 @@ int train_classifier(int argc, char** argv) {
 
 int eval_classifier(int argc, char** argv) {
   Cli cli("eval", "test accuracy of a classifier checkpoint", argc, argv);
-  const char* path = cli.text("--model", "FILE", "checkpoint written by `ember train --model classifier`", nullptr);
+  const char* path = cli.input("--model", "FILE", "checkpoint written by `ember train --model classifier`", nullptr);
   const DataSpec data = read_data(cli, true);
   const int n_arg = cli.integer("--n", "N", "test images (0: all)", 0, 0, 1 << 30);
   const int eval_batch = cli.integer("--eval-batch", "E", "rows per classifier call", kDefaultEvalBatch, 1, 65536);
-  const char* json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  const char* json = cli.output("--json", "FILE.json", "also write the figures as JSON", "", ".json");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
 

@@ -89,7 +89,7 @@ int cmd_eval(int argc, char** argv) {
   if (kind == CheckpointKind::classifier) return eval_classifier(argc, argv);
   if (kind == CheckpointKind::gan) return eval_gan(argc, argv);
   Cli cli("eval", "quality metrics on the test set", argc, argv);
-  const char* path = cli.text("--model", "FILE", "checkpoint written by `ember train`", nullptr);
+  const char* path = cli.input("--model", "FILE", "checkpoint written by `ember train`", nullptr);
   const DataSpec data = read_data(cli, true);
   const std::string metrics =
       cli.text("--metric", "LIST", "comma list of recon_sq_err,pca_sq_err,neg_elbo,nll_iwae,nll_naive or all",
@@ -101,7 +101,7 @@ int cmd_eval(int argc, char** argv) {
   const char* binarize = cli.text("--binarize", "none|fixed",
                                   "fixed: test images binarized once (seeded), for models trained with dynamic "
                                   "binarization", "none");
-  const char* json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  const char* json = cli.output("--json", "FILE.json", "also write the figures as JSON", "", ".json");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   for (size_t at = 0; at < metrics.size();) {
     const size_t comma = metrics.find(',', at);

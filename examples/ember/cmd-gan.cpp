@@ -31,7 +31,7 @@ constexpr int kDefaultEvalSamples = 10000;
 bool is_points(const models::GanConfig& c) { return c.data == models::GanData::points; }
 
 const char* model_path(Cli& cli) {
-  return cli.text("--model", "FILE", "GAN checkpoint written by `ember train --model gan|dcgan|cgan`", nullptr);
+  return cli.input("--model", "FILE", "GAN checkpoint written by `ember train --model gan|dcgan|cgan`", nullptr);
 }
 int read_threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
 int read_label(Cli& cli) {
@@ -95,7 +95,7 @@ void read_gan_architecture(Cli& cli, models::GanConfig* c, std::vector<ConfigFla
   }
   c->mbstd = cli.flag("--mbstd", "minibatch standard-deviation feature in D (against mode collapse)");
   c->info_real = cli.flag("--info-real", "with --info K: Q also learns which of K k-means clusters each real image is "
-                                         "in (pseudo-labels; no digit labels), tying each code to a cluster");
+                                         "in (pseudo-labels; no class labels), tying each code to a cluster");
 }
 
 float read_truncation(Cli& cli) {
@@ -125,18 +125,28 @@ Status write_rings_scatter(const std::string& path, const float* points, int n, 
 int sample_gan(int argc, char** argv) {
   Cli cli("sample", "G(z) for z ~ N(0, I): a PNG grid (rings: an SVG scatter plot)", argc, argv);
   const char* path = model_path(cli);
-  const int n = cli.integer("--n", "N", "samples", 64, 1, 100000);
+  int n = cli.integer("--n", "N", "samples (0: 64, or a row of --cols per class for a conditional GAN)", 0, 0,
+                      100000);
   const int cols = cli.integer("--cols", "C", "grid columns", 8, 1, 1000);
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
   const float truncation = read_truncation(cli);
   const int label = read_label(cli);
-  const char* out = cli.text("--out", "FILE", "picture to write (.png; rings: .svg)", "samples.png");
+  const char* out = cli.output("--out", "FILE", "picture to write: .png (rings: .svg)", "", ".png .svg");
   const int threads = read_threads(cli);
   if (!cli.finish()) return cli.exit_code();
   Loaded<models::GanModel> m;
   Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
   if (!s.is_ok()) return report("sample", s);
   const models::GanConfig& c = m.model->config();
+  // A conditional GAN draws a row per class by default, so that every class shows.
+  if (n == 0) n = c.cond && label < 0 ? c.onehot_dim() * cols : 64;
+  const std::string ext = is_points(c) ? ".svg" : ".png";
+  const std::string out_path = *out ? out : "samples" + ext;
+  if (out_path.size() < ext.size() || out_path.compare(out_path.size() - ext.size(), ext.size(), ext) != 0)
+    return report("sample", Status::error(Code::invalid_argument, "--out %s: %s draws %s, so the name must end in %s",
+                                          out, path, is_points(c) ? "a scatter plot of 2-D points" : "images",
+                                          ext.c_str()));
+  out = out_path.c_str();
   std::vector<float> z(size_t(n) * c.z_dim), img(size_t(n) * c.dims());
   std::vector<int32_t> labels;
   RowNames names;
@@ -170,7 +180,7 @@ int interpolate_gan(int argc, char** argv) {
   const int steps = cli.integer("--steps", "N", "points per row, ends included", 10, 2, 1000);
   const int seed = cli.integer("--seed", "S", "which pairs", 1, 0, 1 << 30);
   const int label = read_label(cli);
-  const char* out = cli.text("--out", "FILE.png", "picture to write", "interpolate.png");
+  const char* out = cli.output("--out", "FILE.png", "picture to write", "interpolate.png", ".png");
   const int threads = read_threads(cli);
   if (!cli.finish()) return cli.exit_code();
   Loaded<models::GanModel> m;
@@ -214,7 +224,7 @@ int eval_gan(int argc, char** argv) {
   const int n = cli.integer("--n", "N", "generated samples", kDefaultEvalSamples, 2, 1 << 22);
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
   const float truncation = read_truncation(cli);
-  o.json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  o.json = cli.output("--json", "FILE.json", "also write the figures as JSON", "", ".json");
   o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
   Loaded<models::GanModel> m;
@@ -261,7 +271,7 @@ int cmd_export(int argc, char** argv) {
           "for a device that only samples (ember sample and example-sample-on-device load it; training does not)",
           argc, argv);
   const char* path = model_path(cli);
-  const char* out = cli.text("--out", "FILE", "sampler file to write", nullptr);
+  const char* out = cli.output("--out", "FILE.ember", "sampler file to write", nullptr, ".ember");
   if (!cli.finish()) return cli.exit_code();
   const CheckpointKind kind = checkpoint_kind(argc, argv);
   models::AeConfig ae;

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
 #include <memory>
 
 #include "examples/ember/cli.h"
@@ -69,9 +72,20 @@ int info_gan(const char* file, bool training, int threads) {
 }  // namespace
 
 int cmd_info(int argc, char** argv) {
-  Cli cli("info", "architecture and arena bytes by category (from a checkpoint or from options)", argc, argv);
   models::AeModel::Setup setup;
-  const char* file = cli.text("--file", "FILE", "a checkpoint (else the architecture options below)", "");
+  // --model FILE names a checkpoint, as in every command; --model ae|vae (with the options
+  // below) describes a model instead.
+  std::vector<char*> args;
+  std::string model_file;
+  for (int i = 0; i < argc; ++i) {
+    const bool kind = i + 1 < argc && !std::strcmp(argv[i], "--model") && std::strcmp(argv[i + 1], "ae") &&
+                      std::strcmp(argv[i + 1], "vae");
+    if (kind) model_file = argv[++i];
+    else args.push_back(argv[i]);
+  }
+  Cli cli("info", "architecture and arena bytes by category: of the checkpoint --model FILE, or of the model "
+          "the options describe", static_cast<int>(args.size()), args.data());
+  const char* file = model_file.c_str();
   read_architecture(cli, &setup.config);
   setup.batch = cli.integer("--batch", "B", "training batch", setup.batch, 1, 65536);
   setup.eval_batch = cli.integer("--eval-batch", "E", "rows per encode/decode call", setup.eval_batch, 1, 65536);

@@ -16,7 +16,7 @@ namespace {
 constexpr int kEvalBatch = 100;
 constexpr size_t kPictureBytes = 64u << 20;
 
-const char* model_path(Cli& cli) { return cli.text("--model", "FILE", "checkpoint written by `ember train`", nullptr); }
+const char* model_path(Cli& cli) { return cli.input("--model", "FILE", "checkpoint written by `ember train`", nullptr); }
 int threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
 
 // Loads the model (sampler_only: its decoder alone), and the test set when `data` is set.
@@ -46,7 +46,7 @@ int cmd_sample(int argc, char** argv) {
   const int n = cli.integer("--n", "N", "samples", 64, 1, 10000);
   const int cols = cli.integer("--cols", "C", "grid columns", 8, 1, 1000);
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
-  const char* out = cli.text("--out", "FILE.png", "picture to write", "samples.png");
+  const char* out = cli.output("--out", "FILE.png", "picture to write", "samples.png", ".png");
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
@@ -61,7 +61,7 @@ int cmd_reconstruct(int argc, char** argv) {
   const DataSpec data = read_data(cli, true);
   const int n = cli.integer("--n", "N", "images", 32, 1, 10000);
   const int cols = cli.integer("--cols", "C", "images per row", 16, 1, 1000);
-  const char* out = cli.text("--out", "FILE.png", "picture to write", "recon.png");
+  const char* out = cli.output("--out", "FILE.png", "picture to write", "recon.png", ".png");
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
@@ -79,7 +79,7 @@ int cmd_interpolate(int argc, char** argv) {
   const int pairs = cli.integer("--pairs", "N", "rows (image pairs)", 8, 1, 1000);
   const int steps = cli.integer("--steps", "N", "decoded points per row", 10, 2, 1000);
   const int seed = cli.integer("--seed", "S", "which pairs", 1, 0, 1 << 30);
-  const char* out = cli.text("--out", "FILE.png", "picture to write", "interpolate.png");
+  const char* out = cli.output("--out", "FILE.png", "picture to write", "interpolate.png", ".png");
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
@@ -98,7 +98,7 @@ int cmd_traverse(int argc, char** argv) {
   const int dims = cli.integer("--dims", "N", "rows: the first N latent dimensions", 10, 1, 4096);
   const int steps = cli.integer("--steps", "N", "values per row", 11, 2, 1000);
   const float range = cli.real("--range", "R", "values from -R to R added to the dimension", 3.0f, 0.0f, 1000.0f);
-  const char* out = cli.text("--out", "FILE.png", "picture to write", "traverse.png");
+  const char* out = cli.output("--out", "FILE.png", "picture to write", "traverse.png", ".png");
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;
@@ -118,7 +118,7 @@ int cmd_latent_map(int argc, char** argv) {
   const int n = cli.integer("--n", "N", "test images (0: all)", 5000, 0, 1 << 30);
   const int dx = cli.integer("--dim-x", "D", "latent dimension on x (1-based; 0: the most spread)", 0, 0, 65536);
   const int dy = cli.integer("--dim-y", "D", "latent dimension on y (1-based; 0: the second most spread)", 0, 0, 65536);
-  const char* out = cli.text("--out", "FILE.svg", "picture to write", "latent-map.svg");
+  const char* out = cli.output("--out", "FILE.svg", "picture to write", "latent-map.svg", ".svg");
   const int t = threads(cli);
   if (!cli.finish()) return cli.exit_code();
   LoadedModel m;

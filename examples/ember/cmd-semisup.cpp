@@ -127,7 +127,7 @@ int cmd_semisup(int argc, char** argv) {
           "  codes: the head on standardised codes mu(x); scratch: the same head on the raw pixels;\n"
           "  conv (--conv): the conv classifier of `ember train --model classifier` from random weights.",
           argc, argv);
-  const char* encoder = cli.text("--encoder", "FILE", "autoencoder / VAE checkpoint written by `ember train`", nullptr);
+  const char* encoder = cli.input("--encoder", "FILE", "autoencoder / VAE checkpoint written by `ember train`", nullptr);
   DataSpec data = read_data(cli, true);
   const int labels = cli.integer("--labels", "N", "labelled training images per draw (N / classes per class)", 100,
                                  1, 1 << 24);
@@ -152,7 +152,7 @@ int cmd_semisup(int argc, char** argv) {
   const bool conv = cli.flag("--conv", "also train the conv classifier from scratch on the labelled images (slow)");
   const int conv_steps = cli.integer("--conv-steps", "N", "conv: full-batch Adam steps", kDefaultConvSteps, 1,
                                      1 << 20);
-  const std::string json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  const std::string json = cli.output("--json", "FILE.json", "also write the figures as JSON", "", ".json");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
   data.seed = static_cast<uint64_t>(seed);

@@ -64,7 +64,7 @@ Status write_json_file(const std::string& path, const metrics::GanEvalResult& r,
 
 void read_gan_report_options(Cli& cli, GanReportOptions* o) {
   o->classifier =
-      cli.text("--classifier", "FILE", "classifier checkpoint (ember train --model classifier) for is, fd, ...", "");
+      cli.input("--classifier", "FILE", "classifier checkpoint (ember train --model classifier) for is, fd, ...", "");
   o->eval.floor_n = cli.integer("--fd-floor-n", "N", "training images for fd_floor (0: as many as generated)", 0, 0,
                                 1 << 30);
   o->eval.nearest_max_train = cli.integer("--nn-max-train", "N",
@@ -147,7 +147,7 @@ int eval_samples(int argc, char** argv) {
   GanReportOptions o;
   o.data = read_data(cli, false);
   read_gan_report_options(cli, &o);
-  o.json = cli.text("--json", "FILE", "also write the figures as JSON", "");
+  o.json = cli.output("--json", "FILE.json", "also write the figures as JSON", "", ".json");
   o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
   models::ClassifierConfig config;

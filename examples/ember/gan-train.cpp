@@ -120,7 +120,7 @@ int train_gan(int argc, char** argv) {
     const train::PseudoLabels& pl = trainee.pseudo_labels();
     std::printf("pseudo-labels: k-means of %d PCA components, %d clusters, %d iterations%s", train::kPseudoLabelDims,
                 c.info, pl.iterations, pl.converged ? " (converged)" : "");
-    if (pl.purity >= 0) std::printf(", purity %.4f against the digit labels (not used to train)", pl.purity);
+    if (pl.purity >= 0) std::printf(", purity %.4f against the class labels (not used to train)", pl.purity);
     std::printf("\n");
   }
   char arch[256];

@@ -2,12 +2,16 @@
 //
 //   ember help                       the commands
 //   ember CMD --help                 one command's options
+//   ember --version
 #include <cstdio>
 #include <cstring>
 
 #include "examples/ember/commands.h"
+#include "nn/checkpoint.h"
 
 namespace {
+
+constexpr const char* kVersion = "0.9.0";
 
 struct Command {
   const char* name;
@@ -44,8 +48,15 @@ int help() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))
-    return help();
+  if (argc < 2) {  // a script that forgot the command must not pass
+    help();
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return help();
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::printf("ember %s (checkpoint format %u)\n", kVersion, static_cast<unsigned>(ember::nn::kCheckpointVersion));
+    return 0;
+  }
   for (const Command& c : kCommands)
     if (!std::strcmp(argv[1], c.name)) return c.run(argc - 2, argv + 2);
   std::fprintf(stderr, "ember: unknown command '%s' (see ember help)\n", argv[1]);

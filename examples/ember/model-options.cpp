@@ -39,8 +39,8 @@ DataSpec read_data(Cli& cli, bool required) {
   const char* env = std::getenv(data::kDataEnv);
   const char* def = env && *env ? env : (required ? nullptr : "");
   d.source = cli.text("--data", "DIR|sprites",
-                      "MNIST directory (the four IDX files, .gz or not; default $EMBER_DATA), the built-in "
-                      "'sprites', or (GANs) the built-in 2-D 'rings'", def);
+                      "folder of an IDX dataset such as MNIST or Fashion-MNIST (the four IDX files, .gz or "
+                      "not; default $EMBER_DATA), the built-in 'sprites', or (GANs) the built-in 2-D 'rings'", def);
   d.sprites_train = cli.integer("--sprites-train", "N", "sprites: training images", d.sprites_train, 1, 1 << 22);
   d.sprites_test = cli.integer("--sprites-test", "N", "sprites: test images", d.sprites_test, 1, 1 << 22);
   return d;

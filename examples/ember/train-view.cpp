@@ -71,13 +71,11 @@ RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o) {
                           1000000);
   r.seed = cli.integer("--seed", "S", "weights, noise, shuffling and built-in data", 1, 0, 1 << 30);
   r.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
-  r.out = cli.text("--out", "FILE.ember", "checkpoint to write (its log and pictures go next to it)", nullptr);
+  r.out = cli.output("--out", "FILE.ember", "checkpoint to write (its log and pictures go next to it)", nullptr,
+                     ".ember");
   o->resume = cli.flag("--resume", "continue the checkpoint at --out (its architecture wins; a flag that "
                                    "disagrees with it is refused)");
   o->replace = cli.flag("--force", "start over when --out exists, replacing that checkpoint");
-  const std::string ext = ".ember";
-  if (!r.out.empty() && (r.out.size() <= ext.size() || r.out.compare(r.out.size() - ext.size(), ext.size(), ext)))
-    cli.error("--out: a checkpoint's name ends in .ember (not '" + r.out + "')");
   if (o->resume && o->replace) cli.error("--resume and --force: continue the checkpoint or replace it, not both");
   return r;
 }
