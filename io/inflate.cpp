@@ -165,7 +165,9 @@ class Inflater {
     pos_ += 4;
     if (size_ - pos_ < len) return truncated();
     if (cap_ - op_ < len) return overflow();
-    std::memcpy(out_ + op_, in_ + pos_, len);
+    // An empty block may come with a null output of capacity 0 (the API allows it), and
+    // memcpy's pointers must be valid even for 0 bytes.
+    if (len) std::memcpy(out_ + op_, in_ + pos_, len);
     pos_ += len, op_ += len;
     return Status::ok();
   }
