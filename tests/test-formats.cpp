@@ -151,7 +151,7 @@ TEST_CASE("inflate: stored blocks built by hand, alone and mixed with a fixed bl
 }
 
 // The API allows a null output of capacity 0; an empty stored block must then copy nothing
-// (memcpy with a null pointer is undefined even for 0 bytes: UBSan flagged it, found by fuzzing).
+// (memcpy with a null pointer is undefined even for 0 bytes; UBSan reports it).
 TEST_CASE("inflate: empty stored blocks into a null output of capacity 0") {
   const Bytes final_empty = {0x01, 0x00, 0x00, 0xFF, 0xFF};
   const Bytes two_empty = {0x00, 0x00, 0x00, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0xFF, 0xFF};
