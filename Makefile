@@ -4,11 +4,19 @@
 #
 #   make BUILD=build-san SAN=1 test    tests under AddressSanitizer + UBSan
 #   make THREADS=0                     library without threads (as on microcontrollers)
+#   make fuzz [FUZZ_SECONDS=60]        libFuzzer harnesses (tests/fuzz/, clang) in build-fuzz/,
+#                                      each run that long; fails on any finding
 #
 # Sources are found by folder; files named *-avx2.cpp / *-avx512.cpp get their ISA flags,
 # platform/x86 is built on x86-64 only and platform/arm on ARM only.
 
 CXX      ?= g++
+ifeq ($(FUZZ),1)
+  # libFuzzer comes with clang; the library is built with coverage and ASan + UBSan so the
+  # harnesses (tests/fuzz/run.sh) see every branch and stop at the first fault.
+  CXX   := clang++
+  BUILD ?= build-fuzz
+endif
 BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
@@ -20,6 +28,12 @@ ifeq ($(SAN),1)
   # vptr checks need RTTI, which the library is built without: code built with RTTI (the
   # tool, the tests) would reference typeinfo the library never emits.
   CXXFLAGS += -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+  # The sources silence some GCC-only warnings by name, which clang does not know.
+  CXXFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all -Wno-unknown-warning-option
   LDFLAGS  += -fsanitize=address,undefined
 endif
 ifeq ($(THREADS),0)
@@ -42,11 +56,13 @@ LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
 TEST_SRC  := $(wildcard tests/*.cpp)
 BENCH_SRC := $(wildcard examples/bench/*.cpp)
 TOOL_SRC  := $(wildcard examples/ember/*.cpp)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz-*.cpp)
 
 LIB_OBJ   := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 TEST_OBJ  := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.cpp=$(BUILD)/obj/%.o)
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.cpp=$(BUILD)/%)
 
 EXAMPLES  := $(BUILD)/example-train-and-sample $(BUILD)/example-sample-on-device
 
@@ -77,6 +93,18 @@ $(BUILD)/example-%: $(BUILD)/obj/examples/api/%.o $(BUILD)/libember.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $< $(BUILD)/libember.a $(LDLIBS) -o $@
 .SECONDARY: $(patsubst %,$(BUILD)/obj/examples/api/%.o,train-and-sample sample-on-device)
 
+# The fuzz harnesses and the seed corpus generator (make FUZZ=1 fuzzers; see tests/fuzz/run.sh).
+fuzzers: $(FUZZERS) $(BUILD)/make-corpus
+$(BUILD)/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/libember.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -fsanitize=fuzzer $< $(BUILD)/libember.a $(LDLIBS) -o $@
+$(BUILD)/make-corpus: $(BUILD)/obj/tests/fuzz/make-corpus.o $(BUILD)/libember.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $< $(BUILD)/libember.a $(LDLIBS) -o $@
+.SECONDARY: $(FUZZ_SRC:%.cpp=$(BUILD)/obj/%.o)
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Library code: no exceptions, no RTTI; per-ISA flags by file name.
 $(BUILD)/obj/%-avx2.o: %-avx2.cpp
 	@mkdir -p $(@D)
@@ -100,5 +128,5 @@ test: $(BUILD)/ember-tests
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean doctest
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/examples/api/*.d)
+.PHONY: all test clean doctest fuzzers fuzz
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/tests/fuzz/*.d) $(wildcard $(BUILD)/obj/examples/api/*.d)

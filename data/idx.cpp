@@ -24,7 +24,7 @@ Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* ou
   if (!name) name = "<memory>";
   if (!buf && size) return Status::error(Code::invalid_argument, "idx %s: null buffer", name);
   if (size < kMagicBytes)
-    return Status::error(Code::corrupt_data, "idx %s: %zu bytes is too short for the 4-byte magic (truncated?)", name,
+    return Status::error(Code::corrupt_data, "idx %s: truncated: %zu bytes, too short for the 4-byte magic", name,
                          size);
   if (buf[0] != 0 || buf[1] != 0)
     return Status::error(Code::corrupt_data, "idx %s: bad magic %x %x %x %x (an IDX file starts with 00 00)", name,
@@ -37,7 +37,7 @@ Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* ou
     return Status::error(Code::corrupt_data, "idx %s: %d dimensions (1 to %d supported)", name, rank, kIdxMaxRank);
   const size_t header = kMagicBytes + kDimBytes * static_cast<size_t>(rank);
   if (size < header)
-    return Status::error(Code::corrupt_data, "idx %s: header needs %zu bytes, file has %zu (truncated?)", name, header,
+    return Status::error(Code::corrupt_data, "idx %s: truncated: the header needs %zu bytes, the file has %zu", name, header,
                          size);
   IdxArray a;
   a.rank = rank;
@@ -53,7 +53,7 @@ Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* ou
   }
   const size_t data = size - header;
   if (data < count)
-    return Status::error(Code::corrupt_data, "idx %s: %zu data bytes, dimensions need %zu (truncated?)", name, data,
+    return Status::error(Code::corrupt_data, "idx %s: truncated: %zu data bytes, the dimensions need %zu", name, data,
                          count);
   if (data > count)
     return Status::error(Code::corrupt_data, "idx %s: %zu unexpected bytes after the %zu data bytes", name,

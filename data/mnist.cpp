@@ -48,15 +48,26 @@ Status read_idx_file(Arena* arena, const char* path, const char* shown, const ui
   EMBER_TRY(about(shown, arena->alloc_tail(n, &packed)));
   EMBER_TRY(file.read_exact(packed, n));
   const uint8_t* in = static_cast<const uint8_t*>(packed);
-  uint32_t isize = 0;
-  EMBER_TRY(about(shown, gzip_isize(in, n, &isize)));
-  if (isize > kMaxIdxBytes)
-    return Status::error(Code::unsupported, "%s: inflates to %u bytes (says its trailer), more than the %zu-byte limit",
-                         shown, unsigned(isize), kMaxIdxBytes);
-  EMBER_TRY(about(shown, arena->alloc(isize, &out)));
-  size_t got = 0;  // gzip_decompress checks it against ISIZE and the CRC-32
-  EMBER_TRY(about(shown, gzip_decompress(in, n, static_cast<uint8_t*>(out), isize, &got)));
-  *data = static_cast<const uint8_t*>(out), *size = got;
+  // ISIZE (the last 4 bytes) is only a claim, and in a file cut short it is whatever bytes
+  // happen to end it: sizing the output from it turned a truncated file into "inflates to
+  // 3421017562 bytes" or an arena shortfall. So the stream is inflated into all the room
+  // the head has (up to the limit), gzip_decompress says "truncated" when the stream ends
+  // early and checks ISIZE and the CRC-32 when it does not, and only what was decoded is
+  // kept: the head goes back to its mark and takes that many bytes, at the same address.
+  const size_t mark = arena->mark();
+  const size_t room = arena->free_bytes() < kMaxIdxBytes ? arena->free_bytes() : kMaxIdxBytes;
+  EMBER_TRY(about(shown, arena->alloc(room, &out)));
+  size_t got = 0;
+  const Status s = gzip_decompress(in, n, static_cast<uint8_t*>(out), room, &got);
+  arena->rewind(mark);
+  if (s.code() == Code::out_of_memory && room == kMaxIdxBytes)
+    return Status::error(Code::unsupported, "%s: inflates to more than the %zu-byte limit", shown, kMaxIdxBytes);
+  if (s.code() == Code::out_of_memory)
+    return Status::error(Code::out_of_memory, "%s: inflates to more than the %zu bytes free in the arena", shown, room);
+  EMBER_TRY(about(shown, s));
+  void* kept = nullptr;
+  EMBER_TRY(about(shown, arena->alloc(got, &kept)));
+  *data = static_cast<const uint8_t*>(kept), *size = got;
   return Status::ok();
 }
 

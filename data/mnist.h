@@ -5,8 +5,10 @@
 //   * the decompressed (or raw) bytes go to the arena head and stay there: the Dataset
 //     points into them (the 16-byte IDX header stays in front of the pixels);
 //   * a .gz file's compressed bytes are scratch at the arena tail, released with
-//     reset_tail() as soon as they are inflated. The output is sized from the gzip ISIZE
-//     field, capped at kMaxIdxBytes, and checked (ISIZE and CRC-32) after inflating.
+//     reset_tail() as soon as they are inflated. They are inflated into whatever the head
+//     has free (at most kMaxIdxBytes) and the head keeps only what was decoded, checked
+//     against the gzip ISIZE field and CRC-32: ISIZE is not trusted for sizing, since in a
+//     file cut short it is any 4 bytes; such a file is reported as truncated.
 //     Peak use for MNIST's training images: 47 MB of pixels + 9.9 MB compressed.
 // The loaders need the arena's tail empty (they use it and reset it). On any error the
 // arena is rewound to where it was and *out is left untouched.

@@ -115,6 +115,47 @@ const char* short_path(const char* path, char* buf, size_t cap) {
   return buf;
 }
 
+Status open_regular_file(const char* path, std::FILE** out, bool* missing) {
+  *out = nullptr;
+  if (missing) *missing = false;
+  char sp[64];
+  if (!path || !*path) return Status::error(Code::invalid_argument, "cannot open a file: the path is empty");
+  errno = 0;
+#if EMBER_POSIX_FILES
+  // fopen on a FIFO (or a terminal, a tape...) blocks until a writer shows up, so `ember info
+  // --file FIFO` used to hang before any check. Open without blocking, look at what it is,
+  // and only then give the descriptor to stdio.
+  const int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (missing) *missing = err == ENOENT;
+    return Status::error(Code::io_error, "cannot open %s: %s", short_path(path, sp, sizeof sp), reason(err));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    (void)::close(fd);
+    return Status::error(Code::io_error, "cannot open %s: not a regular file", short_path(path, sp, sizeof sp));
+  }
+  // Regular files ignore O_NONBLOCK; clearing it anyway keeps stdio's reads plainly blocking.
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl >= 0) (void)::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  std::FILE* f = ::fdopen(fd, "rb");
+  if (!f) {
+    const int err = errno;
+    (void)::close(fd);
+    return Status::error(Code::io_error, "cannot open %s: %s", short_path(path, sp, sizeof sp), reason(err));
+  }
+#else
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) {
+    if (missing) *missing = errno == ENOENT;
+    return Status::error(Code::io_error, "cannot open %s: %s", short_path(path, sp, sizeof sp), reason(errno));
+  }
+#endif
+  *out = f;
+  return Status::ok();
+}
+
 // ---- ReadFile ----
 
 Status ReadFile::open(const char* path) {
@@ -123,17 +164,7 @@ Status ReadFile::open(const char* path) {
   if (!path || !copy_path(path, path_, sizeof path_))
     return Status::error(Code::invalid_argument, "cannot open %s: path is empty or longer than %zu bytes",
                          short_path(path, sp, sizeof sp), kMaxPath - 1);
-  errno = 0;
-  f_ = std::fopen(path, "rb");
-  if (!f_) return Status::error(Code::io_error, "cannot open %s: %s", short_path(path, sp, sizeof sp), reason(errno));
-#if EMBER_POSIX_FILES
-  // fopen succeeds on a directory on Linux; say so now instead of failing on the first read.
-  struct stat st;
-  if (::fstat(::fileno(f_), &st) == 0 && !S_ISREG(st.st_mode)) {
-    close();
-    return Status::error(Code::io_error, "cannot open %s: not a regular file", short_path(path, sp, sizeof sp));
-  }
-#endif
+  EMBER_TRY(open_regular_file(path, &f_));
   offset_ = 0;
   return Status::ok();
 }

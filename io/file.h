@@ -1,7 +1,7 @@
 // File I/O for checkpoints and datasets: C stdio plus, where the platform has it, POSIX.
 //
 // Two small classes, neither of which allocates or throws:
-//   ReadFile     — open, size, read exactly n bytes (a short read is an error naming the path
+//   ReadFile     — open (regular files only), size, read exactly n bytes (a short read is an error naming the path
 //                  and the offset), seek back to the start.
 //   AtomicWriter — writes to a temp file next to the target ("<path>.tmp.<pid>"), then on
 //                  commit(): flush, fsync, close, rename over the target. Any failure (or
@@ -33,6 +33,11 @@ const char* short_path(const char* path, char* buf, size_t cap);
 // What a path names, without opening it (opening a FIFO for reading would block).
 enum class FileKind { missing, regular, directory, other };
 FileKind file_kind(const char* path);
+
+// Opens path for reading as a stdio stream, refusing anything but a regular file ("not a
+// regular file") before any read could block on it (a FIFO, a device, a directory). On
+// failure *out is null and, when missing is given, *missing says the path does not exist.
+Status open_regular_file(const char* path, std::FILE** out, bool* missing = nullptr);
 
 class ReadFile {
  public:

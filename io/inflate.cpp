@@ -100,11 +100,10 @@ class Inflater {
     return Status::error(Code::corrupt_data, "inflate: %s (input byte %zu)", what, consumed());
   }
   Status truncated() const {
-    return Status::error(Code::corrupt_data, "inflate: input ends in the middle of the stream (%zu bytes, truncated?)",
-                         size_);
+    return Status::error(Code::corrupt_data, "inflate: truncated: the input ends inside the stream (%zu bytes)", size_);
   }
   Status overflow() const {
-    return Status::error(Code::corrupt_data, "inflate: output does not fit the %zu-byte buffer (input byte %zu)", cap_,
+    return Status::error(Code::out_of_memory, "inflate: output does not fit the %zu-byte buffer (input byte %zu)", cap_,
                          consumed());
   }
 
@@ -165,7 +164,9 @@ class Inflater {
     pos_ += 4;
     if (size_ - pos_ < len) return truncated();
     if (cap_ - op_ < len) return overflow();
-    std::memcpy(out_ + op_, in_ + pos_, len);
+    // An empty block may come with a null output of capacity 0 (the API allows it), and
+    // memcpy's pointers must be valid even for 0 bytes.
+    if (len) std::memcpy(out_ + op_, in_ + pos_, len);
     pos_ += len, op_ += len;
     return Status::ok();
   }
@@ -303,7 +304,7 @@ bool skip_string(const uint8_t* in, size_t size, size_t* pos) {
 Status gzip_header(const uint8_t* in, size_t size, size_t* header_bytes) {
   if (!is_gzip(in, size)) return Status::error(Code::corrupt_data, "gzip: not a gzip stream (no 1f 8b magic)");
   if (size < kGzipHeaderBytes + kGzipTrailerBytes)
-    return Status::error(Code::corrupt_data, "gzip: %zu bytes is shorter than the smallest member (%zu)", size,
+    return Status::error(Code::corrupt_data, "gzip: truncated: %zu bytes, shorter than the smallest member (%zu)", size,
                          kGzipHeaderBytes + kGzipTrailerBytes);
   if (in[2] != kMethodDeflate)
     return Status::error(Code::unsupported, "gzip: compression method %u (only 8, deflate, exists)", in[2]);
@@ -366,7 +367,7 @@ Status zlib_decompress(const uint8_t* in, size_t in_size, uint8_t* out, size_t c
   EMBER_TRY(inflate_raw(in + kZlibHeaderBytes, in_size - kZlibHeaderBytes, out, capacity, &n, &used));
   const size_t rest = in_size - kZlibHeaderBytes - used;
   if (rest < kZlibTrailerBytes)
-    return Status::error(Code::corrupt_data, "zlib: Adler-32 trailer missing (%zu of 4 bytes; truncated?)", rest);
+    return Status::error(Code::corrupt_data, "zlib: truncated: the Adler-32 trailer has %zu of its 4 bytes", rest);
   if (rest > kZlibTrailerBytes)
     return Status::error(Code::corrupt_data, "zlib: %zu unexpected bytes after the stream", rest - kZlibTrailerBytes);
   const uint32_t want = be32(in + kZlibHeaderBytes + used), got = adler32_update(kAdler32Init, out, n);
@@ -399,7 +400,7 @@ Status gzip_decompress(const uint8_t* in, size_t in_size, uint8_t* out, size_t c
   pos += used;
   const size_t rest = in_size - pos;
   if (rest < kGzipTrailerBytes)
-    return Status::error(Code::corrupt_data, "gzip: CRC/size trailer missing (%zu of 8 bytes; truncated?)", rest);
+    return Status::error(Code::corrupt_data, "gzip: truncated: the CRC/size trailer has %zu of its 8 bytes", rest);
   if (rest > kGzipTrailerBytes)
     return Status::error(Code::corrupt_data, "gzip: %zu bytes after the member (only one member is read)",
                          rest - kGzipTrailerBytes);

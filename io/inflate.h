@@ -11,7 +11,10 @@
 // incomplete ones too, except the single one-bit code RFC 1951 allows for a lone symbol;
 // distances reaching before the start of the output, the reserved block type and lengths
 // or distances outside the alphabets are errors; output that would not fit is an error
-// naming the capacity. On error the output buffer may hold a partial result.
+// naming the capacity, with Code::out_of_memory (every fault of the input itself is
+// corrupt_data or unsupported, and input that ends early says "truncated"), so a caller
+// can tell "give me more room" from a bad stream. On error the output buffer may hold a
+// partial result.
 //
 // Sizing the output: a gzip member ends with ISIZE, its uncompressed size modulo 2^32.
 // gzip_isize() reads it so a caller can allocate first — but it is only a claim from the

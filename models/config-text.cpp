@@ -109,25 +109,69 @@ TextWriter& TextWriter::put_int(long long v) {
   return put(s);
 }
 
-TextWriter& TextWriter::put_float(float v) {
-  if (!std::isfinite(v)) return put(v != v ? "nan" : v > 0 ? "inf" : "-inf");
+namespace {
+
+// v with up to kFloatDecimals decimals, trailing zeros dropped ("0.001", "1"), into buf.
+void fixed_form(float v, char* buf, size_t cap) {
+  TextWriter w(buf, cap);
   double d = v < 0 ? -static_cast<double>(v) : static_cast<double>(v);
   double scale = 1.0;
   for (int i = 0; i < kFloatDecimals; ++i) scale *= 10.0;
   const unsigned long long fixed = static_cast<unsigned long long>(d * scale + 0.5);
   const unsigned long long whole = fixed / static_cast<unsigned long long>(scale);
   unsigned long long frac = fixed % static_cast<unsigned long long>(scale);
-  if (v < 0 && fixed) put("-");
-  put_int(static_cast<long long>(whole));
+  if (v < 0 && fixed) w.put("-");
+  w.put_int(static_cast<long long>(whole));
   if (frac) {
     char s[kFloatDecimals + 2] = {'.'};
     for (int i = kFloatDecimals; i >= 1; --i, frac /= 10) s[i] = static_cast<char>('0' + frac % 10);
     int end = kFloatDecimals;
     while (s[end] == '0') --end;
     s[end + 1] = 0;
-    put(s);
+    w.put(s);
   }
-  return *this;
+}
+
+// v as "<digits>e<exponent>" with `digits` significant digits (1..9), into buf.
+void exponent_form(float v, int digits, char* buf, size_t cap) {
+  // x = |v| scaled into [1e8, 1e9), |v| ~ x * 10^-k; the same stepwise scaling as parse_float.
+  double x = v < 0 ? -static_cast<double>(v) : static_cast<double>(v);
+  if (x == 0.0) {  // never scales into range; the fixed form reads back anyway
+    TextWriter(buf, cap).put("0");
+    return;
+  }
+  int k = 0;
+  for (; x >= 1e9; --k) x /= 10.0;
+  for (; x < 1e8; ++k) x *= 10.0;
+  for (int i = digits; i < 9; ++i) x /= 10.0;
+  unsigned long long m = static_cast<unsigned long long>(x + 0.5);
+  long long e = (9 - digits) - k;
+  while (m && m % 10 == 0) m /= 10, ++e;
+  TextWriter w(buf, cap);
+  if (v < 0) w.put("-");
+  w.put_int(static_cast<long long>(m)).put("e").put_int(e);
+}
+
+bool reads_back(const char* text, float v) {
+  float back = 0.0f;
+  return parse_float("", text, &back).is_ok() && back == v;
+}
+
+}  // namespace
+
+TextWriter& TextWriter::put_float(float v) {
+  if (!std::isfinite(v)) return put(v != v ? "nan" : v > 0 ? "inf" : "-inf");
+  char s[48];
+  fixed_form(v, s, sizeof s);
+  if (reads_back(s, v)) return put(s);
+  // Too small or too precise for the short form: sigma=1e-9 used to print as "0", which the
+  // config then refused, so a checkpoint saved with it no longer loaded. The fewest
+  // significant digits that read back as the same float (9 always do).
+  for (int digits = 1; digits <= 9; ++digits) {
+    exponent_form(v, digits, s, sizeof s);
+    if (reads_back(s, v)) break;
+  }
+  return put(s);
 }
 
 Status TextWriter::status(const char* what) const {

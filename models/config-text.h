@@ -27,7 +27,9 @@ class TextWriter {
   TextWriter(char* buf, size_t cap) : buf_(buf), cap_(cap) { if (cap) buf[0] = 0; }
   TextWriter& put(const char* s);
   TextWriter& put_int(long long v);
-  TextWriter& put_float(float v);  // up to 6 decimals, trailing zeros dropped ("0.001", "1")
+  // Up to 6 decimals, trailing zeros dropped ("0.001", "1"), or when that would not read back
+  // as the same float (1e-9, 0.1234567), the fewest digits that do: "1e-9", "1234567e-7".
+  TextWriter& put_float(float v);
   Status status(const char* what) const;
   size_t size() const { return len_; }
 

@@ -150,6 +150,28 @@ TEST_CASE("inflate: stored blocks built by hand, alone and mixed with a fixed bl
   CHECK(decode(Kind::raw, mixed, 100).out == bytes_of(std::string("stored:") + kFixedText));
 }
 
+// The API allows a null output of capacity 0; an empty stored block must then copy nothing
+// (memcpy with a null pointer is undefined even for 0 bytes; UBSan reports it).
+TEST_CASE("inflate: empty stored blocks into a null output of capacity 0") {
+  const Bytes final_empty = {0x01, 0x00, 0x00, 0xFF, 0xFF};
+  const Bytes two_empty = {0x00, 0x00, 0x00, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0xFF, 0xFF};
+  for (const Bytes& raw : {final_empty, two_empty}) {
+    size_t n = 99, used = 0;
+    REQUIRE(inflate_raw(raw.data(), raw.size(), nullptr, 0, &n, &used).is_ok());
+    CHECK(n == 0);
+    CHECK(used == raw.size());
+  }
+  size_t n = 99;
+  const Bytes one = stored_deflate(bytes_of("x"));
+  const Status s = inflate_raw(one.data(), one.size(), nullptr, 0, &n);
+  CHECK(has(s, "0-byte buffer"));
+  const Bytes z = zlib_wrap(final_empty, Bytes());
+  REQUIRE(zlib_decompress(z.data(), z.size(), nullptr, 0, &n).is_ok());
+  const Bytes g = gzip_wrap(final_empty, Bytes());
+  REQUIRE(gzip_decompress(g.data(), g.size(), nullptr, 0, &n).is_ok());
+  CHECK(n == 0);
+}
+
 TEST_CASE("inflate: fixed and dynamic Huffman streams made by Python's zlib and gzip") {
   CHECK(decode(Kind::zlib, kZlibFixed, 100).out == bytes_of(kFixedText));
   const Bytes text = skewed_text(200);

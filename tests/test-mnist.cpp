@@ -11,6 +11,7 @@
 #include "data/idx.h"
 #include "core/rng.h"
 #include "data/mnist.h"
+#include "io/deflate.h"
 #include "tests/format-builders.h"
 
 using namespace ember;
@@ -28,6 +29,22 @@ Bytes idx_file(uint8_t type, const std::vector<uint32_t>& dims, const Bytes& dat
 }
 
 Bytes gzip_of(const Bytes& data) { return gzip_wrap(stored_deflate(data, 300), data); }
+
+// Raw deflate data of `data` from the library's own compressor (its zlib stream unwrapped).
+Bytes deflate_of(const Bytes& data) {
+  struct Collect : ByteSink {
+    Bytes out;
+    Status put(const uint8_t* p, size_t n) override {
+      out.insert(out.end(), p, p + n);
+      return Status::ok();
+    }
+  } sink;
+  ZlibWriter z;
+  REQUIRE(z.begin(&sink).is_ok());
+  REQUIRE(z.write(data.data(), data.size()).is_ok());
+  REQUIRE(z.finish().is_ok());
+  return Bytes(sink.out.begin() + 2, sink.out.end() - 4);
+}
 
 bool has(const Status& s, const std::string& text) { return std::string(s.message()).find(text) != std::string::npos; }
 
@@ -186,12 +203,12 @@ TEST_CASE("mnist: bad contents fail and rewind the arena") {
   const uint32_t lie = uint32_t(set.images_idx().size() - 10);
   for (int i = 0; i < 4; ++i) isize_small[isize_small.size() - 4 + i] = uint8_t(lie >> (8 * i));
   write_set(isize_small, good_labels);
-  expect_load_fails(dir.path, true, std::to_string(lie).append("-byte buffer").c_str());
+  expect_load_fails(dir.path, true, ("ISIZE says " + std::to_string(lie)).c_str());
 
-  Bytes isize_huge = good_images;
+  Bytes isize_huge = good_images;  // the output is not sized from ISIZE, so a lie is just a lie
   isize_huge[isize_huge.size() - 1] = 0xF0;
   write_set(isize_huge, good_labels);
-  expect_load_fails(dir.path, true, "limit");
+  expect_load_fails(dir.path, true, "size mismatch");
 
   write_set(gzip_of(set.labels_idx()), good_labels);  // a vector where images belong
   expect_load_fails(dir.path, true, "1 dimensions");
@@ -204,6 +221,44 @@ TEST_CASE("mnist: bad contents fail and rewind the arena") {
 
   write_set(good_images, good_labels);
   expect_load_fails(dir.path, true, "arena", 700);  // too small: out of memory, still rewound
+  expect_load_fails(dir.path, true, "free in the arena", 960);  // the packed bytes fit, the pixels not
+}
+
+// A .gz file cut short ends in 4 arbitrary bytes where ISIZE belongs; it used to be sized
+// from them ("inflates to 3421017562 bytes ... more than the limit", or an arena shortfall).
+// Cut anywhere — header, stored or Huffman-coded data, trailer — it must be called truncated
+// and named, whatever those bytes say.
+TEST_CASE("mnist: a .gz file cut short is reported as truncated, naming the file") {
+  const TinySet set;
+  ScratchDir dir;
+  const std::string img = dir.file("train-images-idx3-ubyte.gz");
+  write_file(dir.file("train-labels-idx1-ubyte.gz"), gzip_of(set.labels_idx()));
+  // Smooth rows compress under Huffman coding with matches (ZlibWriter), unlike gzip_of's
+  // stored blocks; 100 images of 28 x 28.
+  Bytes pixels;
+  for (int i = 0; i < 100 * 28 * 28; ++i) pixels.push_back(uint8_t((i % 28) * 9 + (i / 784) % 7));
+  const Bytes idx = idx_file(kIdxTypeU8, {100, 28, 28}, pixels);
+  const Bytes huffman = gzip_wrap(deflate_of(idx), idx), stored = gzip_of(set.images_idx());
+  REQUIRE(huffman.size() < idx.size() / 4);
+  for (const Bytes* whole : {&stored, &huffman}) {
+    for (size_t cut : {size_t(5), size_t(17), size_t(40), whole->size() / 2, whole->size() - 9, whole->size() - 8,
+                       whole->size() - 3}) {
+      Bytes part(whole->begin(), whole->begin() + long(cut));
+      if (cut > 4)  // the last 4 bytes claim a huge ISIZE, then a small one: neither matters
+        for (uint8_t top : {uint8_t(0xCB), uint8_t(0)}) {
+          part[cut - 1] = top;
+          write_file(img, part);
+          CAPTURE(cut);
+          expect_load_fails(dir.path, true, "truncated");
+          expect_load_fails(dir.path, true, "train-images-idx3-ubyte.gz");
+        }
+    }
+  }
+  // Raw IDX cut short says so too.
+  write_file(dir.file("t10k-images-idx3-ubyte"), Bytes(idx.begin(), idx.begin() + 1000));
+  write_file(dir.file("t10k-labels-idx1-ubyte"), set.labels_idx());
+  expect_load_fails(dir.path, false, "truncated");
+  expect_load_fails(dir.path, false, "t10k-images-idx3-ubyte");
 }
 
 TEST_CASE("load_idx_images: unlabelled sets, classes from the labels, and a busy tail refused") {

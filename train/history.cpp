@@ -72,8 +72,12 @@ Status History::write_csv(const char* path) const {
 
 Status History::read_csv(const char* path, int max_epoch) {
   rows_ = 0;
-  std::FILE* f = std::fopen(path, "r");
-  if (!f) return Status::ok();
+  std::FILE* f = nullptr;
+  bool missing = false;
+  const Status opened = open_regular_file(path, &f, &missing);
+  if (missing) return Status::ok();
+  // Any other failure is reported: an unreadable log taken as empty would be overwritten.
+  EMBER_TRY(opened);
   char line[kMaxCsvLine], header[kMaxCsvLine];
   size_t len = 0;
   for (int i = 0; i < columns_; ++i)

@@ -36,8 +36,8 @@ class History {
 
   // Atomic (io/file.h's AtomicWriter): header line, then a line per row.
   Status write_csv(const char* path) const;
-  // A missing file is an empty history; a file with other columns, or more rows than fit, is
-  // an error. Rows whose `epoch` is above max_epoch are dropped (a log written past the
+  // A missing file is an empty history; one that cannot be opened or is not a regular file,
+  // one with other columns, or more rows than fit, is an error. Rows whose `epoch` is above max_epoch are dropped (a log written past the
   // checkpoint it goes with).
   Status read_csv(const char* path, int max_epoch);
 

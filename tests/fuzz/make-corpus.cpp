@@ -1,0 +1,193 @@
+// Writes the seed corpus of every fuzz harness: tests/fuzz/corpus/<target>/ (small valid and
+// near-valid inputs, a few KB at most). Built by `make FUZZ=1 fuzzers` as build-fuzz/make-corpus;
+// run as `build-fuzz/make-corpus tests/fuzz/corpus` after a format changes, and commit the
+// result. Deterministic: the same build writes the same bytes.
+//
+// Streams come from the library's own writers (ZlibWriter, save_checkpoint_to_memory, the
+// configs' to_text) and from tests/format-builders.h (stored blocks, gzip members); one
+// dynamic-Huffman block is built here bit by bit, since ZlibWriter only makes fixed ones.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "io/deflate.h"
+#include "models/ae-network.h"
+#include "models/classifier-network.h"
+#include "models/gan-network.h"
+#include "tests/format-builders.h"
+#include "tests/fuzz/checkpoint-model.h"
+
+using namespace ember;
+using ember::testing::Bytes;
+
+namespace {
+
+std::string g_root;
+int g_written = 0;
+
+void put(const char* target, const std::string& name, const Bytes& bytes) {
+  const std::string dir = g_root + "/" + target;
+  ::mkdir(g_root.c_str(), 0755);
+  ::mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/" + name;
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) || std::fclose(f)) {
+    std::perror(path.c_str());
+    std::exit(1);
+  }
+  ++g_written;
+}
+Bytes with_control(uint8_t control, const Bytes& b) {
+  Bytes out = {control};
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+Bytes cut(const Bytes& b, size_t n) { return Bytes(b.begin(), b.begin() + long(n < b.size() ? n : b.size())); }
+
+// A zlib stream from the library's compressor (LZ77 matches, fixed Huffman or stored blocks).
+Bytes zlib_of(const Bytes& data) {
+  struct Collect : ByteSink {
+    Bytes out;
+    Status put(const uint8_t* p, size_t n) override {
+      out.insert(out.end(), p, p + n);
+      return Status::ok();
+    }
+  } sink;
+  ZlibWriter z;
+  if (!z.begin(&sink).is_ok() || !z.write(data.data(), data.size()).is_ok() || !z.finish().is_ok()) std::exit(1);
+  return sink.out;
+}
+Bytes unwrap(const Bytes& zlib) { return Bytes(zlib.begin() + 2, zlib.end() - 4); }
+
+// One final dynamic block decoding to "abbbb": the code-length code gives 4 bits to each of
+// the lengths 0..15 (16 codes: complete, so code = length value); literal/length code: 'a',
+// 'b', end-of-block and length symbol 257 (length 3) with 2 bits each; distance code: the
+// lone one-bit code RFC 1951 allows, symbol 0 (distance 1).
+Bytes dynamic_block() {
+  testing::BitWriter w;
+  w.bits(1, 1), w.bits(2, 2);          // BFINAL, BTYPE 10
+  w.bits(258 - 257, 5), w.bits(0, 5);  // HLIT: 258 literal/length codes, HDIST: 1 distance code
+  w.bits(19 - 4, 4);                   // HCLEN: all 19 code-length code lengths follow
+  static const int kOrder[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+  for (int sym : kOrder) w.bits(sym < 16 ? 4 : 0, 3);
+  for (int s = 0; s < 258; ++s) w.huff(s == 'a' || s == 'b' || s == 256 || s == 257 ? 2 : 0, 4);
+  w.huff(1, 4);  // the distance code: symbol 0, 1 bit
+  w.huff(0, 2), w.huff(1, 2);  // 'a', 'b' (codes in symbol order: 00 01 10 11)
+  w.huff(3, 2), w.huff(0, 1);  // length 3, distance 1: "bbb"
+  w.huff(2, 2);                // end of block
+  return w.done();
+}
+
+Bytes idx(const std::vector<uint32_t>& dims, uint8_t seed) {
+  Bytes b = {0, 0, 8, uint8_t(dims.size())};
+  size_t count = 1;
+  for (uint32_t d : dims) {
+    for (int i = 3; i >= 0; --i) b.push_back(uint8_t(d >> (8 * i)));
+    count *= d;
+  }
+  for (size_t i = 0; i < count; ++i) b.push_back(uint8_t((i * 37 + seed) % 7 * 40));  // a few grey levels
+  return b;
+}
+
+void inflate_seeds() {
+  const Bytes text = testing::bytes_of("ember trains and samples generative models; ember, ember, ember.");
+  const Bytes fixed = unwrap(zlib_of(text)), stored = testing::stored_deflate(text, 40), dyn = dynamic_block();
+  const Bytes abbbb = testing::bytes_of("abbbb");
+  // Control byte: decoder in bits 0-1 (raw, zlib, gzip, raw + in_used), capacity in bits 2-4
+  // (0 null, 0, 1, 7, 100, 1000, 70000, 256 KiB).
+  constexpr uint8_t kRaw = 0, kZlib = 1, kGzip = 2, kRawUsed = 3, kCap1000 = 5 << 2, kCap100 = 4 << 2;
+  put("inflate", "raw-fixed", with_control(kRaw | kCap1000, fixed));
+  put("inflate", "raw-stored", with_control(kRawUsed | kCap1000, stored));
+  put("inflate", "raw-dynamic", with_control(kRaw | kCap100, dyn));
+  put("inflate", "raw-empty-stored-null-output", with_control(kRaw, {0x01, 0x00, 0x00, 0xFF, 0xFF}));
+  put("inflate", "zlib-fixed", with_control(kZlib | kCap1000, zlib_of(text)));
+  put("inflate", "zlib-dynamic", with_control(kZlib | kCap100, testing::zlib_wrap(dyn, abbbb)));
+  testing::GzipHeader h;
+  h.name = "seed.txt", h.comment = "c", h.extra = {1, 2, 3}, h.header_crc = true;
+  put("inflate", "gzip-fixed-all-header-fields", with_control(kGzip | kCap1000, testing::gzip_wrap(fixed, text, h)));
+  put("inflate", "gzip-dynamic", with_control(kGzip | kCap100, testing::gzip_wrap(dyn, abbbb)));
+  put("inflate", "gzip-stored-cut", with_control(kGzip | kCap1000, cut(testing::gzip_wrap(stored, text), 60)));
+  put("inflate", "raw-fixed-small-output", with_control(kRaw | (3 << 2), fixed));
+}
+
+void idx_seeds() {
+  put("idx", "images", idx({2, 4, 3}, 1));
+  put("idx", "labels", idx({5}, 2));
+  put("idx", "rank4", idx({1, 2, 2, 2}, 3));
+  put("idx", "images-cut", cut(idx({2, 4, 3}, 1), 20));
+
+  // idx-file: control byte (arena 1 KiB, 8 KiB, 64 KiB, 1 MiB), then the file.
+  const Bytes images = idx({3, 6, 5}, 4), big = idx({4, 28, 28}, 5);
+  put("idx-file", "raw", with_control(3, images));
+  put("idx-file", "gz-stored", with_control(3, testing::gzip_wrap(testing::stored_deflate(images, 50), images)));
+  put("idx-file", "gz-fixed", with_control(3, testing::gzip_wrap(unwrap(zlib_of(big)), big)));
+  testing::GzipHeader h;
+  h.name = "train-images-idx3-ubyte";
+  put("idx-file", "gz-named-small-arena", with_control(0, testing::gzip_wrap(unwrap(zlib_of(big)), big, h)));
+  put("idx-file", "gz-cut", with_control(3, cut(testing::gzip_wrap(unwrap(zlib_of(big)), big), 40)));
+}
+
+void checkpoint_seeds() {
+  fuzz::CheckpointModel m;
+  if (!m.ok) std::exit(1);
+  char ae[256], gan[256], cls[256];
+  if (!models::AeConfig().to_text(ae, sizeof ae).is_ok() || !models::GanConfig().to_text(gan, sizeof gan).is_ok() ||
+      !models::ClassifierConfig().to_text(cls, sizeof cls).is_ok())
+    std::exit(1);
+  for (const char* meta : {static_cast<const char*>(nullptr), static_cast<const char*>(ae),
+                           static_cast<const char*>(gan), static_cast<const char*>(cls)}) {
+    nn::CheckpointState st;
+    st.opts = m.opts, st.n_opts = 2, st.rngs = m.rngs, st.n_rngs = 2, st.step = &m.step, st.meta = meta;
+    Bytes b(8192);
+    size_t n = 0;
+    if (!nn::save_checkpoint_to_memory(b.data(), b.size(), &n, m.params, st).is_ok()) std::exit(1);
+    b.resize(n);
+    const std::string name = !meta ? "no-meta" : meta == ae ? "ae-meta" : meta == gan ? "gan-meta" : "classifier-meta";
+    put("checkpoint", name, b);
+    if (!meta) put("checkpoint", "no-meta-cut", cut(b, 100));
+  }
+}
+
+void config_seeds() {
+  char text[512];
+  auto config = [&](uint8_t control, const char* name, auto c, const char* key, const char* value) {
+    if (key && !c.set(key, value).is_ok()) std::exit(1);
+    if (!c.to_text(text, sizeof text).is_ok()) std::exit(1);
+    put("config", name, with_control(control, testing::bytes_of(text)));
+  };
+  config(0, "ae", models::AeConfig(), nullptr, nullptr);
+  config(0, "ae-conv", models::AeConfig(), "arch", "conv");
+  config(1, "gan", models::GanConfig(), nullptr, nullptr);
+  config(1, "gan-dcgan", models::GanConfig(), "kind", "dcgan");
+  config(2, "classifier", models::ClassifierConfig(), nullptr, nullptr);
+  config(2, "classifier-mlp", models::ClassifierConfig(), "arch", "mlp");
+  put("config", "ae-bad-value", with_control(0, testing::bytes_of("kind=vae latent=-3 sigma=1e-2")));
+}
+
+void history_seeds() {
+  put("history", "three-rows", testing::bytes_of("epoch,loss,seconds\n1,2.5,10\n2,1.25,11\n3,0.5,12\n"));
+  put("history", "past-checkpoint", testing::bytes_of("epoch,loss,seconds\n3,1,1\n4,1,1\n5,1,1\n6,1,1\n"));
+  put("history", "repeats", testing::bytes_of("epoch,loss,seconds\n1,1,1\n2,1,1\n1,1,1\n2,1,1\n1,1,1\n2,1,1\n1,1,1\n"));
+  put("history", "odd-numbers", testing::bytes_of("epoch,loss,seconds\n1,-1e-3,inf\n2,nan,0x10\n3,,\n"));
+  put("history", "other-columns", testing::bytes_of("epoch,other,seconds\n1,2,3\n"));
+  put("history", "empty", Bytes());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR   (writes CORPUS_DIR/<target>/<seed>)\n", argv[0]);
+    return 2;
+  }
+  g_root = argv[1];
+  inflate_seeds();
+  idx_seeds();
+  checkpoint_seeds();
+  config_seeds();
+  history_seeds();
+  std::printf("make-corpus: %d seeds in %s\n", g_written, g_root.c_str());
+  return 0;
+}
