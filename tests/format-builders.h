@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/crc32.h"
+#include "io/deflate.h"
 
 namespace ember::testing {
 
@@ -48,6 +49,25 @@ inline Bytes stored_deflate(const Bytes& data, size_t block = 65535) {
     at += n;
   } while (at < data.size());
   return out;
+}
+
+// A zlib stream from the library's own compressor (LZ77 matches, fixed Huffman or stored
+// blocks); empty if it fails.
+inline Bytes zlib_of(const Bytes& data) {
+  struct Collect : ByteSink {
+    Bytes out;
+    Status put(const uint8_t* p, size_t n) override {
+      out.insert(out.end(), p, p + n);
+      return Status::ok();
+    }
+  } sink;
+  ZlibWriter z;
+  if (!z.begin(&sink).is_ok() || !z.write(data.data(), data.size()).is_ok() || !z.finish().is_ok()) return Bytes();
+  return sink.out;
+}
+// The deflate data inside a zlib stream (its 2-byte header and Adler-32 dropped).
+inline Bytes zlib_unwrap(const Bytes& zlib) {
+  return zlib.size() < 6 ? Bytes() : Bytes(zlib.begin() + 2, zlib.end() - 4);
 }
 
 inline void put_le32(Bytes& b, uint32_t v) {

@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* path = fuzz::input_file("history", data, size);
   const Status s = h.read_csv(path, kMaxEpoch);
   fuzz::check_refusal(s);
-  if (!s.is_ok() && !std::strstr(s.message(), "ember-fuzz-history")) fuzz::fuzz_fail("the message does not name the file", s);
+  if (!s.is_ok() && !std::strstr(s.message(), "ember-fuzz-history"))
+    fuzz::fuzz_fail("the message does not name the file", s);
   if (h.rows() < 0 || h.rows() > kRoom) fuzz::fuzz_fail("rows beyond the room");
   for (int r = 0; r < h.rows(); ++r)
     if (!(h.row(r)[0] <= kMaxEpoch)) fuzz::fuzz_fail("a row past the checkpoint's epoch was kept");

@@ -3,16 +3,16 @@
 // run as `build-fuzz/make-corpus tests/fuzz/corpus` after a format changes, and commit the
 // result. Deterministic: the same build writes the same bytes.
 //
-// Streams come from the library's own writers (ZlibWriter, save_checkpoint_to_memory, the
-// configs' to_text) and from tests/format-builders.h (stored blocks, gzip members); one
-// dynamic-Huffman block is built here bit by bit, since ZlibWriter only makes fixed ones.
+// Streams come from the library's own writers (ZlibWriter through tests/format-builders.h,
+// save_checkpoint_to_memory, the configs' to_text), stored blocks and gzip members from
+// tests/format-builders.h; one dynamic-Huffman block is built here bit by bit, since
+// ZlibWriter only makes fixed ones.
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "io/deflate.h"
 #include "models/ae-network.h"
 #include "models/classifier-network.h"
 #include "models/gan-network.h"
@@ -46,20 +46,8 @@ Bytes with_control(uint8_t control, const Bytes& b) {
 }
 Bytes cut(const Bytes& b, size_t n) { return Bytes(b.begin(), b.begin() + long(n < b.size() ? n : b.size())); }
 
-// A zlib stream from the library's compressor (LZ77 matches, fixed Huffman or stored blocks).
-Bytes zlib_of(const Bytes& data) {
-  struct Collect : ByteSink {
-    Bytes out;
-    Status put(const uint8_t* p, size_t n) override {
-      out.insert(out.end(), p, p + n);
-      return Status::ok();
-    }
-  } sink;
-  ZlibWriter z;
-  if (!z.begin(&sink).is_ok() || !z.write(data.data(), data.size()).is_ok() || !z.finish().is_ok()) std::exit(1);
-  return sink.out;
-}
-Bytes unwrap(const Bytes& zlib) { return Bytes(zlib.begin() + 2, zlib.end() - 4); }
+// Raw deflate data from the library's compressor (LZ77 matches, fixed Huffman or stored blocks).
+Bytes deflated(const Bytes& data) { return testing::zlib_unwrap(testing::zlib_of(data)); }
 
 // One final dynamic block decoding to "abbbb": the code-length code gives 4 bits to each of
 // the lengths 0..15 (16 codes: complete, so code = length value); literal/length code: 'a',
@@ -93,7 +81,7 @@ Bytes idx(const std::vector<uint32_t>& dims, uint8_t seed) {
 
 void inflate_seeds() {
   const Bytes text = testing::bytes_of("ember trains and samples generative models; ember, ember, ember.");
-  const Bytes fixed = unwrap(zlib_of(text)), stored = testing::stored_deflate(text, 40), dyn = dynamic_block();
+  const Bytes fixed = deflated(text), stored = testing::stored_deflate(text, 40), dyn = dynamic_block();
   const Bytes abbbb = testing::bytes_of("abbbb");
   // Control byte: decoder in bits 0-1 (raw, zlib, gzip, raw + in_used), capacity in bits 2-4
   // (0 null, 0, 1, 7, 100, 1000, 70000, 256 KiB).
@@ -102,7 +90,7 @@ void inflate_seeds() {
   put("inflate", "raw-stored", with_control(kRawUsed | kCap1000, stored));
   put("inflate", "raw-dynamic", with_control(kRaw | kCap100, dyn));
   put("inflate", "raw-empty-stored-null-output", with_control(kRaw, {0x01, 0x00, 0x00, 0xFF, 0xFF}));
-  put("inflate", "zlib-fixed", with_control(kZlib | kCap1000, zlib_of(text)));
+  put("inflate", "zlib-fixed", with_control(kZlib | kCap1000, testing::zlib_of(text)));
   put("inflate", "zlib-dynamic", with_control(kZlib | kCap100, testing::zlib_wrap(dyn, abbbb)));
   testing::GzipHeader h;
   h.name = "seed.txt", h.comment = "c", h.extra = {1, 2, 3}, h.header_crc = true;
@@ -122,11 +110,11 @@ void idx_seeds() {
   const Bytes images = idx({3, 6, 5}, 4), big = idx({4, 28, 28}, 5);
   put("idx-file", "raw", with_control(3, images));
   put("idx-file", "gz-stored", with_control(3, testing::gzip_wrap(testing::stored_deflate(images, 50), images)));
-  put("idx-file", "gz-fixed", with_control(3, testing::gzip_wrap(unwrap(zlib_of(big)), big)));
+  put("idx-file", "gz-fixed", with_control(3, testing::gzip_wrap(deflated(big), big)));
   testing::GzipHeader h;
   h.name = "train-images-idx3-ubyte";
-  put("idx-file", "gz-named-small-arena", with_control(0, testing::gzip_wrap(unwrap(zlib_of(big)), big, h)));
-  put("idx-file", "gz-cut", with_control(3, cut(testing::gzip_wrap(unwrap(zlib_of(big)), big), 40)));
+  put("idx-file", "gz-named-small-arena", with_control(0, testing::gzip_wrap(deflated(big), big, h)));
+  put("idx-file", "gz-cut", with_control(3, cut(testing::gzip_wrap(deflated(big), big), 40)));
 }
 
 void checkpoint_seeds() {
