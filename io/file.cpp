@@ -1,3 +1,9 @@
+// 64-bit file offsets and inode numbers on 32-bit Linux (ARMv7): without them readdir() fails
+// with EOVERFLOW on file systems with large inode numbers, and files over 2 GiB cannot be read.
+// Only this file's own calls see the wider types; io/file.h exposes none of them.
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
 #include "io/file.h"
 
 #include <cerrno>
