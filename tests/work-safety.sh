@@ -28,7 +28,7 @@ same() { cmp -s "$1" "$2" || fail "$1 changed"; }
 cp "$T/runs/v.ember" "$T/keep.ember" && cp "$T/runs/v.log.csv" "$T/keep.log.csv"
 
 # Resume is exact or refused.
-refused 1 "trained with batch 128, this run asks for 32" -- train --model vae "${D[@]}" --epochs 4 --batch 32 --resume --out "$T/runs/v.ember"
+refused 1 "trained with batch 128, this run has 32" -- train --model vae "${D[@]}" --epochs 4 --batch 32 --resume --out "$T/runs/v.ember"
 refused 1 "training set of 1024, this run has 2048" -- train --model vae --data sprites --sprites-train 2048 --sprites-test 128 --no-pictures --epochs 7 --resume --out "$T/runs/v.ember"
 refused 1 "\-\-latent 8: .* was trained with latent=20" -- train --model vae "${D[@]}" --latent 8 --epochs 4 --resume --out "$T/runs/v.ember"
 "$E" train --model vae "${D[@]}" --epochs 2 --resume --out "$T/runs/v.ember" >"$T/out"

@@ -94,11 +94,10 @@ Status Trainer::configure(Trainee* trainee, const TrainOptions& options) {
   if (resuming_) {
     char run[nn::kMaxCheckpointMeta + 1];
     EMBER_TRY(models::read_checkpoint_run(o_.out, run, sizeof run));
-    // The batch size is known now, the training set only after init: checked in both places.
-    if (run_value(run, "batch") > 0 && run_value(run, "batch") != trainee_->batch_size())
-      return Status::error(Code::invalid_argument, "resume: %s was trained with batch %lld, this run asks for %d "
-                           "(resume with that batch, or --force to start over)", o_.out, run_value(run, "batch"),
-                           trainee_->batch_size());
+    if (std::strlen(run) >= sizeof file_run_)
+      return Status::error(Code::corrupt_data, "resume: %s: run text of %zu bytes", o_.out, std::strlen(run));
+    std::strcpy(file_run_, run);  // init checks the rest once the data is loaded
+    EMBER_TRY(check_run(false));  // the batch size is known now: refused before any memory
     EMBER_TRY(trainee_->adopt_checkpoint_config(o_.out));
   }
   return trainee_->configure_model();
@@ -122,13 +121,14 @@ Status Trainer::run_text(char* buf, size_t cap) const {
 
 // A step counts batches: it means the same samples only with the same batch size, training set
 // and steps per epoch (a GAN's D steps and look-ahead are part of a step).
-Status Trainer::check_run(const char* file_run) const {
+Status Trainer::check_run(bool data_loaded) const {
   struct Key { const char* key; int mine; const char* what; };
   const Key keys[] = {{"batch", trainee_->batch_size(), "batch"},
-                      {"train", trainee_->train_size(), "a training set of"},
-                      {"steps", trainee_->steps_per_epoch(), "steps per epoch:"}};
+                      {"train", data_loaded ? trainee_->train_size() : 0, "a training set of"},
+                      {"steps", data_loaded ? trainee_->steps_per_epoch() : 0, "steps per epoch:"}};
   for (const Key& k : keys) {
-    const long long theirs = run_value(file_run, k.key);
+    if (!data_loaded && k.mine == 0) continue;
+    const long long theirs = run_value(file_run_, k.key);
     if (theirs >= 0 && theirs != k.mine)
       return Status::error(Code::invalid_argument, "resume: %s was trained with %s %lld, this run has %d (resume "
                            "with the same data and options, or --force to start over)", o_.out, k.what, theirs, k.mine);
@@ -167,9 +167,7 @@ Status Trainer::take(Arena* arena, Context* ctx) {
   if (!resuming_) return Status::ok();
   const int spe = trainee_->steps_per_epoch();
   if (spe < 1) return Status::error(Code::invalid_argument, "trainer: %d steps per epoch", spe);
-  char run[nn::kMaxCheckpointMeta + 1];
-  EMBER_TRY(models::read_checkpoint_run(o_.out, run, sizeof run));
-  EMBER_TRY(check_run(run));
+  EMBER_TRY(check_run(true));
   EMBER_TRY(trainee_->load(o_.out, &step_));
   const uint64_t epoch = step_ / static_cast<uint64_t>(spe);
   EMBER_TRY(history_.read_csv(log_, epoch > uint64_t(o_.epochs) ? o_.epochs : static_cast<int>(epoch)));

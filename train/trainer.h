@@ -167,9 +167,12 @@ class Trainer {
   bool resuming_ = false, resumed_ = false;
   uint64_t step_ = 0;
   char log_[kMaxPath + 16] = {0};
+  char file_run_[96] = {0};  // the resumed checkpoint's run text ("batch=64 train=60000 steps=937")
 
   uint64_t total_steps() const;
-  Status check_run(const char* file_run) const;  // a resume agrees with the checkpoint's run
+  // A resume agrees with the checkpoint's run text: its batch size (before init), and its
+  // training set and steps per epoch too once the data is loaded.
+  Status check_run(bool data_loaded) const;
   Status run_text(char* buf, size_t cap) const;
 };
 

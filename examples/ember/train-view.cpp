@@ -1,10 +1,6 @@
 #include "examples/ember/train-view.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <cstdio>
 
@@ -89,12 +85,6 @@ bool nothing_to_train(const train::Trainer& trainer, const train::TrainOptions& 
 
 Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
                     Session* session) {
-  // --out runs/vae.ember makes runs/ when it is missing (creating a folder replaces nothing).
-  const std::string out = options.out ? options.out : "";
-  for (size_t slash = out.find('/', 1); slash != std::string::npos; slash = out.find('/', slash + 1))
-    if (::mkdir(out.substr(0, slash).c_str(), 0777) != 0 && errno != EEXIST)
-      return Status::error(Code::io_error, "cannot create the folder %s: %s", out.substr(0, slash).c_str(),
-                           std::strerror(errno));
   EMBER_TRY(trainer->configure(trainee, options));
   size_t bytes = 0;
   EMBER_TRY(setup_bytes(trainer, threads, &bytes));  // the Context's share included

@@ -48,8 +48,9 @@ RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o);
 // reported (nothing is trained or written); true: the command is done.
 bool nothing_to_train(const train::Trainer& trainer, const train::TrainOptions& o);
 
-// Makes the checkpoint's missing parent folders, configures the trainer, sizes the session from its dry run for `threads` workers (0: one per
-// core), opens the session and initialises the trainer in it (resuming when asked).
+// Configures the trainer, sizes the session from its dry run for `threads` workers (0: one per
+// core), opens the session and initialises the trainer in it (resuming when asked). The
+// checkpoint's folders were made by the command line (Cli::output, read_run_flags).
 Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
                     Session* session);
 
