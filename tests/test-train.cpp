@@ -422,3 +422,18 @@ TEST_CASE("train: steps whose loss is not finite are skipped and counted; a dive
     CHECK(!std::ifstream(dir.file("c.ember")).good());
   }
 }
+
+TEST_CASE("train: a log row whose epoch is not a number is not kept on resume (found by fuzzing)") {
+  TempDir dir("history-nan");
+  const std::string path = dir.file("h.log.csv");
+  { std::ofstream(path) << "epoch,loss,seconds\n1,2,3\nnan1,4,5\n2,6,7\n"; }
+  static const char* const kNames[] = {"epoch", "loss", "seconds"};
+  std::vector<uint8_t> buf(1 << 12);
+  Arena arena(buf.data(), buf.size());
+  train::History h;
+  REQUIRE(h.init(&arena, kNames, 3, 6).is_ok());
+  REQUIRE(h.read_csv(path.c_str(), 4).is_ok());
+  REQUIRE(h.rows() == 2);
+  CHECK(h.row(0)[0] == 1.0);
+  CHECK(h.row(1)[0] == 2.0);
+}

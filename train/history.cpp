@@ -97,7 +97,8 @@ Status History::read_csv(const char* path, int max_epoch) {
       if (end == at) break;
       at = *end == ',' ? end + 1 : end;
     }
-    if (got != columns_ || (epoch >= 0 && r[epoch] > max_epoch)) continue;
+    // "!(<=)": a NaN epoch ("nan1") is past every checkpoint too, so it is not kept.
+    if (got != columns_ || (epoch >= 0 && !(r[epoch] <= max_epoch))) continue;
     if (rows_ >= capacity_)
       s = Status::error(Code::corrupt_data, "%s: more rows up to epoch %d than the %d this run has room for", path,
                         max_epoch, capacity_);
