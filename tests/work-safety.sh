@@ -65,6 +65,30 @@ refused 2 "must end in .json" -- eval --model "$T/runs/v.ember" "${S[@]}" --json
 refused 1 "the run diverged" -- train --model vae "${D[@]}" --epochs 5 --lr 10 --resume --out "$T/runs/v.ember"
 same "$T/keep.ember" "$T/runs/v.ember"
 
+# Memory the user can see and set: info prints what train and sample allocate, to the byte
+# (datasets and pictures included); a --memory below it is refused before any work.
+plan_total() { "$E" info "$@" | awk '/^  total \(--memory/ {print $(NF-1)}'; }
+need=$(plan_total --model vae "${D[@]}" --epochs 1)
+[ -n "$need" ] || fail "info prints no memory total for a training run"
+"$E" train --model vae "${D[@]}" --epochs 1 --memory "$need" --out "$T/m.ember" >"$T/out"
+grep -q "memory: $need bytes" "$T/out" || fail "train took other than info's $need bytes: $(cat "$T/out")"
+refused 1 "is 1 byte short of the $need bytes" -- train --model vae "${D[@]}" --epochs 1 --memory $((need - 1)) --out "$T/m2.ember"
+[ ! -e "$T/m2.ember" ] && [ ! -e "$T/m2.log.csv" ] || fail "a refused --memory left files"
+# A wide latent: its pictures (the traversal's codes) are counted, not a fixed guess.
+need=$(plan_total --model vae --latent 16384 --data sprites --sprites-train 256 --sprites-test 64 --epochs 1)
+"$E" train --model vae --latent 16384 --data sprites --sprites-train 256 --sprites-test 64 --epochs 1 \
+  --memory "$need" --out "$T/wide.ember" >/dev/null || fail "--latent 16384 does not train in info's $need bytes"
+[ -s "$T/wide.traverse.png" ] || fail "--latent 16384 drew no traversal"
+need=$(plan_total --model "$T/runs/v.ember")
+"$E" sample --model "$T/runs/v.ember" --memory "$need" --out "$T/s.png" >/dev/null || fail "sample in info's $need bytes"
+refused 1 "is 1 byte short" -- sample --model "$T/runs/v.ember" --memory $((need - 1)) --out "$T/s2.png"
+"$E" train --model cgan --data sprites --sprites-train 256 --sprites-test 64 --epochs 1 --out "$T/c.ember" >/dev/null
+need=$(plan_total --model "$T/c.ember")
+"$E" sample --model "$T/c.ember" --memory "$need" --out "$T/c.png" >/dev/null || fail "cgan sample in info's $need bytes"
+refused 1 "is 1 byte short" -- sample --model "$T/c.ember" --memory $((need - 1)) --out "$T/c2.png"
+refused 2 "is not a size" -- sample --model "$T/runs/v.ember" --memory 12x --out "$T/s3.png"
+"$E" sample --model "$T/runs/v.ember" --memory=1GiB --out "$T/s4.png" | grep -q wrote || fail "--memory=1GiB"
+
 # The command line.
 refused 2 "given 2 times" -- train --model vae "${D[@]}" --epochs 1 --epochs 2 --out "$T/x.ember"
 "$E" sample --model="$T/runs/v.ember" --n=4 --out="$T/s.png" >/dev/null || fail "--opt=value is not understood"

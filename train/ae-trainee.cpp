@@ -19,7 +19,8 @@ Status AeTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
   const size_t pixels = static_cast<size_t>(setup_.model.config.pixels());
   const size_t eval = kEvalBuffers * Arena::rounded(sizeof(float) * size_t(setup_.model.eval_batch) * pixels);
   const size_t x = Arena::rounded(sizeof(float) * size_t(setup_.model.batch) * pixels);
-  *bytes = model + data + data::order_bytes(data, pixels) + eval + x;
+  data_bytes_ = data + data::order_bytes(data, pixels);
+  *bytes = model + data_bytes_ + eval + x;
   return Status::ok();
 }
 

@@ -28,6 +28,7 @@ class AeTrainee : public Trainee {
   Status adopt_checkpoint_config(const char* path) override;
   Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
+  size_t data_bytes() const override { return data_bytes_; }
   Status init(Arena* arena, Context* ctx) override;
   void release() override;
   int columns(const char** names, int cap) const override;
@@ -50,6 +51,7 @@ class AeTrainee : public Trainee {
   const data::Dataset& test_data() const { return test_; }
 
  private:
+  size_t data_bytes_ = 0;  // of bytes_needed's figure
   Status take(Arena* arena, Context* ctx);
 
   Setup setup_;

@@ -31,7 +31,8 @@ Status ClassifierTrainee::bytes_needed(int threads, Arena* scratch, size_t* byte
   EMBER_TRY(model_.bytes_needed(threads, scratch, &model));  // the Context included
   EMBER_TRY(data::data_bytes(setup_.data, true, true, &data));
   const size_t pixels = static_cast<size_t>(setup_.model.config.pixels()), batch = size_t(setup_.model.batch);
-  *bytes = model + data + data::order_bytes(data, pixels) + Arena::rounded(sizeof(float) * batch * pixels) +
+  data_bytes_ = data + data::order_bytes(data, pixels);
+  *bytes = model + data_bytes_ + Arena::rounded(sizeof(float) * batch * pixels) +
            Arena::rounded(sizeof(int32_t) * batch);
   return Status::ok();
 }

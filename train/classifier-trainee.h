@@ -23,6 +23,7 @@ class ClassifierTrainee : public Trainee {
   Status adopt_checkpoint_config(const char* path) override;
   Status configure_model() override { return model_.configure(setup_.model); }
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) override;
+  size_t data_bytes() const override { return data_bytes_; }
   Status init(Arena* arena, Context* ctx) override;
   void release() override;
   int columns(const char** names, int cap) const override;
@@ -46,6 +47,7 @@ class ClassifierTrainee : public Trainee {
   const models::ClassifierScore& score() const { return score_; }  // after the last epoch
 
  private:
+  size_t data_bytes_ = 0;  // of bytes_needed's figure
   Status take(Arena* arena, Context* ctx);
 
   Setup setup_;

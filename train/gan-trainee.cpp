@@ -48,6 +48,7 @@ Status GanTrainee::bytes_needed(int threads, Arena* scratch, size_t* bytes) {
     if (c.info_real) data += pseudo_label_bytes(static_cast<int>(images), static_cast<int>(dims), c.info);
   }
   const size_t rows = static_cast<size_t>(model_.real_rows());
+  data_bytes_ = data;
   *bytes = model + data + Arena::rounded(sizeof(float) * rows * dims) + Arena::rounded(sizeof(int32_t) * rows);
   return Status::ok();
 }

@@ -109,6 +109,11 @@ Status History::read_csv(const char* path, int max_epoch) {
   return s;
 }
 
+size_t History::svg_bytes(int rows, int count) {
+  const size_t n = rows > 0 ? static_cast<size_t>(rows) : 1;
+  return Arena::rounded(sizeof(float) * n * (static_cast<size_t>(count) + 1));
+}
+
 Status History::write_svg(const char* path, const char* title, const char* y_label, const Line* lines, int count,
                           Arena* scratch) const {
   const int e = index_of("epoch");
@@ -117,7 +122,7 @@ Status History::write_svg(const char* path, const char* title, const char* y_lab
   Series series[kMaxColumns];
   void* mem = nullptr;
   const size_t n = static_cast<size_t>(rows_) > 0 ? static_cast<size_t>(rows_) : 1;
-  EMBER_TRY(scratch->alloc_tail(sizeof(float) * n * (count + 1), &mem));
+  EMBER_TRY(scratch->alloc_tail(svg_bytes(rows_, count), &mem));
   float* x = static_cast<float*>(mem);
   for (int r = 0; r < rows_; ++r) x[r] = static_cast<float>(row(r)[e]);
   Status s = Status::ok();

@@ -49,6 +49,8 @@ class History {
   };
   Status write_svg(const char* path, const char* title, const char* y_label, const Line* lines, int count,
                    Arena* scratch) const;
+  // The arena bytes write_svg takes for `count` lines of up to `rows` rows.
+  static size_t svg_bytes(int rows, int count);
 
  private:
   const char* names_[kMaxColumns] = {};

@@ -34,6 +34,7 @@ long long run_value(const char* run, const char* key) {
 Status Trainee::adopt_checkpoint_config(const char*) { return Status::ok(); }
 Status Trainee::configure_model() { return Status::ok(); }
 Status Trainee::bytes_needed(int, Arena*, size_t*) { return refuse("bytes_needed"); }
+size_t Trainee::data_bytes() const { return 0; }
 Status Trainee::init(Arena*, Context*) { return refuse("init"); }
 void Trainee::release() {}
 int Trainee::columns(const char**, int) const { return 0; }
@@ -136,13 +137,23 @@ Status Trainer::check_run(bool data_loaded) const {
   return Status::ok();
 }
 
-Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {
+Status Trainer::bytes_needed(int threads, Arena* scratch, SetupBytes* bytes) const {
   if (!trainee_) return Status::error(Code::invalid_argument, "trainer: not configured");
-  size_t model = 0;
-  EMBER_TRY(trainee_->bytes_needed(threads, scratch, &model));
+  size_t all = 0;
+  EMBER_TRY(trainee_->bytes_needed(threads, scratch, &all));
+  bytes->data = trainee_->data_bytes() <= all ? trainee_->data_bytes() : 0;
+  bytes->trainee = all - bytes->data;
   // Room for every epoch of this run; a resumed log may hold more rows than that only when it
   // ran past --epochs, and then no epoch is trained (the log is read into the room it has).
-  *bytes = model + History::bytes_needed(columns_, o_.epochs + 1) + Arena::rounded(o_.observer_bytes);
+  bytes->history = History::bytes_needed(columns_, o_.epochs + 1);
+  bytes->observer = Arena::rounded(o_.observer_bytes);
+  return Status::ok();
+}
+
+Status Trainer::bytes_needed(int threads, Arena* scratch, size_t* bytes) const {
+  SetupBytes b;
+  EMBER_TRY(bytes_needed(threads, scratch, &b));
+  *bytes = b.total();
   return Status::ok();
 }
 

@@ -54,6 +54,9 @@ class Trainee {
   // Arena bytes init() takes (the Context's share for `threads`, model, data, batches,
   // evaluation): a dry run whose graph tables are built in `scratch` and given back.
   virtual Status bytes_needed(int threads, Arena* scratch, size_t* bytes);
+  // Of bytes_needed's figure, what the datasets (and their shuffle order) take: for a memory
+  // plan a person reads. After bytes_needed; 0 when not told apart.
+  virtual size_t data_bytes() const;
   // Takes memory, loads the data, initialises the weights from the seed. On failure the
   // arena and the trainee are as they were (as after configure_model()): it may be tried again.
   virtual Status init(Arena* arena, Context* ctx);
@@ -132,6 +135,15 @@ struct TrainObserver {
   void (*on_time_limit)(void* user, double spent, double limit) = nullptr;
 };
 
+// Trainer::bytes_needed's figure by category.
+struct SetupBytes {
+  size_t trainee = 0;   // model, optimizer, batches, evaluation and the Context (data apart)
+  size_t data = 0;      // datasets and their shuffle order
+  size_t history = 0;   // the log's rows
+  size_t observer = 0;  // TrainOptions::observer_bytes, rounded
+  size_t total() const { return trainee + data + history + observer; }
+};
+
 class Trainer {
  public:
   static constexpr int kMaxColumns = History::kMaxColumns;
@@ -140,6 +152,7 @@ class Trainer {
   // Arena bytes the Context and init() take: the trainee's (Context included), the history's
   // and the observer's. scratch: lent for the dry run, given back.
   Status bytes_needed(int threads, Arena* scratch, size_t* bytes) const;
+  Status bytes_needed(int threads, Arena* scratch, SetupBytes* bytes) const;
   // The trainee's set-up, the history, and resuming when asked. On failure (an arena too
   // small, a checkpoint that does not load) the arena, the trainer and the trainee are as
   // they were: init() may be called again, e.g. with a bigger arena.

@@ -90,6 +90,29 @@ float Cli::real(const char* name, const char* metavar, const char* help, float d
   return x;
 }
 
+size_t Cli::bytes(const char* name, const char* metavar, const char* help) {
+  opts_.push_back({name, metavar, help, "", false, false});
+  const char* v = find(name);
+  if (!v) return 0;
+  static const struct { const char* unit; double scale; } kUnits[] = {
+      {"", 1}, {"B", 1}, {"K", 1024.0}, {"KiB", 1024.0}, {"kB", 1e3}, {"KB", 1e3}, {"M", 1048576.0},
+      {"MiB", 1048576.0}, {"MB", 1e6}, {"G", 1073741824.0}, {"GiB", 1073741824.0}, {"GB", 1e9}};
+  char* end = nullptr;
+  const double x = std::strtod(v, &end);
+  double scale = 0.0;
+  for (const auto& u : kUnits)
+    if (end != v && std::strcmp(end, u.unit) == 0) scale = u.scale;
+  const double b = x * scale;
+  // At most 1 TiB: more is a typo on the machines ember runs on (and size_t on 32-bit).
+  const double most = sizeof(size_t) >= 8 ? 1099511627776.0 : 4294967295.0;
+  if (!(b >= 1.0 && b <= most) || (v[0] < '0' || v[0] > '9')) {
+    error(std::string(name) + ": '" + v + "' is not a size (a number of bytes with an optional unit: 500000, "
+          "64MiB, 1.5GiB, 200MB)");
+    return 0;
+  }
+  return static_cast<size_t>(b);
+}
+
 bool Cli::flag(const char* name, const char* help) {
   opts_.push_back({name, "", help, "", true, false});
   bool found = false;

@@ -29,6 +29,9 @@ class Cli {
   int integer(const char* name, const char* metavar, const char* help, int def, int lo, int hi);
   float real(const char* name, const char* metavar, const char* help, float def, float lo, float hi);
   bool flag(const char* name, const char* help);
+  // A byte count: digits with an optional unit, KiB MiB GiB (or K M G: the same, powers of
+  // 1024) or kB MB GB (powers of 1000): "64MiB", "1.5GiB", "500000". 0 = not given.
+  size_t bytes(const char* name, const char* metavar, const char* help);
   // A file the command reads (as text()).
   const char* input(const char* name, const char* metavar, const char* help, const char* def);
   // A file the command writes; exts: the accepted endings, space-separated (".png .svg").

@@ -97,14 +97,14 @@ int train_classifier(int argc, char** argv) {
   Session session;
   Status s = trainee.configure(setup);
   if (s.is_ok() && o.resume) s = check_resume_flags(out, arch_flags, model.config);
-  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run.threads, &session);
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run, nullptr, &session);  // no pictures
   if (!s.is_ok()) return report("train --model classifier", s);
   if (nothing_to_train(trainer, o)) return 0;
   char arch[256];
   trainee.config().to_text(arch, sizeof arch);
-  std::printf("classifier: %s\nparameters: %zu, arena: %.1f MiB, threads: %d, data: %s (%d train, %d test)\n", arch,
-              trainee.model().param_count(), session.arena.capacity() / 1048576.0, session.ctx.threads(),
-              data.source.c_str(), trainee.train_data().count, trainee.test_data().count);
+  std::printf("classifier: %s\nparameters: %zu, %s, data: %s (%d train, %d test)\n", arch,
+              trainee.model().param_count(), memory_text(session).c_str(), data.source.c_str(),
+              trainee.train_data().count, trainee.test_data().count);
   ClassifierView view(&trainee, out);
   s = trainer.run(view.observer());
   if (!s.is_ok()) return report("train --model classifier", s);
@@ -125,7 +125,10 @@ int eval_classifier(int argc, char** argv) {
   size_t dbytes = 0;
   Status s = data_bytes(data, false, true, &dbytes);
   LoadedClassifier m;
-  if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kToolSlack, &m);
+  MemoryPlan extra;
+  extra.add("test set", dbytes);
+  extra.add("small buffers", kToolSlack);
+  if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, extra, &m);
   data::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, false, true, &train, &test);
   if (s.is_ok()) s = train::check_classifier_data(m.model->config(), test, "test");

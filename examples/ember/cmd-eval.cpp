@@ -120,7 +120,10 @@ int cmd_eval(int argc, char** argv) {
   size_t dbytes = 0;
   Status s = data_bytes(data, need_train, true, &dbytes);
   LoadedModel m;
-  if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, dbytes + kScratchBytes, &m);
+  MemoryPlan extra;
+  extra.add("datasets", dbytes);
+  extra.add("evaluation scratch", kScratchBytes);
+  if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, extra, &m);
   data::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, need_train, true, &train, &test);
   metrics::AeEvaluator eval;

@@ -25,7 +25,6 @@ namespace ember::tool {
 namespace {
 
 constexpr int kEvalBatch = 500;
-constexpr size_t kPictureBytes = 64u << 20;
 constexpr int kDefaultEvalSamples = 10000;
 
 bool is_points(const models::GanConfig& c) { return c.data == models::GanData::points; }
@@ -34,6 +33,7 @@ const char* model_path(Cli& cli) {
   return cli.input("--model", "FILE", "GAN checkpoint written by `ember train --model gan|dcgan|cgan`", nullptr);
 }
 int read_threads(Cli& cli) { return cli.integer("--threads", "T", "worker threads (0: one per core)", 1, 0, 256); }
+size_t floats(size_t n) { return Arena::rounded(sizeof(float) * n); }
 int read_label(Cli& cli) {
   return cli.integer("--label", "L", "conditional GAN: the class of every sample; --info GAN: the code (-1: one row "
                      "per class or code)", -1, -1, 1 << 20);
@@ -122,6 +122,18 @@ Status write_rings_scatter(const std::string& path, const float* points, int n, 
   return write_scatter(path.c_str(), plot);
 }
 
+Status plan_gan_sample(const char* path, int threads, int cols, int label, int* n, models::GanModel* model,
+                       MemoryPlan* extra, MemoryPlan* plan) {
+  EMBER_TRY(configure_for_inference(path, kEvalBatch, model));
+  const models::GanConfig& c = model->config();
+  // A conditional GAN draws a row per class by default, so that every class shows.
+  if (*n == 0) *n = c.cond && label < 0 ? c.onehot_dim() * cols : 64;
+  // The samples and their grid live in the session: its plan holds them.
+  extra->add("samples (z and images)", floats(size_t(*n) * c.z_dim) + floats(size_t(*n) * c.dims()));
+  if (!is_points(c)) extra->add("picture", image_grid_bytes(c.rows, c.cols, *n, cols, c.cond || label >= 0));
+  return plan ? plan_for(model, threads, *extra, plan) : Status::ok();
+}
+
 int sample_gan(int argc, char** argv) {
   Cli cli("sample", "G(z) for z ~ N(0, I): a PNG grid (rings: an SVG scatter plot)", argc, argv);
   const char* path = model_path(cli);
@@ -133,13 +145,14 @@ int sample_gan(int argc, char** argv) {
   const int label = read_label(cli);
   const char* out = cli.output("--out", "FILE", "picture to write: .png (rings: .svg)", "", ".png .svg");
   const int threads = read_threads(cli);
+  Loaded<models::GanModel> m(read_memory(cli));
   if (!cli.finish()) return cli.exit_code();
-  Loaded<models::GanModel> m;
-  Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
-  if (!s.is_ok()) return report("sample", s);
   const models::GanConfig& c = m.model->config();
-  // A conditional GAN draws a row per class by default, so that every class shows.
-  if (n == 0) n = c.cond && label < 0 ? c.onehot_dim() * cols : 64;
+  MemoryPlan extra;
+  Status s = plan_gan_sample(path, threads, cols, label, &n, m.model.get(), &extra, nullptr);
+  const bool by_label = c.cond || label >= 0;
+  if (s.is_ok()) s = open_for_inference(path, threads, extra, &m);
+  if (!s.is_ok()) return report("sample", s);
   const std::string ext = is_points(c) ? ".svg" : ".png";
   const std::string out_path = *out ? out : "samples" + ext;
   if (out_path.size() < ext.size() || out_path.compare(out_path.size() - ext.size(), ext.size(), ext) != 0)
@@ -147,25 +160,25 @@ int sample_gan(int argc, char** argv) {
                                           out, path, is_points(c) ? "a scatter plot of 2-D points" : "images",
                                           ext.c_str()));
   out = out_path.c_str();
-  std::vector<float> z(size_t(n) * c.z_dim), img(size_t(n) * c.dims());
+  float *z = nullptr, *img = nullptr;
+  s = m.session.arena.alloc_array(size_t(n) * c.z_dim, &z);
+  if (s.is_ok()) s = m.session.arena.alloc_array(size_t(n) * c.dims(), &img);
   std::vector<int32_t> labels;
   RowNames names;
-  s = fill_labels(c, label, n, cols, &labels);
+  if (s.is_ok()) s = fill_labels(c, label, n, cols, &labels);
   // An info code is drawn from z like the rest unless asked for (the training grid shows a
   // row per code instead).
-  const bool by_label = c.cond || label >= 0;
-  if (s.is_ok())
-    s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z.data(), img.data(), truncation);
+  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z, img, truncation);
   metrics::ModeCoverage cover;
-  if (s.is_ok() && is_points(c)) s = rings_figures(img.data(), n, &cover);
+  if (s.is_ok() && is_points(c)) s = rings_figures(img, n, &cover);
   if (s.is_ok() && is_points(c)) {
     char title[96];
     std::snprintf(title, sizeof title, "%d samples of G: %d/%d modes, %.0f%% high quality", n, cover.covered,
                   data::kRingsModes, 100 * cover.high_quality);
-    s = write_rings_scatter(out, img.data(), n, title);
+    s = write_rings_scatter(out, img, n, title);
   }
   else if (s.is_ok())
-    s = write_image_grid(&m.session.arena, out, img.data(), n, c.rows, c.cols, cols,
+    s = write_image_grid(&m.session.arena, out, img, n, c.rows, c.cols, cols,
                          by_label ? names.make(c, label, (n + cols - 1) / cols) : nullptr);
   if (!s.is_ok()) return report("sample", s);
   std::printf("wrote %s\n", out);
@@ -182,9 +195,13 @@ int interpolate_gan(int argc, char** argv) {
   const int label = read_label(cli);
   const char* out = cli.output("--out", "FILE.png", "picture to write", "interpolate.png", ".png");
   const int threads = read_threads(cli);
+  Loaded<models::GanModel> m(read_memory(cli));
   if (!cli.finish()) return cli.exit_code();
-  Loaded<models::GanModel> m;
-  Status s = load_for_inference(path, threads, kEvalBatch, kPictureBytes, &m);
+  MemoryPlan extra;
+  Status s = configure_for_inference(path, kEvalBatch, m.model.get());
+  const models::GanConfig& gc = m.model->config();
+  extra.add("picture", image_grid_bytes(gc.rows, gc.cols, pairs * steps, steps, gc.cond || label >= 0));
+  if (s.is_ok()) s = open_for_inference(path, threads, extra, &m);
   if (s.is_ok() && is_points(m.model->config()))
     s = Status::error(Code::invalid_argument, "interpolate: %s generates points, not images", path);
   if (!s.is_ok()) return report("interpolate", s);
@@ -228,7 +245,7 @@ int eval_gan(int argc, char** argv) {
   o.threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
   if (!cli.finish()) return cli.exit_code();
   Loaded<models::GanModel> m;
-  Status s = load_for_inference(path, o.threads, kEvalBatch, 0, &m);
+  Status s = load_for_inference(path, o.threads, kEvalBatch, MemoryPlan(), &m);
   if (!s.is_ok()) return report("eval", s);
   const models::GanConfig& c = m.model->config();
   std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
@@ -259,7 +276,7 @@ int eval_gan(int argc, char** argv) {
 template <class Model>
 Status write_sampler_file(const char* path, const char* out, size_t* values) {
   Loaded<Model> m;
-  EMBER_TRY(load_for_inference(path, 1, 1, 0, &m, true));
+  EMBER_TRY(load_for_inference(path, 1, 1, MemoryPlan(), &m, true));
   EMBER_TRY(m.model->save(out, m.step));
   *values = 0;
   for (int i = 0; i < m.model->params().count(); ++i) *values += m.model->params()[i].numel();

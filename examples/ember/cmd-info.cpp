@@ -1,6 +1,8 @@
 // ember info: what a model is and the arena bytes it takes, by category — from a
 // checkpoint (autoencoder, VAE or GAN), or from autoencoder architecture options before
-// training (to size a device's buffer).
+// training (to size a device's buffer) — and the memory `ember sample` (of a checkpoint) or
+// `ember train` (of options, with --data) takes: the plan those commands allocate, computed by
+// the same functions, so the totals agree to the byte.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +13,7 @@
 
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
+#include "examples/ember/gan-commands.h"
 #include "examples/ember/model-options.h"
 #include "models/gan-model.h"
 
@@ -34,11 +37,20 @@ Status sizes_of(Model* model, const typename Model::Setup& setup, int threads, S
   Context::Options co;
   co.threads = threads;
   EMBER_TRY(model->configure(setup));
-  EMBER_TRY(open_session_for(model, threads, 0, session));
+  EMBER_TRY(open_session_for(model, threads, MemoryPlan(), session));
   EMBER_TRY(Context::resolve(co, &out->kernels, &out->workers));
   EMBER_TRY(Context::bytes_needed(co, &out->context));
   return model->bytes_needed(threads, nullptr, &out->total);  // set up: what it took
 }
+
+void print_plan(const std::string& what, const MemoryPlan& plan) {
+  std::printf("\n%-42s %12s %9s\n", what.c_str(), "bytes", "MiB");
+  plan.print();
+}
+
+// The plan of `ember sample --model FILE` with its defaults (64 samples in 8 columns or a row
+// per class; 1 thread).
+constexpr int kSampleCols = 8, kSampleN = 64, kSampleThreads = 1;
 
 // A GAN checkpoint: its config, G's and D's sizes, and the arena a training or a sampling
 // (inference: G's sampler plan, the parameters without gradients) model takes.
@@ -66,6 +78,12 @@ int info_gan(const char* file, bool training, int threads) {
   row("tables, plans and copies (rest)", z.total - z.context - pb.total());
   row("context (GEMM packing scratch)", z.context);
   row("total", z.total);
+  models::GanModel sampler;
+  MemoryPlan extra, plan;
+  int n = 0;
+  s = plan_gan_sample(file, kSampleThreads, kSampleCols, -1, &n, &sampler, &extra, &plan);
+  if (!s.is_ok()) return report("info", s);
+  print_plan("memory `ember sample --model " + std::string(file) + "` takes (" + std::to_string(n) + " samples)", plan);
   return 0;
 }
 
@@ -91,6 +109,12 @@ int cmd_info(int argc, char** argv) {
   setup.eval_batch = cli.integer("--eval-batch", "E", "rows per encode/decode call", setup.eval_batch, 1, 65536);
   setup.training = !cli.flag("--inference", "inference only: no gradients, no optimizer state");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  // What `ember train` with these options takes, when the data is named.
+  const DataSpec data = read_data(cli, false);
+  train::TrainOptions o;
+  o.epochs = cli.integer("--epochs", "N", "with --data: the training run's epochs (its log's rows)", o.epochs, 1,
+                         1000000);
+  const bool pictures = !cli.flag("--no-pictures", "with --data: a training run that draws no pictures");
   if (!cli.finish()) return cli.exit_code();
   const CheckpointKind kind = *file ? checkpoint_file_kind(file) : CheckpointKind::unknown;
   if (kind == CheckpointKind::gan) return info_gan(file, setup.training, threads);
@@ -135,6 +159,21 @@ int cmd_info(int argc, char** argv) {
   row("graph and parameter tables", tables);
   row("context (GEMM packing scratch)", z.context);
   row("total", z.total);
+  MemoryPlan run;
+  if (*file) {
+    s = plan_sample(file, kSampleThreads, kSampleN, kSampleCols, &run);
+    if (!s.is_ok()) return report("info", s);
+    print_plan("memory `ember sample --model " + model_file + "` takes", run);
+  } else if (!data.source.empty()) {
+    train::AeTrainee::Setup ts;
+    ts.model = setup;
+    ts.model.training = true;
+    ts.data = data.view();
+    o.out = "/dev/null/ember-info.ember";  // never exists (/dev/null is no folder): nothing to resume or refuse
+    s = plan_ae_training(ts, o, threads, pictures, &run);
+    if (!s.is_ok()) return report("info", s);
+    print_plan("memory `ember train` takes with these options", run);
+  }
   return 0;
 }
 

@@ -104,7 +104,9 @@ Status conv_error(const data::Dataset& test, const std::vector<float>& x, const 
   auto model = std::make_unique<models::ClassifierModel>();
   Session session;
   EMBER_TRY(model->configure(s));
-  EMBER_TRY(open_session_for(model.get(), threads, kSlack, &session));
+  MemoryPlan extra;
+  extra.add("small buffers", kSlack);
+  EMBER_TRY(open_session_for(model.get(), threads, extra, &session));
   for (int i = 0; i < steps; ++i) EMBER_TRY(model->train_step(x.data(), y.data(), nullptr));
   models::ClassifierScore score;
   EMBER_TRY(model->evaluate(test, 0, &score));
@@ -161,7 +163,10 @@ int cmd_semisup(int argc, char** argv) {
   size_t dbytes = 0;
   Status s = data_bytes(data, true, true, &dbytes);
   LoadedModel enc;
-  if (s.is_ok()) s = load_for_inference(encoder, threads, kEvalBatch, dbytes + kSlack, &enc);
+  MemoryPlan enc_extra;
+  enc_extra.add("datasets", dbytes);
+  enc_extra.add("small buffers", kSlack);
+  if (s.is_ok()) s = load_for_inference(encoder, threads, kEvalBatch, enc_extra, &enc);
   data::Dataset train, test;
   if (s.is_ok()) s = load_data(&enc.session.arena, data, true, true, &train, &test);
   if (s.is_ok() && (!train.labels || !test.labels))
@@ -193,7 +198,11 @@ int cmd_semisup(int argc, char** argv) {
   if (s.is_ok()) s = Context::bytes_needed(co, &ctx_bytes);
   pbytes -= pbytes >= ctx_bytes ? ctx_bytes : 0;  // the second model shares the first one's context
   const size_t scratch = metrics::self_training_bytes(train.count) + 2 * Arena::rounded(sizeof(double) * latent);
-  if (s.is_ok()) s = open_session_for(code_head.get(), threads, pbytes + scratch + kSlack, &heads);
+  MemoryPlan heads_extra;
+  heads_extra.add("the pixel head", pbytes);
+  heads_extra.add("self-training scratch", scratch);
+  heads_extra.add("small buffers", kSlack);
+  if (s.is_ok()) s = open_session_for(code_head.get(), threads, heads_extra, &heads);
   if (s.is_ok()) s = pixel_head->init(&heads.arena, &heads.ctx);
   std::vector<float> mean(latent), inv_std(latent);
   if (s.is_ok()) s = metrics::input_moments(codes.data(), train.count, latent, min_std, &heads.arena, mean.data(),

@@ -3,8 +3,10 @@
 // gan-train.cpp and the classifier in cmd-classifier.cpp, on the same trainer.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ constexpr int kReconCount = 32, kReconCols = 16;
 constexpr int kTraverseSteps = 11;
 constexpr float kTraverseRange = 3.0f;
 constexpr int kMaxTraverseDims = 10;
+constexpr int kTraverseRankImages = 1 << 30;  // an upper bound on the test images the traversal ranks by
 constexpr uint64_t kPictureSeed = 2024;   // the same z for every epoch's sample grid
 
 // Prints each epoch and draws the loss chart, the samples (every epoch) and, after the last
@@ -61,6 +64,17 @@ class AeView : public TrainView {
     return write_traversal(m, arena, &test, vae ? -1 : 0, stem_ + ".traverse.png", dims, kTraverseSteps,
                            kTraverseRange);
   }
+  // What the largest of those pictures takes (each is given back before the next).
+  static size_t picture_bytes(const models::AeModel& m, int epochs) {
+    const models::AeConfig& c = m.config();
+    const int e = m.setup().eval_batch;
+    const int dims = c.latent < kMaxTraverseDims ? c.latent : kMaxTraverseDims;
+    const size_t sizes[] = {train::History::svg_bytes(epochs + 1, 2),
+                            c.kind == models::ModelKind::vae ? samples_bytes(c, kSampleCount, kSampleCols) : 0,
+                            reconstructions_bytes(c, e, kReconCount, kReconCols),
+                            traversal_bytes(c, e, kTraverseRankImages, dims, kTraverseSteps)};
+    return *std::max_element(sizes, sizes + 4);
+  }
 
  private:
   train::AeTrainee* t_;
@@ -76,6 +90,15 @@ std::string ae_title(const models::AeConfig& c, const std::string& data) {
 }
 
 }  // namespace
+
+Status plan_ae_training(const train::AeTrainee::Setup& setup, const train::TrainOptions& options, int threads,
+                        bool pictures, MemoryPlan* plan) {
+  auto trainee = std::make_unique<train::AeTrainee>();
+  train::Trainer trainer;
+  EMBER_TRY(trainee->configure(setup));
+  EMBER_TRY(trainer.configure(trainee.get(), options));
+  return plan_training(trainer, threads, pictures ? AeView::picture_bytes(trainee->model(), options.epochs) : 0, plan);
+}
 
 int cmd_train(int argc, char** argv) {
   // GANs and the classifier have their own flags (gan-train.cpp, cmd-classifier.cpp).
@@ -123,27 +146,28 @@ int cmd_train(int argc, char** argv) {
   setup.data = data.view();
   o.schedule.lr = model.lr;
   o.out = out.c_str();
-  o.observer_bytes = kPictureBytes;
 
   train::AeTrainee trainee;
   Status s = trainee.configure(setup);
   train::Trainer trainer;
   Session session;
   if (s.is_ok() && o.resume) s = check_resume_flags(out, arch_flags, model.config);
-  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run.threads, &session);
+  auto picture_bytes = [&] { return pictures ? AeView::picture_bytes(trainee.model(), o.epochs) : 0; };
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run, picture_bytes, &session);
   if (!s.is_ok()) return report("train", s);
   if (nothing_to_train(trainer, o)) return 0;
   const models::AeConfig& c = trainee.model().config();
   char arch[256];
   c.to_text(arch, sizeof arch);
-  std::printf("model: %s\nparameters: %zu, arena: %.1f MiB, threads: %d, data: %s (%d train, %d test)\n", arch,
-              trainee.model().param_count(), session.arena.capacity() / 1048576.0, session.ctx.threads(),
-              data.source.c_str(), trainee.train_data().count, trainee.test_data().count);
+  std::printf("model: %s\nparameters: %zu, %s, data: %s (%d train, %d test)\n", arch,
+              trainee.model().param_count(), memory_text(session).c_str(), data.source.c_str(),
+              trainee.train_data().count, trainee.test_data().count);
   AeView view(&trainee, out, pictures, ae_title(c, data.source));
   s = trainer.run(view.observer());
   if (!s.is_ok()) return report("train", s);
   std::printf("wrote %s (%s.log.csv%s)\n", out.c_str(), stem_of(out).c_str(),
-              pictures ? ", .loss.svg, .samples.png, .recon.png, .traverse.png" : "");
+              !pictures ? "" : c.kind == models::ModelKind::vae ? ", .loss.svg, .samples.png, .recon.png, .traverse.png"
+                                                                : ", .loss.svg, .recon.png, .traverse.png");
   return 0;
 }
 

@@ -18,6 +18,10 @@ namespace ember::tool {
 
 int train_gan(int argc, char** argv);        // ember train --model gan|dcgan|cgan
 int sample_gan(int argc, char** argv);       // ember sample on a GAN checkpoint
+// The memory plan of `ember sample` on the GAN at `path` (n: 0 for the default count, set to
+// the count drawn), configuring `model`; its extra part in `extra`; plan may be null.
+Status plan_gan_sample(const char* path, int threads, int cols, int label, int* n, models::GanModel* model,
+                       MemoryPlan* extra, MemoryPlan* plan);
 int interpolate_gan(int argc, char** argv);  // ember interpolate on a GAN checkpoint
 int eval_gan(int argc, char** argv);         // ember eval on a GAN checkpoint
 

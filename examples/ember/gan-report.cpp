@@ -93,7 +93,11 @@ Status gan_metrics_report(const float* images, int n, const int32_t* asked, cons
   const int test_bound = images_bound > size_t(INT_MAX) ? INT_MAX : static_cast<int>(images_bound);
   EMBER_TRY(metrics::GanEvaluator::bytes_needed(config, test_bound, n, options, &eval_bytes));
   LoadedClassifier m;
-  EMBER_TRY(load_for_inference(o.classifier.c_str(), o.threads, kEvalBatch, dbytes + eval_bytes + kPictureBytes, &m));
+  MemoryPlan extra;
+  extra.add("datasets", dbytes);
+  extra.add("evaluation", eval_bytes);
+  extra.add("picture", kPictureBytes);
+  EMBER_TRY(load_for_inference(o.classifier.c_str(), o.threads, kEvalBatch, extra, &m));
   Arena& arena = m.session.arena;
   data::Dataset train, test;
   EMBER_TRY(load_data(&arena, o.data, true, true, &train, &test));

@@ -24,6 +24,9 @@ constexpr int kSampleCols = 8;             // per-epoch grid: 8 x 8, or 8 per cl
 constexpr int kSampleRows = 8;
 constexpr int kRingsPicturePoints = 2000;  // of the points scored each epoch, drawn
 
+// The per-epoch grid: 8 x 8, or a row per class or code.
+int sample_count(const models::GanConfig& c) { return (c.onehot_dim() ? c.onehot_dim() : kSampleRows) * kSampleCols; }
+
 class GanView : public TrainView {
  public:
   GanView(train::GanTrainee* t, const std::string& out, bool pictures, std::string title)
@@ -54,7 +57,7 @@ class GanView : public TrainView {
                     data::kRingsModes, 100 * cover.high_quality);
       return write_rings_scatter(stem_ + ".samples.svg", t_->figure_points(), kRingsPicturePoints, title);
     }
-    const int n = (c.onehot_dim() ? c.onehot_dim() : kSampleRows) * kSampleCols;
+    const int n = sample_count(c);
     std::vector<float> z(size_t(n) * c.z_dim), out(size_t(n) * c.dims());
     std::vector<int32_t> labels(size_t(n), 0);
     EMBER_TRY(models::fill_labels(c, -1, n, kSampleCols, labels.data()));  // cond, info: a row per class or code
@@ -62,6 +65,14 @@ class GanView : public TrainView {
     RowNames names;
     return write_image_grid(arena, stem_ + ".samples.png", out.data(), n, c.rows, c.cols, kSampleCols,
                             names.make(c, -1, n / kSampleCols));
+  }
+  // What the largest of those pictures takes (each is given back before the next); the rings
+  // scatter plot takes none.
+  static size_t picture_bytes(const models::GanConfig& c, int epochs) {
+    const size_t chart = train::History::svg_bytes(epochs + 1, 4);
+    if (c.data == models::GanData::points) return chart;
+    const size_t grid = image_grid_bytes(c.rows, c.cols, sample_count(c), kSampleCols, true);
+    return grid > chart ? grid : chart;
   }
 
  private:
@@ -104,7 +115,6 @@ int train_gan(int argc, char** argv) {
   setup.data = data.view();
   o.schedule.lr = model.lr;
   o.out = out.c_str();
-  o.observer_bytes = kPictureBytes;
 
   train::GanTrainee trainee;
   train::Trainer trainer;
@@ -112,7 +122,8 @@ int train_gan(int argc, char** argv) {
   Status s = trainee.configure(setup);
   // --gan-loss, --g-steps, --topk and --ema may change on a resume; the networks may not.
   if (s.is_ok() && o.resume) s = check_resume_flags(out, arch_flags, model.config);
-  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run.threads, &session);
+  auto picture_bytes = [&] { return pictures ? GanView::picture_bytes(trainee.config(), o.epochs) : 0; };
+  if (s.is_ok()) s = open_trainer(&trainer, &trainee, o, run, picture_bytes, &session);
   if (!s.is_ok()) return report("train", s);
   if (nothing_to_train(trainer, o)) return 0;
   const models::GanConfig& c = trainee.config();
@@ -126,10 +137,9 @@ int train_gan(int argc, char** argv) {
   char arch[256];
   c.to_text(arch, sizeof arch);
   models::GanModel& m = trainee.model();
-  std::printf("model: %s\nparameters: G %zu, D %zu; arena: %.1f MiB, threads: %d, data: %s (%d %s)\n", arch,
-              m.param_count(models::kGenerator), m.param_count(models::kDiscriminator),
-              session.arena.capacity() / 1048576.0, session.ctx.threads(), points ? "rings" : data.source.c_str(),
-              trainee.data_count(), points ? "points" : "training images");
+  std::printf("model: %s\nparameters: G %zu, D %zu; %s, data: %s (%d %s)\n", arch,
+              m.param_count(models::kGenerator), m.param_count(models::kDiscriminator), memory_text(session).c_str(),
+              points ? "rings" : data.source.c_str(), trainee.data_count(), points ? "points" : "training images");
   std::fflush(stdout);
   GanView view(&trainee, out, pictures, std::string(points ? "GAN on rings" : "GAN") + ": " + arch);
   s = trainer.run(view.observer());

@@ -83,8 +83,8 @@ CheckpointKind checkpoint_file_kind(const char* path);
 // Model::bytes_needed for a configured model run by `threads` workers (0: one per core):
 // the Context and the model together. The dry run builds the model's graph tables in a
 // scratch block, which starts at 1 MiB and grows until they fit.
-template <class Model>
-Status setup_bytes(Model* model, int threads, size_t* bytes) {
+template <class Model, class Bytes>
+Status setup_bytes(Model* model, int threads, Bytes* bytes) {
   for (size_t cap = size_t(1) << 20;; cap *= 4) {
     std::unique_ptr<uint8_t[]> block(new (std::nothrow) uint8_t[cap]);
     if (!block) return Status::error(Code::out_of_memory, "cannot allocate a %zu-byte block for the dry run", cap);
@@ -94,31 +94,43 @@ Status setup_bytes(Model* model, int threads, size_t* bytes) {
   }
 }
 
-// Opens `session` sized for a configured model (AeModel, ClassifierModel, ...) run by
-// `threads` workers (0: one per core) plus `extra` bytes, and initialises the model in it.
+// The memory plan of a configured model (AeModel, ClassifierModel, ...) run by `threads`
+// workers (0: one per core): its parameters, plans and the Context, plus `extra` (data,
+// pictures).
 template <class Model>
-Status open_session_for(Model* model, int threads, size_t extra, Session* session) {
+Status plan_for(Model* model, int threads, const MemoryPlan& extra, MemoryPlan* plan) {
   size_t bytes = 0;
   EMBER_TRY(setup_bytes(model, threads, &bytes));  // the Context's share included
-  EMBER_TRY(session->open(bytes + extra, threads));
+  plan->add("model, plans and context", bytes);
+  plan->add(extra);
+  return Status::ok();
+}
+
+// Opens `session` with plan_for's plan (session->limit: --memory) and initialises the model
+// in it.
+template <class Model>
+Status open_session_for(Model* model, int threads, const MemoryPlan& extra, Session* session) {
+  MemoryPlan plan;
+  EMBER_TRY(plan_for(model, threads, extra, &plan));
+  EMBER_TRY(session->open(plan, threads));
   return model->init(&session->arena, &session->ctx);
 }
 
 // A trained model loaded for inference from its checkpoint, in a session sized for it plus
-// `extra` bytes (data, pictures).
+// `extra` (data, pictures).
 template <class Model>
 struct Loaded {
+  explicit Loaded(size_t memory = 0) { session.limit = memory; }  // --memory (0: the plan's total)
   Session session;
   std::unique_ptr<Model> model = std::make_unique<Model>();
   uint64_t step = 0;
 };
 using LoadedModel = Loaded<models::AeModel>;
-// Opens the checkpoint at `path` for inference: reads its config, builds that model with an
-// eval batch of `eval_batch`, sizes a session for it plus `extra` bytes, loads the weights.
-// sampler_only: an autoencoder's decoder alone (also loads `ember export`'s sampler files).
+// Configures `model` for inference as the checkpoint at `path` records it, with an eval batch
+// of `eval_batch`. sampler_only: an autoencoder's decoder alone (also loads `ember export`'s
+// sampler files).
 template <class Model>
-Status load_for_inference(const char* path, int threads, int eval_batch, size_t extra, Loaded<Model>* out,
-                          bool sampler_only = false) {
+Status configure_for_inference(const char* path, int eval_batch, Model* model, bool sampler_only = false) {
   typename Model::Setup s;
   EMBER_TRY(Model::read_config(path, &s.config));
   s.training = false;
@@ -126,9 +138,20 @@ Status load_for_inference(const char* path, int threads, int eval_batch, size_t 
   // A GAN's commands only sample: G alone (also loads `ember export`'s sampler files).
   if constexpr (std::is_same_v<Model, models::GanModel>) s.generator_only = true;
   if constexpr (std::is_same_v<Model, models::AeModel>) s.decoder_only = sampler_only;
-  EMBER_TRY(out->model->configure(s));
+  return model->configure(s);
+}
+// For a model configured as above: a session for it plus `extra`, and the weights of `path`.
+template <class Model>
+Status open_for_inference(const char* path, int threads, const MemoryPlan& extra, Loaded<Model>* out) {
   EMBER_TRY(open_session_for(out->model.get(), threads, extra, &out->session));
   return out->model->load(path, &out->step);
+}
+// Both: the checkpoint at `path` opened for inference.
+template <class Model>
+Status load_for_inference(const char* path, int threads, int eval_batch, const MemoryPlan& extra, Loaded<Model>* out,
+                          bool sampler_only = false) {
+  EMBER_TRY(configure_for_inference(path, eval_batch, out->model.get(), sampler_only));
+  return open_for_inference(path, threads, extra, out);
 }
 
 }  // namespace ember::tool

@@ -48,12 +48,61 @@ class Canvas {
   size_t mark_;
 };
 
+size_t floats(size_t n) { return Arena::rounded(sizeof(float) * n); }
+
+// What Canvas::open takes for that grid (0 when the layout is refused: open fails then too).
+size_t canvas_bytes(int cell_w, int cell_h, int rows, int cols, int label_left = 0, int label_top = 0) {
+  GridSpec spec;
+  spec.cell_w = cell_w, spec.cell_h = cell_h, spec.rows = rows, spec.cols = cols;
+  spec.scale = kPictureScale, spec.pad = kPad, spec.label_left = label_left, spec.label_top = label_top;
+  GridLayout layout;
+  if (!make_grid_layout(spec, &layout).is_ok()) return 0;
+  return Arena::rounded(image_bytes(layout.width, layout.height, 3));
+}
+
+constexpr int kRankImages = 1000;  // rank_dimensions' images at most
+
 void grey_floats(const data::Dataset& d, int i, float* out) {
   const uint8_t* px = d.image(i);
   for (size_t k = 0; k < d.image_size(); ++k) out[k] = px[k] / 255.0f;
 }
 
 }  // namespace
+
+size_t image_grid_bytes(int rows, int cols, int n, int grid_cols, bool row_labels) {
+  if (n < 1 || grid_cols < 1) return 0;
+  return canvas_bytes(cols, rows, (n + grid_cols - 1) / grid_cols, grid_cols, row_labels ? kLabelMargin : 0);
+}
+
+size_t samples_bytes(const models::AeConfig& c, int n, int cols) {
+  return floats(size_t(n) * c.latent) + floats(size_t(n) * c.pixels()) + image_grid_bytes(c.rows, c.cols, n, cols, false);
+}
+
+size_t reconstructions_bytes(const models::AeConfig& c, int eval_batch, int n, int cols) {
+  const int blocks = (n + cols - 1) / cols;
+  return canvas_bytes(c.cols, c.rows, 2 * blocks, cols, kLabelMargin) + 2 * floats(size_t(n) * c.pixels()) +
+         floats(size_t(eval_batch) * c.latent);
+}
+
+size_t interpolations_bytes(const models::AeConfig& c, int pairs, int steps) {
+  const size_t l = size_t(c.latent), d = size_t(c.pixels());
+  return canvas_bytes(c.cols, c.rows, pairs, steps + 2) + floats(2 * d) + floats(2 * l) + floats(steps * l) +
+         floats(steps * d);
+}
+
+size_t traversal_bytes(const models::AeConfig& c, int eval_batch, int data_count, int dims, int steps) {
+  const size_t l = size_t(c.latent), d = size_t(c.pixels());
+  if (dims > c.latent) dims = c.latent;
+  const size_t rank = data_count > 0 ? floats(size_t(eval_batch) * d) +
+                                           floats(size_t(data_count < kRankImages ? data_count : kRankImages) * l)
+                                     : 0;
+  return canvas_bytes(c.cols, c.rows, dims, steps, kLabelMargin, kLabelMargin / 2) + floats(l) + floats(steps * l) +
+         floats(steps * d) + rank;
+}
+
+size_t latent_map_bytes(const models::AeConfig& c, int eval_batch, int n) {
+  return floats(size_t(n) * c.latent) + floats(size_t(eval_batch) * c.pixels());
+}
 
 Status write_image_grid(Arena* arena, const std::string& path, const float* images, int n, int rows, int cols,
                         int grid_cols, const char* const* row_labels) {
@@ -144,7 +193,6 @@ Status write_interpolations(models::AeModel& m, Arena* arena, const data::Datase
 // code (encoder mean) over the first images of data. A VAE leaves many dimensions at the
 // prior (variance ~0): traversing those shows nothing, so they go last.
 Status rank_dimensions(models::AeModel& m, Canvas& canvas, const data::Dataset& data, int* order) {
-  constexpr int kRankImages = 1000;
   const int l = m.config().latent, d = m.config().pixels(), e = m.setup().eval_batch;
   const int n = data.count < kRankImages ? data.count : kRankImages;
   float *x = nullptr, *mu = nullptr;

@@ -32,6 +32,16 @@ Status write_interpolations(models::AeModel& m, Arena* arena, const data::Datase
 // data, the first `dims` dimensions around 0.
 Status write_traversal(models::AeModel& m, Arena* arena, const data::Dataset* data, int base_index,
                        const std::string& path, int dims, int steps, float range);
+// Arena bytes each picture above takes at most (taken and given back): what a command adds
+// to its memory plan. `eval_batch`: the model's; `data_count`: the images the picture may
+// read (an upper bound will do).
+size_t image_grid_bytes(int rows, int cols, int n, int grid_cols, bool row_labels);
+size_t samples_bytes(const models::AeConfig& c, int n, int cols);
+size_t reconstructions_bytes(const models::AeConfig& c, int eval_batch, int n, int cols);
+size_t interpolations_bytes(const models::AeConfig& c, int pairs, int steps);
+size_t traversal_bytes(const models::AeConfig& c, int eval_batch, int data_count, int dims, int steps);
+size_t latent_map_bytes(const models::AeConfig& c, int eval_batch, int n);
+
 // 2-D latent map of the first n images, coloured by label: the two latent dimensions
 // with the largest variance over those codes (dims given as -1), or the two given.
 Status write_latent_map(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path, int n,

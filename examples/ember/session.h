@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -13,14 +14,47 @@
 
 namespace ember::tool {
 
+class Cli;
+
+// What a command's one memory block holds, by category. `ember info` prints the plan of a
+// training or sampling run, and the run itself allocates exactly its total (or the --memory
+// the user gave, refusing one smaller than the total before any work): the two figures are
+// the same by construction, because both come from the same functions.
+struct MemoryPlan {
+  static constexpr int kMaxParts = 8;
+  // Alignment rounding and small buffers no category counts.
+  static constexpr size_t kSlack = 64u << 10;
+  struct Part {
+    const char* what = "";
+    size_t bytes = 0;
+  };
+  Part parts[kMaxParts];
+  int count = 0;
+
+  void add(const char* what, size_t bytes);  // a zero-byte part is left out
+  void add(const MemoryPlan& more);
+  size_t total() const;  // every part, plus kSlack, rounded up to 64 bytes
+  // The parts, the slack and the total as rows "  what  bytes  MiB".
+  void print(FILE* to = stdout) const;
+};
+
+// --memory SIZE: the block's size, for the commands that allocate one (0 when not given).
+size_t read_memory(Cli& cli);
+
 // The arena every command works in: allocated once, at start-up, at its final size.
 struct Session {
-  std::unique_ptr<uint8_t[]> block;
+  struct AlignedFree {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t[], AlignedFree> block;  // 64-byte aligned: all of it is the arena's
   Arena arena;
   Context ctx;
-  // `bytes` for the context, models and data (a model's bytes_needed counts the context
-  // for `threads`), then the context in it.
-  Status open(size_t bytes, int threads);
+  size_t limit = 0;  // --memory: the block's size (0: the plan's total)
+  size_t bytes = 0;  // the block's size, once open
+  // Allocates the plan's total (or `limit`, refused when smaller than the total: by how much,
+  // and what the plan holds), then initialises the context for `threads` in it. The plan's
+  // model part counts the context (a model's bytes_needed does).
+  Status open(const MemoryPlan& plan, int threads);
 };
 
 // --data and the sprite counts as the command line gave them (data/source.h does the work).

@@ -72,6 +72,7 @@ RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o) {
   o->resume = cli.flag("--resume", "continue the checkpoint at --out (its architecture wins; a flag that "
                                    "disagrees with it is refused)");
   o->replace = cli.flag("--force", "start over when --out exists, replacing that checkpoint");
+  r.memory = read_memory(cli);
   if (o->resume && o->replace) cli.error("--resume and --force: continue the checkpoint or replace it, not both");
   return r;
 }
@@ -83,13 +84,31 @@ bool nothing_to_train(const train::Trainer& trainer, const train::TrainOptions& 
   return true;
 }
 
-Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
-                    Session* session) {
+Status plan_training(const train::Trainer& trainer, int threads, size_t pictures, MemoryPlan* plan) {
+  train::SetupBytes b;
+  EMBER_TRY(setup_bytes(&trainer, threads, &b));  // the Context's share included
+  plan->add("model, optimizer, batches and context", b.trainee);
+  plan->add("datasets (and shuffle order)", b.data);
+  plan->add("training log", b.history + b.observer);
+  plan->add("pictures (largest, given back)", pictures);
+  return Status::ok();
+}
+
+Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options,
+                    const RunFlags& run, const std::function<size_t()>& picture_bytes, Session* session) {
   EMBER_TRY(trainer->configure(trainee, options));
-  size_t bytes = 0;
-  EMBER_TRY(setup_bytes(trainer, threads, &bytes));  // the Context's share included
-  EMBER_TRY(session->open(bytes, threads));
+  MemoryPlan plan;
+  EMBER_TRY(plan_training(*trainer, run.threads, picture_bytes ? picture_bytes() : 0, &plan));
+  session->limit = run.memory;
+  EMBER_TRY(session->open(plan, run.threads));
   return trainer->init(&session->arena, &session->ctx);
+}
+
+std::string memory_text(const Session& session) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "memory: %zu bytes (%.1f MiB), threads: %d", session.bytes,
+                session.bytes / 1048576.0, session.ctx.threads());
+  return buf;
 }
 
 }  // namespace ember::tool

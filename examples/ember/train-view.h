@@ -3,6 +3,7 @@
 // pictures. open_trainer() sizes the session from the trainer's dry run and starts it.
 #pragma once
 #include <cstdarg>
+#include <functional>
 #include <string>
 
 #include "examples/ember/cli.h"
@@ -10,9 +11,6 @@
 #include "train/trainer.h"
 
 namespace ember::tool {
-
-// Arena bytes the pictures of a training run take at most (canvases, taken and given back).
-constexpr size_t kPictureBytes = 17u << 20;
 
 class TrainView {
  public:
@@ -37,10 +35,11 @@ class TrainView {
 };
 
 // The options every training command has: --epochs (into o), --seed, --threads, --out (a
-// .ember file), --resume and --force (into o).
+// .ember file), --resume and --force (into o), --memory.
 struct RunFlags {
   int seed = 1, threads = 0;
   std::string out;
+  size_t memory = 0;  // 0: what the run takes
 };
 RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o);
 
@@ -48,10 +47,19 @@ RunFlags read_run_flags(Cli& cli, int default_epochs, train::TrainOptions* o);
 // reported (nothing is trained or written); true: the command is done.
 bool nothing_to_train(const train::Trainer& trainer, const train::TrainOptions& o);
 
-// Configures the trainer, sizes the session from its dry run for `threads` workers (0: one per
-// core), opens the session and initialises the trainer in it (resuming when asked). The
-// checkpoint's folders were made by the command line (Cli::output, read_run_flags).
-Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options, int threads,
-                    Session* session);
+// The memory plan of a configured trainer run by `threads` workers (0: one per core): its
+// dry run by category, plus `pictures`, what the view's pictures take at most. `ember info`
+// prints it; open_trainer allocates it.
+Status plan_training(const train::Trainer& trainer, int threads, size_t pictures, MemoryPlan* plan);
+
+// Configures the trainer, plans its memory (picture_bytes() is asked after configure, when a
+// resumed checkpoint's architecture is known), opens the session (at run.memory when given,
+// refused before any work when smaller than the plan) and initialises the trainer in it
+// (resuming when asked). The checkpoint's folders were made by the command line.
+Status open_trainer(train::Trainer* trainer, train::Trainee* trainee, const train::TrainOptions& options,
+                    const RunFlags& run, const std::function<size_t()>& picture_bytes, Session* session);
+
+// "memory: N bytes (M MiB), threads: T" of an open session, for a command's header line.
+std::string memory_text(const Session& session);
 
 }  // namespace ember::tool
