@@ -45,16 +45,20 @@ Status Optimizer::step(Context& ctx, Params& params) {
     return Status::error(Code::invalid_argument, "optimizer: parameters were not allocated for %s",
                          need == ParamMode::train_adam ? "Adam (ParamMode::train_adam)" : "training");
   const Kernels& k = ctx.k();
+  // The global gradient norm, every step: a finite loss can still have an infinite or NaN
+  // gradient (an overflow in backward), and one such update would poison every weight. The
+  // step is refused instead, changing nothing (the trainer counts it as skipped). One read
+  // of the gradients, small beside the step that made them.
+  double sq = 0.0;  // summed in double, parameters in a fixed order: deterministic
+  for (int i = 0; i < params.count(); ++i) {
+    const Param& p = params[i];
+    if (p.group == group_ && p.trainable) sq += k.sumsq(p.grad, p.numel());
+  }
+  last_norm_ = static_cast<float>(std::sqrt(sq));
+  if (!std::isfinite(last_norm_))
+    return Status::error(Code::not_finite,
+                         "optimizer: gradient norm of group %d is not finite; parameters left unchanged", group_);
   if (config_.clip_norm > 0.0f) {
-    double sq = 0.0;  // summed in double, parameters in a fixed order: deterministic
-    for (int i = 0; i < params.count(); ++i) {
-      const Param& p = params[i];
-      if (p.group == group_ && p.trainable) sq += k.sumsq(p.grad, p.numel());
-    }
-    last_norm_ = static_cast<float>(std::sqrt(sq));
-    if (!std::isfinite(last_norm_))
-      return Status::error(Code::not_finite,
-                           "optimizer: gradient norm of group %d is not finite; parameters left unchanged", group_);
     if (last_norm_ > config_.clip_norm) {
       const float s = config_.clip_norm / (last_norm_ + 1e-6f);
       for (int i = 0; i < params.count(); ++i) {

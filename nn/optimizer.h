@@ -39,7 +39,8 @@ class Optimizer {
   Optimizer() = default;
   Optimizer(const OptimizerConfig& config, uint8_t group) : config_(config), group_(group) {}
 
-  // One update of every trainable parameter of the group from its gradient.
+  // One update of every trainable parameter of the group from its gradient. A gradient whose
+  // global norm is not finite is refused (Code::not_finite) and nothing changes.
   Status step(Context& ctx, Params& params);
 
   void set_lr(float lr) { config_.lr = lr; }
@@ -47,7 +48,7 @@ class Optimizer {
   uint8_t group() const { return group_; }
   int64_t steps() const { return t_; }
   void set_steps(int64_t t) { t_ = t; }  // restoring a checkpoint
-  float last_grad_norm() const { return last_norm_; }  // when clipping
+  float last_grad_norm() const { return last_norm_; }  // before clipping
 
  private:
   OptimizerConfig config_;

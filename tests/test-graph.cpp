@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,22 @@ struct Tables {
   std::vector<unsigned char> memory;
   Arena arena;
   explicit Tables(size_t bytes = 1 << 20) : memory(bytes), arena(memory.data(), bytes) {}
+};
+
+// A small MLP VAE (8 x 64 inputs, 32 hidden, latent 4) compiled for Adam training, its
+// weights from seed 11 and its noise from `noise`.
+struct SmallVae {
+  Bench b;
+  Params p{&b.arena};
+  Graph g{&p};
+  models::MlpVae v;
+  explicit SmallVae(int threads, Rng* noise) : b(32 << 20, threads) {
+    v = models::build_mlp_vae(g, 8, 64, 32, 4);
+    REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+    Rng init(11);
+    p.initialise(&init);
+    REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions(), noise).is_ok());
+  }
 };
 
 void fill(float* x, size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
@@ -217,16 +234,55 @@ TEST_CASE("graph: a frozen group passes gradients through but its parameters get
   check_graph_gradients(g_graph, p, nullptr, tol, 1u << models::kGenerator);
 }
 
+TEST_CASE("optimizer: a gradient that is not finite is refused and changes nothing, clipping or not") {
+  for (const float clip : {0.0f, 1.0f}) {
+    for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+      Rng noise(12), data(13);
+      SmallVae net(1, &noise);
+      Bench& b = net.b;
+      Params& p = net.p;
+      Graph& g = net.g;
+      OptimizerConfig config = OptimizerConfig::adam(1e-3f);
+      config.clip_norm = clip;
+      Optimizer adam(config, 0);
+      data.fill_uniform(g.data(net.v.x), 8 * 64, 0.0f, 1.0f);
+      REQUIRE(g.forward().is_ok());
+      REQUIRE(std::isfinite(g.loss()));
+      REQUIRE(g.backward().is_ok());
+      REQUIRE(adam.step(b.ctx, p).is_ok());  // one good step: the moments are not all zero
+      REQUIRE(g.forward().is_ok());
+      REQUIRE(g.backward().is_ok());
+      std::vector<float> before;
+      for (int i = 0; i < p.count(); ++i) {
+        before.insert(before.end(), p[i].value, p[i].value + p[i].numel());
+        before.insert(before.end(), p[i].m, p[i].m + p[i].numel());
+        before.insert(before.end(), p[i].v, p[i].v + p[i].numel());
+      }
+      p[p.count() - 1].grad[0] = bad;  // the loss stays finite; one gradient entry does not
+      const Status s = adam.step(b.ctx, p);
+      CHECK(s.code() == Code::not_finite);
+      CHECK(std::string(s.message()).find("not finite") != std::string::npos);
+      CHECK(adam.steps() == 1);
+      std::vector<float> after;
+      for (int i = 0; i < p.count(); ++i) {
+        after.insert(after.end(), p[i].value, p[i].value + p[i].numel());
+        after.insert(after.end(), p[i].m, p[i].m + p[i].numel());
+        after.insert(after.end(), p[i].v, p[i].v + p[i].numel());
+      }
+      REQUIRE(before.size() == after.size());
+      CHECK(std::memcmp(before.data(), after.data(), before.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("graph: same seed, same steps, identical bits; build errors are reported") {
   auto train = [](std::vector<float>* out, int threads) {
-    Bench b(32 << 20, threads);
-    Params p(&b.arena);
-    Graph g(&p);
-    const models::MlpVae v = models::build_mlp_vae(g, 8, 64, 32, 4);
-    REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
-    Rng init(11), noise(12), data(13);
-    p.initialise(&init);
-    REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions(), &noise).is_ok());
+    Rng noise(12), data(13);
+    SmallVae net(threads, &noise);
+    Bench& b = net.b;
+    Params& p = net.p;
+    Graph& g = net.g;
+    const models::MlpVae& v = net.v;
     Optimizer adam(OptimizerConfig::adam(1e-3f), 0);
     float first = 0, last = 0;
     for (int step = 0; step < 30; ++step) {

@@ -224,8 +224,8 @@ Status Trainer::run(const TrainObserver& obs) {
       if (st.code() == Code::not_finite) {  // the step changed nothing; its batch is used up
         ++skipped;
         if (++in_a_row < o_.skip_limit) continue;
-        return Status::error(Code::not_finite, "the run diverged: %d steps in a row up to step %llu had a loss that "
-                             "is not finite (lower the learning rate); %s", in_a_row,
+        return Status::error(Code::not_finite, "the run diverged: %d steps in a row to step %llu: loss or gradient "
+                             "not finite (lower the learning rate); %s", in_a_row,
                              static_cast<unsigned long long>(step_ + 1), kept(epoch, kept_text, sizeof kept_text));
       }
       EMBER_TRY(st);
