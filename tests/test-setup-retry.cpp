@@ -206,6 +206,7 @@ void check_retry(const char* what, const typename Model::Setup& setup, Bits (*ru
   REQUIRE(need > ctx_bytes);
   const size_t shortfalls[] = {1, (need - ctx_bytes) / 2, ctx_bytes};
   for (const size_t short_by : shortfalls) {
+    if (short_by == 0) continue;  // the scalar kernels' Context takes no packing scratch
     CAPTURE(short_by);
     Model m;
     REQUIRE(m.configure(setup).is_ok());
@@ -327,6 +328,7 @@ void check_trainer_retry(const char* what, const typename Trainee::Setup& setup)
   const size_t ctx_bytes = context_bytes();
   const size_t shortfalls[] = {1, (need - ctx_bytes) / 2, ctx_bytes};
   for (const size_t short_by : shortfalls) {
+    if (short_by == 0) continue;  // the scalar kernels' Context takes no packing scratch
     CAPTURE(short_by);
     std::remove(again_path.c_str());  // the trainer replaces a checkpoint only when asked
     auto t = std::make_unique<Trainee>();
@@ -378,8 +380,10 @@ TEST_CASE("setup retry: a Context whose init fails is as it was") {
   const size_t head = arena.mark();
   Block tiny_block(256, 0);
   Arena tiny(tiny_block.at, tiny_block.bytes);
-  CHECK(says_short_by(ctx.init(&tiny, one_thread())));
-  CHECK(tiny.used() == 0);
+  if (context_bytes() > 0) {  // the scalar kernels' Context takes nothing: it cannot run short
+    CHECK(says_short_by(ctx.init(&tiny, one_thread())));
+    CHECK(tiny.used() == 0);
+  }
   Context::Options too_many;
   too_many.threads = ThreadPool::kMaxThreads + 1;
   CHECK(ctx.init(&arena, too_many).code() == Code::invalid_argument);
