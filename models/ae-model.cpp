@@ -198,7 +198,7 @@ Status AeModel::save(const char* path, uint64_t step, const char* run) const {
   return save_with_config(path, setup_.config, params_, st, run);
 }
 
-Status AeModel::load(const char* path, uint64_t* step) {
+Status AeModel::load(const nn::CheckpointRef& path, uint64_t* step) {
   if (!ready_) return Status::error(Code::invalid_argument, "model: init() first");
   nn::CheckpointState st;
   // A training checkpoint restores Adam and the noise; an inference model skips both.
@@ -210,7 +210,7 @@ Status AeModel::load(const char* path, uint64_t* step) {
   return load_with_config(path, setup_.config, kWhat, &params_, st);
 }
 
-Status AeModel::read_config(const char* path, AeConfig* config) {
+Status AeModel::read_config(const nn::CheckpointRef& path, AeConfig* config) {
   return read_checkpoint_config(path, kWhat, config);
 }
 

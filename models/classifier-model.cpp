@@ -259,7 +259,7 @@ Status ClassifierModel::load(const char* path, uint64_t* step) {
   const bool training = setup_.training;  // an inference model skips the Adam state
   st.opts = training ? &opt_ : nullptr, st.n_opts = training ? 1 : 0;
   st.step = step;
-  return load_with_config(path, setup_.config, kWhat, &params_, st);
+  return load_with_config(nn::CheckpointRef::file(path), setup_.config, kWhat, &params_, st);
 }
 
 Status ClassifierModel::read_config(const char* path, ClassifierConfig* config) {

@@ -562,7 +562,7 @@ Status GanModel::save(const char* path, uint64_t step, const char* run) const {
   return save_with_config(path, c, params_, st, run);
 }
 
-Status GanModel::load(const char* path, uint64_t* step) {
+Status GanModel::load(const nn::CheckpointRef& path, uint64_t* step) {
   if (!ready_) return Status::error(Code::invalid_argument, "gan: init() first");
   GanConfig file_config;
   EMBER_TRY(read_config(path, &file_config));
@@ -584,7 +584,7 @@ Status GanModel::load(const char* path, uint64_t* step) {
   return nn::load_checkpoint(path, &params_, st);
 }
 
-Status GanModel::read_config(const char* path, GanConfig* config) {
+Status GanModel::read_config(const nn::CheckpointRef& path, GanConfig* config) {
   return read_checkpoint_config(path, "a GAN", config);
 }
 

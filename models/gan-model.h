@@ -171,9 +171,12 @@ class GanModel {
   // Checkpoints (nn/checkpoint.h; the config goes in the file's meta text).
   // run: the trainer's text for resuming (models/model-common.h), or null.
   Status save(const char* path, uint64_t step, const char* run = nullptr) const;
-  Status load(const char* path, uint64_t* step);
+  // A file, or a checkpoint in memory (nn::CheckpointRef::memory: a board's flash).
+  Status load(const nn::CheckpointRef& file, uint64_t* step);
+  Status load(const char* path, uint64_t* step) { return load(nn::CheckpointRef::file(path), step); }
   // The config a checkpoint was written with, without building anything.
-  static Status read_config(const char* path, GanConfig* config);
+  static Status read_config(const nn::CheckpointRef& file, GanConfig* config);
+  static Status read_config(const char* path, GanConfig* config) { return read_config(nn::CheckpointRef::file(path), config); }
 
   const GanConfig& config() const { return setup_.config; }
   const Setup& setup() const { return setup_; }

@@ -86,13 +86,17 @@ Status append_run(char* buf, size_t cap, const char* run);
 // The config a checkpoint was written with; `what` names the kind in the error when the
 // file holds something else ("an autoencoder", "a classifier").
 template <class Config>
-Status read_checkpoint_config(const char* path, const char* what, Config* config) {
+Status read_checkpoint_config(const nn::CheckpointRef& ref, const char* what, Config* config) {
   char text[nn::kMaxCheckpointMeta + 1];
-  EMBER_TRY(nn::read_checkpoint_meta(path, text, sizeof text));
+  EMBER_TRY(nn::read_checkpoint_meta(ref, text, sizeof text));
   split_meta(text);
   const Status s = config->from_text(text);
-  if (!s.is_ok()) return Status::error(s.code(), "checkpoint %s: not %s (%s)", path, what, s.message());
+  if (!s.is_ok()) return Status::error(s.code(), "checkpoint %s: not %s (%s)", ref.name(), what, s.message());
   return Status::ok();
+}
+template <class Config>
+Status read_checkpoint_config(const char* path, const char* what, Config* config) {
+  return read_checkpoint_config(nn::CheckpointRef::file(path), what, config);
 }
 // The run part of a checkpoint's meta text into buf ("" for a file without one).
 Status read_checkpoint_run(const char* path, char* buf, size_t cap);
@@ -111,7 +115,7 @@ Status save_with_config(const char* path, const Config& config, const nn::Params
 
 // Loads into params and state after checking that the file's config equals `mine`.
 template <class Config>
-Status load_with_config(const char* path, const Config& mine, const char* what, nn::Params* params,
+Status load_with_config(const nn::CheckpointRef& path, const Config& mine, const char* what, nn::Params* params,
                         const nn::CheckpointState& state) {
   Config file_config;
   EMBER_TRY(read_checkpoint_config(path, what, &file_config));

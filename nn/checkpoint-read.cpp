@@ -342,6 +342,21 @@ bool is_checkpoint_file(const char* path) {
          std::memcmp(magic, kMagic, sizeof magic) == 0;
 }
 
+namespace {
+// The header's meta text, then the rest read for the CRC.
+Status read_meta(Source& in, uint64_t size, char* buf, size_t cap) {
+  if (size < kHeaderBytes + kTrailerBytes)
+    return fail(in.where(), Code::corrupt_data, "%llu bytes is shorter than the smallest checkpoint (%zu)",
+                static_cast<unsigned long long>(size), kHeaderBytes + kTrailerBytes);
+  CheckpointState st;
+  st.meta_out = buf, st.meta_cap = cap;
+  uint32_t counts[3];
+  EMBER_TRY(read_header(in, size, counts, st, true));
+  EMBER_TRY(in.drain());
+  return in.check_crc();
+}
+}  // namespace
+
 Status read_checkpoint_meta(const char* path, char* buf, size_t cap) {
   if (!buf || cap == 0) return Status::error(Code::invalid_argument, "checkpoint: no buffer for the meta text");
   char where[64];
@@ -351,16 +366,46 @@ Status read_checkpoint_meta(const char* path, char* buf, size_t cap) {
   if (!s.is_ok()) return Status::error(s.code(), "checkpoint: %s", s.message());
   uint64_t size;
   EMBER_TRY(file.size(&size));
-  if (size < kHeaderBytes + kTrailerBytes)
-    return fail(where, Code::corrupt_data, "%llu bytes is shorter than the smallest checkpoint (%zu)",
-                static_cast<unsigned long long>(size), kHeaderBytes + kTrailerBytes);
   Source in(&file, nullptr, size, where);
-  CheckpointState st;
-  st.meta_out = buf, st.meta_cap = cap;
-  uint32_t counts[3];
-  EMBER_TRY(read_header(in, size, counts, st, true));
-  EMBER_TRY(in.drain());
-  return in.check_crc();
+  return read_meta(in, size, buf, cap);
+}
+
+namespace {
+Status read_file_meta(const CheckpointRef& ref, char* buf, size_t cap) { return read_checkpoint_meta(ref.path, buf, cap); }
+Status load_file(const CheckpointRef& ref, Params* params, const CheckpointState& st) {
+  return load_checkpoint(ref.path, params, st);
+}
+Status read_memory_meta(const CheckpointRef& ref, char* buf, size_t cap) {
+  if (!buf || cap == 0) return Status::error(Code::invalid_argument, "checkpoint: no buffer for the meta text");
+  if (!ref.data && ref.size) return Status::error(Code::invalid_argument, "checkpoint <memory>: null data");
+  Source in(nullptr, ref.data, ref.size, "<memory>");
+  return read_meta(in, ref.size, buf, cap);
+}
+Status load_memory(const CheckpointRef& ref, Params* params, const CheckpointState& st) {
+  return load_checkpoint_from_memory(ref.data, ref.size, params, st);
+}
+}  // namespace
+
+CheckpointRef CheckpointRef::file(const char* path) {
+  CheckpointRef r;
+  r.path = path, r.read_meta = read_file_meta, r.load = load_file;
+  return r;
+}
+
+CheckpointRef CheckpointRef::memory(const uint8_t* data, size_t size) {
+  CheckpointRef r;
+  r.data = data, r.size = size, r.read_meta = read_memory_meta, r.load = load_memory;
+  return r;
+}
+
+Status read_checkpoint_meta(const CheckpointRef& ref, char* buf, size_t cap) {
+  if (!ref.read_meta) return Status::error(Code::invalid_argument, "checkpoint: neither a file nor memory");
+  return ref.read_meta(ref, buf, cap);
+}
+
+Status load_checkpoint(const CheckpointRef& ref, Params* params, const CheckpointState& st) {
+  if (!ref.load) return Status::error(Code::invalid_argument, "checkpoint: neither a file nor memory");
+  return ref.load(ref, params, st);
 }
 
 Status load_checkpoint_from_memory(const uint8_t* data, size_t size, Params* params, const CheckpointState& st) {

@@ -132,4 +132,22 @@ bool is_checkpoint_file(const char* path);
 // of the whole file; loads nothing. For picking the model to build before loading into it.
 Status read_checkpoint_meta(const char* path, char* buf, size_t cap);
 
+// A checkpoint in a file, or in memory (a board's flash: a sampler file compiled in as a
+// constant array): the same readers for both. The reading functions are chosen where the
+// reference is made, so a firmware that only names memory links no file code (and so no
+// stdio, whose buffers come from malloc).
+struct CheckpointRef {
+  const char* path = nullptr;     // a file, or
+  const uint8_t* data = nullptr;  // `size` bytes in memory
+  size_t size = 0;
+  Status (*read_meta)(const CheckpointRef& ref, char* buf, size_t cap) = nullptr;
+  Status (*load)(const CheckpointRef& ref, Params* params, const CheckpointState& state) = nullptr;
+
+  static CheckpointRef file(const char* path);
+  static CheckpointRef memory(const uint8_t* data, size_t size);
+  const char* name() const { return path ? path : "<memory>"; }
+};
+Status read_checkpoint_meta(const CheckpointRef& ref, char* buf, size_t cap);
+Status load_checkpoint(const CheckpointRef& ref, Params* params, const CheckpointState& state);
+
 }  // namespace ember::nn

@@ -4,7 +4,7 @@
 // drawing samples as a PNG grid and/or as ASCII art for a board
 // with a serial console and no display.
 //
-//   example-sample-on-device MODEL.ember [--n N] [--seed S] [--label L] [--png OUT.png] [--ascii]
+//   example-sample-on-device MODEL.ember [--n N] [--seed S] [--label L] [--png OUT.png] [--ascii] [--digest]
 //
 // No heap: the model objects are small locals, and everything else — context, graph tables,
 // weights, plan, noise, samples, canvas, encoded PNG — is carved out of one static buffer,
@@ -20,6 +20,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "examples/api/ascii-art.h"
 #include "platform/context.h"
 #include "io/image.h"
 #include "io/png.h"
@@ -28,13 +29,13 @@
 #include "io/file.h"
 
 using namespace ember;
+using art::Grid;
 
 namespace {
 constexpr size_t kBufferBytes = 8u << 20;  // the device's whole budget for ember (an --info 50 DCGAN needs 5.5 MB)
 constexpr int kDefaultSamples = 16, kMaxSamples = 4096;
 constexpr int kEvalBatch = 1;              // one sample per generator call: the smallest plan
 constexpr int kPngScale = 2;               // each pixel a 2x2 block in the PNG
-const char kShades[] = " .:-=+*#%@";       // ASCII art, dark to bright
 alignas(Arena::kAlign) uint8_t g_buffer[kBufferBytes];
 
 // The checkpoint decides which of the two is used (each a few KB: the graphs live in g_buffer).
@@ -46,7 +47,7 @@ struct Models {
 struct Options {
   const char *model = nullptr, *png = nullptr;
   long long n = kDefaultSamples, seed = 1, label = -1;
-  bool ascii = false;
+  bool ascii = false, digest = false;
 };
 
 // What the checkpoint holds: a VAE, or a GAN on images (conditional: classes > 0).
@@ -54,18 +55,6 @@ struct Generator {
   bool gan = false;
   int z_dim = 0, rows = 0, cols = 0, classes = 0;
   size_t bytes = 0;  // arena bytes the context and the model take
-};
-
-// n samples on a grid: row-major and about square, or, cycling through `classes`, one row
-// per class (column-major: sample i is class i % rows).
-struct Grid {
-  int rows = 0, cols = 0;
-  bool by_class = false;
-  Grid(int n, int classes) : by_class(classes > 0) {
-    if (by_class) rows = n < classes ? n : classes, cols = (n + rows - 1) / rows;
-    else cols = int(std::ceil(std::sqrt(double(n)))), rows = (n + cols - 1) / cols;
-  }
-  int sample_at(int r, int c) const { return by_class ? c * rows + r : r * cols + c; }
 };
 
 // Configures the model and sizes its set-up (the context's share included) with a dry run
@@ -112,6 +101,7 @@ bool parse_args(int argc, char** argv, Options* o) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : nullptr;
     bool ok = true;
     if (!std::strcmp(a, "--ascii")) o->ascii = true;
+    else if (!std::strcmp(a, "--digest")) o->digest = o->ascii = true;
     else if (!std::strcmp(a, "--png") && v) o->png = v, ++i;
     else if (!std::strcmp(a, "--n") && v) ok = number(v, 1, kMaxSamples, &o->n), ++i;
     else if (!std::strcmp(a, "--seed") && v) ok = number(v, 0, INT64_MAX, &o->seed), ++i;
@@ -124,21 +114,15 @@ bool parse_args(int argc, char** argv, Options* o) {
   return o->model;
 }
 
-char shade(float v) {  // [0, 1] -> a character; NaN as dark
-  v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
-  return kShades[static_cast<int>(v * (sizeof kShades - 2) + 0.5f)];
-}
-
-void print_ascii(const float* images, int n, const Generator& g, const Grid& grid) {
-  for (int r = 0; r < grid.rows; ++r) {
-    for (int y = 0; y < g.rows; ++y)
-      for (int c = 0; c < grid.cols; ++c) {
-        const int i = grid.sample_at(r, c);
-        for (int x = 0; x < g.cols; ++x) std::putchar(i < n ? shade(images[(size_t(i) * g.rows + y) * g.cols + x]) : ' ');
-        std::putchar(c + 1 < grid.cols ? ' ' : '\n');
-      }
-    std::putchar('\n');
-  }
+// The art, then (--digest) what CI compares with the firmware's (examples/mcu/): the
+// samples' hash and each sample's pixel sum in millionths.
+void print_ascii(const float* images, int n, const Generator& g, const Grid& grid, bool digest) {
+  art::print(images, n, g.rows, g.cols, grid, [](char c) { std::putchar(c); }, [] {});
+  if (!digest) return;
+  const size_t pixels = size_t(g.rows) * g.cols;
+  std::printf("hash: %08x\n", static_cast<unsigned>(art::hash(images, size_t(n) * pixels)));
+  for (int i = 0; i < n; ++i)
+    std::printf("sum %d: %lld\n", i, static_cast<long long>(art::sum_millionths(images + size_t(i) * pixels, pixels)));
 }
 
 Status write_png(const char* path, const float* images, int n, const Generator& g, const Grid& grid,
@@ -217,7 +201,7 @@ Status sample(const Options& o) {
   EMBER_TRY(g.gan ? m.gan.generate(z, labels, n, images) : m.vae.decode(z, n, images));
   if (g.gan) models::to_unit_pixels(images, size_t(pixels));  // tanh's [-1, 1] to [0, 1]
 
-  if (o.ascii) print_ascii(images, n, g, grid);
+  if (o.ascii) print_ascii(images, n, g, grid, o.digest);
   if (o.png) EMBER_TRY(write_png(o.png, images, n, g, grid, layout, &arena));
   std::fprintf(stderr, "%d samples from %s (trained %llu steps), seed %lld; arena used %zu of %zu bytes\n", n, o.model,
                static_cast<unsigned long long>(step), o.seed, arena.used(), kBufferBytes);
@@ -229,7 +213,7 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, &o))
     return std::fprintf(stderr, "usage: %s MODEL.ember [--n N (1..%d, default %d)] [--seed S] [--label L] "
-                        "[--png OUT.png] [--ascii]\n", argv[0], kMaxSamples, kDefaultSamples), 2;
+                        "[--png OUT.png] [--ascii] [--digest]\n", argv[0], kMaxSamples, kDefaultSamples), 2;
   const Status s = sample(o);
   if (!s.is_ok()) return std::fprintf(stderr, "sample-on-device: %s\n", s.message()), 1;
   return 0;

@@ -7,11 +7,13 @@
 //   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
 //   ember eval --model rings.ember                                 (modes_covered, high_quality)
 //   ember export --model dcgan.ember --out dcgan-g.ember           (G alone: a sampler file)
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "io/file.h"
 #include "io/svg.h"
 #include "examples/ember/gan-commands.h"
 #include "examples/ember/gan-report.h"
@@ -272,6 +274,41 @@ int eval_gan(int argc, char** argv) {
   return 0;
 }
 
+bool is_c_name(const char* s) {
+  if (!(std::isalpha(static_cast<unsigned char>(*s)) || *s == '_')) return false;
+  for (; *s; ++s)
+    if (!(std::isalnum(static_cast<unsigned char>(*s)) || *s == '_')) return false;
+  return true;
+}
+
+// The bytes of `file` as `static const unsigned char NAME[] = {...};` in a header at `out`
+// (atomically), for a firmware to compile in: the library loads it with
+// nn::CheckpointRef::memory(NAME, sizeof NAME).
+Status write_c_array(const char* file, const char* name, const char* out) {
+  std::FILE* in = nullptr;
+  EMBER_TRY(open_regular_file(file, &in));
+  std::string text = std::string("// ") + name + ": an ember sampler file (`ember export --c-array`), for a board's "
+                     "flash.\n// Load it with nn::CheckpointRef::memory(" + name + ", sizeof " + name + ").\n"
+                     "#pragma once\n\nalignas(8) static const unsigned char " + name + "[] = {\n";
+  unsigned char buf[4096];
+  size_t n = 0, total = 0;
+  char hex[8];
+  while ((n = std::fread(buf, 1, sizeof buf, in)) > 0)
+    for (size_t i = 0; i < n; ++i, ++total) {
+      std::snprintf(hex, sizeof hex, "0x%02x,", buf[i]);
+      text += hex;
+      text += total % 16 == 15 ? "\n" : " ";
+    }
+  const bool read_error = std::ferror(in) != 0;
+  std::fclose(in);
+  if (read_error) return Status::error(Code::io_error, "%s: read failed", file);
+  text += "\n};\n";
+  AtomicWriter w;
+  EMBER_TRY(w.open(out));
+  EMBER_TRY(w.write(text.data(), text.size()));
+  return w.commit();
+}
+
 // Loads `path` as a sampler (Model: G alone, or a VAE's decoder alone) and saves that.
 template <class Model>
 Status write_sampler_file(const char* path, const char* out, size_t* values) {
@@ -288,24 +325,34 @@ int cmd_export(int argc, char** argv) {
           "for a device that only samples (ember sample and example-sample-on-device load it; training does not)",
           argc, argv);
   const char* path = model_path(cli);
-  const char* out = cli.output("--out", "FILE.ember", "sampler file to write", nullptr, ".ember");
+  const char* array = cli.text("--c-array", "NAME", "write the sampler file as a C array NAME (a .h for a board's "
+                               "flash: examples/mcu/) instead", "");
+  const char* out = cli.output("--out", "FILE.ember|FILE.h", "sampler file to write (a .h with --c-array)", nullptr,
+                               *array ? ".h" : ".ember");
+  if (*array && !is_c_name(array)) cli.error(std::string("--c-array: '") + array + "' is not a C identifier");
   if (!cli.finish()) return cli.exit_code();
+  // A C array: the sampler file is written next to it first, then turned into the header.
+  const std::string sampler = *array ? std::string(out) + ".tmp.ember" : out;
   const CheckpointKind kind = checkpoint_kind(argc, argv);
   models::AeConfig ae;
   Status s;
   size_t values = 0;
   if (kind == CheckpointKind::gan) {
-    s = write_sampler_file<models::GanModel>(path, out, &values);
+    s = write_sampler_file<models::GanModel>(path, sampler.c_str(), &values);
   } else if (kind == CheckpointKind::autoencoder) {
     s = models::AeModel::read_config(path, &ae);
     if (s.is_ok() && ae.kind != models::ModelKind::vae)
       s = Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
-    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, out, &values);
+    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, sampler.c_str(), &values);
   } else {
     s = Status::error(Code::invalid_argument, "%s: not a GAN or VAE checkpoint", path);
   }
+  if (s.is_ok() && *array) {
+    s = write_c_array(sampler.c_str(), array, out);
+    std::remove(sampler.c_str());
+  }
   if (!s.is_ok()) return report("export", s);
-  std::printf("wrote %s (%zu values)\n", out, values);
+  std::printf("wrote %s (%zu values%s%s)\n", out, values, *array ? ", as the C array " : "", array);
   return 0;
 }
 
