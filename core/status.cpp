@@ -1,5 +1,7 @@
 #include "core/status.h"
 
+#include <cstring>
+
 namespace ember {
 
 const char* code_name(Code c) {
@@ -92,6 +94,29 @@ size_t format_message(char* buf, size_t cap, const char* fmt, va_list args) {
   }
   if (cap) buf[w.len < cap ? w.len : cap - 1] = '\0';
   return w.len < cap ? w.len : (cap ? cap - 1 : 0);
+}
+
+Status corrupt(const char* format, const char* name, const char* fmt, ...) {
+  char text[Status::kMaxMessage];
+  va_list args;
+  va_start(args, fmt);
+  format_message(text, sizeof text, fmt, args);
+  va_end(args);
+  return Status::error(Code::corrupt_data, "%s %s: %s", format, name, text);
+}
+
+const char* message_excerpt(const char* text, size_t n, char* buf, size_t cap) {
+  if (!text) text = "(null)", n = 6;
+  size_t len = 0;
+  while (len < n && text[len]) ++len;
+  const bool cut = len >= cap;
+  const size_t keep = cut ? cap - 4 : len;
+  for (size_t i = 0; i < keep; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    buf[i] = c < 0x20 || c >= 0x7f ? '?' : static_cast<char>(c);
+  }
+  std::memcpy(buf + keep, cut ? "..." : "", cut ? 4 : 1);
+  return buf;
 }
 
 Status Status::error(Code code, const char* fmt, ...) {

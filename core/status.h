@@ -46,6 +46,15 @@ class Status {
 // Formats like Status::error into buf (always NUL-terminated); returns the length written.
 size_t format_message(char* buf, size_t cap, const char* fmt, va_list args);
 
+// A reader's refusal of outside data: Code::corrupt_data with the message "<format> <name>:
+// <text>" (e.g. "npy x.npy: truncated: ..."), so each one names the format and the file.
+Status corrupt(const char* format, const char* name, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// Outside text (a name or field read from a file: text[0..n), or up to a NUL) made fit for a
+// message in buf: control and non-ASCII bytes as '?', cut with "..." to fit cap (at least 4).
+// Returns buf.
+const char* message_excerpt(const char* text, size_t n, char* buf, size_t cap);
+
 }  // namespace ember
 
 // Return early from a function when a call fails.

@@ -7,6 +7,7 @@
 #include "io/file.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -229,6 +230,24 @@ Status ReadFile::rewind() {
     return Status::error(Code::io_error, "rewind %s: %s", short_path(path_, sp, sizeof sp), reason(errno));
   std::clearerr(f_);
   offset_ = 0;
+  return Status::ok();
+}
+
+Status ReadFile::seek(uint64_t offset) {
+  char sp[64];
+  if (!f_) return Status::error(Code::invalid_argument, "seek: no file is open");
+#if EMBER_POSIX_FILES
+  const bool fits = offset <= static_cast<uint64_t>(INT64_MAX);
+  const int rc = fits ? ::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) : -1;
+#else
+  const bool fits = offset <= static_cast<uint64_t>(LONG_MAX);
+  const int rc = fits ? std::fseek(f_, static_cast<long>(offset), SEEK_SET) : -1;
+#endif
+  if (rc != 0)
+    return Status::error(Code::io_error, "seek %s to offset %llu: %s", short_path(path_, sp, sizeof sp),
+                         static_cast<unsigned long long>(offset), fits ? reason(errno) : "offset too large");
+  std::clearerr(f_);
+  offset_ = offset;
   return Status::ok();
 }
 

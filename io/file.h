@@ -2,7 +2,7 @@
 //
 // Two small classes, neither of which allocates or throws:
 //   ReadFile     — open (regular files only), size, read exactly n bytes (a short read is an error naming the path
-//                  and the offset), seek back to the start.
+//                  and the offset), seek to an offset or back to the start.
 //   AtomicWriter — writes to a temp file next to the target ("<path>.tmp.<pid>"), then on
 //                  commit(): flush, fsync, close, rename over the target. Any failure (or
 //                  destroying the writer without commit) removes the temp file, so the old
@@ -56,6 +56,8 @@ class ReadFile {
   Status read_exact(void* dst, size_t n);
   // Back to offset 0.
   Status rewind();
+  // To an absolute offset (past the end is allowed: the next read then reports end of file).
+  Status seek(uint64_t offset);
   uint64_t offset() const { return offset_; }
   const char* path() const { return path_; }
 

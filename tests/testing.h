@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/kernels.h"
+#include "core/status.h"
 #include "core/rng.h"
 
 namespace ember::testing {
@@ -56,5 +58,8 @@ inline long first_mismatch(const float* got, const float* want, size_t n, float 
     if (!close(got[i], want[i], rtol, atol)) return static_cast<long>(i);
   return -1;
 }
+
+// A status's message mentions text (a refusal names its cause).
+inline bool message_has(const Status& s, const char* text) { return std::strstr(s.message(), text) != nullptr; }
 
 }  // namespace ember::testing

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "io/npy.h"
+#include "io/safetensors.h"
 #include "models/ae-network.h"
 #include "models/classifier-network.h"
 #include "models/gan-network.h"
@@ -163,6 +165,84 @@ void history_seeds() {
   put("history", "empty", Bytes());
 }
 
+// json: control byte (token capacity in bits 0-1: 0, 4, 64, 4096; depth limit 1 + bits 2-7).
+void json_seeds() {
+  constexpr uint8_t kPlenty = 3, kDepth32 = 31 << 2;
+  put("json", "object", with_control(kPlenty | kDepth32, testing::bytes_of(
+      R"({"a": [1, -2.5e3, true, false, null], "b\u00e9\ud83d\ude00": {"c": "x\ny"}, "d": {}, "e": []})")));
+  put("json", "escapes", with_control(kPlenty | kDepth32, testing::bytes_of(
+      R"(["\"\\\/\b\f\n\r\t\u0041", 0, 18446744073709551615, 18446744073709551616, 1E+2])")));
+  put("json", "small-capacity", with_control(1 | kDepth32, testing::bytes_of("[1, 2, 3]")));
+  put("json", "depth-3", with_control(kPlenty | (2 << 2), testing::bytes_of("[[[1]], [[[2]]]]")));
+}
+
+// A safetensors file from its header text and data bytes (header padded to 8 as written).
+Bytes safetensors_of(std::string json, const Bytes& data) {
+  while (json.size() % 8) json += ' ';
+  Bytes b;
+  for (int i = 0; i < 8; ++i) b.push_back(uint8_t(uint64_t(json.size()) >> (8 * i)));
+  b.insert(b.end(), json.begin(), json.end());
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+// safetensors: control byte (tensor room in bits 0-1: 0, 1, 4, 64; bit 2: 16 tokens), then the file.
+void safetensors_seeds() {
+  const float w[6] = {1.5f, -2, 0.25f, 3, -0.0f, 1e-3f};
+  SafetensorsInput in[3];
+  in[0].name = "enc.weight", in[0].rank = 2, in[0].dims[0] = 2, in[0].dims[1] = 2, in[0].data = w;
+  in[1].name = "enc.bias \"quoted\"", in[1].rank = 1, in[1].dims[0] = 2, in[1].data = w + 4;
+  in[2].name = "empty", in[2].rank = 2, in[2].dims[0] = 0, in[2].dims[1] = 3;
+  const SafetensorsMeta meta[2] = {{"format", "pt"}, {"note", "line\nbreak"}};
+  SafetensorsWriteList list;
+  list.tensors = in, list.count = 3, list.metadata = meta, list.metadata_count = 2;
+  Bytes b(512);
+  size_t n = 0;
+  if (!safetensors_write(list, b.data(), b.size(), &n).is_ok()) std::exit(1);
+  b.resize(n);
+  put("safetensors", "written", with_control(3, b));
+  put("safetensors", "written-room-1", with_control(1, b));
+  put("safetensors", "written-16-tokens", with_control(3 | 4, b));
+  put("safetensors", "written-cut", with_control(3, cut(b, 40)));
+  // As the reference library lays it out: F32 first, then F16, BF16 and I32, by name.
+  Bytes data;
+  for (int i = 0; i < 8; ++i) data.push_back(uint8_t(i == 3 || i == 7 ? 0x3F : 0));  // two F32 0.5
+  for (uint8_t v : {0x00, 0x3C, 0x01, 0x00, 0x00, 0x7C, 0x00, 0xFE}) data.push_back(v);  // F16 1, subnormal, inf, NaN
+  for (uint8_t v : {0x80, 0x3F, 0x80, 0xBF}) data.push_back(v);  // BF16 1, -1
+  for (uint8_t v : {1, 0, 0, 0}) data.push_back(v);               // I32 1
+  put("safetensors", "mixed-dtypes", with_control(3, safetensors_of(
+      R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("h":{"dtype":"F16","shape":[2,2],"data_offsets":[8,16]},"g":{"dtype":"BF16","shape":[2],"data_offsets":[16,20]},)"
+      R"("i":{"dtype":"I32","shape":[],"data_offsets":[20,24]}})", data)));
+  put("safetensors", "empty", with_control(3, safetensors_of("{}", Bytes())));
+}
+
+// npy: the file itself.
+void npy_seeds() {
+  const float x[6] = {1, -2, 0.5f, 3, -0.0f, 7};
+  auto written = [&](const char* name, std::vector<uint64_t> dims) {
+    Bytes b(256);
+    size_t n = 0;
+    if (!npy_write(dims.data(), int(dims.size()), x, b.data(), b.size(), &n).is_ok()) std::exit(1);
+    b.resize(n);
+    put("npy", name, b);
+    return b;
+  };
+  const Bytes b23 = written("2x3", {2, 3});
+  written("vector", {5});
+  written("scalar", {});
+  written("empty", {0, 4});
+  put("npy", "2x3-cut", cut(b23, 100));
+  // Version 2.0, double quotes, keys reordered, no trailing comma, 16-byte alignment.
+  std::string h = "{\"shape\": (3,), \"descr\": \"<f4\", \"fortran_order\": False}";
+  while ((12 + h.size() + 1) % 16) h += ' ';
+  h += '\n';
+  Bytes v2 = {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, uint8_t(h.size()), 0, 0, 0};
+  v2.insert(v2.end(), h.begin(), h.end());
+  v2.insert(v2.end(), 12, 0x40);
+  put("npy", "v2-double-quotes", v2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +256,9 @@ int main(int argc, char** argv) {
   checkpoint_seeds();
   config_seeds();
   history_seeds();
+  json_seeds();
+  safetensors_seeds();
+  npy_seeds();
   std::printf("make-corpus: %d seeds in %s\n", g_written, g_root.c_str());
   return 0;
 }
