@@ -243,7 +243,7 @@ class Parser {
     }
     for (;;) {
       if (pos_ == n_)
-        return fail("json: unterminated %s starting at byte %u", object ? "object" : "array", tok_[i].start);
+        return fail("json: unterminated %s starting at byte %u", object ? "object" : "array", unsigned(tok_[i].start));
       if (object) {
         if (t_[pos_] != '"') return fail("json: expected a string key at byte %zu", pos_);
         if (!string(self)) return false;
@@ -354,7 +354,7 @@ Status json_unescape(const JsonDoc& doc, size_t i, char* out, size_t cap, size_t
   if (need >= cap)
     return Status::error(Code::invalid_argument,
                          "json: string at byte %u needs %zu bytes with its NUL, the buffer has %zu",
-                         doc.tokens[i].start, need + 1, cap);
+                         unsigned(doc.tokens[i].start), need + 1, cap);
   size_t at = 0;
   each_char(doc, i, [&](const unsigned char* c, size_t n) { return std::memcpy(out + at, c, n), at += n, true; });
   out[at] = '\0';
@@ -371,9 +371,9 @@ Status json_to_u64(const JsonDoc& doc, size_t i, uint64_t* out) {
   for (size_t p = k.start; p < k.end; ++p) {
     const char c = doc.text[p];
     if (!is_digit(c))
-      return Status::error(Code::corrupt_data, "json: number at byte %u is not a non-negative integer", k.start);
+      return Status::error(Code::corrupt_data, "json: number at byte %u is not a non-negative integer", unsigned(k.start));
     if (__builtin_mul_overflow(v, uint64_t{10}, &v) || __builtin_add_overflow(v, uint64_t(c - '0'), &v))
-      return Status::error(Code::corrupt_data, "json: integer at byte %u is above 2^64 - 1", k.start);
+      return Status::error(Code::corrupt_data, "json: integer at byte %u is above 2^64 - 1", unsigned(k.start));
   }
   *out = v;
   return Status::ok();

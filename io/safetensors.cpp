@@ -100,7 +100,7 @@ Status parse_entry(const JsonDoc& doc, size_t v, uint64_t data_size, const char*
   if (doc.tokens[shape].type != JsonType::array)
     return corrupt("safetensors", file, "tensor '%s': shape is not an array", name.s);
   if (doc.tokens[shape].children > kSafetensorsMaxRank)
-    return corrupt("safetensors", file, "tensor '%s': rank %u is above %d", name.s, doc.tokens[shape].children,
+    return corrupt("safetensors", file, "tensor '%s': rank %u is above %d", name.s, unsigned(doc.tokens[shape].children),
                    kSafetensorsMaxRank);
   t->rank = static_cast<int>(doc.tokens[shape].children);
   t->numel = 1;
