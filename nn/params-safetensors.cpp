@@ -70,7 +70,7 @@ Status load_params_safetensors(SafetensorsFile& file, const char* name, Params* 
   const SafetensorsView& view = file.view();
   for (int i = 0; i < params->count(); ++i) (*params)[i].loaded = false;
   Problems problems{&how};
-  char line[160], target[Param::kMaxName + 16], a[64], b[64];
+  char line[640], target[Param::kMaxName + 16], a[64], b[64];  // line: room for two 255-byte names
   // Pass 1: match every tensor of the file to a parameter, changing nothing.
   for (size_t t = 0; t < view.count(); ++t) {
     const SafetensorsTensor& st = view.tensor(t);
