@@ -36,6 +36,10 @@ ifeq ($(FUZZ),1)
               -fno-sanitize-recover=all -Wno-unknown-warning-option
   LDFLAGS  += -fsanitize=address,undefined
 endif
+ifeq ($(PIC),1)
+  # For the shared library (make shared): only the C API's functions are exported.
+  CXXFLAGS += -fPIC -fvisibility=hidden
+endif
 ifeq ($(THREADS),0)
   CXXFLAGS += -DEMBER_NO_THREADS
 endif
@@ -44,7 +48,7 @@ AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq
 
 MACHINE := $(shell $(CXX) -dumpmachine)
-LIB_DIRS := core platform platform/scalar io nn data models metrics train
+LIB_DIRS := core platform platform/scalar io nn data models metrics train capi
 ifneq (,$(findstring x86_64,$(MACHINE)))
   LIB_DIRS += platform/x86
 endif
@@ -112,7 +116,7 @@ $(BUILD)/obj/%-avx2.o: %-avx2.cpp
 $(BUILD)/obj/%-avx512.o: %-avx512.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LIBFLAGS) $(AVX512_FLAGS) -c $< -o $@
-$(foreach d,core platform io nn data models metrics train,$(BUILD)/obj/$(d)/%.o): LIB_ONLY := $(LIBFLAGS)
+$(foreach d,$(LIB_DIRS),$(BUILD)/obj/$(d)/%.o): LIB_ONLY := $(LIBFLAGS)
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LIB_ONLY) -c $< -o $@
@@ -122,11 +126,16 @@ $(TEST_OBJ): | doctest
 doctest:
 	@sh tests/need-doctest.sh
 
+# The C API as a shared library, build/libember.so, for languages that load C (capi/ember-c.h).
+shared:
+	$(MAKE) BUILD=$(BUILD)/pic PIC=1 $(BUILD)/pic/libember.a
+	$(CXX) -shared -o $(BUILD)/libember.so -Wl,--whole-archive $(BUILD)/pic/libember.a -Wl,--no-whole-archive $(LDLIBS)
+
 test: $(BUILD)/ember-tests
 	$(BUILD)/ember-tests
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean doctest fuzzers fuzz
+.PHONY: all test clean doctest fuzzers fuzz shared
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/tests/fuzz/*.d) $(wildcard $(BUILD)/obj/examples/api/*.d)
