@@ -9,6 +9,8 @@ namespace ember::models {
 enum class CheckpointKind { autoencoder, gan, classifier };
 const char* checkpoint_kind_name(CheckpointKind k);  // "autoencoder", "gan", "classifier"
 
+// The family whose parser takes a config text (without the run part).
+Status config_kind(const char* text, CheckpointKind* out);
 // Reads the meta text of the checkpoint at `path`; an unreadable file or a text no family
 // takes is an error naming the file.
 Status checkpoint_kind(const char* path, CheckpointKind* out);

@@ -130,6 +130,18 @@ const char* Cli::input(const char* name, const char* metavar, const char* help, 
   return v;
 }
 
+const char* Cli::positional_input(const char* metavar, const char* help) {
+  opts_.push_back({metavar, "", help, "", false, true});
+  for (size_t i = 0; i < args_.size(); ++i) {
+    if (used_[i] || args_[i].compare(0, 2, "--") == 0) continue;
+    used_[i] = true;
+    files_.push_back({metavar, args_[i], ""});
+    return args_[i].c_str();
+  }
+  if (!help_) error(std::string(metavar) + " is required");
+  return "";
+}
+
 const char* Cli::output(const char* name, const char* metavar, const char* help, const char* def, const char* exts) {
   const char* v = text(name, metavar, help, def);
   if (*v) files_.push_back({name, v, exts});

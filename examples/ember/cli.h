@@ -34,6 +34,9 @@ class Cli {
   size_t bytes(const char* name, const char* metavar, const char* help);
   // A file the command reads (as text()).
   const char* input(const char* name, const char* metavar, const char* help, const char* def);
+  // The one argument that is not an option (`ember import FILE`): a file the command reads.
+  // Read it after every option, so that the options' values are taken already.
+  const char* positional_input(const char* metavar, const char* help);
   // A file the command writes; exts: the accepted endings, space-separated (".png .svg").
   const char* output(const char* name, const char* metavar, const char* help, const char* def, const char* exts);
   // Whether the option was given (after reading it).

@@ -6,21 +6,20 @@
 //   ember interpolate --model dcgan.ember --pairs 8 --steps 10     (slerp between two z)
 //   ember eval --model dcgan.ember --classifier clf.ember --data DIR --json fig.json
 //   ember eval --model rings.ember                                 (modes_covered, high_quality)
-//   ember export --model dcgan.ember --out dcgan-g.ember           (G alone: a sampler file)
-#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "io/file.h"
 #include "io/svg.h"
 #include "examples/ember/gan-commands.h"
 #include "examples/ember/gan-report.h"
+#include "examples/ember/interop.h"
 #include "examples/ember/json-file.h"
 #include "examples/ember/model-options.h"
 #include "examples/ember/pictures.h"
 #include "data/rings.h"
+#include "io/npy.h"
 
 namespace ember::tool {
 
@@ -46,6 +45,17 @@ Status write_rings_json(const std::string& path, const char* model, int n, const
   JsonFile j(path);
   j.text("model", model).integer("n", n).integer("modes_covered", r.covered).number("high_quality", r.high_quality);
   return j.integers("mode_counts", counts, data::kRingsModes).close();
+}
+
+// G on the latents of the .npy at path (n rows), as generate_samples draws them: an info code
+// set from the labels when they are given, images mapped to [0, 1].
+Status generate_from(models::GanModel& m, const char* path, const int32_t* labels, int n, float* z, float* out) {
+  const models::GanConfig& c = m.config();
+  EMBER_TRY(npy_load(path, z, size_t(n) * c.z_dim));
+  for (int i = 0; i < n && c.info > 0 && labels; ++i) models::set_info_code(c, z + size_t(i) * c.z_dim, labels[i]);
+  EMBER_TRY(m.generate(z, c.cond ? labels : nullptr, n, out));
+  if (!is_points(c)) models::to_unit_pixels(out, size_t(n) * c.dims());
+  return Status::ok();
 }
 
 }  // namespace
@@ -145,19 +155,25 @@ int sample_gan(int argc, char** argv) {
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
   const float truncation = read_truncation(cli);
   const int label = read_label(cli);
-  const char* out = cli.output("--out", "FILE", "picture to write: .png (rings: .svg)", "", ".png .svg");
+  const SampleFiles files = read_sample_files(cli);
+  const char* out = cli.output("--out", "FILE", "picture to write: .png (rings: .svg; default samples.png or .svg, none "
+                               "when only --save-x is given)", "", ".png .svg");
   const int threads = read_threads(cli);
   Loaded<models::GanModel> m(read_memory(cli));
   if (!cli.finish()) return cli.exit_code();
   const models::GanConfig& c = m.model->config();
   MemoryPlan extra;
-  Status s = plan_gan_sample(path, threads, cols, label, &n, m.model.get(), &extra, nullptr);
+  models::GanConfig file_config;
+  Status s = models::GanModel::read_config(path, &file_config);
+  if (s.is_ok() && *files.z_in) s = latent_rows(files.z_in, file_config.z_dim, 100000, &n);
+  if (s.is_ok()) s = plan_gan_sample(path, threads, cols, label, &n, m.model.get(), &extra, nullptr);
   const bool by_label = c.cond || label >= 0;
   if (s.is_ok()) s = open_for_inference(path, threads, extra, &m);
   if (!s.is_ok()) return report("sample", s);
   const std::string ext = is_points(c) ? ".svg" : ".png";
-  const std::string out_path = *out ? out : "samples" + ext;
-  if (out_path.size() < ext.size() || out_path.compare(out_path.size() - ext.size(), ext.size(), ext) != 0)
+  const std::string out_path = *out ? out : *files.save_x ? "" : "samples" + ext;
+  const bool ext_ok = out_path.size() >= ext.size() && out_path.compare(out_path.size() - ext.size(), ext.size(), ext) == 0;
+  if (!out_path.empty() && !ext_ok)
     return report("sample", Status::error(Code::invalid_argument, "--out %s: %s draws %s, so the name must end in %s",
                                           out, path, is_points(c) ? "a scatter plot of 2-D points" : "images",
                                           ext.c_str()));
@@ -170,20 +186,27 @@ int sample_gan(int argc, char** argv) {
   if (s.is_ok()) s = fill_labels(c, label, n, cols, &labels);
   // An info code is drawn from z like the rest unless asked for (the training grid shows a
   // row per code instead).
-  if (s.is_ok()) s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z, img, truncation);
+  if (s.is_ok() && *files.z_in) s = generate_from(*m.model, files.z_in, by_label ? labels.data() : nullptr, n, z, img);
+  else if (s.is_ok())
+    s = generate_samples(*m.model, uint64_t(seed), by_label ? labels.data() : nullptr, n, z, img, truncation);
+  if (s.is_ok() && *files.save_z) s = save_latents(files.save_z, z, n, c.z_dim);
+  if (s.is_ok() && *files.save_x)
+    s = save_samples(files.save_x, img, n, is_points(c) ? 0 : c.rows, is_points(c) ? c.dims() : c.cols);
   metrics::ModeCoverage cover;
-  if (s.is_ok() && is_points(c)) s = rings_figures(img, n, &cover);
-  if (s.is_ok() && is_points(c)) {
+  const bool picture = *out != 0;
+  if (s.is_ok() && picture && is_points(c)) s = rings_figures(img, n, &cover);
+  if (s.is_ok() && picture && is_points(c)) {
     char title[96];
     std::snprintf(title, sizeof title, "%d samples of G: %d/%d modes, %.0f%% high quality", n, cover.covered,
                   data::kRingsModes, 100 * cover.high_quality);
     s = write_rings_scatter(out, img, n, title);
   }
-  else if (s.is_ok())
+  else if (s.is_ok() && picture)
     s = write_image_grid(&m.session.arena, out, img, n, c.rows, c.cols, cols,
                          by_label ? names.make(c, label, (n + cols - 1) / cols) : nullptr);
   if (!s.is_ok()) return report("sample", s);
-  std::printf("wrote %s\n", out);
+  for (const char* f : {out, files.save_z, files.save_x})
+    if (*f) std::printf("wrote %s\n", f);
   return 0;
 }
 
@@ -271,88 +294,6 @@ int eval_gan(int argc, char** argv) {
     if (s.is_ok()) s = gan_metrics_report(out.data(), n, c.cond ? asked.data() : nullptr, o);
   }
   if (!s.is_ok()) return report("eval", s);
-  return 0;
-}
-
-bool is_c_name(const char* s) {
-  if (!(std::isalpha(static_cast<unsigned char>(*s)) || *s == '_')) return false;
-  for (; *s; ++s)
-    if (!(std::isalnum(static_cast<unsigned char>(*s)) || *s == '_')) return false;
-  return true;
-}
-
-// The bytes of `file` as `static const unsigned char NAME[] = {...};` in a header at `out`
-// (atomically), for a firmware to compile in: the library loads it with
-// nn::CheckpointRef::memory(NAME, sizeof NAME).
-Status write_c_array(const char* file, const char* name, const char* out) {
-  std::FILE* in = nullptr;
-  EMBER_TRY(open_regular_file(file, &in));
-  std::string text = std::string("// ") + name + ": an ember sampler file (`ember export --c-array`), for a board's "
-                     "flash.\n// Load it with nn::CheckpointRef::memory(" + name + ", sizeof " + name + ").\n"
-                     "#pragma once\n\nalignas(8) static const unsigned char " + name + "[] = {\n";
-  unsigned char buf[4096];
-  size_t n = 0, total = 0;
-  char hex[8];
-  while ((n = std::fread(buf, 1, sizeof buf, in)) > 0)
-    for (size_t i = 0; i < n; ++i, ++total) {
-      std::snprintf(hex, sizeof hex, "0x%02x,", buf[i]);
-      text += hex;
-      text += total % 16 == 15 ? "\n" : " ";
-    }
-  const bool read_error = std::ferror(in) != 0;
-  std::fclose(in);
-  if (read_error) return Status::error(Code::io_error, "%s: read failed", file);
-  text += "\n};\n";
-  AtomicWriter w;
-  EMBER_TRY(w.open(out));
-  EMBER_TRY(w.write(text.data(), text.size()));
-  return w.commit();
-}
-
-// Loads `path` as a sampler (Model: G alone, or a VAE's decoder alone) and saves that.
-template <class Model>
-Status write_sampler_file(const char* path, const char* out, size_t* values) {
-  Loaded<Model> m;
-  EMBER_TRY(load_for_inference(path, 1, 1, MemoryPlan(), &m, true));
-  EMBER_TRY(m.model->save(out, m.step));
-  *values = 0;
-  for (int i = 0; i < m.model->params().count(); ++i) *values += m.model->params()[i].numel();
-  return Status::ok();
-}
-
-int cmd_export(int argc, char** argv) {
-  Cli cli("export", "a sampler file: a GAN's G alone (its averages with --ema) or a VAE's decoder alone, values only, "
-          "for a device that only samples (ember sample and example-sample-on-device load it; training does not)",
-          argc, argv);
-  const char* path = model_path(cli);
-  const char* array = cli.text("--c-array", "NAME", "write the sampler file as a C array NAME (a .h for a board's "
-                               "flash: examples/mcu/) instead", "");
-  const char* out = cli.output("--out", "FILE.ember|FILE.h", "sampler file to write (a .h with --c-array)", nullptr,
-                               *array ? ".h" : ".ember");
-  if (*array && !is_c_name(array)) cli.error(std::string("--c-array: '") + array + "' is not a C identifier");
-  if (!cli.finish()) return cli.exit_code();
-  // A C array: the sampler file is written next to it first, then turned into the header.
-  const std::string sampler = *array ? std::string(out) + ".tmp.ember" : out;
-  const CheckpointKind kind = checkpoint_kind(argc, argv);
-  models::AeConfig ae;
-  Status s;
-  size_t values = 0;
-  if (kind == CheckpointKind::gan) {
-    s = write_sampler_file<models::GanModel>(path, sampler.c_str(), &values);
-  } else if (kind == CheckpointKind::autoencoder) {
-    s = models::AeModel::read_config(path, &ae);
-    if (s.is_ok() && ae.kind != models::ModelKind::vae)
-      s = Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
-    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, sampler.c_str(), &values);
-  } else {
-    s = Status::error(Code::invalid_argument, "%s: not a GAN or VAE checkpoint", path);
-  }
-  if (s.is_ok() && *array) {
-    s = write_c_array(sampler.c_str(), array, out);
-    std::remove(sampler.c_str());
-  }
-  if (!s.is_ok()) return report("export", s);
-  std::printf("wrote %s (%zu values%s%s)\n", out, values, *array ? ", as the C array " : "", array);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
 #include "examples/ember/gan-commands.h"
+#include "examples/ember/interop.h"
 #include "examples/ember/model-options.h"
 #include "examples/ember/pictures.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr int kEvalBatch = 100;
 constexpr int kAllImages = 1 << 30;
+constexpr int kMaxSamples = 1 << 20;  // rows of a --z file
 
 const char* model_path(Cli& cli) { return cli.input("--model", "FILE", "checkpoint written by `ember train`", nullptr); }
 
@@ -85,19 +87,29 @@ int done(const char* cmd, const Status& s, const char* out) {
 
 int cmd_sample(int argc, char** argv) {
   if (checkpoint_kind(argc, argv) == CheckpointKind::gan) return sample_gan(argc, argv);
-  Cli cli("sample", "decode z ~ N(0, I) into a PNG grid", argc, argv);
+  Cli cli("sample", "decode z ~ N(0, I), or given latents, into a PNG grid (and .npy files)", argc, argv);
   const char* path = model_path(cli);
-  const int n = cli.integer("--n", "N", "samples", 64, 1, 10000);
+  int n = cli.integer("--n", "N", "samples", 64, 1, 10000);
   const int cols = cli.integer("--cols", "C", "grid columns", 8, 1, 1000);
   const int seed = cli.integer("--seed", "S", "seed of the z draws", 1, 0, 1 << 30);
-  const char* out = cli.output("--out", "FILE.png", "picture to write", "samples.png", ".png");
+  const SampleFiles files = read_sample_files(cli);
+  const char* given_out = cli.output("--out", "FILE.png", "picture to write (default samples.png, none when only "
+                                     "--save-x is given)", "", ".png");
   const RunOptions r = run_options(cli);
   if (!cli.finish()) return cli.exit_code();
+  const std::string out = *given_out || !*files.save_x ? (*given_out ? given_out : "samples.png") : "";
+  models::AeConfig config;
+  Status s = models::AeModel::read_config(path, &config);
+  if (s.is_ok() && *files.z_in) s = latent_rows(files.z_in, config.latent, kMaxSamples, &n);
+  if (!s.is_ok()) return report("sample", s);
   LoadedModel m;
   const PictureBytes picture = [&](const models::AeModel& md, int) { return samples_bytes(md.config(), n, cols); };
-  Status s = open(path, r, nullptr, picture, &m, nullptr, true);
-  if (s.is_ok()) s = write_samples(*m.model, &m.session.arena, out, n, cols, uint64_t(seed));
-  return done("sample", s, out);
+  s = open(path, r, nullptr, picture, &m, nullptr, true);
+  if (s.is_ok()) s = write_samples(*m.model, &m.session.arena, out, n, cols, uint64_t(seed), files);
+  if (!s.is_ok()) return report("sample", s);
+  for (const char* f : {out.c_str(), files.save_z, files.save_x})
+    if (*f) std::printf("wrote %s\n", f);
+  return 0;
 }
 
 int cmd_reconstruct(int argc, char** argv) {

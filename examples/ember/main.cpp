@@ -28,7 +28,8 @@ const Command kCommands[] = {
     {"latent-map", ember::tool::cmd_latent_map, "2-D codes of test images coloured by label (SVG)"},
     {"eval", ember::tool::cmd_eval, "quality metrics: AE/VAE on the test set, GAN samples, classifier (--json)"},
     {"semisup", ember::tool::cmd_semisup, "few-label classifier on an encoder's codes vs from scratch"},
-    {"export", ember::tool::cmd_export, "a GAN's generator or a VAE's decoder alone: a small sampler file for a device"},
+    {"export", ember::tool::cmd_export, "a sampler file for a device (a VAE's decoder, a GAN's G), or safetensors"},
+    {"import", ember::tool::cmd_import, "a safetensors file (PyTorch names) into an ember checkpoint"},
     {"info", ember::tool::cmd_info, "architecture and arena bytes by category"},
 };
 

@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <vector>
 
+#include "examples/ember/interop.h"
 #include "io/image.h"
+#include "io/npy.h"
 #include "io/png.h"
 #include "io/svg.h"
 #include "data/sprites.h"
@@ -116,18 +118,23 @@ Status write_image_grid(Arena* arena, const std::string& path, const float* imag
   return canvas.write(path);
 }
 
-Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed) {
+Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed,
+                     const SampleFiles& files) {
   const models::AeConfig& c = m.config();
   const size_t mark = arena->mark();
   float *z = nullptr, *img = nullptr;
   Status s = arena->alloc_array(size_t(n) * c.latent, &z);
   if (s.is_ok()) s = arena->alloc_array(size_t(n) * c.pixels(), &img);
-  if (s.is_ok()) {
+  if (s.is_ok() && *files.z_in) {
+    s = npy_load(files.z_in, z, size_t(n) * c.latent);
+  } else if (s.is_ok()) {
     Rng rng(seed);
     rng.fill_normal(z, size_t(n) * c.latent, 0.0f, 1.0f);
-    s = m.decode(z, n, img);
   }
-  if (s.is_ok()) s = write_image_grid(arena, path, img, n, c.rows, c.cols, cols);
+  if (s.is_ok()) s = m.decode(z, n, img);
+  if (s.is_ok() && *files.save_z) s = save_latents(files.save_z, z, n, c.latent);
+  if (s.is_ok() && *files.save_x) s = save_samples(files.save_x, img, n, c.rows, c.cols);
+  if (s.is_ok() && !path.empty()) s = write_image_grid(arena, path, img, n, c.rows, c.cols, cols);
   arena->rewind(mark);
   return s;
 }

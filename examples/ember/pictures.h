@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/arena.h"
+#include "examples/ember/interop.h"
 #include "models/ae-model.h"
 #include "data/dataset.h"
 
@@ -16,8 +17,9 @@ constexpr int kPictureScale = 2;  // 28x28 cells drawn 56x56
 // (one text per grid row, e.g. the class of a conditional GAN) a margin on the left.
 Status write_image_grid(Arena* arena, const std::string& path, const float* images, int n, int rows, int cols,
                         int grid_cols, const char* const* row_labels = nullptr);
-// n images z ~ N(0, I) decoded (seeded), in a grid of `cols` columns.
-Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed);
+// n images z ~ N(0, I) decoded (seeded), in a grid of `cols` columns (an empty path: no grid).
+Status write_samples(models::AeModel& m, Arena* arena, const std::string& path, int n, int cols, uint64_t seed,
+                     const SampleFiles& files = SampleFiles());
 // Pairs of rows: inputs (framed) above their reconstructions, the first n test images.
 Status write_reconstructions(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path,
                              int n, int cols);
