@@ -33,8 +33,8 @@ def _require_little_endian():
 
 
 def _raw_bytes(t):
-    """The bytes of a contiguous CPU float32 tensor (ctypes: no numpy needed)."""
-    return ctypes.string_at(t.data_ptr(), t.numel() * 4) if t.numel() else b""
+    """The bytes of a contiguous CPU tensor (ctypes: no numpy needed)."""
+    return ctypes.string_at(t.data_ptr(), t.numel() * t.element_size()) if t.numel() else b""
 
 
 def _no_duplicates(pairs):
@@ -111,18 +111,21 @@ def load_safetensors(path):
     return tensors, dict(meta)
 
 
-def save_safetensors(path, tensors, metadata=None):
-    """Writes tensors (name -> tensor, stored as F32) and a string map as a safetensors file."""
+def save_safetensors(path, tensors, metadata=None, dtype="F32"):
+    """Writes tensors (name -> tensor) and a string map as a safetensors file, every tensor
+    stored as dtype (F32, or F16 / BF16 to halve the file at a loss of precision)."""
     _require_little_endian()
+    if dtype not in DTYPES:
+        raise ValueError("dtype %r not supported (F32, F16, BF16)" % dtype)
     header, chunks, at = {}, [], 0
     if metadata:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             raise ValueError("safetensors metadata must map strings to strings")
         header["__metadata__"] = dict(metadata)
     for name, t in tensors.items():
-        t = t.detach().to("cpu", torch.float32).contiguous()
+        t = t.detach().to("cpu", torch.float32).to(DTYPES[dtype][0]).contiguous()
         raw = _raw_bytes(t)
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [at, at + len(raw)]}
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [at, at + len(raw)]}
         chunks.append(raw)
         at += len(raw)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")

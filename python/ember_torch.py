@@ -563,9 +563,9 @@ def sampler_tensors(module):
     return out
 
 
-def to_safetensors(module, path, config=None, part="model"):
+def to_safetensors(module, path, config=None, part="model", dtype="F32"):
     """Writes module's tensors with the metadata `ember import` reads (no flags needed).
-    part='sampler' writes the sampler part only (sampler_tensors)."""
+    part='sampler' writes the sampler part only (sampler_tensors); dtype F16/BF16 halves it."""
     cfg = parse_config(config) if config else dict(module.cfg)
     if part == "sampler":
         tensors = sampler_tensors(module)
@@ -578,4 +578,4 @@ def to_safetensors(module, path, config=None, part="model"):
     else:
         raise ValueError("part must be 'model' or 'sampler', got %r" % part)
     meta = {"format": "pt", "ember.config": config_text(cfg), "ember.family": cfg["family"], "ember.part": part}
-    save_safetensors(path, tensors, meta)
+    save_safetensors(path, tensors, meta, dtype)
