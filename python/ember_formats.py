@@ -1,11 +1,12 @@
-"""safetensors and .npy files for ember, with PyTorch and the Python standard library only.
+"""safetensors, .npy and IDX files for ember, with PyTorch and the Python standard library only.
 
     tensors, meta = load_safetensors("vae.safetensors")   # F32, F16, BF16 -> float32 tensors
     save_safetensors("out.safetensors", tensors, {"ember.config": "..."})
     z = load_npy("z.npy")          # float32, C order, any rank
     save_npy("x.npy", x)
+    images = load_idx("mnist/train-images-idx3-ubyte.gz")   # uint8 [60000, 28, 28]
 
-Both readers treat the file as hostile: every length, offset and shape is checked against the
+The readers treat the file as hostile: every length, offset and shape is checked against the
 file before any tensor is made, and a bad file raises ValueError naming the file and the cause.
 Little-endian hosts only (torch.frombuffer reads native order); a big-endian host is refused.
 """
@@ -188,3 +189,28 @@ def save_npy(path, x):
     with open(path, "wb") as f:
         f.write(NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(head)) + head)
         f.write(_raw_bytes(t))
+
+
+IDX_TYPES = {0x08: (torch.uint8, 1)}  # MNIST-style files: unsigned bytes only
+
+
+def load_idx(path):
+    """Reads an IDX file (MNIST's format; gzip-compressed when the name ends in .gz) into a uint8
+    tensor of its shape. Only the unsigned-byte type is supported; lengths are checked."""
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            blob = f.read()
+    except (OSError, EOFError) as e:  # gzip raises these on a corrupt stream
+        raise ValueError("%s: %s" % (path, e)) from None
+    if len(blob) < 4 or blob[0] != 0 or blob[1] != 0 or blob[2] not in IDX_TYPES or not 1 <= blob[3] <= 4:
+        raise ValueError("%s: not an unsigned-byte IDX file" % path)
+    rank = blob[3]
+    if len(blob) < 4 + 4 * rank:
+        raise ValueError("%s: truncated IDX header" % path)
+    shape = struct.unpack(">%dI" % rank, blob[4:4 + 4 * rank])
+    data = blob[4 + 4 * rank:]
+    if len(data) != _numel(shape):
+        raise ValueError("%s: %d data bytes for shape %s" % (path, len(data), list(shape)))
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(shape)

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ember_formats import load_npy, load_safetensors, save_npy, save_safetensors  # noqa: F401 (re-exported)
+from ember_formats import load_idx, load_npy, load_safetensors, save_npy, save_safetensors  # noqa: F401 (re-exported)
 
 LEAKY_SLOPE = 0.2      # ember's leaky_relu slope (AE act and GAN discriminators)
 MBSTD_EPS = 1e-8       # nn/ops.h kMinibatchStddevEps
@@ -284,6 +284,10 @@ class Autoencoder(EmberModule):
             m, lv = mu.double(), logvar.double()
             kl = (-0.5 * (1 + lv - m * m - torch.exp(lv))).sum() / b
         return {"loss": recon + kl, "recon": recon, "kl": kl}
+
+    def forward(self, x, eps=None):
+        """The training loss (loss()): what a DDP wrapper runs."""
+        return self.loss(x, eps)
 
 
 class Generator(nn.Module):
