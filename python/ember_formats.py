@@ -4,7 +4,7 @@
     save_safetensors("out.safetensors", tensors, {"ember.config": "..."})
     z = load_npy("z.npy")          # float32, C order, any rank
     save_npy("x.npy", x)
-    images = load_idx("mnist/train-images-idx3-ubyte.gz")   # uint8 [60000, 28, 28]
+    images = load_idx("mnist/train-images-idx3-ubyte.gz")   # uint8 [60000, 28, 28]; save_idx too
 
 The readers treat the file as hostile: every length, offset and shape is checked against the
 file before any tensor is made, and a bad file raises ValueError naming the file and the cause.
@@ -214,3 +214,13 @@ def load_idx(path):
     if len(data) != _numel(shape):
         raise ValueError("%s: %d data bytes for shape %s" % (path, len(data), list(shape)))
     return torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(shape)
+
+
+def save_idx(path, x):
+    """Writes a uint8 tensor (e.g. images [n, rows, cols]) as an uncompressed IDX file."""
+    t = torch.as_tensor(x).detach().to("cpu", torch.uint8).contiguous()
+    if not 1 <= t.dim() <= 4:
+        raise ValueError("IDX holds 1 to 4 dimensions, got %d" % t.dim())
+    with open(path, "wb") as f:
+        f.write(bytes([0, 0, 0x08, t.dim()]) + struct.pack(">%dI" % t.dim(), *t.shape))
+        f.write(_raw_bytes(t))

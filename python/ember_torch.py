@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ember_formats import load_idx, load_npy, load_safetensors, save_npy, save_safetensors  # noqa: F401 (re-exported)
+from ember_formats import (load_idx, load_npy, load_safetensors, save_idx, save_npy,  # noqa: F401 (re-exported)
+                           save_safetensors)
 
 LEAKY_SLOPE = 0.2      # ember's leaky_relu slope (AE act and GAN discriminators)
 MBSTD_EPS = 1e-8       # nn/ops.h kMinibatchStddevEps
