@@ -15,8 +15,8 @@ In a temporary folder, for the VAE (mlp, 784-400-20), the DCGAN and the conditio
   loss             one training step of the VAE (tests/interop/vae-step.cpp) against the twin's
                    loss with the eps ember drew.
 More architectures (conv AE, learned-variance VAE, MLP GANs on images and points, InfoGAN with
-mbstd and a code prior, MLP cGAN) go the torch -> ember way, and the readers must refuse broken
-files. One line per check; exit status 1 when any fails.
+mbstd and a code prior, MLP cGAN) go the torch -> ember way; the classifier both ways through
+`ember eval`'s loss on an IDX set written here; and the Python readers must refuse broken files. One line per check; exit status 1 when any fails.
 """
 import os
 import subprocess
@@ -196,6 +196,54 @@ def vae_step(p, model):
                  "rel diff %.2e" % rel)
 
 
+def classifier_checks(p):
+    """The classifier has no sampler: ember eval's mean cross-entropy on an IDX test set written
+    here against the twin's, both ways (ember-trained and exported; PyTorch-initialised and
+    imported), the ember-trained one trained on that set. ember prints the loss to 6 decimals,
+    hence the relative 1e-5."""
+    torch.manual_seed(4)
+    images = (torch.rand(96, 28, 28) * (torch.rand(96, 28, 28) < 0.3) * 255).round()
+    labels = torch.randint(10, (96,))  # IDX data has MNIST's 10 classes
+    folder = p.path("idx")
+    os.makedirs(folder, exist_ok=True)
+    for split in ("train", "t10k"):
+        et.save_idx(os.path.join(folder, split + "-images-idx3-ubyte"), images)
+        et.save_idx(os.path.join(folder, split + "-labels-idx1-ubyte"), labels)
+    x = (images / 255.0).reshape(96, 784)
+
+    def compare(what, model, twin):
+        js = p.path("eval.json")
+        p.run("eval", "--model", model, "--data", folder, "--json", js, "--threads", "1")
+        import json
+        want = json.load(open(js))["loss"]
+        with torch.no_grad():
+            got = torch.nn.functional.cross_entropy(twin(x).double(), labels).item()
+        rel = abs(got - want) / abs(want)
+        p.report(rel <= 1e-5, "%s (ember %.6f, torch %.6f)" % (what, want, got), "rel diff %.2e" % rel)
+
+    def ember_trained():
+        model, st = p.path("clf.ember"), p.path("clf.safetensors")
+        p.run("train", "--model", "classifier", "--channels", "8,8,16", "--features", "32", "--bn", "1",
+              "--data", folder, "--epochs", "1", "--threads", "1", "--force", "--out", model)
+        p.run("export", "--model", model, "--format", "safetensors", "--out", st)
+        compare("classifier conv bn ember->torch, eval loss", model, et.model_from_safetensors(st))
+    p.attempt("classifier conv bn ember->torch", ember_trained)
+    for name, text in (("conv bn", "kind=classifier channels=8,8,16 features=32 bn=1"),
+                       ("mlp", "kind=classifier arch=mlp widths=64,32")):
+        def torch_init(name=name, text=text):
+            twin = et.model_from_config(text)
+            with torch.no_grad():
+                twin.train()
+                for _ in range(3):
+                    twin(torch.rand(32, 784))  # BatchNorm statistics away from 0 and 1
+            twin.eval()
+            st, model = p.path("clf-t.safetensors"), p.path("clf-t.ember")
+            et.to_safetensors(twin, st)
+            p.run("import", st, "--out", model, "--force")
+            compare("classifier %s torch->ember, eval loss" % name, model, twin)
+        p.attempt("classifier %s torch->ember" % name, torch_init)
+
+
 def _safetensors_bytes(header, data):
     import json
     text = json.dumps(header).encode()
@@ -268,6 +316,7 @@ def main():
                  24),
                 ("cgan mlp", "kind=mlp z_dim=12 widths=32 cond=1 classes=3", 12)]:
             torch_to_ember(p, name, text, z_dim, sampler=False)
+        classifier_checks(p)
         refusals(p)
     print("parity: %d passed, %d failed (%.0f s)" % (p.passed, p.failed, time.time() - start))
     sys.exit(1 if p.failed else 0)
