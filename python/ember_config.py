@@ -46,34 +46,47 @@ def _fmt_float(v):
 
 
 def parse_config(text):
-    """An ember config text -> dict of typed values with ember's defaults, plus 'family'."""
+    """An ember config text -> dict of typed values with ember's defaults, plus 'family'.
+    Without kind=, the text is tried as a GAN, then as an autoencoder, in ember's order."""
     pairs = {}
     for item in text.split():
         key, eq, value = item.partition("=")
         if not eq or not key:
             raise ValueError("config: %r is not key=value" % item)
         pairs[key] = value
-    family = _FAMILY_OF_KIND.get(pairs.get("kind", "vae"))
+    if "kind" not in pairs:
+        try:
+            return _typed(pairs, "gan")
+        except ValueError:
+            return _typed(pairs, "autoencoder")
+    family = _FAMILY_OF_KIND.get(pairs["kind"])
     if family is None:
-        raise ValueError("config: kind=%s is no model ember knows" % pairs.get("kind"))
-    cfg = {"family": family}
+        raise ValueError("config: kind=%s is no model ember knows" % pairs["kind"])
+    return _typed(pairs, family)
+
+
+def _typed(pairs, family):
+    pairs, cfg = dict(pairs), {"family": family}
     for key, default in _DEFAULTS[family]:
         value = pairs.pop(key, None)
-        if value is None:
-            cfg[key] = list(default) if isinstance(default, list) else default
-        elif isinstance(default, list):
-            cfg[key] = [int(v) for v in value.split(",")]
-        elif isinstance(default, float):
-            cfg[key] = float32(float(value))
-        elif isinstance(default, int):
-            cfg[key] = int(value)
-        else:
-            cfg[key] = value
+        try:
+            if value is None:
+                cfg[key] = list(default) if isinstance(default, list) else default
+            elif isinstance(default, list):
+                cfg[key] = [int(v) for v in value.split(",")]
+            elif isinstance(default, float):
+                cfg[key] = float32(float(value))
+            elif isinstance(default, int):
+                cfg[key] = int(value)
+            else:
+                cfg[key] = value
+        except ValueError:
+            raise ValueError("config: %s=%s is not a valid value" % (key, value)) from None
         choices = _CHOICES.get((family, key))
         if choices and cfg[key] not in choices:
             raise ValueError("config: %s=%s (one of: %s)" % (key, cfg[key], " ".join(choices)))
     if pairs:
-        raise ValueError("config: unknown keys for a %s: %s" % (family, " ".join(sorted(pairs))))
+        raise ValueError("config: unknown keys (family %s): %s" % (family, " ".join(sorted(pairs))))
     _validate(cfg)
     return cfg
 
