@@ -6,6 +6,10 @@ write a safetensors file that `ember import` turns into an ember sampler (or mod
     ember import vae.safetensors --out vae.ember
     ember export --model vae.ember --c-array vae_sampler --out vae_sampler.h   # or: ember sample
 
+On Debian 12 (torch 1.13, Python 3.11) torchrun itself fails before starting any process
+(AttributeError in to_map) unless given `--redirects 1 --tee 1`: its default "0" no longer
+parses under Python 3.11's enum flags. Newer torch releases need no such flags.
+
 Data: the IDX training images in DIR (train-images-idx3-ubyte, .gz or not: MNIST, Fashion-MNIST).
 Backend: NCCL when CUDA is there, gloo on CPUs. Each process takes its share of every epoch
 (DistributedSampler); --batch is per process, so the global batch is batch x world size.
