@@ -16,6 +16,9 @@ and the classifier (conv with or without BatchNorm, mlp). The training-schedule 
 (gan_loss, d_steps, g_steps, unroll, topk, ema's decay, info_real) are kept in the text but do
 nothing here: these modules are the networks, not ember's trainer. VAE/AE modules also give
 ember's training loss (loss()); GAN losses are left to the caller (python/train_ddp.py).
+tests/interop/parity.py compares what ember can be asked to compute (samples, the VAE loss, the
+classifier's loss); a discriminator's forward (mbstd, projection, info heads) is checked by
+names and shapes only. Needs python/ on sys.path (ember_config.py, ember_formats.py beside it).
 """
 import math
 
@@ -36,6 +39,7 @@ LEAKY_SLOPE = 0.2      # ember's leaky_relu slope (AE act and GAN discriminators
 MBSTD_EPS = 1e-8       # nn/ops.h kMinibatchStddevEps
 DCGAN_INIT_STD = 0.02  # models/gan-network.cpp kDcganInitStd
 LOG_2PI = 1.8378770664093454836
+
 
 def _put(root, dotted, module):
     """Registers module under a dotted name ("clf.bn.fc"), making plain containers on the way."""
