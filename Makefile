@@ -20,7 +20,7 @@ endif
 BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
-CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -ffp-contract=off -I. -MMD -MP
+CXXFLAGS += -std=c++17 $(OPT) -g $(WARN) -ffp-contract=off -I. $(EXTRA_INCLUDE) -MMD -MP
 LIBFLAGS := -fno-exceptions -fno-rtti
 LDLIBS   += -pthread
 
@@ -36,6 +36,10 @@ ifeq ($(FUZZ),1)
               -fno-sanitize-recover=all -Wno-unknown-warning-option
   LDFLAGS  += -fsanitize=address,undefined
 endif
+ifeq ($(PIC),1)
+  # For the shared library (make shared): only the C API's functions are exported.
+  CXXFLAGS += -fPIC -fvisibility=hidden
+endif
 ifeq ($(THREADS),0)
   CXXFLAGS += -DEMBER_NO_THREADS
 endif
@@ -44,12 +48,18 @@ AVX2_FLAGS   := -mavx2 -mfma
 AVX512_FLAGS := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq
 
 MACHINE := $(shell $(CXX) -dumpmachine)
-LIB_DIRS := core platform platform/scalar io nn data models metrics train
+LIB_DIRS := core platform platform/scalar io nn data models metrics train capi
 ifneq (,$(findstring x86_64,$(MACHINE)))
   LIB_DIRS += platform/x86
 endif
 ifneq (,$(filter aarch64% arm%,$(MACHINE)))
   LIB_DIRS += platform/arm
+endif
+ifneq (,$(findstring wasm32,$(MACHINE)))
+  # WebAssembly (make wasm): SIMD128 kernels, no threads, node's file system for the tests.
+  LIB_DIRS += platform/wasm
+  CXXFLAGS += -msimd128
+  LDLIBS   := -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -sNODERAWFS=1 -sEXIT_RUNTIME=1 -sTOTAL_STACK=8MB
 endif
 
 LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp))
@@ -120,7 +130,7 @@ $(BUILD)/obj/%-avx2.o: %-avx2.cpp
 $(BUILD)/obj/%-avx512.o: %-avx512.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LIBFLAGS) $(AVX512_FLAGS) -c $< -o $@
-$(foreach d,core platform io nn data models metrics train,$(BUILD)/obj/$(d)/%.o): LIB_ONLY := $(LIBFLAGS)
+$(foreach d,$(LIB_DIRS),$(BUILD)/obj/$(d)/%.o): LIB_ONLY := $(LIBFLAGS)
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LIB_ONLY) -c $< -o $@
@@ -130,12 +140,28 @@ $(TEST_OBJ): | doctest
 doctest:
 	@sh tests/need-doctest.sh
 
+# The C API as a shared library, build/libember.so, for languages that load C (capi/ember-c.h).
+shared:
+	$(MAKE) BUILD=$(BUILD)/pic PIC=1 $(BUILD)/pic/libember.a
+	$(CXX) -shared -o $(BUILD)/libember.so -Wl,--whole-archive $(BUILD)/pic/libember.a -Wl,--no-whole-archive $(LDLIBS)
+
+# WebAssembly with Debian's emscripten: the library with SIMD128 kernels and the unit tests,
+# run under node (tests/wasm.sh); the web page's module is examples/web/build.sh's.
+WASM_BUILD ?= build-wasm
+wasm:
+	@mkdir -p $(WASM_BUILD)/include && ln -sfn /usr/include/doctest $(WASM_BUILD)/include/doctest
+	$(MAKE) CXX=em++ AR=emar BUILD=$(WASM_BUILD) THREADS=0 EXTRA_INCLUDE=-I$(WASM_BUILD)/include \
+	  $(WASM_BUILD)/libember.a $(WASM_BUILD)/ember-tests.js
+
+$(BUILD)/ember-tests.js: $(TEST_OBJ) $(BUILD)/libember.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(TEST_OBJ) $(BUILD)/libember.a $(LDLIBS) -o $@
+
 test: $(BUILD)/ember-tests
 	$(BUILD)/ember-tests
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean doctest fuzzers fuzz interop
+.PHONY: all test clean doctest fuzzers fuzz shared wasm interop
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/tests/fuzz/*.d) $(wildcard $(BUILD)/obj/examples/api/*.d) \
   $(wildcard $(BUILD)/obj/tests/interop/*.d)

@@ -22,10 +22,10 @@
 
 namespace ember {
 
-enum class Isa : uint8_t { scalar = 0, avx2, avx512, neon };
-constexpr int kIsaCount = 4;
+enum class Isa : uint8_t { scalar = 0, avx2, avx512, neon, simd128 };
+constexpr int kIsaCount = 5;
 const char* isa_name(Isa isa);
-bool parse_isa(const char* name, Isa* out);  // "scalar" | "avx2" | "avx512" | "neon"
+bool parse_isa(const char* name, Isa* out);  // "scalar" | "avx2" | "avx512" | "neon" | "simd128"
 
 enum class Act : uint8_t {
   identity = 0,

@@ -1,5 +1,6 @@
-// Picks the kernel table: compile-time for ARM (NEON or not), run-time CPUID for x86, and
-// EMBER_ISA=scalar|avx2|avx512|neon in the environment overrides either.
+// Picks the kernel table: compile-time for ARM (NEON or not) and WebAssembly (SIMD128 or
+// not), run-time CPUID for x86, and EMBER_ISA=scalar|avx2|avx512|neon|simd128 in the
+// environment overrides either.
 #include "platform/dispatch.h"
 
 #include <cstdlib>
@@ -11,6 +12,8 @@
 #define EMBER_X86 1
 #elif defined(__ARM_NEON) && !defined(EMBER_NO_NEON)
 #define EMBER_NEON 1
+#elif defined(__wasm_simd128__)
+#define EMBER_SIMD128 1
 #endif
 
 namespace ember {
@@ -21,6 +24,7 @@ const char* isa_name(Isa isa) {
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
     case Isa::neon: return "neon";
+    case Isa::simd128: return "simd128";
   }
   return "?";
 }
@@ -71,6 +75,12 @@ const Kernels* kernels_for(Isa isa) {
       return &k;
     }
 #endif
+#if EMBER_SIMD128
+    case Isa::simd128: {
+      static const Kernels k = make_table(isa, platform::fill_gemm_simd128, platform::fill_elementwise_simd128);
+      return &k;
+    }
+#endif
     default: return nullptr;
   }
 }
@@ -81,6 +91,8 @@ Isa best_isa() {
   if (platform::cpu_has_avx2_fma()) return Isa::avx2;
 #elif EMBER_NEON
   return Isa::neon;
+#elif EMBER_SIMD128
+  return Isa::simd128;
 #endif
   return Isa::scalar;
 }
@@ -91,7 +103,7 @@ const Kernels* select_kernels(const char** error) {
   if (!forced || !*forced) return kernels_for(best_isa());
   Isa isa;
   if (!parse_isa(forced, &isa)) {
-    if (error) *error = "EMBER_ISA must be one of scalar, avx2, avx512, neon";
+    if (error) *error = "EMBER_ISA must be one of scalar, avx2, avx512, neon, simd128";
     return nullptr;
   }
   const Kernels* k = kernels_for(isa);

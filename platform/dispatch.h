@@ -18,4 +18,8 @@ bool cpu_has_avx512();
 void fill_gemm_neon(Kernels* k);
 void fill_elementwise_neon(Kernels* k);
 
+// WebAssembly (platform/wasm/): defined only when building with -msimd128.
+void fill_gemm_simd128(Kernels* k);
+void fill_elementwise_simd128(Kernels* k);
+
 }  // namespace ember::platform

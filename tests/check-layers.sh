@@ -7,7 +7,7 @@
 #   tests/check-layers.sh            (from anywhere; checks the checkout it lives in)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-LAYERS=(core platform io nn data models metrics train)
+LAYERS=(core platform io nn data models metrics train capi)
 
 rank() {
   local i

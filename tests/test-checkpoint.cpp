@@ -659,7 +659,15 @@ TEST_CASE("checkpoint: NaN and infinity are never saved, and a file holding one 
   expect_refused(m, dir, nan_file, Code::corrupt_data, "g.fc1.bias");
 }
 
-TEST_CASE("checkpoint: a save removes the temp files of killed saves of the same file, and nothing else") {
+// WebAssembly has no processes: no fork, and no pid to ask about.
+#if defined(__EMSCRIPTEN__)
+constexpr bool kNoProcesses = true;
+#else
+constexpr bool kNoProcesses = false;
+#endif
+
+TEST_CASE("checkpoint: a save removes the temp files of killed saves of the same file, and nothing else" *
+          doctest::skip(kNoProcesses)) {
   TempDir dir;
   Model a(ParamMode::train_adam, 1);
   const std::string path = dir.file("model.ckpt");

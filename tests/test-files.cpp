@@ -47,7 +47,15 @@ Status without_hanging(const std::string& fifo, const std::function<Status()>& o
 
 }  // namespace
 
-TEST_CASE("files: a FIFO is refused as not a regular file, without blocking, by every reader") {
+// WebAssembly (node's file system through emscripten, no threads) has no FIFOs to make.
+#if defined(__EMSCRIPTEN__)
+constexpr bool kNoFifos = true;
+#else
+constexpr bool kNoFifos = false;
+#endif
+
+TEST_CASE("files: a FIFO is refused as not a regular file, without blocking, by every reader" *
+          doctest::skip(kNoFifos)) {
   testing::TempDir dir("files");
   const std::string fifo = dir.file("pipe");
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);

@@ -12,7 +12,7 @@
 
 namespace ember::train {
 
-class AeTrainee : public Trainee {
+class AeTrainee final : public Trainee {
  public:
   struct Setup {
     models::AeModel::Setup model;

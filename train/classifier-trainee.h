@@ -11,7 +11,7 @@
 
 namespace ember::train {
 
-class ClassifierTrainee : public Trainee {
+class ClassifierTrainee final : public Trainee {
  public:
   struct Setup {
     models::ClassifierModel::Setup model;  // config.classes follows the data

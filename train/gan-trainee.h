@@ -24,7 +24,7 @@ constexpr double kTopkDecay = 0.99;          // top-k: the kept share shrinks by
 constexpr int kRingsFigurePoints = 10000;    // generated points scored after each epoch
 constexpr uint64_t kGanPictureSeed = 2024;   // the same z after every epoch
 
-class GanTrainee : public Trainee {
+class GanTrainee final : public Trainee {
  public:
   struct Setup {
     models::GanModel::Setup model;   // config.data and config.classes follow the data

@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/version.h"
 #include "examples/ember/commands.h"
 #include "nn/checkpoint.h"
 
 namespace {
 
-constexpr const char* kVersion = "0.9.0";
 
 struct Command {
   const char* name;
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   }
   if (!std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) return help();
   if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
-    std::printf("ember %s (checkpoint format %u)\n", kVersion, static_cast<unsigned>(ember::nn::kCheckpointVersion));
+    std::printf("ember %s (checkpoint format %u)\n", ember::kVersion, static_cast<unsigned>(ember::nn::kCheckpointVersion));
     return 0;
   }
   for (const Command& c : kCommands)
