@@ -103,6 +103,14 @@ $(BUILD)/example-%: $(BUILD)/obj/examples/api/%.o $(BUILD)/libember.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $< $(BUILD)/libember.a $(LDLIBS) -o $@
 .SECONDARY: $(patsubst %,$(BUILD)/obj/examples/api/%.o,train-and-sample sample-on-device)
 
+# PyTorch interop (tests/interop/): the one-step VAE loss program and the parity script, which
+# needs python3 with torch (Debian: python3-torch). Not part of `all`: most builds have no torch.
+PYTHON ?= python3
+$(BUILD)/interop-vae-step: $(BUILD)/obj/tests/interop/vae-step.o $(BUILD)/libember.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $< $(BUILD)/libember.a $(LDLIBS) -o $@
+interop: $(BUILD)/ember $(BUILD)/interop-vae-step
+	$(PYTHON) tests/interop/parity.py $(BUILD)/ember
+
 # The fuzz harnesses and the seed corpus generator (make FUZZ=1 fuzzers; see tests/fuzz/run.sh).
 fuzzers: $(FUZZERS) $(BUILD)/make-corpus
 $(BUILD)/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/libember.a
@@ -154,5 +162,6 @@ test: $(BUILD)/ember-tests
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean doctest fuzzers fuzz shared wasm
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/tests/fuzz/*.d) $(wildcard $(BUILD)/obj/examples/api/*.d)
+.PHONY: all test clean doctest fuzzers fuzz shared wasm interop
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/tests/fuzz/*.d) $(wildcard $(BUILD)/obj/examples/api/*.d) \
+  $(wildcard $(BUILD)/obj/tests/interop/*.d)
