@@ -64,7 +64,7 @@ function decodePng(buf) {
 
 async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ember-chromium-'));
-  const chrome = spawn(browser, ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1280,1000',
+  const chrome = spawn(browser, ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=900,800',
                                  `--remote-debugging-port=${port}`, `--user-data-dir=${profile}`, 'about:blank'],
                        { stdio: 'ignore' });
   // On any exit: stop Chromium; its profile folder goes once it has stopped writing there.
