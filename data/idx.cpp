@@ -1,5 +1,7 @@
 #include "data/idx.h"
 
+#include "io/file.h"
+
 namespace ember::data {
 
 namespace {
@@ -62,6 +64,23 @@ Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* ou
   a.count = count;
   *out = a;
   return Status::ok();
+}
+
+Status idx_save(const char* path, const uint32_t* dims, int rank, const uint8_t* data) {
+  if (rank < 1 || rank > kIdxMaxRank) return Status::error(Code::invalid_argument, "idx %s: rank %d", path, rank);
+  uint8_t header[kMagicBytes + kDimBytes * kIdxMaxRank] = {0, 0, kIdxTypeU8, static_cast<uint8_t>(rank)};
+  size_t count = 1;
+  for (int i = 0; i < rank; ++i) {
+    if (dims[i] == 0) return Status::error(Code::invalid_argument, "idx %s: dimension %d is 0", path, i);
+    count *= dims[i];
+    for (size_t b = 0; b < kDimBytes; ++b)
+      header[kMagicBytes + kDimBytes * size_t(i) + b] = static_cast<uint8_t>(dims[i] >> (8 * (kDimBytes - 1 - b)));
+  }
+  AtomicWriter w;
+  EMBER_TRY(w.open(path));
+  EMBER_TRY(w.write(header, kMagicBytes + kDimBytes * size_t(rank)));
+  EMBER_TRY(w.write(data, count));
+  return w.commit();
 }
 
 }  // namespace ember::data

@@ -10,7 +10,8 @@
 // The parser reads from a memory buffer and trusts nothing: magic, type, rank (1 to
 // kIdxMaxRank), every dimension > 0, the element count computed with overflow checks, and
 // the buffer must hold exactly header + data — a truncated file and one with trailing
-// bytes are both errors (a file of the wrong kind usually fails one of these).
+// bytes are both errors (a file of the wrong kind usually fails one of these). Writing makes
+// uint8 files (`ember dataset` exports the built-in sprites for other tools).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -31,5 +32,9 @@ struct IdxArray {
 
 // Parses buf[0..size). `name` (a file name) is put in front of every error message.
 Status idx_parse(const uint8_t* buf, size_t size, const char* name, IdxArray* out);
+
+// Writes uint8 elements of shape dims[0..rank) (rank 1 to kIdxMaxRank, every dimension > 0)
+// as an IDX file at path, atomically (io/file.h AtomicWriter): what idx_parse reads back.
+Status idx_save(const char* path, const uint32_t* dims, int rank, const uint8_t* data);
 
 }  // namespace ember::data

@@ -44,6 +44,15 @@ done
 grep -q "'shape': (6, 1, 28, 28)" "$T/vae-x.npy" || fail "vae-x.npy: not [6, 1, 28, 28]"
 grep -q "'shape': (6, 8)" "$T/vae-z.npy" || fail "vae-z.npy: not [6, 8]"
 
+# ---- a dataset as IDX files: training on them is training on the sprites themselves ----
+run dataset --data sprites --sprites-train 640 --sprites-test 100 --out "$T/idx"
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  [ -s "$T/idx/$f" ] || fail "ember dataset wrote no $f"
+done
+run train --model vae --data "$T/idx" --epochs 1 --widths 64 --latent 8 --out "$T/from-idx.ember" >/dev/null
+run sample --model "$T/from-idx.ember" --z "$T/vae-z.npy" --save-x "$T/from-idx-x.npy"
+same "$T/vae-x.npy" "$T/from-idx-x.npy"
+
 # ---- refusals ----
 refused "exists; --force replaces it" import "$T/vae.safetensors" --out "$T/vae-in.ember"
 run import "$T/vae.safetensors" --out "$T/vae-in.ember" --force >/dev/null

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "core/rng.h"
 #include "data/mnist.h"
 #include "tests/format-builders.h"
+#include "tests/temp-dir.h"
 
 using namespace ember;
 using namespace ember::data;
@@ -269,4 +272,25 @@ TEST_CASE("load_idx_images: unlabelled sets, classes from the labels, and a busy
   CHECK(has(s, "tail"));
   CHECK(box.arena.used() == used);
   CHECK(load_idx_images(nullptr, "x", nullptr, &ds).code() == Code::invalid_argument);
+}
+
+TEST_CASE("idx_save: what it writes idx_parse reads back exactly; bad shapes are refused") {
+  testing::TempDir dir("idx");
+  std::vector<uint8_t> pixels(3 * 5 * 7);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = uint8_t(i * 37);
+  const uint32_t dims[] = {3, 5, 7};
+  const std::string path = dir.file("images-idx3-ubyte");
+  REQUIRE(data::idx_save(path.c_str(), dims, 3, pixels.data()).is_ok());
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(file.size() == 4 + 3 * 4 + pixels.size());
+  data::IdxArray a;
+  REQUIRE(data::idx_parse(file.data(), file.size(), "images", &a).is_ok());
+  CHECK(a.rank == 3);
+  CHECK((a.dims[0] == 3 && a.dims[1] == 5 && a.dims[2] == 7));
+  CHECK(std::memcmp(a.data, pixels.data(), pixels.size()) == 0);
+  const uint32_t zero[] = {3, 0};
+  CHECK(data::idx_save(dir.file("z").c_str(), zero, 2, pixels.data()).code() == Code::invalid_argument);
+  CHECK(data::idx_save(dir.file("r").c_str(), dims, 0, pixels.data()).code() == Code::invalid_argument);
+  CHECK(dir.entries() == 1);
 }

@@ -16,6 +16,7 @@ int cmd_info(int argc, char** argv);
 int cmd_semisup(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_import(int argc, char** argv);
+int cmd_dataset(int argc, char** argv);
 
 // The memory plans `ember info` prints, from the functions the commands open their sessions
 // with. `ember train` of an autoencoder or VAE (options.out: a path that does not exist):

@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"semisup", ember::tool::cmd_semisup, "few-label classifier on an encoder's codes vs from scratch"},
     {"export", ember::tool::cmd_export, "a sampler file for a device (a VAE's decoder, a GAN's G), or safetensors"},
     {"import", ember::tool::cmd_import, "a safetensors file (PyTorch names) into an ember checkpoint"},
+    {"dataset", ember::tool::cmd_dataset, "a dataset (e.g. the built-in sprites) as MNIST's four IDX files"},
     {"info", ember::tool::cmd_info, "architecture and arena bytes by category"},
 };
 

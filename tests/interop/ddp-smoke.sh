@@ -6,8 +6,8 @@
 #
 #   tests/interop/ddp-smoke.sh [BUILD_DIR] [IDX_DIR]
 #
-# IDX_DIR: MNIST-style training images (default $EMBER_DATA); without one, 512 images made by
-# ember itself (samples of a VAE trained a moment on the built-in sprites) stand in for them.
+# IDX_DIR: MNIST-style training images (default $EMBER_DATA); without one, the built-in sprites,
+# written as IDX by `ember dataset`.
 # PYTHON (default python3) must have torch; TORCHRUN (default torchrun) launches.
 # --redirects 1 --tee 1: Debian 12's torch 1.13 under Python 3.11 fails to parse torchrun's
 # default "0" for these (enum flag iteration changed in 3.11); any value but 0 avoids that.
@@ -23,14 +23,8 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "ddp smoke: FAILED: $*" >&2; exit 1; }
 
 if [ -z "$DATA" ] || [ ! -d "$DATA" ]; then
-  echo "ddp smoke: no IDX folder; 512 images from a VAE trained on ember's sprites instead"
-  "$E" train --model vae --data sprites --sprites-train 2048 --sprites-test 64 --epochs 1 --no-pictures \
-    --out "$T/src.ember" >/dev/null
-  "$E" sample --model "$T/src.ember" --n 512 --save-x "$T/src.npy" >/dev/null
-  mkdir -p "$T/idx"
-  "$PY" -c "import sys; sys.path.insert(0, sys.argv[1]); import ember_formats as f
-f.save_idx(sys.argv[3], (f.load_npy(sys.argv[2])[:, 0] * 255).round())" "$HERE/../../python" "$T/src.npy" \
-    "$T/idx/train-images-idx3-ubyte"
+  echo "ddp smoke: no IDX folder; ember's built-in sprites instead (ember dataset)"
+  "$E" dataset --data sprites --sprites-train 2048 --sprites-test 64 --out "$T/idx" >/dev/null
   DATA="$T/idx"
 fi
 
