@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The amalgamation (make amalgamate: dist/ember.h + dist/ember.cpp) on x86-64, aarch64 and
 # ARMv7: dist/ember.cpp compiled with the bare compiler (-std=c++17 -O2, plus -Wall -Wextra
-# -Werror to prove it warning-free), the two API examples built against dist/ alone (the
-# training one run natively, the sampling demo everywhere, the cross ones under qemu), and the on-device demo's --digest (the samples' hash and pixel
-# sums) required to be identical to the normal build's for the same target, on a VAE and a
-# DCGAN the native tool trains on sprites. The normal cross builds are CMake's (the same
-# build-aarch64/ and build-armv7/ folders as the arm64 and armv7 CI stages, demo target only).
+# -Werror to prove it warning-free), the two API examples built against dist/ alone, and
+# their results required to be identical to the normal build's for the same target: the
+# on-device demo's --digest (the samples' hash and pixel sums) on a VAE and a DCGAN the
+# native tool trains on sprites, everywhere (the cross builds under qemu); the training
+# example's checkpoint, byte for byte, natively (too long under qemu). The normal cross
+# builds are CMake's, demo target only, in the build-aarch64/ and build-armv7/ folders the
+# arm64 and armv7 CI stages use (so after them they cost nothing here).
 #
 #   tests/amalgam.sh [x86] [aarch64] [armv7]        (default: all three; from anywhere)
 #
-# x86: compared under every ISA this CPU has (EMBER_ISA=scalar, avx2, avx512): the target
+# x86: the demo under every ISA this CPU has (EMBER_ISA=scalar, avx2, avx512): the target
 # pragmas around the ISA files must give the same code paths and bits as the per-file -m
-# flags; and both demos under qemu-x86_64 -cpu Nehalem (no AVX: CPUID picks scalar, and
-# an AVX instruction outside the ISA regions would stop the amalgamated one). ARMv7: with the NEON flags of cmake/armv7.cmake (-march=armv7-a -mfpu=neon-vfpv4),
-# and once bare (no NEON: scalar), compared with the normal build under EMBER_ISA=scalar.
+# flags; and both demos under qemu-x86_64 -cpu Nehalem (no AVX: CPUID picks scalar, and an
+# AVX instruction outside the ISA regions would stop the amalgamated one).
+# ARMv7: with the NEON flags of cmake/armv7.cmake (-march=armv7-a -mfpu=neon-vfpv4), and
+# once bare (no NEON: scalar), compared with the normal build under EMBER_ISA=scalar.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 targets=("$@")
@@ -74,7 +77,7 @@ done
 
 # The normal native build: it trains the checkpoints, and is x86's reference.
 start=$SECONDS
-make -s build/ember build/example-sample-on-device
+make -s build/ember build/example-sample-on-device build/example-train-and-sample
 echo "amalgam: normal native build (make) in $((SECONDS - start))s"
 SPRITES=(--data sprites --sprites-train 512 --sprites-test 64 --epochs 1 --no-pictures)
 build/ember train --model vae "${SPRITES[@]}" --out "$T/vae.ember" >/dev/null
@@ -97,12 +100,17 @@ compare() {
   done
 }
 
-# The example that trains (5 epochs of 20000 sprites): run natively only, too long under qemu.
+# The example that trains (5 epochs of 20000 sprites; natively only, too long under qemu):
+# the amalgamated and the normal build must write the same checkpoint, byte for byte.
 run_train_example() {
-  local dir=$1
-  (cd "$dir" && ./train-and-sample out.png >train.log 2>&1) || { cat "$dir/train.log"; fail "$dir: train-and-sample"; }
+  local dir=$1 prog
+  for prog in "$dir/train-and-sample" "$dir/normal/example-train-and-sample"; do
+    (cd "$(dirname "$prog")" && "./$(basename "$prog")" out.png >train.log 2>&1) ||
+      { cat "$(dirname "$prog")/train.log"; fail "$prog"; }
+  done
   [ "$(head -c 4 "$dir/out.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$dir: train-and-sample wrote no PNG"
-  echo "amalgam: $dir: train-and-sample ran, wrote out.png"
+  cmp -s "$dir/out.ember" "$dir/normal/out.ember" || fail "train-and-sample: the checkpoints differ"
+  echo "amalgam: $dir: train-and-sample ran; its checkpoint is identical to the normal build's"
 }
 
 # The normal cross build of the demo (CMake, as the arm64/armv7 CI stages; incremental).
@@ -118,6 +126,8 @@ for t in "${targets[@]}"; do
   case $t in
     x86)
       finish x86
+      mkdir -p "$T/x86/normal"
+      cp build/example-train-and-sample "$T/x86/normal/"
       run_train_example "$T/x86"
       isas=(scalar)
       grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && isas+=(avx2)
