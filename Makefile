@@ -6,6 +6,7 @@
 #   make THREADS=0                     library without threads (as on microcontrollers)
 #   make fuzz [FUZZ_SECONDS=60]        libFuzzer harnesses (tests/fuzz/, clang) in build-fuzz/,
 #                                      each run that long; fails on any finding
+#   make amalgamate                    dist/ember.h + dist/ember.cpp: the library as two files
 #
 # Sources are found by folder; files named *-avx2.cpp / *-avx512.cpp get their ISA flags,
 # platform/x86 is built on x86-64 only and platform/arm on ARM only.
@@ -123,6 +124,10 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# The whole library as two files, dist/ember.h and dist/ember.cpp (tools/amalgamate.sh).
+amalgamate:
+	bash tools/amalgamate.sh dist
+
 # Library code: no exceptions, no RTTI; per-ISA flags by file name.
 $(BUILD)/obj/%-avx2.o: %-avx2.cpp
 	@mkdir -p $(@D)
@@ -162,6 +167,6 @@ test: $(BUILD)/ember-tests
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean doctest fuzzers fuzz shared wasm interop
+.PHONY: all test clean doctest fuzzers fuzz shared wasm interop amalgamate
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(wildcard $(BUILD)/obj/tests/fuzz/*.d) $(wildcard $(BUILD)/obj/examples/api/*.d) \
   $(wildcard $(BUILD)/obj/tests/interop/*.d)

@@ -5,7 +5,7 @@
 namespace ember::metrics {
 
 namespace {
-constexpr double kLog2Pi = 1.8378770664093454836;
+constexpr double kAeLog2Pi = 1.8378770664093454836;
 constexpr uint64_t kBinarizeStream = 0xB1;  // which derived stream binarizes test images
 
 constexpr int kLlChunk = 256;  // rows of log-likelihoods summed per call (a stack array)
@@ -72,7 +72,7 @@ void AeEvaluator::log_likelihood_rows(const float* x, size_t x_stride, const flo
         } else {
           for (int i = 0; i < d; ++i) {
             const double diff = static_cast<double>(xr[i]) - o[i];
-            sum -= 0.5 * (kLog2Pi + fixed_lv + diff * diff * std::exp(-fixed_lv));
+            sum -= 0.5 * (kAeLog2Pi + fixed_lv + diff * diff * std::exp(-fixed_lv));
           }
         }
         break;
@@ -80,7 +80,7 @@ void AeEvaluator::log_likelihood_rows(const float* x, size_t x_stride, const flo
         const float* lv = out_logvar + static_cast<size_t>(r) * d;
         for (int i = 0; i < d; ++i) {
           const double diff = static_cast<double>(xr[i]) - o[i];
-          sum -= 0.5 * (kLog2Pi + lv[i] + diff * diff * std::exp(-static_cast<double>(lv[i])));
+          sum -= 0.5 * (kAeLog2Pi + lv[i] + diff * diff * std::exp(-static_cast<double>(lv[i])));
         }
         break;
       }

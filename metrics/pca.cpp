@@ -8,7 +8,7 @@
 namespace ember::metrics {
 namespace {
 
-constexpr double kPixelScale = 1.0 / 255.0;
+constexpr double kPcaPixelScale = 1.0 / 255.0;
 constexpr int kScoreChunk = 64;  // rows converted to double at a time when scoring
 
 
@@ -16,7 +16,7 @@ void read_dataset_rows(const void* ctx, int first, int count, int dim, double* d
   const data::Dataset& data = *static_cast<const data::Dataset*>(ctx);
   const uint8_t* src = data.image(first);
   const size_t total = static_cast<size_t>(count) * static_cast<size_t>(dim);
-  for (size_t i = 0; i < total; ++i) dst[i] = src[i] * kPixelScale;
+  for (size_t i = 0; i < total; ++i) dst[i] = src[i] * kPcaPixelScale;
 }
 
 

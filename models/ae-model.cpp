@@ -8,7 +8,6 @@
 namespace ember::models {
 
 namespace {
-constexpr int kMaxBatch = 1 << 16;
 constexpr uint64_t kNoiseStream = 7;  // the reparameterisation noise's PCG stream (weights use 0)
 constexpr const char* kWhat = "an autoencoder model";  // in errors about a file that is not one
 

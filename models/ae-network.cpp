@@ -13,8 +13,6 @@ using nn::T;
 namespace {
 
 constexpr int kConvKernel = 4, kConvStride = 2, kConvPad = 1;  // halves 28 -> 14 -> 7
-constexpr int kMaxSide = 4096;
-constexpr int kMaxWidth = 1 << 16;
 constexpr float kMaxSigma = 1e6f;
 constexpr const char* kEncNames[AeConfig::kMaxDepth] = {"enc.fc1", "enc.fc2", "enc.fc3", "enc.fc4"};
 constexpr const char* kDecNames[AeConfig::kMaxDepth] = {"dec.fc1", "dec.fc2", "dec.fc3", "dec.fc4"};

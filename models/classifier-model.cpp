@@ -14,8 +14,7 @@ using nn::T;
 
 namespace {
 
-constexpr int kMaxBatch = 1 << 16;
-constexpr const char* kWhat = "a classifier";  // in errors about a file that is not one
+constexpr const char* kClassifierWhat = "a classifier";  // in errors about a file that is not one
 
 
 void copy_floats(float* dst, const float* src, int rows, int cols) {
@@ -259,11 +258,11 @@ Status ClassifierModel::load(const char* path, uint64_t* step) {
   const bool training = setup_.training;  // an inference model skips the Adam state
   st.opts = training ? &opt_ : nullptr, st.n_opts = training ? 1 : 0;
   st.step = step;
-  return load_with_config(nn::CheckpointRef::file(path), setup_.config, kWhat, &params_, st);
+  return load_with_config(nn::CheckpointRef::file(path), setup_.config, kClassifierWhat, &params_, st);
 }
 
 Status ClassifierModel::read_config(const char* path, ClassifierConfig* config) {
-  return read_checkpoint_config(path, kWhat, config);
+  return read_checkpoint_config(path, kClassifierWhat, config);
 }
 
 }  // namespace ember::models

@@ -12,8 +12,6 @@ using nn::T;
 
 namespace {
 
-constexpr int kMaxSide = 4096;
-constexpr int kMaxWidth = 1 << 16;
 constexpr const char* kKind = "classifier";
 // The conv stack: a 3x3 stride-1 layer keeps the size, then two 4x4 stride-2 layers halve it.
 constexpr int kFirstKernel = 3, kFirstStride = 1, kFirstPad = 1;

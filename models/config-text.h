@@ -19,6 +19,10 @@ Status parse_int_list(const char* key, const char* text, int lo, int hi, int* ou
 // Exactly two values, "32,64"; out is written only on success.
 Status parse_int_pair(const char* key, const char* text, int lo, int hi, int out[2]);
 
+// Limits a config may ask for: image side, and width of any layer.
+constexpr int kMaxSide = 4096;
+constexpr int kMaxWidth = 1 << 16;
+
 constexpr size_t kModelConfigText = 256;  // room for any model config's one-line text
 
 // Appends to a fixed buffer; remembers overflow and reports it once at the end.

@@ -11,7 +11,6 @@ namespace ember::models {
 
 namespace {
 
-constexpr int kMaxBatch = 1 << 16;
 
 size_t floats(int rows, int cols) { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
 

@@ -13,18 +13,16 @@ using nn::T;
 
 namespace {
 
-constexpr int kConvKernel = 4, kConvStride = 2, kConvPad = 1;  // halves the side: 28 -> 14 -> 7
-constexpr int kDownsample = kConvStride * kConvStride;          // two halvings
+constexpr int kGanConvKernel = 4, kGanConvStride = 2, kGanConvPad = 1;  // halves the side: 28 -> 14 -> 7
+constexpr int kGanDownsample = kGanConvStride * kGanConvStride;          // two halvings
 constexpr float kLeakySlope = 0.2f;
 constexpr float kDcganInitStd = 0.02f;
-constexpr int kMaxSide = 4096;
-constexpr int kMaxWidth = 1 << 16;
 constexpr int kMaxClasses = 1 << 12;
 constexpr int kMaxSteps = 100;  // d_steps, g_steps and unroll
 constexpr const char* kGNames[GanConfig::kMaxDepth] = {"g.fc1", "g.fc2", "g.fc3", "g.fc4"};
 constexpr const char* kDNames[GanConfig::kMaxDepth] = {"d.fc1", "d.fc2", "d.fc3", "d.fc4"};
 
-constexpr Named kKinds[] = {{"mlp", int(GanKind::mlp)}, {"dcgan", int(GanKind::dcgan)}};
+constexpr Named kGanKinds[] = {{"mlp", int(GanKind::mlp)}, {"dcgan", int(GanKind::dcgan)}};
 constexpr Named kData[] = {{"points", int(GanData::points)}, {"images", int(GanData::images)}};
 constexpr Named kLosses[] = {{"minimax", int(GanLoss::minimax)}, {"ns", int(GanLoss::ns)}};
 
@@ -50,8 +48,8 @@ Status GanConfig::validate() const {
         return Status::error(Code::invalid_argument, "gan: width %d out of range 1..%d", widths[i], kMaxWidth);
   } else {
     if (data != GanData::images) return Status::error(Code::invalid_argument, "gan: dcgan needs data=images");
-    if (rows % kDownsample || cols % kDownsample)
-      return Status::error(Code::invalid_argument, "gan: dcgan needs sides divisible by %d, got %dx%d", kDownsample,
+    if (rows % kGanDownsample || cols % kGanDownsample)
+      return Status::error(Code::invalid_argument, "gan: dcgan needs sides divisible by %d, got %dx%d", kGanDownsample,
                            rows, cols);
     for (int ch : channels)
       if (ch < 1 || ch > kMaxWidth)
@@ -81,7 +79,7 @@ Status GanConfig::validate() const {
 }
 
 Status GanConfig::set(const char* key, const char* value) {
-  if (!std::strcmp(key, "kind")) return set_enum(kKinds, key, value, &kind);
+  if (!std::strcmp(key, "kind")) return set_enum(kGanKinds, key, value, &kind);
   if (!std::strcmp(key, "data")) return set_enum(kData, key, value, &data);
   if (!std::strcmp(key, "gan_loss")) return set_enum(kLosses, key, value, &loss);
   if (!std::strcmp(key, "rows")) return parse_int(key, value, 1, kMaxSide, &rows);
@@ -106,7 +104,7 @@ Status GanConfig::set(const char* key, const char* value) {
 
 Status GanConfig::to_text(char* buf, size_t cap) const {
   TextWriter w(buf, cap);
-  w.put("kind=").put(name_of(kKinds, int(kind))).put(" data=").put(name_of(kData, int(data)));
+  w.put("kind=").put(name_of(kGanKinds, int(kind))).put(" data=").put(name_of(kData, int(data)));
   w.put(" rows=").put_int(rows).put(" cols=").put_int(cols).put(" z_dim=").put_int(z_dim).put(" widths=");
   for (int i = 0; i < depth; ++i) (i ? w.put(",") : w).put_int(widths[i]);
   w.put(" channels=").put_int(channels[0]).put(",").put_int(channels[1]);
@@ -135,11 +133,11 @@ T gan_generator(Graph& g, const GanConfig& c, T z, T onehot) {
   const int batch = static_cast<int>(g.shape(z)[0]);
   T h = c.onehot_dim() > 0 ? g.concat(z, onehot) : z;
   if (c.kind == GanKind::dcgan) {
-    const int r = c.rows / kDownsample, q = c.cols / kDownsample;
+    const int r = c.rows / kGanDownsample, q = c.cols / kGanDownsample;
     h = g.relu(g.batchnorm(g.linear(h, c.channels[1] * r * q, "g.fc"), "g.bn0"));
     h = g.reshape(h, Shape(batch, c.channels[1], r, q));
-    h = g.relu(g.batchnorm(g.conv_t2d(h, c.channels[0], kConvKernel, kConvStride, kConvPad, "g.deconv1"), "g.bn1"));
-    return g.tanh(g.conv_t2d(h, 1, kConvKernel, kConvStride, kConvPad, "g.deconv2"));
+    h = g.relu(g.batchnorm(g.conv_t2d(h, c.channels[0], kGanConvKernel, kGanConvStride, kGanConvPad, "g.deconv1"), "g.bn1"));
+    return g.tanh(g.conv_t2d(h, 1, kGanConvKernel, kGanConvStride, kGanConvPad, "g.deconv2"));
   }
   for (int i = 0; i < c.depth; ++i) h = g.relu(g.linear(h, c.widths[i], kGNames[i]));
   h = g.linear(h, c.dims(), "g.out");
@@ -153,8 +151,8 @@ T gan_discriminator(Graph& g, const GanConfig& c, T x, T onehot, T* q_logits, T*
   T h = x;
   if (c.kind == GanKind::dcgan) {
     if (g.shape(x).rank != 4) h = g.reshape(h, Shape(batch, 1, c.rows, c.cols));
-    h = g.leaky_relu(g.conv2d(h, c.channels[0], kConvKernel, kConvStride, kConvPad, "d.conv1"), kLeakySlope);
-    h = g.conv2d(h, c.channels[1], kConvKernel, kConvStride, kConvPad, "d.conv2");
+    h = g.leaky_relu(g.conv2d(h, c.channels[0], kGanConvKernel, kGanConvStride, kGanConvPad, "d.conv1"), kLeakySlope);
+    h = g.conv2d(h, c.channels[1], kGanConvKernel, kGanConvStride, kGanConvPad, "d.conv2");
     h = g.leaky_relu(g.batchnorm(h, "d.bn2"), kLeakySlope);
     if (c.mbstd) h = g.minibatch_stddev(h);
     h = g.flatten(h);

@@ -31,6 +31,8 @@
 
 namespace ember::models {
 
+constexpr int kMaxBatch = 1 << 16;  // the largest batch a model is set up for
+
 // Parameters with gradients and Adam moments when training, values only otherwise.
 inline nn::ParamMode param_mode(bool training) {
   return training ? nn::ParamMode::train_adam : nn::ParamMode::inference;

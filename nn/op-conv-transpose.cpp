@@ -42,7 +42,7 @@ ConvGeom adjoint_geom(const ConvShape& s) {
 }
 
 // Scratch: col[G P, Kc] then xT / dxT[G P, C]; channel-major: colT[G][Kc, P], then dW's sum.
-int group_of(const ConvShape& s, const ConvGeom& g) {
+int transpose_group_of(const ConvShape& s, const ConvGeom& g) {
   if (detail::use_cm(g)) return detail::images_per_group(s.n, g.pixels() * g.patch());
   return detail::images_per_group(s.n, g.pixels() * (g.patch() + static_cast<size_t>(s.c)));
 }
@@ -55,7 +55,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
                            const float* b, float* y, float* scratch) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
-  const int group = group_of(s, g);
+  const int group = transpose_group_of(s, g);
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     for (int i = 0; i < images; ++i) {
@@ -80,7 +80,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
 Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
                             const float* dy, float* dx, float* dw, float* scratch) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
-  const int group = group_of(s, g);
+  const int group = transpose_group_of(s, g);
   float* dw_sum = scratch + detail::round_line(group * Kc * P);
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
@@ -118,7 +118,7 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
 // `workers` does not matter: the work split over threads needs no per-worker memory.
 size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/) {
   const ConvGeom g = adjoint_geom(s);
-  const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
+  const size_t rows = static_cast<size_t>(transpose_group_of(s, g)) * g.pixels();
   if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.c);
   return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.c));
 }
@@ -130,7 +130,7 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
   if (detail::use_cm(g)) return conv_t2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
-  const int group = group_of(s, g);
+  const int group = transpose_group_of(s, g);
   float* col = scratch;                                      // [G P, Kc]
   float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]
   for (int n0 = 0; n0 < s.n; n0 += group) {
@@ -163,7 +163,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, static_cast<size_t>(g.h) * g.w, db);
   if (!dx && !dw) return Status::ok();
   if (detail::use_cm(g)) return conv_t2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
-  const int group = group_of(s, g);
+  const int group = transpose_group_of(s, g);
   float* col = scratch;                                      // [G P, Kc]
   float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]: xT, then dxT
   for (int n0 = 0; n0 < s.n; n0 += group) {

@@ -1,6 +1,6 @@
 // Element-wise ops: activation backward (accumulating), concat, reparameterisation.
 //
-// Everything streams through a small stack buffer (kChunk floats) so the vector kernels of
+// Everything streams through a small stack buffer (kPointwiseChunk floats) so the vector kernels of
 // ctx.k() do the arithmetic without any scratch from the graph and without allocating.
 #include <cstring>
 
@@ -10,7 +10,7 @@ namespace ember::nn {
 
 namespace {
 // Floats per stack chunk: 1 KiB, a few vectors of every width, fits L1 beside its operands.
-constexpr size_t kChunk = 256;
+constexpr size_t kPointwiseChunk = 256;
 }  // namespace
 
 // ---- activation backward -----------------------------------------------------------------
@@ -19,9 +19,9 @@ constexpr size_t kChunk = 256;
 void act_backward_accumulate(Context& ctx, Act act, float slope, const float* x, const float* y,
                              const float* dy, float* dx, size_t n) {
   const Kernels& k = ctx.k();
-  alignas(64) float buf[kChunk];
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = n - i < kChunk ? n - i : kChunk;
+  alignas(64) float buf[kPointwiseChunk];
+  for (size_t i = 0; i < n; i += kPointwiseChunk) {
+    const size_t m = n - i < kPointwiseChunk ? n - i : kPointwiseChunk;
     // x or y may be null when f' does not read it (the kernel's contract): never offset null.
     k.act_backward(act, slope, x ? x + i : nullptr, y ? y + i : nullptr, dy + i, buf, m);
     k.add(m, dx + i, buf, dx + i);
@@ -57,7 +57,7 @@ void concat_backward(const float* dy, float* da, float* db, int n, int ca, int c
 
 // ---- reparameterisation ----------------------------------------------------------------------
 namespace {
-// sigma = exp(0.5 logvar) for one chunk, into out (m <= kChunk).
+// sigma = exp(0.5 logvar) for one chunk, into out (m <= kPointwiseChunk).
 void half_exp(const Kernels& k, const float* logvar, float* out, size_t m) {
   for (size_t i = 0; i < m; ++i) out[i] = 0.5f * logvar[i];
   k.exp(out, out, m);
@@ -70,9 +70,9 @@ void reparam_forward(Context& ctx, Rng& rng, const float* mu, const float* logva
                      size_t n) {
   const Kernels& k = ctx.k();
   rng.fill_normal(eps, n, 0.0f, 1.0f);
-  alignas(64) float sigma[kChunk];
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = n - i < kChunk ? n - i : kChunk;
+  alignas(64) float sigma[kPointwiseChunk];
+  for (size_t i = 0; i < n; i += kPointwiseChunk) {
+    const size_t m = n - i < kPointwiseChunk ? n - i : kPointwiseChunk;
     half_exp(k, logvar + i, sigma, m);
     k.mul(m, sigma, eps + i, sigma);
     k.add(m, mu + i, sigma, z + i);
@@ -86,9 +86,9 @@ void reparam_backward(Context& ctx, const float* logvar, const float* eps, const
   const Kernels& k = ctx.k();
   if (dmu) k.add(n, dmu, dz, dmu);
   if (!dlogvar) return;
-  alignas(64) float g[kChunk];
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = n - i < kChunk ? n - i : kChunk;
+  alignas(64) float g[kPointwiseChunk];
+  for (size_t i = 0; i < n; i += kPointwiseChunk) {
+    const size_t m = n - i < kPointwiseChunk ? n - i : kPointwiseChunk;
     half_exp(k, logvar + i, g, m);
     k.mul(m, g, eps + i, g);
     k.mul(m, g, dz + i, g);

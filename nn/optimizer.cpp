@@ -6,7 +6,7 @@ namespace ember::nn {
 
 namespace {
 
-constexpr size_t kChunk = 16384;  // floats per task: large enough to amortise a task
+constexpr size_t kFloatsPerTask = 16384;  // floats per task: large enough to amortise a task
 
 struct Update {
   Params* params;
@@ -19,7 +19,7 @@ struct Update {
 
 void update_chunk(void* ctx, int task, int /*worker*/) {
   const Update& u = *static_cast<const Update*>(ctx);
-  const size_t begin = static_cast<size_t>(task) * kChunk, end = begin + kChunk;
+  const size_t begin = static_cast<size_t>(task) * kFloatsPerTask, end = begin + kFloatsPerTask;
   size_t offset = 0;  // where the current parameter starts in the group's long array
   for (int i = 0; i < u.params->count() && offset < end; ++i) {
     Param& p = (*u.params)[i];
@@ -84,7 +84,7 @@ Status Optimizer::step(Context& ctx, Params& params) {
   // change any bit of the result.
   Update job{&params, &k, group_, config_.kind == OptimizerConfig::Kind::adam, adam, sgd};
   const size_t total = params.numel(group_, true);
-  const int tasks = static_cast<int>((total + kChunk - 1) / kChunk);
+  const int tasks = static_cast<int>((total + kFloatsPerTask - 1) / kFloatsPerTask);
   ctx.parallel().for_each(update_chunk, &job, tasks);
   return Status::ok();
 }

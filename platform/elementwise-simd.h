@@ -27,7 +27,16 @@
 // ARMv7 NEON has no divide or square root and flushes denormals to zero: division there is
 // a reciprocal estimate plus Newton steps and a residual correction, and results below
 // FLT_MIN are 0 (the sweep skips those).
-#pragma once
+//
+// A per-ISA header: no #pragma once, and its contents go into namespace simd::EMBER_ISA_NS,
+// which the including ISA file defines (avx2, avx512, neon). In the separate build each ISA
+// file is its own translation unit; in the amalgamation (tools/amalgamate.sh: every source in
+// one translation unit) each ISA file's text sits in a region compiled for its ISA, and a
+// template is compiled for the target where it is defined, not where it is instantiated, so
+// each region needs its own copy of these templates, under its own name.
+#ifndef EMBER_ISA_NS
+#error "define EMBER_ISA_NS (the including file's ISA: avx2, avx512, neon) before including this header"
+#endif
 #include <cstddef>
 
 #include "core/kernels.h"
@@ -39,7 +48,7 @@
 #define EMBER_SIMD_INLINE inline
 #endif
 
-namespace ember::platform::simd {
+namespace ember::platform::simd::EMBER_ISA_NS {
 
 // Cody-Waite split of ln 2: kLn2Hi has 9 trailing zero bits, so n * kLn2Hi is exact for
 // |n| < 512, and x - n ln2 loses nothing before the small kLn2Lo correction.
@@ -426,4 +435,4 @@ void fill(Kernels* k) {
   k->sgd_momentum = sgd_momentum<O>;
 }
 
-}  // namespace ember::platform::simd
+}  // namespace ember::platform::simd::EMBER_ISA_NS

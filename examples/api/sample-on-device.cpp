@@ -20,13 +20,19 @@
 #include <cstring>
 #include <type_traits>
 
-#include "examples/api/ascii-art.h"
+#include "ascii-art.h"
+// The library's headers, or the amalgamation's one header when it is on the include path
+// (make amalgamate, then: g++ -std=c++17 -O2 -I dist THIS_FILE.cpp dist/ember.cpp).
+#if __has_include("ember.h")
+#include "ember.h"
+#else
 #include "platform/context.h"
 #include "io/image.h"
 #include "io/png.h"
 #include "models/ae-model.h"
 #include "models/gan-model.h"
 #include "io/file.h"
+#endif
 
 using namespace ember;
 using art::Grid;

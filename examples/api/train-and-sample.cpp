@@ -7,10 +7,16 @@
 #include <memory>
 #include <string>
 
+// The library's headers, or the amalgamation's one header when it is on the include path
+// (make amalgamate, then: g++ -std=c++17 -O2 -I dist THIS_FILE.cpp dist/ember.cpp).
+#if __has_include("ember.h")
+#include "ember.h"
+#else
 #include "io/image.h"
 #include "io/png.h"
 #include "platform/context.h"
 #include "train/ae-trainee.h"
+#endif
 
 using namespace ember;
 

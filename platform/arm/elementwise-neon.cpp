@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#define EMBER_ISA_NS neon  // this file's copy of the per-ISA templates
 #include "platform/elementwise-simd.h"
 
 namespace ember::platform {
@@ -138,7 +139,7 @@ struct Neon {
 
 }  // namespace
 
-void fill_elementwise_neon(Kernels* k) { simd::fill<Neon>(k); }
+void fill_elementwise_neon(Kernels* k) { simd::neon::fill<Neon>(k); }
 
 }  // namespace ember::platform
 
@@ -149,3 +150,4 @@ void fill_elementwise_neon(Kernels* /*k*/) {}
 }  // namespace ember::platform
 
 #endif
+#undef EMBER_ISA_NS  // the next ISA file (in the amalgamation) names its own

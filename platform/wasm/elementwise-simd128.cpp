@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#define EMBER_ISA_NS simd128  // this file's copy of the per-ISA templates
 #include "platform/elementwise-simd.h"
 
 namespace ember::platform {
@@ -81,7 +82,7 @@ struct Simd128 {
 
 }  // namespace
 
-void fill_elementwise_simd128(Kernels* k) { simd::fill<Simd128>(k); }
+void fill_elementwise_simd128(Kernels* k) { simd::simd128::fill<Simd128>(k); }
 
 }  // namespace ember::platform
 
@@ -92,3 +93,4 @@ void fill_elementwise_simd128(Kernels* /*k*/) {}
 }  // namespace ember::platform
 
 #endif
+#undef EMBER_ISA_NS  // the next ISA file (in the amalgamation) names its own

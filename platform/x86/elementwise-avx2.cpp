@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "platform/dispatch.h"
+#define EMBER_ISA_NS avx2  // this file's copy of the per-ISA templates
 #include "platform/elementwise-simd.h"
 
 #pragma GCC diagnostic push
@@ -85,6 +86,7 @@ struct Avx2 {
 
 }  // namespace
 
-void fill_elementwise_avx2(Kernels* k) { simd::fill<Avx2>(k); }
+void fill_elementwise_avx2(Kernels* k) { simd::avx2::fill<Avx2>(k); }
 
 }  // namespace ember::platform
+#undef EMBER_ISA_NS  // the next ISA file (in the amalgamation) names its own

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "platform/dispatch.h"
+#define EMBER_ISA_NS avx512  // this file's copy of the per-ISA templates
 #include "platform/elementwise-simd.h"
 
 // _mm512_reduce_*_ps trips a false -Wmaybe-uninitialized inside avx512fintrin.h with
@@ -74,6 +75,7 @@ struct Avx512 {
 
 }  // namespace
 
-void fill_elementwise_avx512(Kernels* k) { simd::fill<Avx512>(k); }
+void fill_elementwise_avx512(Kernels* k) { simd::avx512::fill<Avx512>(k); }
 
 }  // namespace ember::platform
+#undef EMBER_ISA_NS  // the next ISA file (in the amalgamation) names its own

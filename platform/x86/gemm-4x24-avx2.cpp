@@ -6,10 +6,12 @@
 // Measured against 6 x 16 (same 12 accumulators, 2 loads + 6 broadcasts per k step): 4 x 24
 // is ~4% faster on g1/g2 (fewer load uops per FMA), even on g3-g5; MR = 4 divides every
 // benchmark M, and the 8- and 16-column partial tiles keep N = 400, 784, 1024 lane-exact.
+#define EMBER_ISA_NS avx2  // this file's copy of the pack helpers
 #include "platform/x86/gemm-pack-x86.h"
 #include "platform/x86/gemm-x86.h"
 
 namespace ember::platform::x86 {
+namespace avx2 {  // beside the other ISA's tiles in the amalgamation
 namespace {
 
 constexpr int kMR = 4, kNR = 24, kW = 8;
@@ -83,18 +85,20 @@ constexpr TileFn kRow[3] = {tile<ROWS, 1>, tile<ROWS, 2>, tile<ROWS, 3>};
 const TileFn* const kTiles[kMR] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>};
 
 }  // namespace
+}  // namespace avx2
 
 void sgemm_ukernel_4x24_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
                              int rows, int cols, const gemm::TileParams& p) {
-  kTiles[rows - 1][(cols - 1) / kW](kc, a, b, c, ldc, cols, p);
+  avx2::kTiles[rows - 1][(cols - 1) / avx2::kW](kc, a, b, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
-  pack_transpose_avx(dst, src, ld, rows, kc, width);
+  avx2::pack_transpose_avx(dst, src, ld, rows, kc, width);
 }
 
 void sgemm_pack_n_avx2(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
-  pack_copy_avx(dst, src, ld, cols, padded, kc, width);
+  avx2::pack_copy_avx(dst, src, ld, cols, padded, kc, width);
 }
 
 }  // namespace ember::platform::x86
+#undef EMBER_ISA_NS  // the next ISA file (in the amalgamation) names its own

@@ -6,10 +6,12 @@
 // broadcasts for 16 FMAs, well within the load ports. MR = 8 divides every M the
 // benchmarks use (64, 128, 784, 1024) and the 16-column half tile makes N = 400 and 784
 // exact, so edge tiles waste no lanes.
+#define EMBER_ISA_NS avx512  // this file's copy of the pack helpers
 #include "platform/x86/gemm-pack-x86.h"
 #include "platform/x86/gemm-x86.h"
 
 namespace ember::platform::x86 {
+namespace avx512 {  // beside the other ISA's tiles in the amalgamation
 namespace {
 
 constexpr int kMR = 8, kNR = 32, kW = 16;
@@ -74,18 +76,20 @@ constexpr TileFn kRow[2] = {tile<ROWS, 1>, tile<ROWS, 2>};
 const TileFn* const kTiles[kMR] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>, kRow<5>, kRow<6>, kRow<7>, kRow<8>};
 
 }  // namespace
+}  // namespace avx512
 
 void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
                                int rows, int cols, const gemm::TileParams& p) {
-  kTiles[rows - 1][(cols - 1) / kW](kc, a, b, c, ldc, cols, p);
+  avx512::kTiles[rows - 1][(cols - 1) / avx512::kW](kc, a, b, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
-  pack_transpose_avx(dst, src, ld, rows, kc, width);
+  avx512::pack_transpose_avx(dst, src, ld, rows, kc, width);
 }
 
 void sgemm_pack_n_avx512(float* dst, const float* src, size_t ld, int cols, int padded, int kc, int width) {
-  pack_copy_avx(dst, src, ld, cols, padded, kc, width);
+  avx512::pack_copy_avx(dst, src, ld, cols, padded, kc, width);
 }
 
 }  // namespace ember::platform::x86
+#undef EMBER_ISA_NS  // the next ISA file (in the amalgamation) names its own

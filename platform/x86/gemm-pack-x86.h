@@ -1,7 +1,12 @@
 // The transposing pack with AVX (8 x 8 blocks through registers), shared source for the
 // AVX2 and AVX-512 files. Everything is `static` so each file keeps its own copy compiled
 // with its own flags (a shared inline symbol could be resolved to the AVX-512 copy).
-#pragma once
+// A per-ISA header like platform/elementwise-simd.h (see there): no #pragma once, and its
+// functions go into namespace x86::EMBER_ISA_NS, named by the including file, so the
+// amalgamation's AVX2 and AVX-512 regions each keep their own copy.
+#ifndef EMBER_ISA_NS
+#error "define EMBER_ISA_NS (the including file's ISA: avx2, avx512) before including this header"
+#endif
 #include <cstddef>
 
 #pragma GCC diagnostic push
@@ -10,7 +15,7 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
-namespace ember::platform::x86 {
+namespace ember::platform::x86::EMBER_ISA_NS {
 
 // d[q * width + 0..7] = column q of the 8 x 8 block at s (rows ld apart).
 static inline void transpose_8x8(float* d, size_t width, const float* s, size_t ld) {
@@ -77,4 +82,4 @@ static inline void pack_copy_avx(float* dst, const float* src, size_t ld, int co
   }
 }
 
-}  // namespace ember::platform::x86
+}  // namespace ember::platform::x86::EMBER_ISA_NS
