@@ -1,5 +1,5 @@
-// ember-bench vae | ae | dcgan | sample: the training and sampling workloads V, A, D and
-// s1..s3 of ../shared/bench/WORKLOADS.md, timed the way peers/torch_ref.py times PyTorch
+// ember-bench vae | ae | dcgan | classifier | sample: the training and sampling workloads V,
+// A, D, C and s1..s3 of ../shared/bench/WORKLOADS.md, timed the way peers/torch_ref.py times PyTorch
 // (synthetic inputs cycling over 8 batches, 20 warm-up steps, then the median of the timed
 // steps), so the JSON files of the two divide key by key. Each run takes one memory block
 // sized by the graphs' dry-run plans and reports it next to the process's peak RSS.
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "examples/bench/bench.h"
+#include "models/classifier-network.h"
 #include "models/workloads.h"
 
 namespace ember::bench {
@@ -150,16 +151,25 @@ int fail(const char* cmd, const Status& s) {
   return 1;
 }
 
-// Trains one single-graph workload (V or A) on synthetic batches in [0, 1]. The batches are
+// What a single-graph workload reads each step: images, and for a classifier their labels.
+struct Inputs {
+  T x;
+  T labels;  // invalid for the autoencoders
+  int classes = 0;
+};
+
+// Trains one single-graph workload (V, A or C) on synthetic batches in [0, 1]. The batches are
 // kept as bytes, the way image datasets are stored (MNIST is 8-bit), and scaled by 1/255
-// into the input as each step begins; the conversion is inside the timed step.
+// into the input as each step begins; the conversion is inside the timed step. A classifier's
+// labels are drawn uniformly, one set per batch.
 template <class Build>
 int train_single(int argc, char** argv, const char* id, Build build) {
   Options o;
   if (const int rc = parse(argc, argv, &o)) return rc < 0 ? 0 : rc;
   auto params = std::make_unique<Params>(table_arena());
   auto g = std::make_unique<Graph>(params.get());
-  const T x = build(*g);
+  const Inputs in = build(*g);
+  const T x = in.x;
   if (!g->status().is_ok()) return fail(argv[0], g->status());
   nn::GraphBytes gb;
   size_t ctx_bytes = 0;
@@ -168,23 +178,28 @@ int train_single(int argc, char** argv, const char* id, Build build) {
   Status s = g->plan(CompileOptions(), threads, &gb);
   if (!s.is_ok()) return fail(argv[0], s);
   const size_t batch_floats = static_cast<size_t>(g->shape(x).numel());
+  const size_t batch = static_cast<size_t>(g->shape(x)[0]);
   const size_t bytes = ctx_bytes + params->bytes(ParamMode::train_adam).total() + gb.total() +
-                       Arena::rounded(kBatches * batch_floats);
+                       Arena::rounded(kBatches * batch_floats) + Arena::rounded(kBatches * batch * sizeof(int32_t));
   Memory m(bytes);
   if (!(s = m.init(o)).is_ok()) return fail(argv[0], s);
   uint8_t* data = nullptr;
+  int32_t* labels = nullptr;
   Rng init(0), noise(1), synth(2);
   if (!(s = params->allocate(&m.arena, ParamMode::train_adam)).is_ok() ||
       !(s = g->compile(&m.arena, &m.ctx, CompileOptions(), &noise)).is_ok() ||
-      !(s = m.arena.alloc_array(kBatches * batch_floats, &data)).is_ok())
+      !(s = m.arena.alloc_array(kBatches * batch_floats, &data)).is_ok() ||
+      !(s = m.arena.alloc_array(kBatches * batch, &labels)).is_ok())
     return fail(argv[0], s);
   params->initialise(&init);
   for (size_t i = 0; i < kBatches * batch_floats; ++i) data[i] = static_cast<uint8_t>(synth.below(256));
+  for (size_t i = 0; i < kBatches * batch && in.classes; ++i) labels[i] = static_cast<int32_t>(synth.below(uint32_t(in.classes)));
   nn::Optimizer adam(nn::OptimizerConfig::adam(1e-3f), 0);
   const Timing t = time_calls(kWarmup, o.steps, [&](int step) {
     const uint8_t* bytes = data + (step % kBatches) * batch_floats;
-    float* in = g->data(x);
-    for (size_t i = 0; i < batch_floats; ++i) in[i] = bytes[i] * (1.0f / 255.0f);
+    float* input = g->data(x);
+    for (size_t i = 0; i < batch_floats; ++i) input[i] = bytes[i] * (1.0f / 255.0f);
+    if (in.labels.ok()) std::memcpy(g->label_data(in.labels), labels + (step % kBatches) * batch, batch * sizeof(int32_t));
     (void)g->forward();
     (void)g->backward();
     (void)adam.step(m.ctx, *params);
@@ -207,11 +222,24 @@ int train_single(int argc, char** argv, const char* id, Build build) {
 }  // namespace
 
 int vae_main(int argc, char** argv) {
-  return train_single(argc, argv, "V", [](Graph& g) { return models::build_mlp_vae(g, 128).x; });
+  return train_single(argc, argv, "V", [](Graph& g) { return Inputs{models::build_mlp_vae(g, 128).x, T(), 0}; });
 }
 
 int ae_main(int argc, char** argv) {
-  return train_single(argc, argv, "A", [](Graph& g) { return models::build_deep_autoencoder(g, 128).x; });
+  return train_single(argc, argv, "A",
+                      [](Graph& g) { return Inputs{models::build_deep_autoencoder(g, 128).x, T(), 0}; });
+}
+
+// C: ember's default `--model classifier` network (models/classifier-network.h, the same
+// builder `ember train` uses), batch 64, mean softmax cross-entropy, Adam 1e-3.
+int classifier_main(int argc, char** argv) {
+  return train_single(argc, argv, "C", [](Graph& g) {
+    constexpr int kBatch = 64;
+    const models::ClassifierConfig c;
+    Inputs in{g.input("x", Shape(kBatch, c.pixels())), g.labels("labels", kBatch), c.classes};
+    g.minimize(g.softmax_ce(models::build_classifier(g, c, in.x, nullptr), in.labels, nn::Reduction::mean));
+    return in;
+  });
 }
 
 int dcgan_main(int argc, char** argv) {

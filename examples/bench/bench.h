@@ -9,6 +9,7 @@ int gemm_main(int argc, char** argv);
 int vae_main(int argc, char** argv);     // V
 int ae_main(int argc, char** argv);      // A
 int dcgan_main(int argc, char** argv);   // D
+int classifier_main(int argc, char** argv);  // C
 int sample_main(int argc, char** argv);  // s1, s2, s3
 
 }  // namespace ember::bench

@@ -1,6 +1,6 @@
 #!/bin/sh
 # compare-models.sh [RUNS] [THREADS...]: ember against PyTorch on the training and sampling
-# workloads V, A, D, s1..s3 of ../shared/bench/WORKLOADS.md, interleaved run by run so the
+# workloads V, A, D, C, s1..s3 of ../shared/bench/WORKLOADS.md, interleaved run by run so the
 # ratios share the machine's state.
 #
 # Builds nothing: run `make -j2` first. Needs Debian's python3-torch (apt-get install
@@ -25,8 +25,8 @@ uptime
 for run in $(seq 1 "$RUNS"); do
   for t in $THREADS; do
     echo "run $run/$RUNS, $t thread(s)"
-    /usr/bin/python3 "$PEER" --threads "$t" --only V,A,D,S --json "$OUT/torch-t$t-r$run.json" >/dev/null
-    for w in vae ae dcgan sample; do
+    /usr/bin/python3 "$PEER" --threads "$t" --only V,A,D,C,S --json "$OUT/torch-t$t-r$run.json" >/dev/null
+    for w in vae ae dcgan classifier sample; do
       "$BENCH" "$w" --threads "$t" --steps "$STEPS" --json "$OUT/ember-$w-t$t-r$run.json" >/dev/null
     done
   done
@@ -35,9 +35,9 @@ done
 import glob, json, statistics, sys
 out, runs, threads = sys.argv[1], int(sys.argv[2]), [int(t) for t in sys.argv[3:]]
 # key: (unit, True when larger is better)
-keys = {"V": ("ms", False), "A": ("ms", False), "D": ("ms", False), "s1": ("us", False),
+keys = {"V": ("ms", False), "A": ("ms", False), "D": ("ms", False), "C": ("ms", False), "s1": ("us", False),
         "s2": ("us", False), "s3": ("img/s", True), "rss_V": ("MiB", False), "rss_A": ("MiB", False),
-        "rss_D": ("MiB", False)}
+        "rss_D": ("MiB", False), "rss_C": ("MiB", False)}
 def ember(t, r):
     d = {}
     for f in glob.glob(f"{out}/ember-*-t{t}-r{r}.json"):
@@ -59,7 +59,7 @@ for t in threads:
         print(f"{k:6} {t:>3} {me:10.2f} {mp:10.2f} {unit:6} {up:9.2f}")
     if 2 in threads and 1 in threads and t == 2:
         e1 = [ember(1, r) for r in range(1, runs + 1)]
-        for k in ("V", "A", "D"):
+        for k in ("V", "A", "D", "C"):
             s = statistics.median(a[k] / b[k] for a, b in zip(e1, e))
             print(f"ember {k}: 2 threads {s:.2f}x faster than 1 thread")
 PY

@@ -16,12 +16,13 @@ const Subcommand kSubcommands[] = {
     {"vae", ember::bench::vae_main, "V: MLP VAE training step, batch 128: ms"},
     {"ae", ember::bench::ae_main, "A: deep autoencoder training step, batch 128: ms"},
     {"dcgan", ember::bench::dcgan_main, "D: DCGAN step (D update + G update), batch 64: ms"},
+    {"classifier", ember::bench::classifier_main, "C: small conv classifier training step, batch 64: ms"},
     {"sample", ember::bench::sample_main, "s1, s2: one-sample latency (us); s3: DCGAN images/s"},
 };
 
 int usage(FILE* out) {
   std::fprintf(out, "usage: ember-bench SUBCOMMAND [--threads N] [--isa X] [--json FILE]\n\n");
-  for (const Subcommand& s : kSubcommands) std::fprintf(out, "  %-8s %s\n", s.name, s.what);
+  for (const Subcommand& s : kSubcommands) std::fprintf(out, "  %-10s %s\n", s.name, s.what);
   std::fprintf(out, "\n'ember-bench SUBCOMMAND --help' for its flags.\n");
   return out == stdout ? 0 : 2;
 }
