@@ -15,6 +15,7 @@
 
 #include "models/workloads.h"
 #include "nn/checkpoint.h"
+#include "nn/flops.h"
 #include "nn/graph.h"
 #include "nn/optimizer.h"
 #include "tests/gradcheck.h"
@@ -375,4 +376,28 @@ TEST_CASE("graph: save, load and resume a VAE run continues bit-identically") {
   REQUIRE(a.size() == b.size());
   CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
   CHECK(straight.g->loss() == resumed.g->loss());
+}
+
+TEST_CASE("flops: the MLP VAE (V) counts its matrix products by hand; inference has no backward") {
+  for (bool training : {true, false}) {
+    Tables t;
+    Params p(&t.arena);
+    Graph g(&p);
+    models::build_mlp_vae(g, 16);
+    CompileOptions opt;
+    opt.training = training;
+    GraphBytes planned;
+    REQUIRE(g.plan(opt, 1, &planned).is_ok());
+    const ParamBytes pb = p.bytes(training ? ParamMode::train_adam : ParamMode::inference);
+    Bench b(Context::scratch_bytes(*select_kernels(nullptr), 1) + planned.total() + pb.total() + (1 << 16));
+    REQUIRE(p.allocate(&b.arena, training ? ParamMode::train_adam : ParamMode::inference).is_ok());
+    Rng rng(1);
+    REQUIRE(g.compile(&b.arena, &b.ctx, opt, &rng).is_ok());
+    // 784 -> 400 -> (mu, logvar) 20 -> 400 -> 784, batch 16: multiply-adds of the forward.
+    const uint64_t first = 16ull * 784 * 400, rest = 16ull * (2 * 400 * 20 + 20 * 400 + 400 * 784);
+    const nn::Flops f = nn::graph_flops(g, p);
+    CHECK(f.forward == 2 * (first + rest));
+    // Backward: every weight's gradient, and every input's but the data's (x needs none).
+    CHECK(f.backward == (training ? 2 * (first + rest) + 2 * rest : 0));
+  }
 }

@@ -15,6 +15,7 @@
 #include "examples/bench/bench.h"
 #include "models/classifier-network.h"
 #include "models/workloads.h"
+#include "nn/flops.h"
 
 namespace ember::bench {
 namespace {
@@ -151,6 +152,16 @@ int fail(const char* cmd, const Status& s) {
   return 1;
 }
 
+// FLOPs per step counted from the graphs (nn/flops.h) and the rate they were done at:
+// ID_gflop and ID_gflops.
+void add_flops(Report* r, const char* id, const nn::Flops& f, double seconds) {
+  char key[32];
+  std::snprintf(key, sizeof key, "%s_gflop", id);
+  r->add(key, double(f.total()) * 1e-9, "GFLOP");
+  std::snprintf(key, sizeof key, "%s_gflops", id);
+  r->add(key, double(f.total()) * 1e-9 / seconds, "GFLOP/s");
+}
+
 // What a single-graph workload reads each step: images, and for a classifier their labels.
 struct Inputs {
   T x;
@@ -210,6 +221,7 @@ int train_single(int argc, char** argv, const char* id, Build build) {
   r.add(id, t.median * 1e3, "ms", t.spread);
   std::snprintf(key, sizeof key, "%s_steps_per_s", id);
   r.add(key, 1.0 / t.median, "steps/s");
+  add_flops(&r, id, nn::graph_flops(*g, *params), t.median);
   std::snprintf(key, sizeof key, "rss_%s", id);
   r.add(key, peak_rss_mib(), "MiB");
   std::snprintf(key, sizeof key, "arena_%s", id);
@@ -284,6 +296,8 @@ int dcgan_main(int argc, char** argv) {
   Report r;
   r.open(o, m.ctx);
   r.add("D", t.median * 1e3, "ms", t.spread);
+  const nn::Flops fd = nn::graph_flops(*dg, *params), fg = nn::graph_flops(*gg, *params);
+  add_flops(&r, "D", nn::Flops{fd.forward + fg.forward, fd.backward + fg.backward}, t.median);
   r.add("rss_D", peak_rss_mib(), "MiB");
   r.add("arena_D", static_cast<double>(m.arena.used()), "bytes");
   std::printf("losses after %d steps: D %.4f, G %.4f\n", kWarmup + o.steps, dg->loss(), gg->loss());
