@@ -46,6 +46,26 @@ struct Tables {
   explicit Tables(size_t bytes = 1 << 20) : memory(bytes), arena(memory.data(), bytes) {}
 };
 
+// The MLP VAE of WORKLOADS V at `batch`, planned for training or inference, with a Bench
+// sized by that plan (tables first, then the arena: compile takes exactly the planned bytes).
+struct PlannedVae {
+  Tables t;
+  Params p{&t.arena};
+  Graph g{&p};
+  CompileOptions opt;
+  GraphBytes planned;
+  ParamBytes pb;
+  std::unique_ptr<Bench> b;
+  PlannedVae(int batch, bool training) {
+    models::build_mlp_vae(g, batch);
+    opt.training = training;
+    REQUIRE(g.plan(opt, 1, &planned).is_ok());
+    pb = p.bytes(training ? ParamMode::train_adam : ParamMode::inference);
+    b = std::make_unique<Bench>(Context::scratch_bytes(*select_kernels(nullptr), 1) + planned.total() + pb.total() +
+                                (1 << 16));
+  }
+};
+
 // A small MLP VAE (8 x 64 inputs, 32 hidden, latent 4) compiled for Adam training, its
 // weights from seed 11 and its noise from `noise`.
 struct SmallVae {
@@ -130,22 +150,17 @@ TEST_CASE("graph: gradients of a graph using every op match finite differences")
 
 TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an arena is a clear error") {
   for (bool training : {true, false}) {
-    Tables t;  // the tables, built before the arena is sized
-    Params p(&t.arena);
-    Graph g(&p);
-    models::build_mlp_vae(g, 16);
-    CompileOptions opt;
-    opt.training = training;
-    GraphBytes planned;
-    REQUIRE(g.plan(opt, 1, &planned).is_ok());
-    const ParamBytes pb = p.bytes(training ? ParamMode::train_adam : ParamMode::inference);
-    Bench b(Context::scratch_bytes(*select_kernels(nullptr), 1) + planned.total() + pb.total() + (1 << 16));
+    PlannedVae v(16, training);
+    Params& p = v.p;
+    Bench& b = *v.b;
+    const GraphBytes& planned = v.planned;
+    const ParamBytes& pb = v.pb;
     const size_t before = b.arena.used();
     REQUIRE(p.allocate(&b.arena, training ? ParamMode::train_adam : ParamMode::inference).is_ok());
     CHECK(b.arena.used() - before == pb.total());
     Rng rng(1);
     const size_t mid = b.arena.used();
-    REQUIRE(g.compile(&b.arena, &b.ctx, opt, &rng).is_ok());
+    REQUIRE(v.g.compile(&b.arena, &b.ctx, v.opt, &rng).is_ok());
     CHECK(b.arena.used() - mid == planned.total());
     MESSAGE(std::string(training ? "train" : "inference") << ": params " << pb.total() << " activations " << planned.activations
                                                << " scratch " << planned.scratch);
@@ -380,22 +395,13 @@ TEST_CASE("graph: save, load and resume a VAE run continues bit-identically") {
 
 TEST_CASE("flops: the MLP VAE (V) counts its matrix products by hand; inference has no backward") {
   for (bool training : {true, false}) {
-    Tables t;
-    Params p(&t.arena);
-    Graph g(&p);
-    models::build_mlp_vae(g, 16);
-    CompileOptions opt;
-    opt.training = training;
-    GraphBytes planned;
-    REQUIRE(g.plan(opt, 1, &planned).is_ok());
-    const ParamBytes pb = p.bytes(training ? ParamMode::train_adam : ParamMode::inference);
-    Bench b(Context::scratch_bytes(*select_kernels(nullptr), 1) + planned.total() + pb.total() + (1 << 16));
-    REQUIRE(p.allocate(&b.arena, training ? ParamMode::train_adam : ParamMode::inference).is_ok());
+    PlannedVae v(16, training);
+    REQUIRE(v.p.allocate(&v.b->arena, training ? ParamMode::train_adam : ParamMode::inference).is_ok());
     Rng rng(1);
-    REQUIRE(g.compile(&b.arena, &b.ctx, opt, &rng).is_ok());
+    REQUIRE(v.g.compile(&v.b->arena, &v.b->ctx, v.opt, &rng).is_ok());
     // 784 -> 400 -> (mu, logvar) 20 -> 400 -> 784, batch 16: multiply-adds of the forward.
     const uint64_t first = 16ull * 784 * 400, rest = 16ull * (2 * 400 * 20 + 20 * 400 + 400 * 784);
-    const nn::Flops f = nn::graph_flops(g, p);
+    const nn::Flops f = nn::graph_flops(v.g, v.p);
     CHECK(f.forward == 2 * (first + rest));
     // Backward: every weight's gradient, and every input's but the data's (x needs none).
     CHECK(f.backward == (training ? 2 * (first + rest) + 2 * rest : 0));
