@@ -200,7 +200,10 @@ bool Cli::check_files() {
 }
 
 void Cli::usage() const {
-  std::printf("usage: ember %s [options]\n  %s\n\noptions:\n", command_.c_str(), summary_.c_str());
+  std::string positional;  // options read by positional_input(): named without "--"
+  for (const Opt& o : opts_)
+    if (o.name.compare(0, 2, "--") != 0) positional += " " + o.name;
+  std::printf("usage: ember %s [options]%s\n  %s\n\noptions:\n", command_.c_str(), positional.c_str(), summary_.c_str());
   for (const Opt& o : opts_) {
     std::string left = "  " + o.name + (o.metavar.empty() ? "" : " " + o.metavar);
     std::printf("%-28s %s", left.c_str(), o.help.c_str());
