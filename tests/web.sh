@@ -11,7 +11,15 @@ BIN=${1:-build}
 WEB=build-wasm/web
 T=$(mktemp -d)
 server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$T"' EXIT
+# Stop the server before removing its folder (it logs there), and let the clean-up never
+# decide the exit status: bash exits with the status of an EXIT trap's last command.
+cleanup() {
+  local rc=$?
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$T"
+  return $rc
+}
+trap cleanup EXIT
 
 examples/web/build.sh "$WEB"
 E="$BIN/ember"
