@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/temp-dir.h"
+#include "tests/testing.h"
 #include "platform/context.h"
 #include "io/crc32.h"
 #include "nn/checkpoint.h"
@@ -659,15 +660,8 @@ TEST_CASE("checkpoint: NaN and infinity are never saved, and a file holding one 
   expect_refused(m, dir, nan_file, Code::corrupt_data, "g.fc1.bias");
 }
 
-// WebAssembly has no processes: no fork, and no pid to ask about.
-#if defined(__EMSCRIPTEN__)
-constexpr bool kNoProcesses = true;
-#else
-constexpr bool kNoProcesses = false;
-#endif
-
 TEST_CASE("checkpoint: a save removes the temp files of killed saves of the same file, and nothing else" *
-          doctest::skip(kNoProcesses)) {
+          doctest::skip(testing::kWasm)) {
   TempDir dir;
   Model a(ParamMode::train_adam, 1);
   const std::string path = dir.file("model.ckpt");

@@ -21,6 +21,7 @@
 #include "nn/checkpoint.h"
 #include "nn/params.h"
 #include "tests/temp-dir.h"
+#include "tests/testing.h"
 #include "train/history.h"
 
 using namespace ember;
@@ -47,15 +48,8 @@ Status without_hanging(const std::string& fifo, const std::function<Status()>& o
 
 }  // namespace
 
-// WebAssembly (node's file system through emscripten, no threads) has no FIFOs to make.
-#if defined(__EMSCRIPTEN__)
-constexpr bool kNoFifos = true;
-#else
-constexpr bool kNoFifos = false;
-#endif
-
 TEST_CASE("files: a FIFO is refused as not a regular file, without blocking, by every reader" *
-          doctest::skip(kNoFifos)) {
+          doctest::skip(testing::kWasm)) {
   testing::TempDir dir("files");
   const std::string fifo = dir.file("pipe");
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);

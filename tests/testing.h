@@ -14,6 +14,14 @@
 
 namespace ember::testing {
 
+// WebAssembly under node (make wasm): no processes to fork and no FIFOs to make; the tests
+// that need them skip there (doctest::skip(testing::kWasm)).
+#if defined(__EMSCRIPTEN__)
+constexpr bool kWasm = true;
+#else
+constexpr bool kWasm = false;
+#endif
+
 // The ARM builds run their tests under qemu in CI, 20-100 times slower than native: the
 // few long tests (whole training runs, finite differences over big graphs) do less there.
 #if defined(__x86_64__) || defined(__i386__)
