@@ -49,6 +49,7 @@ run dataset --data sprites --sprites-train 640 --sprites-test 100 --out "$T/idx"
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
   [ -s "$T/idx/$f" ] || fail "ember dataset wrote no $f"
 done
+refused "exists; --force replaces" dataset --data sprites --sprites-train 64 --sprites-test 8 --out "$T/idx"
 run train --model vae --data "$T/idx" --epochs 1 --widths 64 --latent 8 --out "$T/from-idx.ember" >/dev/null
 run sample --model "$T/from-idx.ember" --z "$T/vae-z.npy" --save-x "$T/from-idx-x.npy"
 same "$T/vae-x.npy" "$T/from-idx-x.npy"

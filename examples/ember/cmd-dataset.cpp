@@ -11,6 +11,7 @@
 #include <string>
 
 #include "data/idx.h"
+#include "io/file.h"
 #include "examples/ember/cli.h"
 #include "examples/ember/commands.h"
 #include "examples/ember/model-options.h"
@@ -19,6 +20,9 @@
 namespace ember::tool {
 
 namespace {
+
+constexpr const char* kFiles[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                                   "t10k-labels-idx1-ubyte"};
 
 Status save_set(const std::string& dir, const char* prefix, const data::Dataset& d) {
   const uint32_t image_dims[] = {uint32_t(d.count), uint32_t(d.rows), uint32_t(d.cols)};
@@ -34,7 +38,13 @@ int cmd_dataset(int argc, char** argv) {
   Cli cli("dataset", "write a dataset (the built-in sprites, or any --data) as the four IDX files of MNIST", argc, argv);
   const DataSpec spec = read_data(cli, true);
   const std::string dir = cli.text("--out", "DIR", "folder to write the files into (made if missing)", nullptr);
+  const bool force = cli.flag("--force", "replace the four files when DIR has them already");
   if (!cli.finish()) return cli.exit_code();
+  // A folder of real data is never written over unasked (e.g. --out pointing at MNIST).
+  for (const char* f : kFiles)
+    if (!force && file_kind((dir + "/" + f).c_str()) != FileKind::missing)
+      return report("dataset", Status::error(Code::invalid_argument, "%s/%s exists; --force replaces the dataset in %s",
+                                             dir.c_str(), f, dir.c_str()));
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     return report("dataset", Status::error(Code::io_error, "%s: cannot create it: %s", dir.c_str(), std::strerror(errno)));
   MemoryPlan plan;
