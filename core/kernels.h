@@ -16,6 +16,7 @@
 //   sum / dot / max / sumsq   reductions (n = 0 gives 0, 0, -inf, 0; NaN propagates)
 //   adam           bias-corrected Adam, optional L2 or decoupled weight decay
 //   sgd_momentum   v = mu v + g (+ wd p); p -= lr v   (PyTorch's convention)
+//   widen_i8       y = s * float(q)              int8 weights to float (nn/quantize.h), exact
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -120,6 +121,8 @@ struct Kernels {
   void (*adam)(const AdamArgs& a, float* param, const float* grad, float* m, float* v, size_t n);
   void (*sgd_momentum)(const SgdArgs& a, float* param, const float* grad, float* velocity,
                        size_t n);
+  // One rounded product per element, so every ISA gives the scalar reference's bits.
+  void (*widen_i8)(const int8_t* q, float s, float* y, size_t n);
 };
 
 // Filled by platform/ -------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "models/model-common.h"
+#include "nn/quantize.h"
 
 namespace ember::models {
 
@@ -28,6 +29,9 @@ Status AeModel::configure(const Setup& setup) {
     return Status::error(Code::invalid_argument, "model: weight decay must be >= 0");
   if (setup.training && setup.decoder_only)
     return Status::error(Code::invalid_argument, "model: a decoder-only model cannot train");
+  if (setup.config.weights == nn::Storage::int8 && !setup.decoder_only)
+    return Status::error(Code::invalid_argument, "model: int8 weights are a sampler's: a decoder-only model, not %s",
+                         setup.training ? "training" : "an encoder");
   setup_ = setup;
   release();  // the state a new setup starts from (Adam from its rate, no noise drawn)
   configured_ = true;
@@ -63,7 +67,10 @@ Status AeModel::build(Arena* arena) {
   dec_.mark_output(dec_out_);
   if (dec_logvar_.ok()) dec_.mark_output(dec_logvar_);
   EMBER_TRY(enc_.status());
-  return dec_.status();
+  EMBER_TRY(dec_.status());
+  if (c.weights == nn::Storage::int8) EMBER_TRY(nn::mark_int8_weights(dec_, &params_));
+  params_.set_int8_in_place(setup_.int8_in_place);
+  return Status::ok();
 }
 
 void AeModel::unbuild() {

@@ -45,6 +45,9 @@ class AeModel {
     int batch = 128;        // training batch
     int eval_batch = 100;   // rows per encode/decode call inside the model
     bool training = true;   // false: inference only (values, no gradients, no Adam)
+    // config.weights = int8: read the int8 weights in place when loading from memory (a
+    // board's flash, nn::CheckpointRef::memory), which must then outlive the model.
+    bool int8_in_place = false;
     bool decoder_only = false;  // with training = false: hold the decoder alone, for a device
                                 // that only samples (encode is refused; save writes a sampler
                                 // file, the decoder alone, that only such a model loads)

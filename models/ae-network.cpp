@@ -73,6 +73,7 @@ Status AeConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "sigma")) return parse_float(key, value, &sigma);
   if (!std::strcmp(key, "widths")) return parse_int_list(key, value, 1, kMaxWidth, widths, kMaxDepth, &depth);
   if (!std::strcmp(key, "channels")) return parse_int_pair(key, value, 1, kMaxWidth, conv_channels);
+  if (!std::strcmp(key, "weights")) return set_enum(kWeightStorages, key, value, &weights);
   return Status::error(Code::invalid_argument, "model: unknown key '%s'", key);
 }
 
@@ -84,6 +85,7 @@ Status AeConfig::to_text(char* buf, size_t cap) const {
   w.put(" channels=").put_int(conv_channels[0]).put(",").put_int(conv_channels[1]);
   w.put(" latent=").put_int(latent).put(" act=").put(name_of(kActs, int(act)));
   w.put(" lik=").put(likelihood_name(likelihood)).put(" sigma=").put_float(sigma);
+  if (weights != nn::Storage::f32) w.put(" weights=").put(name_of(kWeightStorages, int(weights)));
   return w.status("model config");
 }
 

@@ -43,6 +43,7 @@ struct AeConfig {
   Act act = Act::relu;                     // between hidden layers (relu, tanh, leaky_relu, ...)
   Likelihood likelihood = Likelihood::bernoulli;
   float sigma = 1.0f;                      // gaussian_fixed: the decoder's standard deviation
+  nn::Storage weights = nn::Storage::f32;  // int8: a decoder-only sampler's (ember export --weights int8)
 
   int pixels() const { return rows * cols; }
   Status validate() const;

@@ -74,6 +74,9 @@ Status set_enum(const Named (&table)[N], const char* key, const char* text, E* o
   return Status::ok();
 }
 
+// A sampler's weight storage in config text: "weights=int8", absent for float32 (nn/quantize.h).
+constexpr Named kWeightStorages[] = {{"f32", 0}, {"int8", 1}};
+
 // Calls f(key, value) for each space-separated "key=value" of text (copies of at most
 // kMaxToken characters each). Stops at and returns the first error.
 constexpr size_t kMaxToken = 96;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "models/model-common.h"
+#include "nn/quantize.h"
 
 namespace ember::models {
 
@@ -82,6 +83,8 @@ Status GanModel::configure(const Setup& setup) {
     return Status::error(Code::invalid_argument, "gan: Adam betas must lie in [0, 1)");
   if (setup.training && setup.generator_only)
     return Status::error(Code::invalid_argument, "gan: a generator-only model cannot train");
+  if (setup.config.weights == nn::Storage::int8 && !setup.generator_only)
+    return Status::error(Code::invalid_argument, "gan: int8 weights are a sampler's: a generator-only model");
   setup_ = setup;
   release();  // the state a new setup starts from (Adam from its rates, no noise drawn)
   configured_ = true;
@@ -111,6 +114,8 @@ Status GanModel::build(Arena* arena) {
   sample_out_ = sampler_.flatten(gan_generator(sampler_, c, sample_z_, sample_onehot_));
   sampler_.mark_output(sample_out_);
   EMBER_TRY(sampler_.status());
+  if (c.weights == nn::Storage::int8) EMBER_TRY(nn::mark_int8_weights(sampler_, &params_));
+  params_.set_int8_in_place(setup_.int8_in_place);
   if (c.info > 0) {  // the codes' prior: weights, uniform until set_code_prior
     params_.set_group(kCodePriorGroup);
     nn::InitSpec ones;

@@ -110,6 +110,9 @@ class GanModel {
     int eval_batch = 64;   // rows per sampler call inside generate()
     bool training = true;  // false: sampler only (no gradients, no Adam; D's weights are
                            // still held, values only, so checkpoints match)
+    // config.weights = int8: read the int8 weights in place when loading from memory (a
+    // board's flash, nn::CheckpointRef::memory), which must then outlive the model.
+    bool int8_in_place = false;
     bool generator_only = false;  // with training = false: hold G alone, for a device that
                                   // only samples. load() then takes G's averaged weights (or
                                   // G's own without ema) and skips D; save() writes a sampler

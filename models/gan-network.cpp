@@ -99,6 +99,7 @@ Status GanConfig::set(const char* key, const char* value) {
   if (!std::strcmp(key, "info_cont")) return parse_int(key, value, 0, kMaxWidth, &info_cont);
   if (!std::strcmp(key, "info_std")) return parse_float(key, value, &info_std);
   if (!std::strcmp(key, "info_real")) return parse_flag(key, value, &info_real);
+  if (!std::strcmp(key, "weights")) return set_enum(kWeightStorages, key, value, &weights);
   return Status::error(Code::invalid_argument, "gan: unknown key '%s'", key);
 }
 
@@ -113,6 +114,7 @@ Status GanConfig::to_text(char* buf, size_t cap) const {
   w.put(" g_steps=").put_int(g_steps).put(" unroll=").put_int(unroll).put(" ema=").put_float(ema);
   w.put(" topk=").put_float(topk).put(" info=").put_int(info).put(" info_cont=").put_int(info_cont);
   w.put(" info_std=").put_float(info_std).put(" info_real=").put_int(info_real);
+  if (weights != nn::Storage::f32) w.put(" weights=").put(name_of(kWeightStorages, int(weights)));
   return w.status("gan config");
 }
 

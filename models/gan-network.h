@@ -111,6 +111,7 @@ struct GanConfig {
   int info_cont = 0;                         // InfoGAN continuous codes (with info)
   float info_std = 1.0f;                     // with info: scale of the noise entries G sees
   bool info_real = false;                    // with info: Q learns real images' codes from labels
+  nn::Storage weights = nn::Storage::f32;    // int8: a generator-only sampler's (ember export --weights int8)
 
   // Values per sample: kPointDims or rows * cols.
   int dims() const { return data == GanData::points ? kPointDims : rows * cols; }

@@ -18,6 +18,13 @@ constexpr size_t kRngBytes = 24;
 constexpr size_t kTrailerBytes = 12;  // u64 step + u32 crc
 constexpr size_t kBufBytes = 4096;
 constexpr uint8_t kHasValue = 1, kHasM = 2, kHasV = 4;
+constexpr uint8_t kInt8 = 8;  // version 3: the value as int8 with per-channel scales, alone
+
+inline bool has_int8(const Params& params) {
+  for (int i = 0; i < params.count(); ++i)
+    if (params[i].storage == Storage::int8) return true;
+  return false;
+}
 
 inline void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
 inline void put32(uint8_t* p, uint32_t v) {
@@ -59,7 +66,10 @@ inline Status fail(const char* where, Code code, const char* fmt, ...) {
   return Status::error(code, "checkpoint %s: %s", where, what);
 }
 
-inline int arrays_of(const Param& p) { return kHasValue | (p.m ? kHasM : 0) | (p.v ? kHasV : 0); }
+inline int arrays_of(const Param& p) {
+  if (p.storage == Storage::int8) return kInt8;
+  return kHasValue | (p.m ? kHasM : 0) | (p.v ? kHasV : 0);
+}
 inline int count_arrays(int arrays) { return 1 + ((arrays & kHasM) ? 1 : 0) + ((arrays & kHasV) ? 1 : 0); }
 
 // Caller-side checks shared by save and load (programming errors, not file problems).

@@ -48,15 +48,21 @@ class Source {
   }
   // n floats into dst, or skipped when dst is null (the caller checked n fits). A NaN or an
   // infinity is refused (ember never saves one): `name` says whose.
-  Status floats(float* dst, uint64_t n, const char* what, const char* name = "") {
+  // With nonneg, a negative number is refused too (int8 scales).
+  Status floats(float* dst, uint64_t n, const char* what, const char* name = "", bool nonneg = false) {
     for (uint64_t at = 0; n;) {
       const size_t chunk = n < kBufBytes / 4 ? static_cast<size_t>(n) : kBufBytes / 4;
       const uint8_t* p = nullptr;
       EMBER_TRY(take(4 * chunk, &p, what));
-      for (size_t i = 0; i < chunk; ++i)
-        if ((get32(p + 4 * i) & kExponentBits) == kExponentBits)
+      for (size_t i = 0; i < chunk; ++i) {
+        const uint32_t bits = get32(p + 4 * i);
+        if ((bits & kExponentBits) == kExponentBits)
           return fail(where_, Code::corrupt_data, "%s of '%s' hold a non-finite number (NaN or infinity) at element %llu",
                       what, name, static_cast<unsigned long long>(at + i));
+        if (nonneg && (bits >> 31) && (bits << 1))
+          return fail(where_, Code::corrupt_data, "%s of '%s' hold a negative number at element %llu", what, name,
+                      static_cast<unsigned long long>(at + i));
+      }
       at += chunk;
       if (dst) {
         for (size_t i = 0; i < chunk; ++i) dst[i] = bits_float(get32(p + 4 * i));
@@ -66,6 +72,23 @@ class Source {
     }
     return Status::ok();
   }
+  // n int8 values into dst, or skipped when dst is null; -128 is refused (symmetric weights).
+  Status int8s(int8_t* dst, uint64_t n, const char* name) {
+    for (uint64_t at = 0; n;) {
+      const size_t chunk = n < kBufBytes ? static_cast<size_t>(n) : kBufBytes;
+      const uint8_t* p = nullptr;
+      EMBER_TRY(take(chunk, &p, "the int8 values"));
+      for (size_t i = 0; i < chunk; ++i)
+        if (p[i] == 0x80)
+          return fail(where_, Code::corrupt_data, "the int8 values of '%s' hold -128 at element %llu (symmetric: "
+                      "-127..127)", name, static_cast<unsigned long long>(at + i));
+      if (dst) std::memcpy(dst, p, chunk), dst += chunk;
+      at += chunk, n -= chunk;
+    }
+    return Status::ok();
+  }
+  // Where the next byte is in a memory block (null for a file): int8 values read in place.
+  const uint8_t* here() const { return file_ ? nullptr : mem_ + pos_; }
   // Reads through to the stored CRC (after an early error, so the CRC can still be judged).
   Status drain() {
     const uint8_t* p = nullptr;
@@ -109,7 +132,7 @@ class Source {
 
 // Magic, version, flags and declared size: checked before anything else so that another
 // kind of file gets a plain answer ("not a checkpoint"), not a CRC complaint.
-Status read_header(Source& in, uint64_t actual, uint32_t counts[3], const CheckpointState& st, bool apply) {
+Status read_header(Source& in, uint64_t actual, uint32_t counts[4], const CheckpointState& st, bool apply) {
   const char* w = in.where();
   const uint8_t* h = nullptr;
   EMBER_TRY(in.take(kHeaderBytes, &h, "header"));
@@ -125,6 +148,7 @@ Status read_header(Source& in, uint64_t actual, uint32_t counts[3], const Checkp
     return fail(w, Code::corrupt_data, "header says %llu bytes, file has %llu (truncated or extended)",
                 static_cast<unsigned long long>(declared), static_cast<unsigned long long>(actual));
   for (int i = 0; i < 3; ++i) counts[i] = get32(h + 24 + 4 * i);
+  counts[3] = version;
   const uint32_t meta = get32(h + 36);
   if (version == 1 && meta != 0) return fail(w, Code::corrupt_data, "reserved header field is not 0");
   if (meta > kMaxCheckpointMeta)
@@ -142,7 +166,7 @@ Status read_header(Source& in, uint64_t actual, uint32_t counts[3], const Checkp
 // One parameter record. With apply == false it only checks; with apply == true it copies.
 // The record's own structure is checked first, then the model parameter it loads into (by
 // its name, or by st.rename's answer; a record rename skips is read past, values unused).
-Status read_param(Source& in, unsigned index, Params* params, const CheckpointState& st, bool apply) {
+Status read_param(Source& in, unsigned index, unsigned version, Params* params, const CheckpointState& st, bool apply) {
   const char* w = in.where();
   const uint8_t* p = nullptr;
   EMBER_TRY(in.take(2, &p, "parameter name length"));
@@ -172,15 +196,26 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
   const int64_t numel = shape.numel();
   if (numel < 0) return fail(w, Code::corrupt_data, "parameter '%s': element count overflows", name);
   if (trainable > 1) return fail(w, Code::corrupt_data, "parameter '%s': trainable flag is %d", name, trainable);
-  const bool arrays_ok = arrays == kHasValue || (trainable && (arrays == (kHasValue | kHasM) ||
-                                                               arrays == (kHasValue | kHasM | kHasV)));
+  const bool int8 = arrays == kInt8;
+  const bool arrays_ok = arrays == kHasValue || (int8 && version >= 3) ||
+                         (trainable && (arrays == (kHasValue | kHasM) || arrays == (kHasValue | kHasM | kHasV)));
   if (!arrays_ok) return fail(w, Code::corrupt_data, "parameter '%s': array set %x is not valid", name, arrays);
+  int axis = 0;
+  if (int8) {
+    EMBER_TRY(in.take(1, &p, "int8 axis"));
+    axis = p[0];
+    if (rank < 2 || axis >= rank)
+      return fail(w, Code::corrupt_data, "parameter '%s': int8 axis %d with rank %d", name, axis, rank);
+  }
   const uint64_t n = static_cast<uint64_t>(numel);
   const uint64_t k = static_cast<uint64_t>(count_arrays(arrays));
+  const uint64_t channels = int8 ? static_cast<uint64_t>(shape.dims[axis]) : 0;
   auto fits = [&]() {  // checked after the model's shape, whose mismatch is the better answer
-    if (n <= in.remaining() / (4 * k)) return Status::ok();  // n * 4 * k <= remaining, without overflow
-    return fail(w, Code::corrupt_data, "parameter '%s' needs %llu x %llu floats, only %llu bytes remain", name,
-                static_cast<unsigned long long>(k), static_cast<unsigned long long>(n),
+    const bool ok = int8 ? channels <= in.remaining() / 4 && n <= in.remaining() - 4 * channels
+                         : n <= in.remaining() / (4 * k);  // n * 4 * k <= remaining, without overflow
+    if (ok) return Status::ok();
+    return fail(w, Code::corrupt_data, "parameter '%s' needs %llu %s values, only %llu bytes remain", name,
+                static_cast<unsigned long long>(int8 ? n : n * k), int8 ? "int8" : "float",
                 static_cast<unsigned long long>(in.remaining()));
   };
 
@@ -189,7 +224,9 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
   if (st.rename) {
     if (!st.rename(st.rename_user, name, target, sizeof target)) {
       EMBER_TRY(fits());
-      return in.floats(nullptr, n * k, "the values", name);
+      if (!int8) return in.floats(nullptr, n * k, "the values", name);
+      EMBER_TRY(in.floats(nullptr, channels, "the scales", name, true));
+      return in.int8s(nullptr, n, name);
     }
     target[sizeof target - 1] = '\0';
     model_name = target;
@@ -215,7 +252,23 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
   if (group != prm.group)
     return fail(w, Code::shape_mismatch, "parameter '%s' is in group %d in the file, %d in the model", name, group,
                 prm.group);
+  if (int8 != (prm.storage == Storage::int8))
+    return fail(w, Code::shape_mismatch, "parameter '%s' is %s in the file, %s in the model", name,
+                int8 ? "int8" : "float32", int8 ? "float32" : "int8");
   EMBER_TRY(fits());
+  if (int8) {
+    if (axis != prm.out_axis)
+      return fail(w, Code::shape_mismatch, "parameter '%s': int8 scales along axis %d in the file, %d in the model", name,
+                  axis, prm.out_axis);
+    const bool in_place = params->int8_in_place();
+    if (in_place && !in.here())
+      return fail(w, Code::invalid_argument, "the model reads int8 weights in place: load it from memory, not a file");
+    EMBER_TRY(in.floats(apply ? prm.scale : nullptr, channels, "the scales", name, true));
+    const uint8_t* at = in.here();
+    EMBER_TRY(in.int8s(apply && !in_place ? const_cast<int8_t*>(prm.q) : nullptr, n, name));
+    if (apply && in_place) prm.q = reinterpret_cast<const int8_t*>(at);
+    return Status::ok();
+  }
   // Moments the model has no room for are skipped; moments the file lacks are zeroed.
   EMBER_TRY(in.floats(apply ? prm.value : nullptr, n, "the values", name));
   if (arrays & kHasM) EMBER_TRY(in.floats(apply ? prm.m : nullptr, n, "the moments", name));
@@ -226,7 +279,7 @@ Status read_param(Source& in, unsigned index, Params* params, const CheckpointSt
 }
 
 // Everything after the header, up to the stored CRC.
-Status read_body(Source& in, const uint32_t counts[3], Params* params, const CheckpointState& st, bool apply) {
+Status read_body(Source& in, const uint32_t counts[4], Params* params, const CheckpointState& st, bool apply) {
   const char* w = in.where();
   const unsigned n_params = unsigned(counts[0]), n_opts = unsigned(counts[1]), n_rngs = unsigned(counts[2]);
   if (n_params > static_cast<unsigned>(kMaxCheckpointParams) || n_opts > kMaxCheckpointOptimizers ||
@@ -240,7 +293,7 @@ Status read_body(Source& in, const uint32_t counts[3], Params* params, const Che
   };
   clear();
   Status s;
-  for (unsigned i = 0; i < n_params && s.is_ok(); ++i) s = read_param(in, i, params, st, apply);
+  for (unsigned i = 0; i < n_params && s.is_ok(); ++i) s = read_param(in, i, counts[3], params, st, apply);
   for (int i = 0; i < params->count() && s.is_ok(); ++i)
     if (!(*params)[i].loaded)
       s = fail(w, Code::shape_mismatch, "parameter '%s' is in the model but not in the file", (*params)[i].name);
@@ -293,7 +346,7 @@ Status load(Source& in, uint64_t size, Params* params, const CheckpointState& st
   if (size < kHeaderBytes + kTrailerBytes)
     return fail(w, Code::corrupt_data, "%llu bytes is shorter than the smallest checkpoint (%zu)",
                 static_cast<unsigned long long>(size), kHeaderBytes + kTrailerBytes);
-  uint32_t counts[3];
+  uint32_t counts[4];
   EMBER_TRY(read_header(in, size, counts, st, false));
   // Pass 1: check only. On an error, finish the checksum: a damaged file is reported as
   // damaged (CRC mismatch) rather than by whatever odd value the damage produced.
@@ -308,7 +361,7 @@ Status load(Source& in, uint64_t size, Params* params, const CheckpointState& st
 
   // Pass 2: the same parse, now copying. It can fail only if the input changed since pass 1.
   EMBER_TRY(in.restart());
-  uint32_t counts2[3];
+  uint32_t counts2[4];
   s = read_header(in, size, counts2, st, true);
   if (s.is_ok()) s = read_body(in, counts2, params, st, true);
   if (s.is_ok()) s = in.check_crc();
@@ -350,7 +403,7 @@ Status read_meta(Source& in, uint64_t size, char* buf, size_t cap) {
                 static_cast<unsigned long long>(size), kHeaderBytes + kTrailerBytes);
   CheckpointState st;
   st.meta_out = buf, st.meta_cap = cap;
-  uint32_t counts[3];
+  uint32_t counts[4];
   EMBER_TRY(read_header(in, size, counts, st, true));
   EMBER_TRY(in.drain());
   return in.check_crc();

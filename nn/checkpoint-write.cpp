@@ -91,7 +91,7 @@ class Sink {
 Status write_all(Sink& out, const Params& params, const CheckpointState& st, uint64_t size) {
   uint8_t h[kHeaderBytes] = {0};
   std::memcpy(h, kMagic, 8);
-  put32(h + 8, kCheckpointVersion);
+  put32(h + 8, has_int8(params) ? kCheckpointVersion : 2);  // files without int8 stay version 2
   put32(h + 12, 0);  // flags
   put64(h + 16, size);
   put32(h + 24, static_cast<uint32_t>(params.count()));
@@ -109,6 +109,12 @@ Status write_all(Sink& out, const Params& params, const CheckpointState& st, uin
     const uint8_t meta[4] = {uint8_t(p.shape.rank), p.group, uint8_t(p.trainable ? 1 : 0), uint8_t(arrays)};
     EMBER_TRY(out.bytes(meta, 4));
     for (int d = 0; d < p.shape.rank; ++d) EMBER_TRY(out.u64(static_cast<uint64_t>(p.shape.dims[d])));
+    if (p.storage == Storage::int8) {
+      EMBER_TRY(out.u8(p.out_axis));
+      EMBER_TRY(out.floats(p.scale, static_cast<size_t>(p.channels())));
+      EMBER_TRY(out.bytes(p.q, p.numel()));
+      continue;
+    }
     EMBER_TRY(out.floats(p.value, p.numel()));
     if (arrays & kHasM) EMBER_TRY(out.floats(p.m, p.numel()));
     if (arrays & kHasV) EMBER_TRY(out.floats(p.v, p.numel()));
@@ -142,6 +148,19 @@ Status write_all(Sink& out, const Params& params, const CheckpointState& st, uin
 Status check_finite(const Params& params) {
   for (int i = 0; i < params.count(); ++i) {
     const Param& p = params[i];
+    if (p.storage == Storage::int8) {
+      if (!p.q || !p.scale)
+        return Status::error(Code::invalid_argument, "checkpoint: int8 parameter '%s' holds no values", p.name);
+      for (int64_t c = 0; c < p.channels(); ++c)
+        if (!std::isfinite(p.scale[c]) || p.scale[c] < 0.0f)
+          return Status::error(Code::not_finite, "checkpoint: int8 parameter '%s' has a bad scale at channel %lld",
+                               p.name, static_cast<long long>(c));
+      for (size_t k = 0; k < p.numel(); ++k)
+        if (p.q[k] == -128)
+          return Status::error(Code::invalid_argument, "checkpoint: int8 parameter '%s' holds -128 (symmetric: "
+                               "-127..127)", p.name);
+      continue;
+    }
     const float* arrays[3] = {p.value, p.m, p.v};
     static const char* const kWhat[3] = {"value", "first moment", "second moment"};
     for (int a = 0; a < 3; ++a) {
@@ -166,6 +185,11 @@ Status checkpoint_size(const Params& params, const CheckpointState& st, uint64_t
     const Param& p = params[i];
     const uint64_t fixed = 2 + std::strlen(p.name) + 4 + 8 * uint64_t(p.shape.rank);
     uint64_t data;
+    if (p.storage == Storage::int8) {  // axis byte, scales, one byte per value
+      data = 1 + 4 * uint64_t(p.channels()) + uint64_t(p.numel());
+      total += fixed + data;
+      continue;
+    }
     if (__builtin_mul_overflow(uint64_t(p.numel()), 4u * count_arrays(arrays_of(p)), &data) ||
         __builtin_add_overflow(total, fixed, &total) || __builtin_add_overflow(total, data, &total))
       return Status::error(Code::invalid_argument, "checkpoint: parameter '%s' makes the size overflow", p.name);

@@ -2,13 +2,13 @@
 // in one small versioned, checksummed file, written atomically and loaded with full
 // validation (a bad file never changes the model).
 //
-// ---- Format, version 2 (version 1 = the same with meta_len always 0) ---------------------
+// ---- Format, version 3 (2 = without int8 records; 1 = also meta_len always 0) -----------
 // All integers little-endian, floats IEEE-754 binary32 little-endian, no padding, no
 // alignment. Sizes in bytes.
 //
 //   header (40 bytes)
 //     8   magic        "EMBRCKPT"
-//     4   u32 version  1
+//     4   u32 version  3 when a record is int8, else 2 (so a float file is the same as before)
 //     4   u32 flags    0 (reserved; a reader of version 1 rejects any bit set)
 //     8   u64 size     total file size in bytes, CRC included
 //     4   u32 n_params number of parameter records (<= kMaxCheckpointParams)
@@ -23,9 +23,14 @@
 //     1   u8  rank     0 .. Shape::kMaxRank
 //     1   u8  group
 //     1   u8  trainable 0 or 1 (0: a state buffer such as BatchNorm running mean)
-//     1   u8  arrays   bit 0 value (always set), bit 1 m, bit 2 v (moments: trainable only)
+//     1   u8  arrays   bit 0 value (always set), bit 1 m, bit 2 v (moments: trainable only);
+//                      or 8 alone (version 3): the value as int8, per output channel
 //     8*rank i64 dims  each >= 0, product (numel) fits in int64 and in the file
 //     then f32[numel] value, f32[numel] m if bit 1, f32[numel] v if bit 2
+//     or, int8 (w = scale[c] q, c the index along `axis`; nn/quantize.h):
+//     1   u8  axis     the output-channel axis, < rank, rank >= 2
+//     f32[dims[axis]] scale  finite, >= 0
+//     i8[numel] q          -127..127 (symmetric)
 //   n_opts optimizer records (24 bytes)
 //     1   u8  group
 //     1   u8  kind     0 SGD (momentum), 1 Adam
@@ -46,6 +51,9 @@
 // * With CheckpointState::rename, records go to the parameters it names or are skipped; a
 //   renamed record may then fill a trainable parameter from a state buffer (or back) when the
 //   model holds values only. Every model parameter must still be loaded exactly once.
+// * int8: a record and its model parameter must agree on storage (Params::set_int8) and axis.
+//   Loading from memory into parameters set to read int8 in place points them at the file's
+//   bytes (no copy: the memory must outlive the model); from a file, such a model is refused.
 // * Moments: present in the file but not allocated in the model (inference or SGD mode) —
 //   skipped, no error (that is how an inference build loads a training checkpoint); absent
 //   in the file but allocated in the model — zeroed (a fresh optimizer).
@@ -74,7 +82,7 @@
 
 namespace ember::nn {
 
-constexpr uint32_t kCheckpointVersion = 2;
+constexpr uint32_t kCheckpointVersion = 3;
 constexpr uint32_t kOldestCheckpointVersion = 1;  // still read
 constexpr size_t kMaxCheckpointMeta = 1024;
 constexpr int kMaxCheckpointParams = 1 << 16;  // a sanity bound on a damaged count

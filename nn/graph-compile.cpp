@@ -61,6 +61,11 @@ void Graph::mark_gradients(const CompileOptions& opt) {
 // How many buffers build_plan makes (it checks it makes no more): a value per node that is
 // not a reshape; when training a gradient per such node that needs one; saved tensors of
 // BatchNorm (training), reparam and minibatch_stddev; workspaces of the convolutions.
+bool Graph::int8_weights(const Node& n) const {
+  const bool weighted = n.op == Op::linear || n.op == Op::conv2d || n.op == Op::conv_t2d;
+  return weighted && (*params_)[n.param[0]].storage == Storage::int8;
+}
+
 int32_t Graph::count_buffers(const CompileOptions& opt) {
   int32_t n = 0;
   for (int32_t i = 0; i < nodes_.size(); ++i) {
@@ -71,6 +76,7 @@ int32_t Graph::count_buffers(const CompileOptions& opt) {
     if (x.op == Op::reparam) n += 1;
     if (x.op == Op::minibatch_stddev) n += 2;
     if (x.op == Op::conv2d || x.op == Op::conv_t2d) n += 1 + (x.needs_grad ? 1 : 0);
+    if (x.op == Op::linear && int8_weights(x)) n += 1;  // the panel int8 weights are widened into
   }
   return n;
 }
@@ -98,6 +104,10 @@ Status Graph::check_buildable(const CompileOptions& opt) const {
   if (nodes_.size() == 0) return Status::error(Code::invalid_argument, "compile: the graph is empty");
   if (opt.training && loss_ < 0)
     return Status::error(Code::invalid_argument, "compile: training needs an objective (call minimize)");
+  for (int32_t i = 0; opt.training && i < nodes_.size(); ++i)
+    if (int8_weights(nodes_[i]))
+      return Status::error(Code::invalid_argument, "compile: '%s' has int8 weights, which are for sampling, not "
+                           "training", (*params_)[nodes_[i].param[0]].name);
   return Status::ok();
 }
 
@@ -197,9 +207,15 @@ Status Graph::build_plan(const CompileOptions& opt) {
   const int workers = workers_;
   for (int32_t i = 0; i < N; ++i) {  // op workspaces live for one step
     Node& n = nodes_[i];
+    if (n.op == Op::linear && int8_weights(n)) {
+      const size_t in = static_cast<size_t>(nodes_[n.in[0]].shape.numel() / n.shape[0]);
+      n.fwd_scratch_buf = new_buf(linear_scratch_floats(static_cast<int>(in), true) * sizeof(float), i, i);
+      continue;
+    }
     if (n.op != Op::conv2d && n.op != Op::conv_t2d) continue;
-    const size_t floats = n.op == Op::conv2d ? conv2d_scratch_floats(n.conv, workers)
-                                             : conv_t2d_scratch_floats(n.conv, workers);
+    const bool int8 = int8_weights(n);
+    const size_t floats = n.op == Op::conv2d ? conv2d_scratch_floats(n.conv, workers, int8)
+                                             : conv_t2d_scratch_floats(n.conv, workers, int8);
     n.fwd_scratch_buf = new_buf(floats * sizeof(float), i, i);
     if (n.needs_grad) n.bwd_scratch_buf = new_buf(floats * sizeof(float), bwd_step(i), bwd_step(i));
   }

@@ -25,18 +25,26 @@ Status Graph::forward_node(Node& n) {
   const Node* b = n.in[1] >= 0 ? &nodes_[n.in[1]] : nullptr;
   const Node* c = n.in[2] >= 0 ? &nodes_[n.in[2]] : nullptr;
   auto value = [&](int k) { return n.param[k] >= 0 ? (*params_)[n.param[k]].value : nullptr; };
+  Weights w;  // linear and convolutions: float32 or int8 (nn/quantize.h)
+  if (n.op == Op::linear || n.op == Op::conv2d || n.op == Op::conv_t2d) {
+    const Param& p = (*params_)[n.param[0]];
+    if (p.storage == Storage::int8 && (!p.q || !p.scale))
+      return Status::error(Code::invalid_argument, "forward: int8 weights '%s' were never loaded", p.name);
+    w = p.storage == Storage::int8 ? Weights(p.q, p.scale) : Weights(p.value);
+  }
   switch (n.op) {
     case Op::input:
     case Op::labels:
     case Op::reshape: break;
     case Op::linear:  // y[B,O] = x[B,I] W[O,I]^T + b[O]
-      EMBER_TRY(linear_forward(ctx, a->value, value(0), value(1), n.value, rows(*a), per_row(*a), per_row(n)));
+      EMBER_TRY(linear_forward(ctx, a->value, w, value(1), n.value, rows(*a), per_row(*a), per_row(n), Act::identity,
+                               0.0f, n.fwd_scratch));
       break;
     case Op::conv2d:  // y[N,O,Ho,Wo] = W[O,C,k,k] * x[N,C,H,W] + b[O]
-      EMBER_TRY(conv2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch));
+      EMBER_TRY(conv2d_forward(ctx, n.conv, a->value, w, value(1), n.value, n.fwd_scratch));
       break;
     case Op::conv_t2d:  // y[N,O,Ho,Wo] = W[C,O,k,k] *^T x[N,C,H,W] + b[O]
-      EMBER_TRY(conv_t2d_forward(ctx, n.conv, a->value, value(0), value(1), n.value, n.fwd_scratch));
+      EMBER_TRY(conv_t2d_forward(ctx, n.conv, a->value, w, value(1), n.value, n.fwd_scratch));
       break;
     case Op::batchnorm:  // y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
       if (opt_.training)

@@ -201,6 +201,7 @@ class Graph {
                bool trainable, int32_t* id);
   Status check_buildable(const CompileOptions& opt) const;
   void mark_gradients(const CompileOptions& opt);
+  bool int8_weights(const Node& n) const;  // linear or conv whose weight is Storage::int8
   int32_t count_buffers(const CompileOptions& opt);
   static size_t table_bytes(int32_t nodes, int32_t buffers);
   Status take_tables(Arena* arena, bool tail, int32_t nbufs);

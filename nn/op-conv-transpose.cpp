@@ -20,6 +20,7 @@
 // fixed by the shape. Bit-identical for any thread count.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
+#include "nn/op-weights.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
@@ -51,22 +52,16 @@ int transpose_group_of(const ConvShape& s, const ConvGeom& g) {
 // image colT_n[Kc, P] = W^T x_n (x is already [C, P]), then y_n = b + col2im(colT_n);
 // backward colT_n = im2col(dy_n), dW += x_n colT_n^T (summed over the batch, added once),
 // dx_n += W colT_n straight into NCHW. No transposes; GEMMs per image in image order.
-Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                           const float* b, float* y, float* scratch) {
+Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const Weights& w,
+                           const float* b, float* y, float* scratch, float* panel) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
   const int group = transpose_group_of(s, g);
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
-    for (int i = 0; i < images; ++i) {
-      GemmArgs a;  // colT[Kc, P] = W[C, Kc]^T x_n[C, P]
-      a.trans_a = true;
-      a.m = static_cast<int>(Kc), a.n = static_cast<int>(P), a.k = s.c;
-      a.a = w, a.lda = static_cast<int>(Kc);
-      a.b = x + (n0 + i) * C * P, a.ldb = static_cast<int>(P);
-      a.c = scratch + i * Kc * P, a.ldc = static_cast<int>(P);
-      EMBER_TRY(ctx.gemm(a));
-    }
+    for (int i = 0; i < images; ++i)  // colT[Kc, P] = W[C, Kc]^T x_n[C, P]
+      EMBER_TRY(detail::gemm_wt_b(ctx, w, s.c, s.o, s.kh * s.kw, static_cast<int>(P), x + (n0 + i) * C * P,
+                                  static_cast<int>(P), scratch + i * Kc * P, static_cast<int>(P), panel));
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
       fill_bias(yi, b, s.o, out_plane);
@@ -113,21 +108,69 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
   return Status::ok();
 }
 
+// The pixel-row path with int8 weights, a panel of output channels at a time: the panel's
+// columns widened, col[G P, bw] = xT W[:, panel] (bw = the panel's channels x kh kw), scattered
+// into those channels of y. col holds one panel, not all Kc columns: on a board, that is most
+// of the RAM a large layer would take. Each output is the float path's sum, in the same order.
+Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const Weights& w,
+                             const float* b, float* y, float* scratch) {
+  const size_t P = g.pixels(), C = static_cast<size_t>(s.c), out_plane = static_cast<size_t>(g.h) * g.w;
+  const int inner = s.kh * s.kw, group = transpose_group_of(s, g);
+  const int per = detail::int8_channels_per_panel(C * inner);
+  const size_t width = static_cast<size_t>(per) * inner, rows = static_cast<size_t>(group) * P;
+  float* col = scratch;                                     // [G P, bw]
+  float* xt = scratch + detail::round_line(rows * width);   // [G P, C]
+  float* panel = xt + detail::round_line(rows * C);         // [C, bw]
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    auto start = [&](int i) {
+      detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
+      fill_bias(y + (n0 + i) * g.image(), b, s.o, out_plane);
+    };
+    detail::parallel_for(ctx, images, start);
+    for (int o0 = 0; o0 < s.o; o0 += per) {
+      const int o1 = s.o - o0 < per ? s.o : o0 + per;
+      const int bw = (o1 - o0) * inner;
+      detail::widen_int8_columns(ctx.k(), w, s.c, s.o, inner, o0, o1, panel);
+      GemmArgs a;  // col[G P, bw] = xT[G P, C] W[C, panel]
+      a.m = static_cast<int>(images * P), a.n = bw, a.k = s.c;
+      a.a = xt, a.lda = s.c;
+      a.b = panel, a.ldb = bw;
+      a.c = col, a.ldc = bw;
+      EMBER_TRY(ctx.gemm(a));
+      ConvGeom part = g;  // the panel's channels of y's image
+      part.c = o1 - o0;
+      auto scatter = [&](int i) {
+        detail::col2im_rows_add(part, col + i * P * bw, y + (n0 + i) * g.image() + o0 * out_plane);
+      };
+      detail::parallel_for(ctx, images, scatter);
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 // `workers` does not matter: the work split over threads needs no per-worker memory.
-size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/) {
+size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const ConvGeom g = adjoint_geom(s);
   const size_t rows = static_cast<size_t>(transpose_group_of(s, g)) * g.pixels();
-  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.c);
-  return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.c));
+  // int8: after the op's own, a panel of whole output channels, C kh kw floats each.
+  const size_t unit = static_cast<size_t>(s.c) * s.kh * s.kw;
+  const size_t panel = int8 ? detail::round_line(int8_panel_floats(unit)) : 0;
+  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.c) + panel;
+  // The pixel-row path with int8 weights holds col for one panel's channels only.
+  const size_t col = int8 ? rows * (int8_panel_floats(unit) / s.c) : rows * g.patch();
+  return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.c)) + panel;
 }
 
 // x[N,C,H,W] w[C,O,kh,kw] b[O] -> y[N,O,Ho,Wo]
-Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const Weights& w, const float* b,
                         float* y, float* scratch) {
   const ConvGeom g = adjoint_geom(s);
-  if (detail::use_cm(g)) return conv_t2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
+  float* panel = scratch + conv_t2d_scratch_floats(s, 1, false);
+  if (detail::use_cm(g)) return conv_t2d_forward_cm(ctx, s, g, x, w, b, y, scratch, panel);
+  if (w.int8()) return conv_t2d_forward_int8(ctx, s, g, x, w, b, y, scratch);
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
   const int group = transpose_group_of(s, g);
@@ -138,12 +181,9 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
     auto rows = [&](int i) { detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
     detail::parallel_for(ctx, images, rows);
 
-    GemmArgs a;  // col[G P, Kc] = xT[G P, C] W[C, Kc]
-    a.m = static_cast<int>(images * P), a.n = static_cast<int>(Kc), a.k = s.c;
-    a.a = xt, a.lda = s.c;
-    a.b = w, a.ldb = static_cast<int>(Kc);
-    a.c = col, a.ldc = static_cast<int>(Kc);
-    EMBER_TRY(ctx.gemm(a));
+    // col[G P, Kc] = xT[G P, C] W[C, Kc]
+    EMBER_TRY(detail::gemm_x_w(ctx, w, static_cast<int>(images * P), s.c, s.o, s.kh * s.kw, xt, s.c, col,
+                               static_cast<int>(Kc), panel));
 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();

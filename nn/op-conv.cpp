@@ -21,6 +21,7 @@
 // thread well (M = G P), which per-image GEMMs of 49 pixels would not.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
+#include "nn/op-weights.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
@@ -51,23 +52,17 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 // dW[O, K] += dy_n colT_n^T image after image; dcolT_n = W^T dy_n, then col2im. The unfold
 // and fold run over the group's images in parallel, the GEMMs one image at a time (threaded
 // inside), in image order: deterministic for any thread count.
-Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                         const float* b, float* y, float* scratch) {
+Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const Weights& w,
+                         const float* b, float* y, float* scratch, float* panel) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
     detail::parallel_for(ctx, images, unfold);
-    for (int i = 0; i < images; ++i) {
-      GemmArgs a;  // y_n[O, P] = W[O, K] colT[K, P] + b
-      a.m = s.o, a.n = static_cast<int>(P), a.k = static_cast<int>(K);
-      a.a = w, a.lda = static_cast<int>(K);
-      a.b = scratch + i * K * P, a.ldb = static_cast<int>(P);
-      a.c = y + (n0 + i) * O * P, a.ldc = static_cast<int>(P);
-      a.ep.bias = b, a.ep.bias_per_row = true;
-      EMBER_TRY(ctx.gemm(a));
-    }
+    for (int i = 0; i < images; ++i)  // y_n[O, P] = W[O, K] colT[K, P] + b
+      EMBER_TRY(detail::gemm_w_b(ctx, w, s.o, static_cast<int>(K), static_cast<int>(P), scratch + i * K * P,
+                                 static_cast<int>(P), y + (n0 + i) * O * P, static_cast<int>(P), b, panel));
   }
   return Status::ok();
 }
@@ -116,18 +111,20 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
 }  // namespace
 
 // `workers` does not matter: the work split over threads needs no per-worker memory.
-size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/) {
+size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const ConvGeom g = conv_geom(s);
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
-  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.o);
-  return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.o));
+  const size_t panel = int8 ? detail::round_line(int8_panel_floats(g.patch())) : 0;  // after the op's own
+  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.o) + panel;
+  return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.o)) + panel;
 }
 
 // x[N,C,H,W] w[O,C,kh,kw] b[O] -> y[N,O,Ho,Wo]
-Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const Weights& w, const float* b,
                       float* y, float* scratch) {
   const ConvGeom g = conv_geom(s);
-  if (detail::use_cm(g)) return conv2d_forward_cm(ctx, s, g, x, w, b, y, scratch);
+  float* panel = scratch + conv2d_scratch_floats(s, 1, false);
+  if (detail::use_cm(g)) return conv2d_forward_cm(ctx, s, g, x, w, b, y, scratch, panel);
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   float* col = scratch;                               // [G P, K]
@@ -137,14 +134,10 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const fl
     auto unfold = [&](int i) { detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * K); };
     detail::parallel_for(ctx, images, unfold);
 
-    GemmArgs a;  // yT[G P, O] = col[G P, K] W[O, K]^T + b
-    a.trans_b = true;
-    a.m = static_cast<int>(images * P), a.n = s.o, a.k = static_cast<int>(K);
-    a.a = col, a.lda = static_cast<int>(K);
-    a.b = w, a.ldb = static_cast<int>(K);
-    a.c = yt, a.ldc = s.o;
-    a.ep.bias = b;  // per column = per output channel
-    EMBER_TRY(ctx.gemm(a));
+    Epilogue ep;  // yT[G P, O] = col[G P, K] W[O, K]^T + b
+    ep.bias = b;  // per column = per output channel
+    EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
+                                static_cast<int>(K), yt, s.o, ep, panel));
 
     auto fold = [&](int i) { detail::rows_to_nchw(yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
     detail::parallel_for(ctx, images, fold);

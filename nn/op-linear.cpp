@@ -4,23 +4,23 @@
 //
 // Determinism: ctx.gemm splits M and N across threads, never K, and db sums rows in batch
 // order, so results are bit-identical for any thread count.
+#include "nn/op-weights.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
 
+size_t linear_scratch_floats(int in, bool int8) {
+  return int8 ? int8_panel_floats(static_cast<size_t>(in)) : 0;
+}
+
 // y[B,O] = act(x[B,I] w[O,I]^T + b[O])
-Status linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
-                      int in, int out, Act act, float slope) {
-  GemmArgs a;
-  a.trans_b = true;
-  a.m = batch, a.n = out, a.k = in;
-  a.a = x, a.lda = in;
-  a.b = w, a.ldb = in;
-  a.c = y, a.ldc = out;
-  a.ep.bias = b;  // per column = per output feature
-  a.ep.act = act;
-  a.ep.slope = slope;
-  return ctx.gemm(a);
+Status linear_forward(Context& ctx, const float* x, const Weights& w, const float* b, float* y, int batch,
+                      int in, int out, Act act, float slope, float* scratch) {
+  Epilogue ep;
+  ep.bias = b;  // per column = per output feature
+  ep.act = act;
+  ep.slope = slope;
+  return detail::gemm_x_wt(ctx, w, batch, in, out, x, in, y, out, ep, scratch);
 }
 
 // dx[B,I] += dy[B,O] w[O,I];  dw[O,I] += dy^T x;  db[O] += sum over B of dy

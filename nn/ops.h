@@ -37,11 +37,32 @@
 
 namespace ember::nn {
 
+// ---- weights -------------------------------------------------------------------------------
+// A layer's weights as its forward reads them: float32 (`f`), or int8 (`q`, with one `scale`
+// per output channel: w = scale[c] q; nn/quantize.h). int8 weights are widened to float a
+// panel of output channels at a time, into kInt8PanelFloats more scratch than the float op
+// takes (int8_panel_floats), and the float GEMM runs on the panel. The GEMMs split M and N
+// and never K, so every output is summed in the same order as with the whole widened weight:
+// an int8 layer gives exactly the float layer whose weights are scale * q.
+struct Weights {
+  const float* f = nullptr;
+  const int8_t* q = nullptr;
+  const float* scale = nullptr;
+  Weights(const float* w = nullptr) : f(w) {}  // NOLINT: float weights convert implicitly
+  Weights(const int8_t* values, const float* scales) : q(values), scale(scales) {}
+  bool int8() const { return q != nullptr; }
+};
+constexpr size_t kInt8PanelFloats = 4096;  // 16 KiB: small beside a board's RAM, L1-sized
+// Scratch floats of one panel: whole output channels of `unit` floats each, at least one.
+size_t int8_panel_floats(size_t unit);
+
 // ---- linear ------------------------------------------------------------------------------
 // y[B,O] = act(x[B,I] W[O,I]^T + b[O]); b may be null. act is fused into the GEMM epilogue
-// (identity when the graph keeps the pre-activation for backward).
-Status linear_forward(Context& ctx, const float* x, const float* w, const float* b, float* y, int batch,
-                      int in, int out, Act act = Act::identity, float slope = 0.0f);
+// (identity when the graph keeps the pre-activation for backward). int8 weights need
+// linear_scratch_floats(in, true) floats of scratch; float ones none.
+size_t linear_scratch_floats(int in, bool int8);
+Status linear_forward(Context& ctx, const float* x, const Weights& w, const float* b, float* y, int batch,
+                      int in, int out, Act act = Act::identity, float slope = 0.0f, float* scratch = nullptr);
 // dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy.
 Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
                        float* db, int batch, int in, int out);
@@ -58,16 +79,17 @@ struct ConvShape {
   int out_w(bool transposed) const;
 };
 
-size_t conv2d_scratch_floats(const ConvShape& s, int workers);
+// int8: the forward's scratch with int8 weights (a panel more).
+size_t conv2d_scratch_floats(const ConvShape& s, int workers, bool int8 = false);
 // x[N,C,H,W], w[O,C,kh,kw], b[O] (nullable) -> y[N,O,Ho,Wo].
-Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const Weights& w, const float* b,
                       float* y, float* scratch);
 Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
                        float* dx, float* dw, float* db, float* scratch);
 
-size_t conv_t2d_scratch_floats(const ConvShape& s, int workers);
+size_t conv_t2d_scratch_floats(const ConvShape& s, int workers, bool int8 = false);
 // x[N,C,H,W], w[C,O,kh,kw] (PyTorch's ConvTranspose2d layout), b[O] -> y[N,O,Ho,Wo].
-Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* b,
+Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const Weights& w, const float* b,
                         float* y, float* scratch);
 Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
                          const float* dy, float* dx, float* dw, float* db, float* scratch);

@@ -10,6 +10,7 @@ void Params::reset(Arena* arena) {
   params_.clear();
   group_ = 0;
   allocated_ = false;
+  int8_in_place_ = false;
   mode_ = ParamMode::inference;
 }
 
@@ -61,11 +62,34 @@ size_t Params::numel(int group, bool trainable_only) const {
   return n;
 }
 
+Status Params::set_int8(int id, int out_axis) {
+  if (id < 0 || id >= params_.size()) return Status::error(Code::invalid_argument, "set_int8: no parameter %d", id);
+  Param& p = params_[id];
+  if (allocated_) return Status::error(Code::invalid_argument, "parameter '%s': int8 after allocate()", p.name);
+  if (p.shape.rank < 2 || out_axis < 0 || out_axis >= p.shape.rank)
+    return Status::error(Code::invalid_argument, "parameter '%s': int8 needs rank >= 2 and an output axis in it",
+                         p.name);
+  p.storage = Storage::int8;
+  p.out_axis = static_cast<uint8_t>(out_axis);
+  return Status::ok();
+}
+
+int Params::int8_count() const {
+  int n = 0;
+  for (int i = 0; i < params_.size(); ++i) n += params_[i].storage == Storage::int8;
+  return n;
+}
+
 ParamBytes Params::bytes(ParamMode mode) const {
   ParamBytes b;
   b.table = params_.seal_bytes(params_.size());
   const int moments = mode == ParamMode::train_adam ? 2 : mode == ParamMode::train_sgd ? 1 : 0;
   for (int i = 0; i < params_.size(); ++i) {
+    if (params_[i].storage == Storage::int8) {  // scales, and the values unless read in place
+      b.values += Arena::rounded(static_cast<size_t>(params_[i].channels()) * sizeof(float));
+      if (!int8_in_place_) b.values += Arena::rounded(params_[i].numel());
+      continue;
+    }
     const size_t one = Arena::rounded(params_[i].numel() * sizeof(float));
     b.values += one;
     if (params_[i].trainable && mode != ParamMode::inference) {
@@ -78,6 +102,11 @@ ParamBytes Params::bytes(ParamMode mode) const {
 
 Status Params::allocate(Arena* arena, ParamMode mode) {
   if (allocated_) return Status::error(Code::invalid_argument, "parameters are already allocated");
+  if (mode != ParamMode::inference)
+    for (int i = 0; i < params_.size(); ++i)
+      if (params_[i].storage == Storage::int8)
+        return Status::error(Code::invalid_argument, "parameter '%s' is int8: int8 weights are for sampling, not training",
+                             params_[i].name);
   const ParamBytes need = bytes(mode);
   if (need.total() > arena->free_bytes())
     return Status::error(Code::out_of_memory,
@@ -91,6 +120,13 @@ Status Params::allocate(Arena* arena, ParamMode mode) {
     Param& p = params_[i];
     const size_t n = p.numel();
     // Cannot fail: the total was checked above and each piece is rounded the same way.
+    if (p.storage == Storage::int8) {
+      (void)arena->alloc_array(static_cast<size_t>(p.channels()), &p.scale);
+      int8_t* q = nullptr;
+      if (!int8_in_place_) (void)arena->alloc_array(n, &q);
+      p.q = q;
+      continue;
+    }
     (void)arena->alloc_array(n, &p.value);
     if (train && p.trainable) {
       (void)arena->alloc_array(n, &p.grad);
@@ -107,6 +143,11 @@ void Params::initialise(Rng* rng) {
   for (int i = 0; i < params_.size(); ++i) {
     Param& p = params_[i];
     const size_t n = p.numel();
+    if (p.storage == Storage::int8) {  // nothing to draw: int8 weights come from a file
+      if (p.scale) std::memset(p.scale, 0, static_cast<size_t>(p.channels()) * sizeof(float));
+      if (p.q && !int8_in_place_) std::memset(const_cast<int8_t*>(p.q), 0, n);
+      continue;
+    }
     const float fan_in = static_cast<float>(p.init.fan_in < 1 ? 1 : p.init.fan_in);
     const float fan_out = static_cast<float>(p.init.fan_out < 1 ? 1 : p.init.fan_out);
     switch (p.init.kind) {

@@ -42,6 +42,11 @@ struct InitSpec {
   int fan_in = 1, fan_out = 1;  // filled by the layer that creates the parameter
 };
 
+// How a parameter's values are held. int8 is for sampling only (nn/quantize.h): a weight of
+// a linear or convolution layer as int8 values with one float scale per output channel,
+// w = scale[c] * q, symmetric (q in -127..127). Training refuses it.
+enum class Storage : uint8_t { f32 = 0, int8 };
+
 struct Param {
   static constexpr int kMaxName = 48;
   char name[kMaxName] = {0};
@@ -54,7 +59,21 @@ struct Param {
   float* grad = nullptr;    // trainable params in training mode
   float* m = nullptr;       // optimizer moments (Adam: m and v; SGD momentum: m)
   float* v = nullptr;
+  // Storage::int8 (value stays null): q[numel] and scale[shape.dims[out_axis]]. q points into
+  // the arena, or, when the parameters are set to read int8 weights in place, into the
+  // checkpoint's memory (a board's flash) once loaded.
+  Storage storage = Storage::f32;
+  uint8_t out_axis = 0;     // the output-channel axis: 0 ([O, I], [O, C, kh, kw]), 1 (ConvTranspose2d)
+  const int8_t* q = nullptr;
+  float* scale = nullptr;
   size_t numel() const { return static_cast<size_t>(shape.numel()); }
+  // Scales (output channels) of an int8 parameter, and the elements that share one.
+  int64_t channels() const { return shape.dims[out_axis]; }
+  int64_t channel_inner() const {
+    int64_t n = 1;
+    for (int d = out_axis + 1; d < shape.rank; ++d) n *= shape.dims[d];
+    return n;
+  }
 };
 
 // What allocate() takes memory for.
@@ -65,7 +84,7 @@ enum class ParamMode : uint8_t {
 };
 
 struct ParamBytes {
-  size_t values = 0, grads = 0, optimizer = 0;
+  size_t values = 0, grads = 0, optimizer = 0;  // values: int8 weights and their scales too
   size_t table = 0;  // the directory of the parameter table (O(1) lookup once allocated)
   size_t total() const { return values + grads + optimizer + table; }
 };
@@ -98,7 +117,16 @@ class Params {
   Status allocate(Arena* arena, ParamMode mode);
   bool allocated() const { return allocated_; }
   ParamMode mode() const { return mode_; }
-  // Fills values from each InitSpec with rng, zeroes grads and moments.
+  // Parameter `id` held as int8 (before allocate(); inference only): per output channel along
+  // `out_axis`, which must be a dimension of a parameter of rank >= 2.
+  Status set_int8(int id, int out_axis);
+  // int8 values read in place: allocate() takes no memory for them, and only a load from a
+  // checkpoint in memory fills them (pointing into it: that memory must outlive the model).
+  void set_int8_in_place(bool in_place) { int8_in_place_ = in_place; }
+  bool int8_in_place() const { return int8_in_place_; }
+  int int8_count() const;
+  // Fills values from each InitSpec with rng, zeroes grads and moments (int8: zeroes q and the
+  // scales held in the arena).
   void initialise(Rng* rng);
 
   int count() const { return params_.size(); }
@@ -114,6 +142,7 @@ class Params {
   ArenaList<Param, kChunk> params_;
   uint8_t group_ = 0;
   bool allocated_ = false;
+  bool int8_in_place_ = false;
   ParamMode mode_ = ParamMode::inference;
 };
 

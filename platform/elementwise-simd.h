@@ -14,7 +14,8 @@
 //   add sub mul div sqrt fma(a, b, c) = a * b + c; neg abs copysign(mag, sign)
 //   clamp(x, lo, hi) (NaN stays NaN); max(a, b) (any NaN rule); lt gt ge select(m, a, b)
 //   round (to nearest even; |x| < 2^22) to_int (of an integral V) pow2 (2^n, n in
-//   [-126, 127]) shr1 (arithmetic n >> 1) isub; isnan mor mnone any; hsum hmax
+//   [-126, 127]) shr1 (arithmetic n >> 1) isub; isnan mor mnone any; hsum hmax;
+//   widen(const int8_t* p): kWidth int8 values as floats
 //
 // Accuracy: maximum error against the std:: float functions (the scalar reference), from
 // tests/test-elementwise.cpp's sweep of [-104.5, 90] in steps of 0.0017 plus |x| from 1e-30
@@ -417,6 +418,16 @@ void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t
   });
 }
 
+// y = s * float(q): O::widen converts kWidth int8 values; the tail is the scalar product,
+// which is the same single rounding.
+template <class O>
+void widen_i8(const int8_t* q, float s, float* y, size_t n) {
+  const auto vs = O::set(s);
+  size_t i = 0;
+  for (; i + O::kWidth <= n; i += O::kWidth) O::store(y + i, O::mul(O::widen(q + i), vs));
+  for (; i < n; ++i) y[i] = s * static_cast<float>(q[i]);
+}
+
 // Points every element-wise entry of k at O's instantiations.
 template <class O>
 void fill(Kernels* k) {
@@ -433,6 +444,7 @@ void fill(Kernels* k) {
   k->sumsq = sumsq<O>;
   k->adam = adam<O>;
   k->sgd_momentum = sgd_momentum<O>;
+  k->widen_i8 = widen_i8<O>;
 }
 
 }  // namespace ember::platform::simd::EMBER_ISA_NS

@@ -44,15 +44,7 @@ Context& ctx1() {
   return c.ctx;
 }
 
-// 64-byte aligned float scratch.
-struct Scratch {
-  std::vector<float> store;
-  float* p = nullptr;
-  explicit Scratch(size_t n) : store(n + 16) {
-    p = store.data();
-    while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
-  }
-};
+using testing::Scratch;
 
 ConvShape shape(int n, int c, int h, int w, int o, int kh, int kw, int stride, int pad) {
   ConvShape s;

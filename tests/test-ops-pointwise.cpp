@@ -28,24 +28,7 @@ constexpr Act kActs[] = {Act::identity, Act::relu, Act::leaky_relu,
 constexpr Reduction kReductions[] = {Reduction::sum, Reduction::mean};
 const double kLog2Pi = std::log(2.0 * std::acos(-1.0));
 
-// One single-threaded Context per ISA this build and CPU run (scalar first), made once.
-std::vector<Context*>& contexts() {
-  static std::vector<Context*> all = [] {
-    alignas(64) static unsigned char storage[16 << 20];
-    static Arena arena(storage, sizeof storage);
-    static Context ctx[kIsaCount];
-    std::vector<Context*> out;
-    for (const Kernels* k : testing::available_kernels()) {
-      Context::Options opt;
-      opt.threads = 1;
-      opt.isa = isa_name(k->isa);
-      Context& c = ctx[static_cast<int>(k->isa)];
-      if (c.init(&arena, opt).is_ok()) out.push_back(&c);
-    }
-    return out;
-  }();
-  return all;
-}
+std::vector<Context*>& contexts() { return testing::isa_contexts(); }
 
 Context& best() { return *contexts().back(); }
 

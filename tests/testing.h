@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/kernels.h"
 #include "core/status.h"
 #include "core/rng.h"
+#include "platform/context.h"
 
 namespace ember::testing {
 
@@ -45,6 +47,35 @@ inline std::vector<const Kernels*> simd_kernels() {
   out.erase(out.begin());
   return out;
 }
+
+// One single-threaded Context per ISA this build and CPU run (scalar first), made once.
+inline std::vector<Context*>& isa_contexts() {
+  static std::vector<Context*> all = [] {
+    alignas(64) static unsigned char storage[16 << 20];
+    static Arena arena(storage, sizeof storage);
+    static Context ctx[kIsaCount];
+    std::vector<Context*> out;
+    for (const Kernels* k : available_kernels()) {
+      Context::Options opt;
+      opt.threads = 1;
+      opt.isa = isa_name(k->isa);
+      Context& c = ctx[static_cast<int>(k->isa)];
+      if (c.init(&arena, opt).is_ok()) out.push_back(&c);
+    }
+    return out;
+  }();
+  return all;
+}
+
+// n floats of 64-byte aligned scratch (what the ops expect).
+struct Scratch {
+  std::vector<float> store;
+  float* p = nullptr;
+  explicit Scratch(size_t n) : store(n + 16) {
+    p = store.data();
+    while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
+  }
+};
 
 inline std::vector<float> random_vector(size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
   std::vector<float> v(n);

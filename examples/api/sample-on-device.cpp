@@ -5,6 +5,11 @@
 // with a serial console and no display.
 //
 //   example-sample-on-device MODEL.ember [--n N] [--seed S] [--label L] [--png OUT.png] [--ascii] [--digest]
+//                            [--in-place]
+//
+// --in-place: the file is read into the top of the buffer, where a board's flash would hold
+// it, and loaded from there; int8 weights (ember export --weights int8) are then read in place,
+// not copied (what examples/mcu/ does). "needs" counts the rest, the RAM a board needs.
 //
 // No heap: the model objects are small locals, and everything else — context, graph tables,
 // weights, plan, noise, samples, canvas, encoded PNG — is carved out of one static buffer,
@@ -53,7 +58,7 @@ struct Models {
 struct Options {
   const char *model = nullptr, *png = nullptr;
   long long n = kDefaultSamples, seed = 1, label = -1;
-  bool ascii = false, digest = false;
+  bool ascii = false, digest = false, in_place = false;
 };
 
 // What the checkpoint holds: a VAE, or a GAN on images (conditional: classes > 0).
@@ -66,35 +71,52 @@ struct Generator {
 // Configures the model and sizes its set-up (the context's share included) with a dry run
 // in the static buffer, which it leaves as it was.
 template <class Model, class Config>
-Status configure(Model* model, const Config& config, size_t* bytes) {
+Status configure(Model* model, const Config& config, size_t ram, bool in_place, size_t* bytes) {
   typename Model::Setup setup;
   setup.config = config, setup.training = false, setup.eval_batch = kEvalBatch;
+  setup.int8_in_place = in_place;
   // Only what draws samples: no D, no encoder, no averaged copies (the file's averages are
   // loaded as G's own weights).
   if constexpr (std::is_same_v<Model, models::GanModel>) setup.generator_only = true;
   else setup.decoder_only = true;
   EMBER_TRY(model->configure(setup));
-  Arena scratch(g_buffer, kBufferBytes);
+  Arena scratch(g_buffer, ram);
   return model->bytes_needed(1, &scratch, bytes);
 }
 
-Status open_generator(const char* path, Models* m, Generator* g) {
+// --in-place: the file's bytes at the top of the buffer; *ram is what is left below them.
+Status read_into_flash(const char* path, nn::CheckpointRef* ref, size_t* ram) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) return Status::error(Code::io_error, "%s: cannot open", path);
+  long size = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
+  const size_t at = size >= 0 && size_t(size) <= kBufferBytes ? (kBufferBytes - size_t(size)) / Arena::kAlign * Arena::kAlign : 0;
+  const bool ok = size >= 0 && size_t(size) <= kBufferBytes && std::fseek(f, 0, SEEK_SET) == 0 &&
+                  std::fread(g_buffer + at, 1, size_t(size), f) == size_t(size);
+  std::fclose(f);
+  if (!ok) return Status::error(Code::io_error, "%s: cannot read it into the %zu-byte buffer", path, kBufferBytes);
+  *ref = nn::CheckpointRef::memory(g_buffer + at, size_t(size));
+  *ram = at;
+  return Status::ok();
+}
+
+Status open_generator(const nn::CheckpointRef& path, size_t ram, bool in_place, Models* m, Generator* g) {
   models::AeConfig vae;
   models::GanConfig gan;
   const Status as_vae = models::AeModel::read_config(path, &vae);
   if (as_vae.is_ok()) {
     if (vae.kind != models::ModelKind::vae)
-      return Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
+      return Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path.name());
     g->z_dim = vae.latent, g->rows = vae.rows, g->cols = vae.cols;
-    return configure(&m->vae, vae, &g->bytes);
+    return configure(&m->vae, vae, ram, in_place, &g->bytes);
   }
   if (as_vae.code() != Code::invalid_argument || !models::GanModel::read_config(path, &gan).is_ok())
     return as_vae;  // damaged, or neither kind: the VAE reader's message says which
   if (gan.data != models::GanData::images)
-    return Status::error(Code::invalid_argument, "%s: a GAN on 2-D points has no pictures to draw", path);
+    return Status::error(Code::invalid_argument, "%s: a GAN on 2-D points has no pictures to draw", path.name());
   g->gan = true, g->z_dim = gan.z_dim, g->rows = gan.rows, g->cols = gan.cols;
   g->classes = gan.cond ? gan.classes : 0;
-  return configure(&m->gan, gan, &g->bytes);
+  return configure(&m->gan, gan, ram, in_place, &g->bytes);
 }
 
 bool parse_args(int argc, char** argv, Options* o) {
@@ -108,6 +130,7 @@ bool parse_args(int argc, char** argv, Options* o) {
     bool ok = true;
     if (!std::strcmp(a, "--ascii")) o->ascii = true;
     else if (!std::strcmp(a, "--digest")) o->digest = o->ascii = true;
+    else if (!std::strcmp(a, "--in-place")) o->in_place = true;
     else if (!std::strcmp(a, "--png") && v) o->png = v, ++i;
     else if (!std::strcmp(a, "--n") && v) ok = number(v, 1, kMaxSamples, &o->n), ++i;
     else if (!std::strcmp(a, "--seed") && v) ok = number(v, 0, INT64_MAX, &o->seed), ++i;
@@ -159,7 +182,10 @@ Status write_png(const char* path, const float* images, int n, const Generator& 
 Status sample(const Options& o) {
   Models m;
   Generator g;
-  EMBER_TRY(open_generator(o.model, &m, &g));
+  nn::CheckpointRef file = nn::CheckpointRef::file(o.model);
+  size_t ram = kBufferBytes;  // the buffer below the file's bytes (--in-place), else all of it
+  if (o.in_place) EMBER_TRY(read_into_flash(o.model, &file, &ram));
+  EMBER_TRY(open_generator(file, ram, o.in_place, &m, &g));
   if (o.label >= 0 && !g.classes) return Status::error(Code::invalid_argument, "--label: the model is not conditional");
   if (o.label >= g.classes)
     return Status::error(Code::invalid_argument, "--label %lld: the model has classes 0..%d", o.label, g.classes - 1);
@@ -183,19 +209,19 @@ Status sample(const Options& o) {
   const uint64_t need = g.bytes + data;
   std::fprintf(stderr, "%s: %s, %d x %d pixels; needs %llu bytes (context and model %zu, samples %llu), buffer %zu\n",
                o.model, g.gan ? (g.classes ? "a conditional GAN" : "a GAN") : "a VAE", g.rows, g.cols,
-               static_cast<unsigned long long>(need), g.bytes, static_cast<unsigned long long>(data), kBufferBytes);
-  if (need > kBufferBytes)
+               static_cast<unsigned long long>(need), g.bytes, static_cast<unsigned long long>(data), ram);
+  if (need > ram)
     return Status::error(Code::out_of_memory, "the static buffer is %llu bytes short: raise kBufferBytes or lower --n",
-                         static_cast<unsigned long long>(need - kBufferBytes));
+                         static_cast<unsigned long long>(need - ram));
 
-  Arena arena(g_buffer, kBufferBytes);
+  Arena arena(g_buffer, ram);
   Context ctx;
   uint64_t step = 0;
   float *z = nullptr, *images = nullptr;
   int32_t* labels = nullptr;
   EMBER_TRY(ctx.init(&arena, one_thread));
   EMBER_TRY(g.gan ? m.gan.init(&arena, &ctx) : m.vae.init(&arena, &ctx));
-  EMBER_TRY(g.gan ? m.gan.load(o.model, &step) : m.vae.load(o.model, &step));
+  EMBER_TRY(g.gan ? m.gan.load(file, &step) : m.vae.load(file, &step));
   EMBER_TRY(arena.alloc_array(size_t(n) * g.z_dim, &z));
   EMBER_TRY(arena.alloc_array(size_t(n), &labels));
   EMBER_TRY(arena.alloc_array(size_t(pixels), &images));
@@ -210,7 +236,7 @@ Status sample(const Options& o) {
   if (o.ascii) print_ascii(images, n, g, grid, o.digest);
   if (o.png) EMBER_TRY(write_png(o.png, images, n, g, grid, layout, &arena));
   std::fprintf(stderr, "%d samples from %s (trained %llu steps), seed %lld; arena used %zu of %zu bytes\n", n, o.model,
-               static_cast<unsigned long long>(step), o.seed, arena.used(), kBufferBytes);
+               static_cast<unsigned long long>(step), o.seed, arena.used(), ram);
   return Status::ok();
 }
 }  // namespace
@@ -219,7 +245,7 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, &o))
     return std::fprintf(stderr, "usage: %s MODEL.ember [--n N (1..%d, default %d)] [--seed S] [--label L] "
-                        "[--png OUT.png] [--ascii] [--digest]\n", argv[0], kMaxSamples, kDefaultSamples), 2;
+                        "[--png OUT.png] [--ascii] [--digest] [--in-place]\n", argv[0], kMaxSamples, kDefaultSamples), 2;
   const Status s = sample(o);
   if (!s.is_ok()) return std::fprintf(stderr, "sample-on-device: %s\n", s.message()), 1;
   return 0;

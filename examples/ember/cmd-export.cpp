@@ -3,6 +3,8 @@
 //   ember export --model vae.ember --out vae-dec.ember              sampler file: a VAE's decoder
 //                                                                     or a GAN's G alone (its averages)
 //   ember export --model vae.ember --c-array VAE_DEC --out dec.h    the same as a C array (examples/mcu/)
+//   ember export --model vae.ember --weights int8 --out dec8.ember  int8 weights per output channel
+//                                                                     (nn/quantize.h): a quarter of the bytes
 //   ember export --model vae.ember --format safetensors --out vae.safetensors [--sampler]
 //                                                                     every tensor (or the sampler's) under
 //                                                                     PyTorch's names, for python/ember_torch.py
@@ -19,6 +21,7 @@
 #include "io/file.h"
 #include "models/classifier-model.h"
 #include "nn/params-safetensors.h"
+#include "nn/quantize.h"
 
 namespace ember::tool {
 
@@ -79,14 +82,29 @@ size_t value_count(const nn::Params& p) {
   return n;
 }
 
-// Loads `path` as a sampler and saves that as an ember sampler file.
+// Loads `path` as a sampler and saves that as an ember sampler file; int8: a second sampler
+// built with int8 weights, quantized from the first (nn/quantize.h), is what is saved.
 template <class Model>
-Status write_sampler_file(const char* path, const char* out, size_t* values) {
+Status write_sampler_file(const char* path, const char* out, bool int8, bool f32, size_t* values) {
   Loaded<Model> m;
   EMBER_TRY(load_values(path, true, &m));
-  EMBER_TRY(m.model->save(out, m.step));
   *values = value_count(m.model->params());
-  return Status::ok();
+  const bool is_int8 = m.model->config().weights == nn::Storage::int8;
+  if (is_int8 && f32)
+    return Status::error(Code::invalid_argument, "%s holds int8 weights: export its float model instead", path);
+  if (!int8 || is_int8) return m.model->save(out, m.step);
+  Loaded<Model> q;
+  typename Model::Setup s;
+  s.config = m.model->config();
+  s.config.weights = nn::Storage::int8;
+  s.training = false;
+  s.eval_batch = 1;
+  if constexpr (std::is_same_v<Model, models::GanModel>) s.generator_only = true;
+  if constexpr (std::is_same_v<Model, models::AeModel>) s.decoder_only = true;
+  EMBER_TRY(q.model->configure(s));
+  EMBER_TRY(open_session_for(q.model.get(), 1, MemoryPlan(), &q.session));
+  EMBER_TRY(nn::quantize_params(m.model->params(), &q.model->params()));
+  return q.model->save(out, m.step);
 }
 
 // The whole model (or its sampler part) as safetensors. A sampler file holds only its sampler
@@ -134,12 +152,18 @@ int cmd_export(int argc, char** argv) {
   const bool safetensors = format == "safetensors";
   if (!safetensors && format != "ember") cli.error("--format: ember or safetensors");
   const bool sampler = cli.flag("--sampler", "safetensors: the sampler part only (a VAE's decoder, a GAN's G)");
+  const std::string weights = cli.text("--weights", "f32|int8", "a sampler file's weights: float32, or int8 with a "
+                                       "float scale per output channel (a quarter of the bytes; for sampling only); "
+                                       "default: as the file holds them", "");
+  const bool int8 = weights == "int8";
+  if (!weights.empty() && !int8 && weights != "f32") cli.error("--weights: f32 or int8");
   const char* array = cli.text("--c-array", "NAME", "write the sampler file as a C array NAME (a .h for a board's "
                                "flash: examples/mcu/) instead", "");
   const char* out = cli.output("--out", "FILE", "file to write: .ember, .h with --c-array, .safetensors", nullptr,
                                safetensors ? ".safetensors" : *array ? ".h" : ".ember");
   if (*array && !is_c_name(array)) cli.error(std::string("--c-array: '") + array + "' is not a C identifier");
   if (*array && safetensors) cli.error("--c-array writes an ember sampler file: not with --format safetensors");
+  if (int8 && safetensors) cli.error("--weights int8 writes an ember sampler file: not with --format safetensors");
   if (sampler && !safetensors) cli.error("--sampler: with --format safetensors (an ember export is always a sampler)");
   if (!cli.finish()) return cli.exit_code();
   const CheckpointKind kind = checkpoint_kind(argc, argv);
@@ -162,12 +186,12 @@ int cmd_export(int argc, char** argv) {
   const std::string file = *array ? std::string(out) + ".tmp.ember" : out;
   models::AeConfig ae;
   if (kind == CheckpointKind::gan) {
-    s = write_sampler_file<models::GanModel>(path, file.c_str(), &values);
+    s = write_sampler_file<models::GanModel>(path, file.c_str(), int8, weights == "f32", &values);
   } else if (kind == CheckpointKind::autoencoder) {
     s = models::AeModel::read_config(path, &ae);
     if (s.is_ok() && ae.kind != models::ModelKind::vae)
       s = Status::error(Code::invalid_argument, "%s: a plain autoencoder has no prior to sample from", path);
-    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, file.c_str(), &values);
+    if (s.is_ok()) s = write_sampler_file<models::AeModel>(path, file.c_str(), int8, weights == "f32", &values);
   } else {
     s = Status::error(Code::invalid_argument, "%s: not a GAN or VAE checkpoint", path);
   }
@@ -176,7 +200,8 @@ int cmd_export(int argc, char** argv) {
     std::remove(file.c_str());
   }
   if (!s.is_ok()) return report("export", s);
-  std::printf("wrote %s (%zu values%s%s)\n", out, values, *array ? ", as the C array " : "", array);
+  std::printf("wrote %s (%zu values%s%s%s)\n", out, values, int8 ? ", int8 weights" : "",
+              *array ? ", as the C array " : "", array);
   return 0;
 }
 

@@ -58,6 +58,8 @@ int info_gan(const char* file, bool training, int threads) {
   models::GanModel::Setup setup;
   setup.training = training;
   Status s = models::GanModel::read_config(file, &setup.config);
+  if (s.is_ok() && setup.config.weights == nn::Storage::int8)  // an int8 sampler file: G alone, sampling
+    setup.generator_only = true, setup.training = training = false;
   auto model = std::make_unique<models::GanModel>();
   Session session;
   Sizes z;
@@ -125,6 +127,8 @@ int cmd_info(int argc, char** argv) {
   if (*file) {
     s = models::AeModel::read_config(file, &setup.config);
     if (!s.is_ok()) return report("info", s);
+    if (setup.config.weights == nn::Storage::int8)  // an int8 sampler file: the decoder alone, sampling
+      setup.decoder_only = true, setup.training = false;
   }
   auto model = std::make_unique<models::AeModel>();
   Session session;

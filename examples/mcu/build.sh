@@ -3,12 +3,14 @@
 # mps2-an500 board around one sampler file, and runs it there (Debian: gcc-arm-none-eabi,
 # libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-dev, qemu-system-arm).
 #
-#   examples/mcu/build.sh SAMPLER.ember NAME [OUT_DIR]     (default build-mcu)
+#   examples/mcu/build.sh MODEL.ember NAME [OUT_DIR]     (default build-mcu)
 #
 # 1. the library for Cortex-M7 (cmake/cortex-m7.cmake, MinSizeRel) into build-cortex-m7/;
-# 2. the sampler as a C array (`ember export --c-array`, from the host's build/ember);
-# 3. the static buffer sized by the host's dry run (example-sample-on-device prints what the
-#    model needs; the firmware's own 32-bit tables are no larger);
+# 2. the sampler file OUT_DIR/NAME.ember (`ember export --weights ${MCU_WEIGHTS:-int8}`: int8
+#    weights per output channel, read in place from flash; f32 for float weights, copied into
+#    RAM) and the same as a C array (`ember export --c-array`, from the host's build/ember);
+# 3. the static buffer sized by the host's dry run (example-sample-on-device --in-place prints
+#    the RAM the model needs beside its file; the firmware's own 32-bit tables are no larger);
 # 4. firmware.elf linked with mps2-an500.ld (no heap: newlib-nano without malloc is linked
 #    only for memcpy/memset and libm), then run under qemu-system-arm with a time limit;
 #    its output in OUT_DIR/NAME.out;
@@ -25,13 +27,15 @@ mkdir -p "$out"
   cmake -S . -B build-cortex-m7 -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m7.cmake -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
   cmake --build build-cortex-m7 >/dev/null
 }
+build/ember export --model "$1" --weights "${MCU_WEIGHTS:-int8}" --out "$out/$name.ember" >/dev/null
+sampler=$out/$name.ember
 build/ember export --model "$sampler" --c-array "${name//-/_}" --out "$out/$name-sampler.h" >/dev/null
-# The model's bytes on the host, plus the samples and their labels, plus 64 KiB for 32-bit
-# rounding and alignment: a generous bound (the firmware prints what it used).
-need=$(EMBER_ISA=scalar build/example-sample-on-device "$sampler" --n "$samples" --ascii 2>&1 >/dev/null |
+# The model's bytes on the host beside its file in memory (64-bit tables: no smaller than the
+# firmware's), plus the samples and their labels, plus 1 KiB for the buffer's alignment.
+need=$(EMBER_ISA=scalar build/example-sample-on-device "$sampler" --n "$samples" --ascii --in-place 2>&1 >/dev/null |
   sed -n 's/.*needs \([0-9]*\) bytes.*/\1/p')
 [ -n "$need" ] || { echo "mcu: cannot size $sampler" >&2; exit 1; }
-arena=$(( (need + 65536 + 63) / 64 * 64 ))
+arena=$(( (need + 1024 + 63) / 64 * 64 ))
 
 FLAGS=(-mthumb -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard -Os -std=c++17 -fno-exceptions -fno-rtti
   -fno-threadsafe-statics -fno-use-cxa-atexit -fno-math-errno -ffp-contract=off -ffunction-sections -fdata-sections
@@ -54,7 +58,8 @@ timeout "${MCU_TIMEOUT:-300}" qemu-system-arm -M mps2-an500 -nographic -monitor 
 # The samples against the native scalar sampler's on the same file and seed: the art exactly,
 # each sample's pixel sum to within 1e-4 (another libm's exp or tanh may differ in the last
 # bits), and whether the two agree bit for bit (the hash).
-EMBER_ISA=scalar build/example-sample-on-device "$sampler" --n "$samples" --seed 1 --digest 2>/dev/null >"$out/$name.native"
+EMBER_ISA=scalar build/example-sample-on-device "$sampler" --n "$samples" --seed 1 --digest --in-place 2>/dev/null \
+  >"$out/$name.native"
 diff <(grep -v -E '^(hash|sum [0-9]+|arena|stack peak):' "$out/$name.out") \
   <(grep -v -E '^(hash|sum [0-9]+):' "$out/$name.native") >/dev/null ||
   { echo "mcu: $name: the firmware's samples differ from the native sampler's (art)" >&2; exit 1; }

@@ -3,7 +3,7 @@
 // drawing kSamples samples from a fixed seed, printed as ASCII art over semihosting. No file
 // system, no heap, no threads: the library's memory loaders only (nn::CheckpointRef::memory).
 //
-// The samples and the art are those of `example-sample-on-device FILE --n N --seed 1 --digest`
+// The samples and the art are those of `example-sample-on-device FILE --n N --seed 1 --digest --in-place`
 // on the same file (it draws them the same way, and prints with the same examples/api/
 // ascii-art.h), so CI compares the two: the art, the hash (equal: bit for bit) and each
 // sample's pixel sum (close: the same samples up to another libm's last bits).
@@ -50,6 +50,7 @@ template <class Model, class Config>
 Status set_up(Model* model, const Config& config, const nn::CheckpointRef& file, Arena* arena, Context* ctx) {
   typename Model::Setup setup;
   setup.config = config, setup.training = false, setup.eval_batch = 1;
+  setup.int8_in_place = true;  // int8 weights stay in flash (SAMPLER_NAME): RAM holds the plan only
   if constexpr (std::is_same_v<Model, models::GanModel>) setup.generator_only = true;
   else setup.decoder_only = true;
   EMBER_TRY(model->configure(setup));

@@ -12,6 +12,7 @@
 #include <arm_neon.h>
 
 #include <cstdint>
+#include <cstring>
 
 #define EMBER_ISA_NS neon  // this file's copy of the per-ISA templates
 #include "platform/elementwise-simd.h"
@@ -28,6 +29,12 @@ struct Neon {
   static V set(float f) { return vdupq_n_f32(f); }
   static V zero() { return vdupq_n_f32(0.0f); }
   static V load(const float* p) { return vld1q_f32(p); }
+  static V widen(const int8_t* p) {  // 4 bytes, through an int32 (no alignment assumed)
+    int32_t w;
+    std::memcpy(&w, p, 4);
+    const int16x8_t h = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(w)));
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(h)));
+  }
   static void store(float* p, V v) { vst1q_f32(p, v); }
   // No masked loads: the tail goes through a padded buffer on the stack.
   static V load_part(const float* p, size_t r, float pad) {

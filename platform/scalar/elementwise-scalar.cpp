@@ -82,4 +82,8 @@ void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t
   }
 }
 
+void widen_i8(const int8_t* q, float s, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = s * static_cast<float>(q[i]);
+}
+
 }  // namespace ember::scalar

@@ -28,6 +28,7 @@ struct Simd128 {
   static V set(float f) { return wasm_f32x4_splat(f); }
   static V zero() { return wasm_f32x4_splat(0.0f); }
   static V load(const float* p) { return wasm_v128_load(p); }
+  static V widen(const int8_t* p) { return wasm_f32x4_convert_i32x4(wasm_i32x4_make(p[0], p[1], p[2], p[3])); }
   static void store(float* p, V v) { wasm_v128_store(p, v); }
   static V load_part(const float* p, size_t r, float pad) {
     float buf[4] = {pad, pad, pad, pad};

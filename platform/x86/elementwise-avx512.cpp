@@ -27,6 +27,9 @@ struct Avx512 {
   static V set(float f) { return _mm512_set1_ps(f); }
   static V zero() { return _mm512_setzero_ps(); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V widen(const int8_t* p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static M tail_mask(size_t r) { return static_cast<M>((1u << r) - 1u); }
   static V load_part(const float* p, size_t r, float pad) {
