@@ -1,6 +1,8 @@
 // Weight products for float32 and int8 weights (nn/op-weights.h).
 #include "nn/op-weights.h"
 
+#include <algorithm>
+
 namespace ember::nn {
 
 size_t int8_panel_floats(size_t unit) {
@@ -13,7 +15,6 @@ namespace detail {
 namespace {
 
 int channels_per_panel(size_t unit) { return int8_channels_per_panel(unit); }
-int min_int(int a, int b) { return a < b ? a : b; }
 
 // Channels [o0, o1) of W[O, K] (rows) into panel[o1 - o0, K].
 void widen_rows(const Kernels& k, const Weights& w, int o0, int o1, size_t K, float* panel) {
@@ -43,7 +44,7 @@ Status gemm_x_wt(Context& ctx, const Weights& w, int m, int K, int O, const floa
   if (!w.int8()) return ctx.gemm(a);
   const int per = channels_per_panel(static_cast<size_t>(K));
   for (int o0 = 0; o0 < O; o0 += per) {
-    const int o1 = min_int(O, o0 + per);
+    const int o1 = std::min(O, o0 + per);
     widen_rows(ctx.k(), w, o0, o1, static_cast<size_t>(K), panel);
     a.n = o1 - o0, a.b = panel, a.c = c + o0;
     a.ep.bias = ep.bias ? ep.bias + o0 : nullptr;
@@ -63,7 +64,7 @@ Status gemm_w_b(Context& ctx, const Weights& w, int O, int K, int n, const float
   if (!w.int8()) return ctx.gemm(a);
   const int per = channels_per_panel(static_cast<size_t>(K));
   for (int o0 = 0; o0 < O; o0 += per) {
-    const int o1 = min_int(O, o0 + per);
+    const int o1 = std::min(O, o0 + per);
     widen_rows(ctx.k(), w, o0, o1, static_cast<size_t>(K), panel);
     a.m = o1 - o0, a.a = panel, a.c = c + static_cast<size_t>(o0) * ldc;
     a.ep.bias = bias ? bias + o0 : nullptr;
@@ -82,7 +83,7 @@ Status gemm_x_w(Context& ctx, const Weights& w, int m, int C, int O, int inner, 
   if (!w.int8()) return ctx.gemm(a);
   const int per = channels_per_panel(static_cast<size_t>(C) * inner);
   for (int o0 = 0; o0 < O; o0 += per) {
-    const int o1 = min_int(O, o0 + per);
+    const int o1 = std::min(O, o0 + per);
     widen_int8_columns(ctx.k(), w, C, O, inner, o0, o1, panel);
     a.n = (o1 - o0) * inner, a.b = panel, a.ldb = a.n, a.c = c + static_cast<size_t>(o0) * inner;
     EMBER_TRY(ctx.gemm(a));
@@ -101,7 +102,7 @@ Status gemm_wt_b(Context& ctx, const Weights& w, int C, int O, int inner, int n,
   if (!w.int8()) return ctx.gemm(a);
   const int per = channels_per_panel(static_cast<size_t>(C) * inner);
   for (int o0 = 0; o0 < O; o0 += per) {
-    const int o1 = min_int(O, o0 + per);
+    const int o1 = std::min(O, o0 + per);
     widen_int8_columns(ctx.k(), w, C, O, inner, o0, o1, panel);
     a.m = (o1 - o0) * inner, a.a = panel, a.lda = a.m;
     a.c = c + static_cast<size_t>(o0) * inner * ldc;

@@ -2,7 +2,8 @@
 # The C interface from C and from Python: examples/c-api/sample.c compiled as C99 with
 # -Wall -Werror against the static library and against build/libember.so, and
 # examples/c-api/sample.py through ctypes, must print the same digest (hash and pixel sums)
-# as example-sample-on-device for a VAE decoder, a DCGAN generator and a conditional GAN.
+# as example-sample-on-device for a VAE decoder, a DCGAN generator and a conditional GAN
+# (and int8 samplers of the VAE and the conditional GAN).
 #
 #   tests/capi.sh [BUILD_DIR]      (after make and make shared)
 set -euo pipefail
@@ -21,6 +22,8 @@ CC=${CC:-gcc}
 "$BIN/ember" export --model "$T/vae.ember" --out "$T/vae-dec.ember" >/dev/null
 "$BIN/ember" train --model dcgan "${SPRITES[@]}" --channels 8,16 --z 16 --out "$T/dcgan.ember" >/dev/null
 "$BIN/ember" train --model cgan "${SPRITES[@]}" --channels 8,16 --z 16 --out "$T/cgan.ember" >/dev/null
+"$BIN/ember" export --model "$T/vae.ember" --weights int8 --out "$T/vae-dec8.ember" >/dev/null  # int8 samplers
+"$BIN/ember" export --model "$T/cgan.ember" --weights int8 --out "$T/cgan8.ember" >/dev/null
 
 check() {  # check MODEL N SEED [LABEL]
   local model=$1 n=$2 seed=$3 label=${4:-} want
@@ -43,6 +46,8 @@ check "$T/vae-dec.ember" 4 7
 check "$T/dcgan.ember" 3 2
 check "$T/cgan.ember" 8 3
 check "$T/cgan.ember" 5 3 2
+check "$T/vae-dec8.ember" 4 7
+check "$T/cgan8.ember" 5 3 2
 # A bad file is refused with its code.
 head -c 300 "$T/vae-dec.ember" >"$T/cut.ember"
 if "$T/sample-static" "$T/cut.ember" 2>"$T/err"; then fail "a cut file was accepted"; fi

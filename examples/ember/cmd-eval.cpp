@@ -5,6 +5,11 @@
 //   neg_elbo      one-sample negative ELBO per image (vae; for an ae its training loss)
 //   nll_iwae      importance-weighted -log p(x) with --k samples (vae)
 //   nll_naive     the same with z drawn from the prior instead of the encoder (vae)
+//
+// --decoder S.ember: the model's decoder replaced by a sampler file's (`ember export`, e.g.
+// --weights int8), widened to float: what int8 weights cost, with the model's own encoder.
+// A layer with int8 weights computes exactly the float layer on the widened weights
+// (nn/quantize.h), so these are the int8 decoder's figures.
 #include <unistd.h>
 
 #include <chrono>
@@ -24,6 +29,7 @@
 #include "metrics/likelihood.h"
 #include "metrics/pca.h"
 #include "nn/checkpoint.h"
+#include "nn/quantize.h"
 
 namespace ember::tool {
 
@@ -79,6 +85,19 @@ Status likelihood(metrics::AeEvaluator& eval, const data::Dataset& data, int n, 
   return Status::ok();
 }
 
+// The decoder of `model` replaced by the sampler file's (same architecture, any weights).
+Status swap_decoder(const char* path, models::AeModel* model) {
+  LoadedModel d;
+  EMBER_TRY(load_for_inference(path, 1, 1, MemoryPlan(), &d, true));
+  models::AeConfig mine = model->config(), theirs = d.model->config();
+  theirs.weights = mine.weights;
+  char a[models::kModelConfigText], b[models::kModelConfigText];
+  EMBER_TRY(mine.to_text(a, sizeof a));
+  EMBER_TRY(theirs.to_text(b, sizeof b));
+  if (std::strcmp(a, b) != 0) return Status::error(Code::shape_mismatch, "--decoder %s is '%s', the model '%s'", path, b, a);
+  return nn::dequantize_params(d.model->params(), &model->params(), true);
+}
+
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
@@ -98,6 +117,8 @@ int cmd_eval(int argc, char** argv) {
   const int k = cli.integer("--k", "K", "importance samples for nll_iwae / nll_naive", 5000, 1, 1 << 24);
   const int pca_k = cli.integer("--pca-k", "K", "PCA components for pca_sq_err", 30, 1, 100000);
   const int eval_batch = cli.integer("--eval-batch", "E", "rows per decoder call", 500, 1, 65536);
+  const char* decoder = cli.input("--decoder", "FILE", "a sampler file (ember export, e.g. --weights int8) whose "
+                                  "decoder replaces the model's, with the model's encoder", "");
   const char* binarize = cli.text("--binarize", "none|fixed",
                                   "fixed: test images binarized once (seeded), for models trained with dynamic "
                                   "binarization", "none");
@@ -124,6 +145,7 @@ int cmd_eval(int argc, char** argv) {
   extra.add("datasets", dbytes);
   extra.add("evaluation scratch", kScratchBytes);
   if (s.is_ok()) s = load_for_inference(path, threads, eval_batch, extra, &m);
+  if (s.is_ok() && *decoder) s = swap_decoder(decoder, m.model.get());
   data::Dataset train, test;
   if (s.is_ok()) s = load_data(&m.session.arena, data, need_train, true, &train, &test);
   metrics::AeEvaluator eval;
@@ -135,6 +157,7 @@ int cmd_eval(int argc, char** argv) {
   m.model->config().to_text(arch, sizeof arch);
   std::printf("model %s (step %llu)\ndata %s, %d test images%s\n", arch, static_cast<unsigned long long>(m.step),
               data.source.c_str(), n, pixels == data::Pixels::binarized ? " (binarized, fixed seed)" : "");
+  if (*decoder) std::printf("decoder %s\n", decoder);
 
   Results r;
   Arena& arena = m.session.arena;

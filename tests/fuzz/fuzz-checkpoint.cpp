@@ -4,7 +4,9 @@
 // Each input is tried as it is and with its trailing CRC-32 recomputed, so mutations get
 // past the checksum to the structure checks and to the second, copying pass. Promises: a
 // refused checkpoint leaves the model (arena, optimizers, RNGs, step) byte for byte as it
-// was; memory and file give the same verdict; meta text comes back NUL-terminated.
+// was; memory and file give the same verdict; meta text comes back NUL-terminated. The same
+// for a sampler with int8 weights, copied (memory, file) or read in place (memory: the
+// loaded weights then point inside the input).
 #include <cstring>
 #include <vector>
 
@@ -38,6 +40,32 @@ void judge(const fuzz::CheckpointModel& m, const Snapshot& before, const Status&
   if (s.is_ok() && !std::memchr(m.meta, 0, sizeof m.meta)) fuzz::fuzz_fail("meta text not terminated");
 }
 
+// The int8 sampler: copied from memory and from a file (the same verdict), and in place.
+void int8_loads(const uint8_t* data, size_t size, const char* path) {
+  static fuzz::Int8Model copy(false), in_place(true);
+  if (!copy.ok || !in_place.ok) fuzz::fuzz_fail("int8 model set-up");
+  std::vector<uint8_t> before(copy.buf);
+  const Status mem = nn::load_checkpoint_from_memory(data, size, &copy.params, nn::CheckpointState());
+  fuzz::check_refusal(mem);
+  if (!mem.is_ok() && before != copy.buf) fuzz::fuzz_fail("a refused int8 checkpoint changed the model", mem);
+  before = copy.buf;
+  const Status file = nn::load_checkpoint(path, &copy.params, nn::CheckpointState());
+  fuzz::check_refusal(file);
+  if (!file.is_ok() && before != copy.buf) fuzz::fuzz_fail("a refused int8 checkpoint changed the model", file);
+  if (file.is_ok() != mem.is_ok()) fuzz::fuzz_fail("int8: memory and file disagree", file);
+
+  const int8_t* q_before = in_place.params[0].q;
+  before = in_place.buf;
+  const Status flash = nn::load_checkpoint_from_memory(data, size, &in_place.params, nn::CheckpointState());
+  fuzz::check_refusal(flash);
+  if (flash.is_ok() != mem.is_ok()) fuzz::fuzz_fail("int8: in place and copied disagree", flash);
+  if (!flash.is_ok() && (before != in_place.buf || in_place.params[0].q != q_before))
+    fuzz::fuzz_fail("a refused int8 checkpoint changed the in-place model", flash);
+  const uint8_t* q = reinterpret_cast<const uint8_t*>(in_place.params[0].q);
+  if (flash.is_ok() && (q < data || q + in_place.params[0].numel() > data + size))
+    fuzz::fuzz_fail("int8 weights read in place point outside the input");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -60,6 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Status from_file = nn::load_checkpoint(path, &m.params, m.state());
   judge(m, third, from_file);
   if (from_file.is_ok() != from_memory.is_ok()) fuzz::fuzz_fail("memory and file disagree", from_file);
+
+  int8_loads(fixed.data(), size, path);
 
   char meta[nn::kMaxCheckpointMeta + 1];
   const Status sm = nn::read_checkpoint_meta(path, meta, sizeof meta);

@@ -138,6 +138,15 @@ void checkpoint_seeds() {
     put("checkpoint", name, b);
     if (!meta) put("checkpoint", "no-meta-cut", cut(b, 100));
   }
+  fuzz::Int8Model q(false);  // a version 3 file with int8 records
+  if (!q.ok) std::exit(1);
+  q.fill();
+  Bytes b(4096);
+  size_t n = 0;
+  if (!nn::save_checkpoint_to_memory(b.data(), b.size(), &n, q.params, nn::CheckpointState()).is_ok()) std::exit(1);
+  b.resize(n);
+  put("checkpoint", "int8", b);
+  put("checkpoint", "int8-cut", cut(b, 60));
 }
 
 void config_seeds() {
