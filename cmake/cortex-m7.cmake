@@ -1,25 +1,5 @@
 # Bare-metal build for Cortex-M7 with double-precision FPU (Debian: gcc-arm-none-eabi
-# libstdc++-arm-none-eabi-dev libnewlib-dev). Builds the static library only: with
-# CMAKE_SYSTEM_NAME Generic, ember defaults to EMBER_THREADS=OFF and no tests or bench.
-#   cmake -S . -B build-m7 -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m7.cmake -DCMAKE_BUILD_TYPE=MinSizeRel
-# For Cortex-M4 replace -mcpu=cortex-m7 -mfpu=fpv5-d16 with -mcpu=cortex-m4 -mfpu=fpv4-sp-d16.
-set(CMAKE_SYSTEM_NAME Generic)
-set(CMAKE_SYSTEM_PROCESSOR arm)
-
-set(CMAKE_C_COMPILER arm-none-eabi-gcc)
-set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
-# No OS to link a test program against: compiler checks build a static library instead.
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
-
-# -fno-threadsafe-statics / -fno-use-cxa-atexit: no guard or atexit calls for statics;
-# -fno-math-errno: sqrtf becomes vsqrt.f32 instead of a libm call; sections let the
-# firmware's linker drop what it does not use (--gc-sections).
-set(_ember_m7_flags "-mthumb -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard -fno-math-errno -ffunction-sections -fdata-sections")
-set(CMAKE_C_FLAGS_INIT "${_ember_m7_flags}")
-set(CMAKE_CXX_FLAGS_INIT "${_ember_m7_flags} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
-
-set(CMAKE_FIND_ROOT_PATH /usr/lib/arm-none-eabi)
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# libstdc++-arm-none-eabi-dev libnewlib-dev): the static library only (cortex-m-common.cmake).
+#   cmake -S . -B build-cortex-m7 -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m7.cmake -DCMAKE_BUILD_TYPE=MinSizeRel
+set(_ember_cpu_flags "-mcpu=cortex-m7 -mfpu=fpv5-d16")
+include(${CMAKE_CURRENT_LIST_DIR}/cortex-m-common.cmake)

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Builds the bare-metal sampling firmware (firmware.cpp) for a Cortex-M7 on QEMU's
-# mps2-an500 board around one sampler file, and runs it there (Debian: gcc-arm-none-eabi,
-# libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-dev, qemu-system-arm).
+# mps2-an500 board (MCU_CPU=m4: a Cortex-M4 on mps2-an386) around one sampler file, and runs
+# it there (Debian: gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-dev,
+# qemu-system-arm).
 #
 #   examples/mcu/build.sh MODEL.ember NAME [OUT_DIR]     (default build-mcu)
 #
-# 1. the library for Cortex-M7 (cmake/cortex-m7.cmake, MinSizeRel) into build-cortex-m7/;
+# 1. the library for the CPU (cmake/cortex-m7.cmake or cortex-m4.cmake, MinSizeRel) into
+#    build-cortex-m7/ (or -m4/), brought up to date;
 # 2. the sampler file OUT_DIR/NAME.ember (`ember export --weights ${MCU_WEIGHTS:-int8}`: int8
 #    weights per output channel, read in place from flash; f32 for float weights, copied into
 #    RAM) and the same as a C array (`ember export --c-array`, from the host's build/ember);
 # 3. the static buffer sized by the host's dry run (example-sample-on-device --in-place prints
 #    the RAM the model needs beside its file; the firmware's own 32-bit tables are no larger);
-# 4. firmware.elf linked with mps2-an500.ld (no heap: newlib-nano without malloc is linked
+# 4. firmware.elf linked with mps2.ld (no heap: newlib-nano without malloc is linked
 #    only for memcpy/memset and libm), then run under qemu-system-arm with a time limit;
 #    its output in OUT_DIR/NAME.out;
 # 5. one line of sizes: mcu: NAME text= rodata= data= bss= stack= flash= ram= (bytes; flash =
@@ -19,15 +21,21 @@
 #    measured by painting it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-sampler=$1 name=$2 out=${3:-build-mcu}
+model=$1 name=$2 out=${3:-build-mcu}
 samples=${MCU_SAMPLES:-4}
 mkdir -p "$out"
 
-[ -f build-cortex-m7/libember.a ] || {
-  cmake -S . -B build-cortex-m7 -DCMAKE_TOOLCHAIN_FILE=cmake/cortex-m7.cmake -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
-  cmake --build build-cortex-m7 >/dev/null
-}
-build/ember export --model "$1" --weights "${MCU_WEIGHTS:-int8}" --out "$out/$name.ember" >/dev/null
+cpu=${MCU_CPU:-m7}
+case $cpu in
+  m7) board=mps2-an500 cpu_flags=(-mcpu=cortex-m7 -mfpu=fpv5-d16) ;;
+  m4) board=mps2-an386 cpu_flags=(-mcpu=cortex-m4 -mfpu=fpv4-sp-d16) ;;
+  *) echo "mcu: MCU_CPU is m7 or m4, not '$cpu'" >&2; exit 2 ;;
+esac
+lib=build-cortex-$cpu
+[ -f "$lib/CMakeCache.txt" ] ||
+  cmake -S . -B "$lib" -DCMAKE_TOOLCHAIN_FILE="cmake/cortex-$cpu.cmake" -DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+cmake --build "$lib" >/dev/null
+build/ember export --model "$model" --weights "${MCU_WEIGHTS:-int8}" --out "$out/$name.ember" >/dev/null
 sampler=$out/$name.ember
 build/ember export --model "$sampler" --c-array "${name//-/_}" --out "$out/$name-sampler.h" >/dev/null
 # The model's bytes on the host beside its file in memory (64-bit tables: no smaller than the
@@ -37,7 +45,7 @@ need=$(EMBER_ISA=scalar build/example-sample-on-device "$sampler" --n "$samples"
 [ -n "$need" ] || { echo "mcu: cannot size $sampler" >&2; exit 1; }
 arena=$(( (need + 1024 + 63) / 64 * 64 ))
 
-FLAGS=(-mthumb -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard -Os -std=c++17 -fno-exceptions -fno-rtti
+FLAGS=(-mthumb "${cpu_flags[@]}" -mfloat-abi=hard -Os -std=c++17 -fno-exceptions -fno-rtti
   -fno-threadsafe-statics -fno-use-cxa-atexit -fno-math-errno -ffp-contract=off -ffunction-sections -fdata-sections
   -Wall -Wextra -Werror -I. -DEMBER_NO_THREADS)
 objs=()
@@ -48,11 +56,11 @@ for src in firmware startup semihosting; do
 done
 # Linked by the C driver: no C++ runtime library is needed (no exceptions, RTTI, new or
 # delete), only libc's memcpy/memset/strlen and libm.
-arm-none-eabi-gcc "${FLAGS[@]:0:4}" -nostartfiles -T examples/mcu/mps2-an500.ld -Wl,--gc-sections \
-  -Wl,-Map="$out/$name.map" --specs=nano.specs --specs=nosys.specs "${objs[@]}" build-cortex-m7/libember.a -lm \
+arm-none-eabi-gcc "${FLAGS[@]:0:4}" -nostartfiles -T examples/mcu/mps2.ld -Wl,--gc-sections \
+  -Wl,-Map="$out/$name.map" --specs=nano.specs --specs=nosys.specs "${objs[@]}" "$lib/libember.a" -lm \
   -o "$out/$name.elf"
 
-timeout "${MCU_TIMEOUT:-300}" qemu-system-arm -M mps2-an500 -nographic -monitor none -serial none \
+timeout "${MCU_TIMEOUT:-300}" qemu-system-arm -M "$board" -nographic -monitor none -serial none \
   -semihosting-config enable=on,target=native -kernel "$out/$name.elf" >"$out/$name.out" 2>&1
 
 # The samples against the native scalar sampler's on the same file and seed: the art exactly,
