@@ -1,6 +1,7 @@
 // int8 weights for sampling (nn/quantize.h): the widening kernel on every ISA against the
 // scalar reference, the quantizer, the int8 layers against the float layers on the widened
-// weights (bit for bit, every ISA, several panels), the checkpoint records (in place from
+// weights (bit for bit, every ISA, several panels) and each ISA's against the scalar path's
+// (to 1e-5: another summation order), the checkpoint records (in place from
 // memory, and every refusal), and int8 samplers of a VAE and a DCGAN against float ones.
 #include <cmath>
 #include <cstdint>
@@ -100,8 +101,10 @@ TEST_CASE("int8: linear with int8 weights is the float layer on the widened weig
   struct Case { int batch, in, out; };
   // in = 600: 6 channels per 4096-float panel, so out = 50 takes 9 panels; in = 5000: one each.
   const Case cases[] = {{1, 1, 1}, {3, 17, 13}, {1, 600, 50}, {7, 600, 50}, {2, 5000, 3}, {1, 20, 400}};
+  std::vector<std::vector<float>> scalar;  // the scalar path's outputs (contexts() starts with it)
   for (Context* ctx : contexts()) {
-    for (const Case& c : cases) {
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+      const Case& c = cases[ci];
       CAPTURE(ctx->k().name);
       CAPTURE(c.in);
       CAPTURE(c.out);
@@ -113,6 +116,9 @@ TEST_CASE("int8: linear with int8 weights is the float layer on the widened weig
       REQUIRE(linear_forward(*ctx, x.data(), w.int8(), b.data(), got.data(), c.batch, c.in, c.out, Act::relu, 0.0f, sc.p)
                   .is_ok());
       CHECK(bits_equal(got.data(), want.data(), want.size()));
+      // And against the scalar reference: the same sums in another order.
+      if (ctx->k().isa == Isa::scalar) scalar.push_back(got);
+      else CHECK(testing::first_mismatch(got.data(), scalar[ci].data(), got.size(), 1e-5f, 1e-5f) < 0);
     }
   }
 }
@@ -126,8 +132,10 @@ TEST_CASE("int8: conv2d and conv_t2d with int8 weights are the float layers on t
   const Case cases[] = {{conv_shape(2, 64, 6, 6, 9, 4, 2, 1), false}, {conv_shape(3, 1, 9, 7, 5, 3, 1, 1), false},
                         {conv_shape(2, 5, 7, 9, 3, 3, 2, 0), false}, {conv_shape(2, 128, 4, 3, 9, 4, 2, 1), true},
                         {conv_shape(2, 300, 3, 3, 3, 4, 2, 1), true}, {conv_shape(3, 6, 5, 4, 7, 3, 1, 1), true}};
+  std::vector<std::vector<float>> scalar;  // the scalar path's outputs (contexts() starts with it)
   for (Context* ctx : contexts()) {
-    for (const Case& c : cases) {
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+      const Case& c = cases[ci];
       const ConvShape& s = c.s;
       CAPTURE(ctx->k().name);
       CAPTURE(s.c);
@@ -147,6 +155,8 @@ TEST_CASE("int8: conv2d and conv_t2d with int8 weights are the float layers on t
         REQUIRE(conv2d_forward(*ctx, s, x.data(), w.int8(), b.data(), got.data(), sq.p).is_ok());
       }
       CHECK(bits_equal(got.data(), want.data(), y_size));
+      if (ctx->k().isa == Isa::scalar) scalar.push_back(got);
+      else CHECK(testing::first_mismatch(got.data(), scalar[ci].data(), got.size(), 1e-4f, 1e-5f) < 0);
     }
   }
 }
