@@ -24,5 +24,7 @@ struct Flops {
 // The FLOPs of one forward (and, when compiled for training, one backward) of g. Before
 // compile() only the forward is known (backward stays 0).
 Flops graph_flops(const Graph& g, const Params& params);
+// The same for node i alone (0 for the ops not counted).
+Flops node_flops(const Graph& g, const Params& params, int i);
 
 }  // namespace ember::nn

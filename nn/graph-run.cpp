@@ -176,7 +176,11 @@ Status Graph::forward_range(int32_t begin, int32_t end) {
   if (begin < 0 || end > nodes_.size() || begin > end)
     return Status::error(Code::invalid_argument, "forward: node range [%d, %d) is not in this graph",
                          static_cast<int>(begin), static_cast<int>(end));
-  for (int32_t i = begin; i < end; ++i) EMBER_TRY(forward_node(nodes_[i]));
+  for (int32_t i = begin; i < end; ++i) {
+    if (observer_) observer_->before(observer_->user, i, false);
+    EMBER_TRY(forward_node(nodes_[i]));
+    if (observer_) observer_->after(observer_->user, i, false);
+  }
   return Status::ok();
 }
 
@@ -201,7 +205,10 @@ Status Graph::backward() {
       if (zero_at_[b] == step) std::memset(act_base_ + bufs_[b].offset, 0, bufs_[b].bytes);
     Node& n = nodes_[i];
     if (i == loss_) n.grad[0] = 1.0f;
-    if (n.needs_grad) EMBER_TRY(backward_node(n));
+    if (!n.needs_grad) continue;
+    if (observer_) observer_->before(observer_->user, i, true);
+    EMBER_TRY(backward_node(n));
+    if (observer_) observer_->after(observer_->user, i, true);
   }
   return Status::ok();
 }

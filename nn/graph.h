@@ -191,6 +191,16 @@ class Graph {
   int count() const { return nodes_.size(); }
   const GraphBytes& bytes() const { return bytes_; }
 
+  // ---- profiling -------------------------------------------------------------------------
+  // Called around every op forward() and backward() run, with the node's index (ember-bench
+  // --profile times them). Null: none. The graph keeps the pointer.
+  struct Observer {
+    void (*before)(void* user, int node, bool backward) = nullptr;
+    void (*after)(void* user, int node, bool backward) = nullptr;
+    void* user = nullptr;
+  };
+  void set_observer(const Observer* observer) { observer_ = observer; }
+
  private:
   T add_node(const Node& n, const char* what);
   bool check(T x, const char* what);
@@ -221,6 +231,7 @@ class Graph {
   Context* ctx_ = nullptr;
   int workers_ = 1;
   Rng* rng_ = nullptr;
+  const Observer* observer_ = nullptr;
   PlannedBuffer* bufs_ = nullptr;  // the plan's tables (compile: from the arena's head)
   int32_t* order_ = nullptr;
   int32_t* zero_at_ = nullptr;     // grad buffers: backward step before which to zero them

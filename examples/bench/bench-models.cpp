@@ -3,6 +3,8 @@
 // (synthetic inputs cycling over 8 batches, 20 warm-up steps, then the median of the timed
 // steps), so the JSON files of the two divide key by key. Each run takes one memory block
 // sized by the graphs' dry-run plans and reports it next to the process's peak RSS.
+// --profile adds, for the training workloads, each op's time, FLOPs and GFLOP/s per step,
+// forward and backward (nn::Graph::Observer around every op of the timed steps).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "models/classifier-network.h"
 #include "models/workloads.h"
 #include "nn/flops.h"
+#include "nn/quantize.h"
 
 namespace ember::bench {
 namespace {
@@ -32,16 +35,21 @@ struct Options {
   int threads = 1, steps = 200, calls = 1000;
   const char* isa = nullptr;
   const char* json = nullptr;
+  bool profile = false;
+  bool int8 = false;  // sample: int8 weights (nn/quantize.h)
 };
 
 int usage(FILE* out, const char* cmd) {
   std::fprintf(out,
-               "usage: ember-bench %s [--threads N] [--isa X] [--steps N] [--calls N] [--json FILE]\n"
+               "usage: ember-bench %s [--threads N] [--isa X] [--steps N] [--calls N] [--json FILE] [--profile]\n"
+               "       [--weights int8]\n"
                "  --threads N  worker threads (default 1; 0 = one per core)\n"
                "  --isa X      scalar | avx2 | avx512 | neon (default: EMBER_ISA, else the best)\n"
                "  --steps N    timed training steps, or s3 batches, after %d warm-up (default 200)\n"
                "  --calls N    timed s1/s2 single-sample calls (default 1000)\n"
-               "  --json FILE  also write the figures as JSON (keys as in WORKLOADS.md)\n",
+               "  --json FILE  also write the figures as JSON (keys as in WORKLOADS.md)\n"
+               "  --profile    training workloads: time, FLOPs and GFLOP/s per op, forward and backward\n"
+               "  --weights int8  sample: the generators with int8 weights (keys s1_int8, s2_int8, s3_int8)\n",
                cmd, kWarmup);
   return out == stdout ? 0 : 2;
 }
@@ -56,6 +64,8 @@ int parse(int argc, char** argv, Options* o) {
     else if (!std::strcmp(argv[i], "--steps") && v) o->steps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--calls") && v) o->calls = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--json") && v) o->json = argv[++i];
+    else if (!std::strcmp(argv[i], "--profile")) o->profile = true;
+    else if (!std::strcmp(argv[i], "--weights") && v && !std::strcmp(argv[i + 1], "int8")) o->int8 = true, ++i;
     else {
       std::fprintf(stderr, "ember-bench %s: unexpected argument '%s'\n", argv[0], argv[i]);
       return usage(stderr, argv[0]);
@@ -162,6 +172,54 @@ void add_flops(Report* r, const char* id, const nn::Flops& f, double seconds) {
   r->add(key, double(f.total()) * 1e-9 / seconds, "GFLOP/s");
 }
 
+// --profile: seconds per op over the timed steps (on), forward and backward, by node.
+struct Profile {
+  struct Row {
+    double forward = 0, backward = 0;
+  };
+  std::vector<Row> rows;
+  std::chrono::steady_clock::time_point start;
+  bool on = false;
+  nn::Graph::Observer observer;
+
+  void attach(Graph& g) {
+    rows.assign(static_cast<size_t>(g.count()), Row());
+    observer.user = this;
+    observer.before = [](void* u, int, bool) { static_cast<Profile*>(u)->start = std::chrono::steady_clock::now(); };
+    observer.after = [](void* u, int node, bool backward) {
+      Profile& p = *static_cast<Profile*>(u);
+      if (!p.on) return;
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - p.start).count();
+      (backward ? p.rows[size_t(node)].backward : p.rows[size_t(node)].forward) += s;
+    };
+    g.set_observer(&observer);
+  }
+  // Per op: ms per step forward and backward, its share of the step, GFLOP per step and the
+  // rate; the rest of the step (optimizer, inputs, zeroing) last.
+  void print(const char* title, const Graph& g, const Params& params, int steps, double step_seconds) const {
+    std::printf("\nprofile %s: ms per step (median step %.3f ms)\n", title, step_seconds * 1e3);
+    std::printf("%4s %-13s %-18s %9s %9s %6s %8s %8s %8s\n", "node", "op", "output", "fwd ms", "bwd ms", "share",
+                "GFLOP", "fwd GF/s", "bwd GF/s");
+    double total = 0;
+    for (int i = 0; i < g.count(); ++i) {
+      const Row& r = rows[size_t(i)];
+      if (r.forward + r.backward == 0) continue;
+      const double f = r.forward / steps, b = r.backward / steps;
+      total += f + b;
+      const nn::Flops fl = nn::node_flops(g, params, i);
+      char shape[64];
+      g.node(T{i}).shape.str(shape, sizeof shape);
+      char rate_f[16] = "", rate_b[16] = "";
+      if (fl.forward && f > 0) std::snprintf(rate_f, sizeof rate_f, "%.1f", fl.forward * 1e-9 / f);
+      if (fl.backward && b > 0) std::snprintf(rate_b, sizeof rate_b, "%.1f", fl.backward * 1e-9 / b);
+      std::printf("%4d %-13s %-18s %9.3f %9.3f %5.1f%% %8.3f %8s %8s\n", i, nn::op_name(g.node(T{i}).op), shape, f * 1e3,
+                  b * 1e3, 100 * (f + b) / step_seconds, fl.total() * 1e-9, rate_f, rate_b);
+    }
+    std::printf("     ops %.3f ms; rest of the step (optimizer, inputs, zeroing, timing) %.3f ms\n", total * 1e3,
+                (step_seconds - total) * 1e3);
+  }
+};
+
 // What a single-graph workload reads each step: images, and for a classifier their labels.
 struct Inputs {
   T x;
@@ -206,7 +264,10 @@ int train_single(int argc, char** argv, const char* id, Build build) {
   for (size_t i = 0; i < kBatches * batch_floats; ++i) data[i] = static_cast<uint8_t>(synth.below(256));
   for (size_t i = 0; i < kBatches * batch && in.classes; ++i) labels[i] = static_cast<int32_t>(synth.below(uint32_t(in.classes)));
   nn::Optimizer adam(nn::OptimizerConfig::adam(1e-3f), 0);
+  Profile prof;
+  if (o.profile) prof.attach(*g);
   const Timing t = time_calls(kWarmup, o.steps, [&](int step) {
+    prof.on = step >= kWarmup;
     const uint8_t* bytes = data + (step % kBatches) * batch_floats;
     float* input = g->data(x);
     for (size_t i = 0; i < batch_floats; ++i) input[i] = bytes[i] * (1.0f / 255.0f);
@@ -228,6 +289,7 @@ int train_single(int argc, char** argv, const char* id, Build build) {
   r.add(key, static_cast<double>(m.arena.used()), "bytes");
   std::printf("loss after %d steps: %.4f (params %zu, activations %zu, scratch %zu bytes)\n", kWarmup + o.steps,
               g->loss(), params->bytes(ParamMode::train_adam).total(), gb.activations, gb.scratch);
+  if (o.profile) prof.print(id, *g, *params, o.steps, t.median);
   return 0;
 }
 
@@ -288,7 +350,10 @@ int dcgan_main(int argc, char** argv) {
   models::fill_dcgan_targets(*dg, *gg, st);
   nn::Optimizer d_adam(nn::OptimizerConfig::adam(2e-4f, 0.5f), models::kDiscriminator);
   nn::Optimizer g_adam(nn::OptimizerConfig::adam(2e-4f, 0.5f), models::kGenerator);
+  Profile d_prof, g_prof;
+  if (o.profile) d_prof.attach(*dg), g_prof.attach(*gg);
   const Timing t = time_calls(kWarmup, o.steps, [&](int step) {
+    d_prof.on = g_prof.on = step >= kWarmup;
     std::memcpy(dg->data(st.real), real + (step % kBatches) * kBatch * image, kBatch * image * sizeof(float));
     synth.fill_normal(gg->data(st.z), kBatch * 100, 0.0f, 1.0f);
     (void)models::dcgan_step(m.ctx, *dg, *gg, st, d_adam, g_adam);
@@ -301,6 +366,10 @@ int dcgan_main(int argc, char** argv) {
   r.add("rss_D", peak_rss_mib(), "MiB");
   r.add("arena_D", static_cast<double>(m.arena.used()), "bytes");
   std::printf("losses after %d steps: D %.4f, G %.4f\n", kWarmup + o.steps, dg->loss(), gg->loss());
+  if (o.profile) {  // both graphs within the one step (the rest lines overlap: each names the whole step)
+    d_prof.print("DCGAN step, D graph", *dg, *params, o.steps, t.median);
+    g_prof.print("DCGAN step, G graph", *gg, *params, o.steps, t.median);
+  }
   return 0;
 }
 
@@ -320,6 +389,11 @@ int sample_main(int argc, char** argv) {
   const T z3 = s3->input("z", Shape(64, 100));
   const T img3 = models::dcgan_generator(*s3, z3);
   s1->mark_output(img1), s2->mark_output(img2), s3->mark_output(img3);
+  if (o.int8) {  // s2 and s3 share G's weights
+    Status q = nn::mark_int8_weights(*s1, vae_params.get());
+    if (q.is_ok()) q = nn::mark_int8_weights(*s2, gan_params.get());
+    if (!q.is_ok()) return fail(argv[0], q);
+  }
   CompileOptions inf;
   inf.training = false;
   size_t ctx_bytes = 0;
@@ -342,6 +416,13 @@ int sample_main(int argc, char** argv) {
   Rng init(0), synth(2);
   vae_params->initialise(&init);
   gan_params->initialise(&init);
+  for (Params* p : {vae_params.get(), gan_params.get()})  // int8: random values, small scales
+    for (int i = 0; i < p->count(); ++i) {
+      nn::Param& w = (*p)[i];
+      if (w.storage != nn::Storage::int8) continue;
+      for (size_t k = 0; k < w.numel(); ++k) const_cast<int8_t*>(w.q)[k] = static_cast<int8_t>(int(synth.below(255)) - 127);
+      for (int64_t c = 0; c < w.channels(); ++c) w.scale[c] = 0.001f;
+    }
   synth.fill_normal(s1->data(z1), 20, 0.0f, 1.0f);
   synth.fill_normal(s2->data(z2), 100, 0.0f, 1.0f);
   synth.fill_normal(s3->data(z3), 6400, 0.0f, 1.0f);
@@ -350,9 +431,9 @@ int sample_main(int argc, char** argv) {
   const Timing t3 = time_calls(kWarmup, o.steps, [&](int) { (void)s3->forward(); });
   Report r;
   r.open(o, m.ctx);
-  r.add("s1", t1.median * 1e6, "us", t1.spread);
-  r.add("s2", t2.median * 1e6, "us", t2.spread);
-  r.add("s3", 64.0 / t3.median, "img/s", t3.spread);
+  r.add(o.int8 ? "s1_int8" : "s1", t1.median * 1e6, "us", t1.spread);
+  r.add(o.int8 ? "s2_int8" : "s2", t2.median * 1e6, "us", t2.spread);
+  r.add(o.int8 ? "s3_int8" : "s3", 64.0 / t3.median, "img/s", t3.spread);
   r.add("rss_S", peak_rss_mib(), "MiB");
   r.add("arena_s1", static_cast<double>(Arena::rounded(vae_params->bytes(ParamMode::inference).total()) + b1.total()),
         "bytes");
