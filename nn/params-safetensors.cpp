@@ -52,6 +52,10 @@ Status params_to_safetensors(const Params& params, SafetensorsInput* room, size_
   if (!params.allocated()) return Status::error(Code::invalid_argument, "safetensors: the parameters hold no values yet");
   if (size_t(params.count()) > capacity)
     return Status::error(Code::invalid_argument, "safetensors: %d parameters, room for %zu", params.count(), capacity);
+  for (int i = 0; i < params.count(); ++i)
+    if (params[i].storage != Storage::f32)
+      return Status::error(Code::invalid_argument, "safetensors: '%s' holds int8 weights; export the float model "
+                           "(these files hold float32)", params[i].name);
   for (int i = 0; i < params.count(); ++i) {
     const Param& p = params[i];
     SafetensorsInput& t = room[i];
@@ -67,6 +71,8 @@ Status params_to_safetensors(const Params& params, SafetensorsInput* room, size_
 
 Status load_params_safetensors(SafetensorsFile& file, const char* name, Params* params, const SafetensorsLoad& how) {
   if (!params->allocated()) return Status::error(Code::invalid_argument, "%s: the model's parameters are not allocated", name);
+  if (params->int8_count() > 0)
+    return Status::error(Code::invalid_argument, "%s: the model holds int8 weights; load into a float model", name);
   const SafetensorsView& view = file.view();
   for (int i = 0; i < params->count(); ++i) (*params)[i].loaded = false;
   Problems problems{&how};
