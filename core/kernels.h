@@ -17,6 +17,7 @@
 //   adam           bias-corrected Adam, optional L2 or decoupled weight decay
 //   sgd_momentum   v = mu v + g (+ wd p); p -= lr v   (PyTorch's convention)
 //   widen_i8       y = s * float(q)              int8 weights to float (nn/quantize.h), exact
+//   dot_i8         sum q[i] x[i]                 an int8 weight row times floats (batch-1 layers)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -123,6 +124,9 @@ struct Kernels {
                        size_t n);
   // One rounded product per element, so every ISA gives the scalar reference's bits.
   void (*widen_i8)(const int8_t* q, float s, float* y, size_t n);
+  // The sum in float, in the ISA's order (lanes, then across them; the scalar one in index
+  // order): the int8 rows of a layer fed one sample at a time (nn/op-weights.h).
+  float (*dot_i8)(const int8_t* q, const float* x, size_t n);
 };
 
 // Filled by platform/ -------------------------------------------------------------------

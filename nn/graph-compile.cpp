@@ -209,7 +209,8 @@ Status Graph::build_plan(const CompileOptions& opt) {
     Node& n = nodes_[i];
     if (n.op == Op::linear && int8_weights(n)) {
       const size_t in = static_cast<size_t>(nodes_[n.in[0]].shape.numel() / n.shape[0]);
-      n.fwd_scratch_buf = new_buf(linear_scratch_floats(static_cast<int>(in), true) * sizeof(float), i, i);
+      const int batch = static_cast<int>(n.shape[0]);
+      n.fwd_scratch_buf = new_buf(linear_scratch_floats(batch, static_cast<int>(in), true) * sizeof(float), i, i);
       continue;
     }
     if (n.op != Op::conv2d && n.op != Op::conv_t2d) continue;

@@ -9,8 +9,8 @@
 
 namespace ember::nn {
 
-size_t linear_scratch_floats(int in, bool int8) {
-  return int8 ? int8_panel_floats(static_cast<size_t>(in)) : 0;
+size_t linear_scratch_floats(int batch, int in, bool int8) {
+  return int8 && batch > kInt8DotRows ? int8_panel_floats(static_cast<size_t>(in)) : 0;
 }
 
 // y[B,O] = act(x[B,I] w[O,I]^T + b[O])

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "platform/scalar/scalar.h"
+
 namespace ember::nn {
 
 size_t int8_panel_floats(size_t unit) {
@@ -42,6 +44,17 @@ Status gemm_x_wt(Context& ctx, const Weights& w, int m, int K, int O, const floa
   a.c = c, a.ldc = ldc;
   a.ep = ep;
   if (!w.int8()) return ctx.gemm(a);
+  if (m <= kInt8DotRows) {  // one int8 row read per output, no panel (as the GEMM's epilogue)
+    const Kernels& k = ctx.k();
+    for (int r = 0; r < m; ++r) {
+      float* y = c + static_cast<size_t>(r) * ldc;
+      for (int o = 0; o < O; ++o)
+        y[o] = w.scale[o] * k.dot_i8(w.q + static_cast<size_t>(o) * K, x + static_cast<size_t>(r) * ldx,
+                                     static_cast<size_t>(K)) + (ep.bias ? ep.bias[o] : 0.0f);
+      scalar::apply_epilogue(Epilogue{nullptr, false, ep.act, ep.slope}, 1, O, y, ldc);
+    }
+    return Status::ok();
+  }
   const int per = channels_per_panel(static_cast<size_t>(K));
   for (int o0 = 0; o0 < O; o0 += per) {
     const int o1 = std::min(O, o0 + per);

@@ -4,7 +4,8 @@
 // the panel's rows (or, for ConvTranspose2d, its column blocks) are widened to float into
 // `panel` (Kernels::widen_i8, w = scale[c] q) and the same GEMM runs on them, writing that
 // panel's slice of C. The GEMM never splits K, so each output is the sum it would be with the
-// whole widened weight, in the same order.
+// whole widened weight, in the same order. A linear layer of at most kInt8DotRows rows takes
+// Kernels::dot_i8 per output instead (nn/ops.h).
 #pragma once
 #include "core/kernels.h"
 #include "nn/ops.h"

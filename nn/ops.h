@@ -43,7 +43,10 @@ namespace ember::nn {
 // panel of output channels at a time, into kInt8PanelFloats more scratch than the float op
 // takes (int8_panel_floats), and the float GEMM runs on the panel. The GEMMs split M and N
 // and never K, so every output is summed in the same order as with the whole widened weight:
-// an int8 layer gives exactly the float layer whose weights are scale * q.
+// an int8 layer gives exactly the float layer whose weights are scale * q. Except a linear
+// layer fed at most kInt8DotRows rows (sampling one at a time): there each output is
+// scale[o] * Kernels::dot_i8(row o, x), reading the int8 row once and no panel: the same up
+// to rounding.
 struct Weights {
   const float* f = nullptr;
   const int8_t* q = nullptr;
@@ -53,14 +56,16 @@ struct Weights {
   bool int8() const { return q != nullptr; }
 };
 constexpr size_t kInt8PanelFloats = 4096;  // 16 KiB: small beside a board's RAM, L1-sized
+constexpr int kInt8DotRows = 4;
 // Scratch floats of one panel: whole output channels of `unit` floats each, at least one.
 size_t int8_panel_floats(size_t unit);
 
 // ---- linear ------------------------------------------------------------------------------
 // y[B,O] = act(x[B,I] W[O,I]^T + b[O]); b may be null. act is fused into the GEMM epilogue
 // (identity when the graph keeps the pre-activation for backward). int8 weights need
-// linear_scratch_floats(in, true) floats of scratch; float ones none.
-size_t linear_scratch_floats(int in, bool int8);
+// linear_scratch_floats(batch, in, true) floats of scratch (none for kInt8DotRows rows or
+// fewer); float ones none.
+size_t linear_scratch_floats(int batch, int in, bool int8);
 Status linear_forward(Context& ctx, const float* x, const Weights& w, const float* b, float* y, int batch,
                       int in, int out, Act act = Act::identity, float slope = 0.0f, float* scratch = nullptr);
 // dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy.

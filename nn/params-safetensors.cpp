@@ -77,12 +77,14 @@ Status load_params_safetensors(SafetensorsFile& file, const char* name, Params* 
   for (int i = 0; i < params->count(); ++i) (*params)[i].loaded = false;
   Problems problems{&how};
   char line[640], target[Param::kMaxName + 16], a[64], b[64];  // line: room for two 255-byte names
+  auto model_name = [&](const SafetensorsTensor& st) -> const char* {  // through the rename hook
+    return how.rename && how.rename(how.rename_user, st.name, target, sizeof target) ? target : st.name;
+  };
   // Pass 1: match every tensor of the file to a parameter, changing nothing.
   for (size_t t = 0; t < view.count(); ++t) {
     const SafetensorsTensor& st = view.tensor(t);
     if (is_ignored_tensor(st.name)) continue;
-    const char* wanted = st.name;
-    if (how.rename && how.rename(how.rename_user, st.name, target, sizeof target)) wanted = target;
+    const char* wanted = model_name(st);
     const int id = params->find(wanted);
     if (id < 0) {
       if (wanted == st.name) std::snprintf(line, sizeof line, "extra %s %s", st.name, dims_text(st, a, sizeof a));
@@ -116,9 +118,7 @@ Status load_params_safetensors(SafetensorsFile& file, const char* name, Params* 
   for (size_t t = 0; t < view.count(); ++t) {
     const SafetensorsTensor& st = view.tensor(t);
     if (is_ignored_tensor(st.name)) continue;
-    const char* wanted = st.name;
-    if (how.rename && how.rename(how.rename_user, st.name, target, sizeof target)) wanted = target;
-    Param& p = (*params)[params->find(wanted)];
+    Param& p = (*params)[params->find(model_name(st))];
     EMBER_TRY(file.read_f32(st, p.value, p.numel()));
     for (size_t k = 0; k < p.numel(); ++k)
       if (!std::isfinite(p.value[k]))

@@ -11,7 +11,9 @@
 // once, with the model's shape, and the file may hold nothing else. Each tensor that breaks
 // this is reported on its own line through `note` (missing, extra, misshaped: both shapes);
 // the Status counts them and names the first. Then the values are read (F32, F16 or BF16,
-// as float32) and checked finite: a NaN or infinity is refused naming the tensor.
+// as float32) and checked finite: a NaN or infinity is refused naming the tensor, but is
+// found only as the values are read, so the tensors before it are then in the model. Load
+// into a model that can be dropped on an error (ember import does, and writes nothing).
 #pragma once
 #include <cstddef>
 

@@ -428,6 +428,21 @@ void widen_i8(const int8_t* q, float s, float* y, size_t n) {
   for (; i < n; ++i) y[i] = s * static_cast<float>(q[i]);
 }
 
+// sum q[i] x[i]: two accumulators of lanes, added, summed across, then the scalar tail.
+template <class O>
+float dot_i8(const int8_t* q, const float* x, size_t n) {
+  auto a0 = O::zero(), a1 = O::zero();
+  size_t i = 0;
+  for (; i + 2 * O::kWidth <= n; i += 2 * O::kWidth) {
+    a0 = O::fma(O::widen(q + i), O::load(x + i), a0);
+    a1 = O::fma(O::widen(q + i + O::kWidth), O::load(x + i + O::kWidth), a1);
+  }
+  if (i + O::kWidth <= n) a0 = O::fma(O::widen(q + i), O::load(x + i), a0), i += O::kWidth;
+  float s = O::hsum(O::add(a0, a1));
+  for (; i < n; ++i) s += static_cast<float>(q[i]) * x[i];
+  return s;
+}
+
 // Points every element-wise entry of k at O's instantiations.
 template <class O>
 void fill(Kernels* k) {
@@ -445,6 +460,7 @@ void fill(Kernels* k) {
   k->adam = adam<O>;
   k->sgd_momentum = sgd_momentum<O>;
   k->widen_i8 = widen_i8<O>;
+  k->dot_i8 = dot_i8<O>;
 }
 
 }  // namespace ember::platform::simd::EMBER_ISA_NS

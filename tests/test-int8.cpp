@@ -78,6 +78,25 @@ TEST_CASE("int8: widen_i8 gives the scalar reference's bits on every ISA, odd si
   }
 }
 
+TEST_CASE("int8: dot_i8 on every ISA agrees with the scalar reference to rounding, odd sizes and tails") {
+  const Kernels& ref = *kernels_for(Isa::scalar);
+  std::vector<int8_t> q(1031);
+  Rng rng(4);
+  for (int8_t& v : q) v = static_cast<int8_t>(static_cast<int>(rng.uniform() * 255.0f) - 127);
+  const std::vector<float> x = random_vector(q.size(), 5);
+  for (const Kernels* k : testing::available_kernels()) {
+    CAPTURE(k->name);
+    for (size_t n : {0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 400, 1031}) {
+      CAPTURE(n);
+      double exact = 0, mag = 0;
+      for (size_t i = 0; i < n; ++i) exact += double(q[i]) * x[i], mag += std::fabs(double(q[i]) * x[i]);
+      const float want = ref.dot_i8(q.data(), x.data(), n), got = k->dot_i8(q.data(), x.data(), n);
+      CHECK(std::fabs(double(want) - exact) <= 1e-6 * (mag + 1));
+      CHECK(std::fabs(double(got) - exact) <= 1e-6 * (mag + 1));
+    }
+  }
+}
+
 TEST_CASE("int8: quantize_channel is symmetric, within half a step, and never -128") {
   std::vector<float> w = random_vector(37, 5, -0.3f, 0.7f);
   std::vector<int8_t> q(w.size());
@@ -100,7 +119,9 @@ TEST_CASE("int8: quantize_channel is symmetric, within half a step, and never -1
 TEST_CASE("int8: linear with int8 weights is the float layer on the widened weights, every ISA, several panels") {
   struct Case { int batch, in, out; };
   // in = 600: 6 channels per 4096-float panel, so out = 50 takes 9 panels; in = 5000: one each.
-  const Case cases[] = {{1, 1, 1}, {3, 17, 13}, {1, 600, 50}, {7, 600, 50}, {2, 5000, 3}, {1, 20, 400}};
+  // Up to kInt8DotRows rows, dot_i8 per output instead: the same to rounding.
+  const Case cases[] = {{1, 1, 1}, {3, 17, 13}, {1, 600, 50}, {7, 600, 50}, {5, 5000, 3}, {2, 5000, 3},
+                        {1, 20, 400}, {9, 20, 400}};
   std::vector<std::vector<float>> scalar;  // the scalar path's outputs (contexts() starts with it)
   for (Context* ctx : contexts()) {
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
@@ -111,11 +132,12 @@ TEST_CASE("int8: linear with int8 weights is the float layer on the widened weig
       const Int8Weights w(Shape(c.out, c.in), 0, 11);
       const std::vector<float> x = random_vector(size_t(c.batch) * c.in, 12), b = random_vector(size_t(c.out), 13);
       std::vector<float> want(size_t(c.batch) * c.out), got(want.size());
-      Scratch sc(linear_scratch_floats(c.in, true));
+      Scratch sc(linear_scratch_floats(c.batch, c.in, true));
       REQUIRE(linear_forward(*ctx, x.data(), w.wide.data(), b.data(), want.data(), c.batch, c.in, c.out, Act::relu).is_ok());
       REQUIRE(linear_forward(*ctx, x.data(), w.int8(), b.data(), got.data(), c.batch, c.in, c.out, Act::relu, 0.0f, sc.p)
                   .is_ok());
-      CHECK(bits_equal(got.data(), want.data(), want.size()));
+      if (c.batch > kInt8DotRows) CHECK(bits_equal(got.data(), want.data(), want.size()));
+      else CHECK(testing::first_mismatch(got.data(), want.data(), got.size(), 1e-5f, 1e-5f) < 0);  // dot_i8
       // And against the scalar reference: the same sums in another order.
       if (ctx->k().isa == Isa::scalar) scalar.push_back(got);
       else CHECK(testing::first_mismatch(got.data(), scalar[ci].data(), got.size(), 1e-5f, 1e-5f) < 0);
@@ -327,6 +349,15 @@ TEST_CASE("int8: a VAE decoder and a DCGAN generator sample what their float twi
   REQUIRE(f->decode(z.data(), n, xf.data()).is_ok());
   CHECK(bits_equal(xq.data(), xw.data(), xq.size()));
   CHECK(testing::first_mismatch(xq.data(), xf.data(), xq.size(), 0.0f, 0.02f) < 0);  // close to the float model
+  // One sample at a time (dot_i8, no panel): the same images to rounding, and no scratch.
+  AeModel::Setup q1s = qs;
+  q1s.eval_batch = 1;
+  testing::ModelFixture<AeModel> q1(q1s);
+  REQUIRE(quantize_params(f->params(), &q1->params()).is_ok());
+  std::vector<float> x1(xq.size());
+  REQUIRE(q1->decode(z.data(), n, x1.data()).is_ok());
+  CHECK(testing::first_mismatch(x1.data(), xq.data(), xq.size(), 1e-5f, 1e-6f) < 0);
+  CHECK(q1->decoder_graph().bytes().scratch == 0);
   // Saved and loaded back (a version 3 sampler file), it samples the same.
   testing::TempDir dir("int8-models");
   const std::string path = dir.file("dec8.ember");
@@ -347,6 +378,7 @@ TEST_CASE("int8: a VAE decoder and a DCGAN generator sample what their float twi
 
   // DCGAN: linear, BatchNorm and two ConvTranspose2d layers.
   GanModel::Setup gs = testing::small_gan(models::GanKind::dcgan, false, true);
+  gs.eval_batch = 5;  // above kInt8DotRows: g.fc through a panel too
   testing::ModelFixture<GanModel> g(gs);
   for (int i = 0; i < g->params().count(); ++i) {
     Param& p = g->params()[i];

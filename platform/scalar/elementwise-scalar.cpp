@@ -86,4 +86,10 @@ void widen_i8(const int8_t* q, float s, float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = s * static_cast<float>(q[i]);
 }
 
+float dot_i8(const int8_t* q, const float* x, size_t n) {
+  float s = 0.0f;
+  for (size_t i = 0; i < n; ++i) s += static_cast<float>(q[i]) * x[i];
+  return s;
+}
+
 }  // namespace ember::scalar

@@ -25,6 +25,7 @@ float sumsq(const float* x, size_t n);
 void adam(const AdamArgs& a, float* p, const float* g, float* m, float* v, size_t n);
 void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t n);
 void widen_i8(const int8_t* q, float s, float* y, size_t n);
+float dot_i8(const int8_t* q, const float* x, size_t n);
 
 // The full scalar table.
 extern const Kernels kKernels;
