@@ -54,6 +54,26 @@ run train --model vae --data "$T/idx" --epochs 1 --widths 64 --latent 8 --out "$
 run sample --model "$T/from-idx.ember" --z "$T/vae-z.npy" --save-x "$T/from-idx-x.npy"
 same "$T/vae-x.npy" "$T/from-idx-x.npy"
 
+# ---- int8 samplers (nn/quantize.h): a quarter of the bytes, the same commands ----
+run export --model "$T/vae.ember" --weights int8 --out "$T/vae8.ember" | grep -q "int8 weights" || fail "no int8 export"
+run export --model "$T/dc.ember" --weights int8 --out "$T/dc8.ember" >/dev/null
+run export --model "$T/vae.ember" --out "$T/vae32.ember" >/dev/null
+[ $(( $(stat -c %s "$T/vae8.ember") * 3 )) -lt "$(stat -c %s "$T/vae32.ember")" ] || fail "the int8 file is not small"
+for m in vae8 dc8; do
+  run sample --model "$T/$m.ember" --n 6 --out "$T/$m.png" >/dev/null
+  run interpolate --model "$T/$m.ember" --pairs 2 --steps 4 --out "$T/$m-i.png" >/dev/null
+  run info --model "$T/$m.ember" | grep -q "weights=int8" || fail "info: $m is not int8"
+done
+run eval --model "$T/vae.ember" --data sprites --sprites-train 640 --sprites-test 100 --metric neg_elbo \
+  --decoder "$T/vae8.ember" | grep -q "^neg_elbo" || fail "eval --decoder printed no neg_elbo"
+run export --model "$T/vae8.ember" --c-array VAE8 --out "$T/vae8.h" >/dev/null  # as it is: int8
+grep -q "VAE8" "$T/vae8.h" || fail "no C array"
+refused "holds int8 weights" export --model "$T/vae8.ember" --weights f32 --out "$T/x.ember"
+refused "holds int8 weights" export --model "$T/vae8.ember" --format safetensors --out "$T/x.safetensors"
+refused "not with --format safetensors" export --model "$T/vae.ember" --weights int8 --format safetensors \
+  --out "$T/x.safetensors"
+refused "not an autoencoder" eval --model "$T/vae.ember" --data sprites --metric neg_elbo --decoder "$T/dc8.ember"
+
 # ---- refusals ----
 refused "exists; --force replaces it" import "$T/vae.safetensors" --out "$T/vae-in.ember"
 run import "$T/vae.safetensors" --out "$T/vae-in.ember" --force >/dev/null

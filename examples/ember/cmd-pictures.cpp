@@ -133,9 +133,10 @@ int cmd_reconstruct(int argc, char** argv) {
 
 int cmd_interpolate(int argc, char** argv) {
   if (checkpoint_kind(argc, argv) == CheckpointKind::gan) return interpolate_gan(argc, argv);
-  Cli cli("interpolate", "decode straight lines between the codes of random test-image pairs (PNG)", argc, argv);
+  Cli cli("interpolate", "decode straight lines between the codes of random test-image pairs (PNG); without --data, "
+          "slerp between z pairs from the prior (the decoder alone: also a sampler file)", argc, argv);
   const char* path = model_path(cli);
-  const DataSpec data = read_data(cli, true);
+  const DataSpec data = read_data(cli, false);
   const int pairs = cli.integer("--pairs", "N", "rows (image pairs)", 8, 1, 1000);
   const int steps = cli.integer("--steps", "N", "decoded points per row", 10, 2, 1000);
   const int seed = cli.integer("--seed", "S", "which pairs", 1, 0, 1 << 30);
@@ -145,6 +146,11 @@ int cmd_interpolate(int argc, char** argv) {
   LoadedModel m;
   data::Dataset test;
   const PictureBytes picture = [&](const models::AeModel& md, int) { return interpolations_bytes(md.config(), pairs, steps); };
+  if (data.source.empty()) {  // the prior's z pairs, the decoder alone
+    Status s = open(path, r, nullptr, picture, &m, nullptr, true);
+    if (s.is_ok()) s = write_prior_interpolations(*m.model, &m.session.arena, out, pairs, steps, uint64_t(seed));
+    return done("interpolate", s, out);
+  }
   Status s = open(path, r, &data, picture, &m, &test);
   if (s.is_ok()) s = write_interpolations(*m.model, &m.session.arena, test, out, pairs, steps, uint64_t(seed));
   return done("interpolate", s, out);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "examples/ember/interop.h"
+#include "models/gan-network.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "io/png.h"
@@ -192,6 +193,27 @@ Status write_interpolations(models::AeModel& m, Arena* arena, const data::Datase
     for (int s = 0; s < steps; ++s) EMBER_TRY(canvas.cell(p, s + 1, img + size_t(s) * d));
     EMBER_TRY(canvas.cell(p, steps + 1, x + d));
     EMBER_TRY(draw_cell_frame(canvas.img, canvas.layout, p, steps + 1, kHighlight));
+  }
+  return canvas.write(path);
+}
+
+Status write_prior_interpolations(models::AeModel& m, Arena* arena, const std::string& path, int pairs, int steps,
+                                  uint64_t seed) {
+  const models::AeConfig& c = m.config();
+  const int l = c.latent, d = c.pixels();
+  Canvas canvas(arena);
+  EMBER_TRY(canvas.open(c.cols, c.rows, pairs, steps));
+  float *ends = nullptr, *z = nullptr, *img = nullptr;
+  EMBER_TRY(canvas.floats(size_t(2) * l, &ends));
+  EMBER_TRY(canvas.floats(size_t(steps) * l, &z));
+  EMBER_TRY(canvas.floats(size_t(steps) * d, &img));
+  Rng rng(seed);
+  for (int p = 0; p < pairs; ++p) {
+    rng.fill_normal(ends, size_t(2) * l, 0.0f, 1.0f);
+    for (int s = 0; s < steps; ++s)
+      models::slerp(ends, ends + l, l, steps > 1 ? float(s) / float(steps - 1) : 0.0f, z + size_t(s) * l);
+    EMBER_TRY(m.decode(z, steps, img));
+    for (int s = 0; s < steps; ++s) EMBER_TRY(canvas.cell(p, s, img + size_t(s) * d));
   }
   return canvas.write(path);
 }

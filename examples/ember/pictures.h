@@ -28,6 +28,10 @@ Status write_reconstructions(models::AeModel& m, Arena* arena, const data::Datas
 // chosen by seed.
 Status write_interpolations(models::AeModel& m, Arena* arena, const data::Dataset& data, const std::string& path,
                             int pairs, int steps, uint64_t seed);
+// Without images (the decoder alone, e.g. a sampler file): `pairs` rows along great-circle
+// paths (slerp) between z pairs drawn from the prior N(0, I) by seed, as a GAN's interpolate.
+Status write_prior_interpolations(models::AeModel& m, Arena* arena, const std::string& path, int pairs, int steps,
+                                  uint64_t seed);
 // One row per latent dimension: decode(base + v e_d) for `steps` values v in [-range, range].
 // With data, the `dims` rows are the dimensions the encoder uses most (largest variance of
 // the code over data) and base is the code of image `base_index` (-1: base = 0); without
