@@ -124,6 +124,7 @@ int cmd_eval(int argc, char** argv) {
                                   "binarization", "none");
   const char* json = cli.output("--json", "FILE.json", "also write the figures as JSON", "", ".json");
   const int threads = cli.integer("--threads", "T", "worker threads (0: one per core)", 0, 0, 256);
+  const size_t memory = read_memory(cli);
   for (size_t at = 0; at < metrics.size();) {
     const size_t comma = metrics.find(',', at);
     const std::string item = metrics.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
@@ -140,7 +141,7 @@ int cmd_eval(int argc, char** argv) {
   const bool need_train = wants(metrics, "pca_sq_err");
   size_t dbytes = 0;
   Status s = data_bytes(data, need_train, true, &dbytes);
-  LoadedModel m;
+  LoadedModel m(memory);
   MemoryPlan extra;
   extra.add("datasets", dbytes);
   extra.add("evaluation scratch", kScratchBytes);
