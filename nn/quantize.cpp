@@ -15,20 +15,27 @@ Status mark_int8_weights(const Graph& g, Params* params) {
   return Status::ok();
 }
 
+namespace {
+
+// round(w / scale) in -127..127 (0 for a zero scale).
+int8_t quantize_one(float w, float scale) {
+  const float r = scale > 0.0f ? std::round(w / scale) : 0.0f;
+  return static_cast<int8_t>(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+}
+
+}  // namespace
+
 float quantize_channel(const float* w, size_t n, int8_t* q) {
   float top = 0.0f;
   for (size_t i = 0; i < n; ++i) top = std::fabs(w[i]) > top ? std::fabs(w[i]) : top;
   const float scale = top / 127.0f;
-  for (size_t i = 0; i < n; ++i) {
-    const float r = scale > 0.0f ? std::round(w[i] / scale) : 0.0f;
-    q[i] = static_cast<int8_t>(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
-  }
+  for (size_t i = 0; i < n; ++i) q[i] = quantize_one(w[i], scale);
   return scale;
 }
 
 namespace {
 
-// Element i of a parameter belongs to channel (i / inner) % channels.
+// The parameter of `other` with p's name and shape.
 Status find_twin(const Params& other, const Param& p, const char* who, int* id) {
   *id = other.find(p.name);
   if (*id < 0) return Status::error(Code::shape_mismatch, "%s: parameter '%s' is missing", who, p.name);
@@ -61,8 +68,11 @@ Status quantize_params(const Params& from, Params* to) {
       std::memcpy(p.value, src.value, p.numel() * sizeof(float));
       continue;
     }
+    if (p.numel() == 0) continue;
     int8_t* q = const_cast<int8_t*>(p.q);  // the arena's copy (a model set to read in place has none)
-    const int64_t channels = p.channels(), inner = p.channel_inner(), outer = static_cast<int64_t>(p.numel()) / (channels * inner);
+    // Element i belongs to channel (i / inner) % channels; `outer` runs of `inner` per channel.
+    const int64_t channels = p.channels(), inner = p.channel_inner();
+    const int64_t outer = static_cast<int64_t>(p.numel()) / (channels * inner);
     if (outer == 1) {  // axis 0: each channel is one run
       for (int64_t c = 0; c < channels; ++c) p.scale[c] = quantize_channel(src.value + c * inner, inner, q + c * inner);
       continue;
@@ -80,8 +90,7 @@ Status quantize_params(const Params& from, Params* to) {
       for (int64_t o = 0; o < outer; ++o)
         for (int64_t k = 0; k < inner; ++k) {
           const int64_t at = (o * channels + c) * inner + k;
-          const float r = scale > 0.0f ? std::round(src.value[at] / scale) : 0.0f;
-          q[at] = static_cast<int8_t>(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
+          q[at] = quantize_one(src.value[at], scale);
         }
     }
   }
