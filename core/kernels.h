@@ -61,6 +61,16 @@ struct GemmArgs {
   float* c = nullptr;
   int ldc = 0;
   Epilogue ep;
+  // Cache blocks along M and N; 0: the ones the ISA chose for this CPU's caches
+  // (Kernels::sgemm_blocks). Results never depend on them (tests sweep them); K's chunks are
+  // fixed per ISA, as they set the order of each element's sum.
+  int mc = 0, nc = 0;
+};
+
+// The cache blocks an sgemm uses: K in chunks of kc, M in blocks of mc rows, N in blocks of
+// nc columns (all 0 for the scalar reference, which does not block).
+struct GemmBlocks {
+  int kc = 0, mc = 0, nc = 0;
 };
 
 // A way to run `tasks` independent pieces of work on up to `workers` threads. fn gets the
@@ -127,6 +137,9 @@ struct Kernels {
   // The sum in float, in the ISA's order (lanes, then across them; the scalar one in index
   // order): the int8 rows of a layer fed one sample at a time (nn/op-weights.h).
   float (*dot_i8)(const int8_t* q, const float* x, size_t n);
+
+  // What sgemm chose from the CPU's cache sizes when the table was made (for reports).
+  GemmBlocks sgemm_blocks;
 };
 
 // Filled by platform/ -------------------------------------------------------------------

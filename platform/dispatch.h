@@ -6,6 +6,12 @@
 
 namespace ember::platform {
 
+// The data caches one core has, in bytes (0: unknown). l3 is this core's share of the last
+// level: its size times the threads of a core over the threads sharing it.
+struct CacheSizes {
+  size_t l1d = 0, l2 = 0, l3 = 0;
+};
+
 // x86 (platform/x86/): defined only when building for x86-64.
 void fill_gemm_avx2(Kernels* k);
 void fill_elementwise_avx2(Kernels* k);
@@ -13,6 +19,7 @@ void fill_gemm_avx512(Kernels* k);
 void fill_elementwise_avx512(Kernels* k);
 bool cpu_has_avx2_fma();
 bool cpu_has_avx512();
+CacheSizes cpu_cache_sizes();  // CPUID leaf 4 (Intel), 0x8000001D or older leaves (AMD)
 
 // ARM (platform/arm/): defined only when building with NEON.
 void fill_gemm_neon(Kernels* k);

@@ -3,7 +3,9 @@
 // An ISA provides a traits type K with
 //   MR, NR       the micro-tile (rows of C x columns of C); NR a multiple of W
 //   W            floats per vector (packed B panels are zero-padded to a multiple of W)
-//   KC, MC, NC   cache blocks (see below; MC a multiple of MR, NC of NR)
+//   KC, MC, NC   cache blocks (see below; MC a multiple of MR, NC of NR). KC is used as it
+//                is; MC and NC are the largest blocks, which size the scratch: the driver
+//                shrinks them to the CPU's caches (blocks_for below).
 //   ukernel(kc, a, b, c, ldc, rows, cols, params)
 //                C[rows x cols] (rows <= MR, cols <= NR) = epilogue(packed A panel x packed
 //                B panel); it must accumulate each element in one chain, p = 0, 1, ...,
@@ -17,6 +19,12 @@
 // (pack_transpose_portable / pack_copy_portable below serve an ISA without faster ones.)
 // and instantiates Driver<K>. Everything here is a template on K, so two ISAs' copies
 // (compiled with different -m flags) never share a symbol the linker could mix up.
+//
+// Blocks from the caches: KC never changes with the machine, as it sets the order of each
+// C element's sums (same ISA, same results); the A block (mc x KC) is kept within half the
+// L2, the B block (KC x nc) within this core's share of the L3, and neither goes above the
+// ISA's MC and NC. So the blocks tuned on a 1 MB-L2 core hold there and shrink on a core
+// with a 256 KB L2 or a small L3, and the scratch is the same size on every machine.
 //
 // Loops (one task = one block of C), BLIS's order:
 //   jc over the task's columns in NC blocks
@@ -39,9 +47,24 @@
 #include <cstddef>
 
 #include "core/kernels.h"
+#include "platform/dispatch.h"
 #include "platform/scalar/scalar.h"
 
 namespace ember::gemm {
+
+// mc and nc for caches `c` (see above); a size of 0 (unknown) keeps mc_max / nc_max.
+inline GemmBlocks blocks_for(const platform::CacheSizes& c, int kc, int mr, int mc_max, int nr,
+                             int nc_max) {
+  const auto fit = [](size_t bytes, int kc, int unit, int most) {
+    const size_t units = bytes / (static_cast<size_t>(kc) * sizeof(float) * unit);
+    return units < 1 ? unit : units * unit < static_cast<size_t>(most) ? static_cast<int>(units) * unit : most;
+  };
+  GemmBlocks b;
+  b.kc = kc;
+  b.mc = c.l2 ? fit(c.l2 / 2, kc, mr, mc_max) : mc_max;
+  b.nc = c.l3 ? fit(c.l3, kc, nr, nc_max) : nc_max;
+  return b;
+}
 
 // What the micro-kernel applies when it writes a tile:
 //   C = act(alpha * AB + beta * C + bias), C read only when beta != 0.
@@ -95,10 +118,13 @@ class Driver {
     return kWorkerFloats * static_cast<size_t>(workers < 1 ? 1 : workers);
   }
 
-  // Puts this ISA's GEMM into a kernel table (what every fill_gemm_<isa> does).
-  static void fill(Kernels* k) {
+  // Puts this ISA's GEMM into a kernel table (what every fill_gemm_<isa> does), with blocks
+  // for `caches` (unknown sizes keep MC and NC). Called once, when the table is made.
+  static void fill(Kernels* k, const platform::CacheSizes& caches = platform::CacheSizes()) {
+    blocks_ = blocks_for(caches, KC, MR, MC, NR, NC);
     k->sgemm_scratch_floats = scratch_floats;
     k->sgemm = sgemm;
+    k->sgemm_blocks = blocks_;
   }
 
   static void sgemm(const GemmArgs& g, const Parallel& par, float* scratch) {
@@ -111,15 +137,20 @@ class Driver {
     job.kchunks = ceil_div(g.k, KC);
     job.kc = ceil_div(g.k, job.kchunks);
     job.late_act = g.ep.act == Act::sigmoid || g.ep.act == Act::tanh || g.ep.act == Act::softplus;
+    // The caller's blocks (rounded down to whole micro-tiles, at most MC / NC) or this CPU's.
+    job.mc = g.mc > 0 ? (g.mc < MC ? (g.mc > MR ? g.mc / MR * MR : MR) : MC) : blocks_.mc;
+    job.nc = g.nc > 0 ? (g.nc < NC ? (g.nc > NR ? g.nc / NR * NR : NR) : NC) : blocks_.nc;
     split(g, par.workers, &job.tm, &job.tn);
     par.for_each(run_task, &job, job.tm * job.tn);
   }
 
  private:
+  static inline GemmBlocks blocks_{KC, MC, NC};
+
   struct Job {
     const GemmArgs* g;
     float* scratch;
-    int kchunks, kc;
+    int kchunks, kc, mc, nc;
     bool late_act;
     int tm, tn;
   };
@@ -205,11 +236,11 @@ class Driver {
     float* bblock = job.scratch + kWorkerFloats * static_cast<size_t>(worker);
     float* ablock = bblock + kBlockFloats;
 
-    // Even NC blocks over this task's columns, each a multiple of NR but the last; the same
-    // for MC blocks over its rows.
-    // (ceil(x / blocks) <= NC, and NC is a multiple of NR, so rounding up stays <= NC.)
-    const int nblocks = ceil_div(n1 - n0, NC), ncb = ceil_div(ceil_div(n1 - n0, nblocks), NR) * NR;
-    const int mblocks = ceil_div(m1 - m0, MC), mcb = ceil_div(ceil_div(m1 - m0, mblocks), MR) * MR;
+    // Even nc blocks over this task's columns, each a multiple of NR but the last; the same
+    // for mc blocks over its rows.
+    // (ceil(x / blocks) <= nc, and nc is a multiple of NR, so rounding up stays <= nc.)
+    const int nblocks = ceil_div(n1 - n0, job.nc), ncb = ceil_div(ceil_div(n1 - n0, nblocks), NR) * NR;
+    const int mblocks = ceil_div(m1 - m0, job.mc), mcb = ceil_div(ceil_div(m1 - m0, mblocks), MR) * MR;
     for (int jc = n0, nc; jc < n1; jc += nc) {
       nc = min_int(ncb, n1 - jc);
       for (int chunk = 0; chunk < job.kchunks; ++chunk) {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "platform/gemm-driver.h"
 #include "platform/thread-pool.h"
 #include "tests/testing.h"
 
@@ -231,4 +232,64 @@ TEST_CASE("gemm: the scalar reference agrees with double precision") {
         REQUIRE(std::fabs(got[idx] - want) <= 1e-5 * (1.0 + std::fabs(want)) + 1e-6 * g.k);
       }
   }
+}
+
+TEST_CASE("gemm: blocks from the cache sizes, never above the ISA's largest") {
+  using platform::CacheSizes;
+  // AVX-512's blocks: KC = 384, MR = 8, MC = 256, NR = 32, NC = 1024.
+  const auto blocks = [](size_t l2, size_t l3) {
+    CacheSizes c;
+    c.l1d = 32 << 10, c.l2 = l2, c.l3 = l3;
+    return gemm::blocks_for(c, 384, 8, 256, 32, 1024);
+  };
+  const GemmBlocks zen4 = blocks(1 << 20, 4 << 20);  // 1 MB L2, 32 MB L3 over 8 cores
+  CHECK(zen4.kc == 384);
+  CHECK(zen4.mc == 256);
+  CHECK(zen4.nc == 1024);
+  const GemmBlocks small = blocks(256 << 10, 1 << 20);  // 256 KB L2, 1 MB of L3 per core
+  CHECK(small.mc == 80);    // 128 KB / (384 * 4 B) = 85 rows, down to a multiple of 8
+  CHECK(small.nc == 672);   // 1 MB / (384 * 4 B) = 682 columns, down to a multiple of 32
+  const GemmBlocks tiny = blocks(4 << 10, 1 << 10);  // below one micro-tile: one tile
+  CHECK(tiny.mc == 8);
+  CHECK(tiny.nc == 32);
+  const GemmBlocks unknown = blocks(0, 0);
+  CHECK(unknown.mc == 256);
+  CHECK(unknown.nc == 1024);
+  for (const Kernels* k : simd_kernels()) {  // what this CPU got: within the ISA's largest
+    CHECK(k->sgemm_blocks.kc > 0);
+    CHECK(k->sgemm_blocks.mc > 0);
+    CHECK(k->sgemm_blocks.nc > 0);
+    CHECK(k->sgemm_blocks.mc <= 256);
+    CHECK(k->sgemm_blocks.nc <= 1024);
+  }
+}
+
+TEST_CASE("gemm: results do not depend on the M and N blocks") {
+  struct Dims {
+    int m, n, k;
+    bool ta, tb;
+  };
+  // Several blocks each way at the smallest blocks; K over one chunk in the last two.
+  const Dims dims[] = {{61, 97, 33, false, false}, {300, 70, 20, true, false},
+                       {45, 530, 9, false, true},  {70, 90, 800, true, true}};
+  const int blocks[][2] = {{1, 1}, {17, 40}, {100, 300}, {1 << 20, 1 << 20}};
+  Epilogue ep;
+  const std::vector<float> bias = random_vector(600, 3);
+  ep.bias = bias.data();
+  ep.act = Act::leaky_relu, ep.slope = 0.1f;
+  ThreadPool pool;
+  REQUIRE(pool.start(2).is_ok());
+  for (const Kernels* k : simd_kernels())
+    for (const Dims& d : dims) {
+      Problem pr(d.m, d.n, d.k, d.ta, d.tb, 2, 900 + d.n);
+      const std::vector<float> want = pr.run(*k, Parallel(), ep, 1.5f, 0.5f);
+      for (const auto& b : blocks)
+        for (int threads : {1, 2}) {
+          pr.g.mc = b[0], pr.g.nc = b[1];
+          const std::vector<float> got = pr.run(*k, threads == 1 ? Parallel() : pool.parallel(), ep, 1.5f, 0.5f);
+          CHECK_MESSAGE(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0,
+                        k->name << " " << d.m << "x" << d.n << "x" << d.k << " mc=" << b[0]
+                                << " nc=" << b[1] << " threads=" << threads);
+        }
+    }
 }

@@ -100,11 +100,14 @@ int gemm_main(int argc, char** argv) {
     std::fprintf(stderr, "ember-bench gemm: cannot write %s\n", json);
     return 1;
   }
-  std::printf("# ember %s, %d thread%s, %d calls\n", isa_name(ctx.isa()), ctx.threads(),
-              ctx.threads() == 1 ? "" : "s", calls);
+  const GemmBlocks& blocks = ctx.k().sgemm_blocks;  // chosen from this CPU's caches
+  std::printf("# ember %s, %d thread%s, %d calls, blocks kc=%d mc=%d nc=%d\n", isa_name(ctx.isa()),
+              ctx.threads(), ctx.threads() == 1 ? "" : "s", calls, blocks.kc, blocks.mc, blocks.nc);
   std::printf("%-4s %5s %5s %5s %7s %10s %10s %8s\n", "id", "M", "N", "K", "threads", "GFLOP/s",
               "best", "spread");
-  if (js) std::fprintf(js, "{\"isa\": \"%s\", \"threads\": %d", isa_name(ctx.isa()), ctx.threads());
+  if (js)
+    std::fprintf(js, "{\"isa\": \"%s\", \"threads\": %d, \"kc\": %d, \"mc\": %d, \"nc\": %d", isa_name(ctx.isa()),
+                 ctx.threads(), blocks.kc, blocks.mc, blocks.nc);
 
   std::vector<double> sec(calls);
   Rng rng(42);

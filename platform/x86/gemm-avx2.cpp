@@ -1,6 +1,7 @@
 // SGEMM for AVX2 + FMA: the portable driver with the 4 x 24 micro-kernel.
 //
-// Blocking for Zen 4 (32 KB L1D, 1 MB L2 per core, 32 MB shared L3), as in gemm-avx512.cpp:
+// The largest blocks, tuned on Zen 4 (32 KB L1D, 1 MB L2 per core, 32 MB shared L3) and
+// shrunk to smaller caches by the driver, as in gemm-avx512.cpp:
 // the B panel (KC x 24 = 30 KB at KC = 320) is reused from L1 across the A panels of one
 // MC block; the A block (MC x KC = 320 KB) stays in L2; the B block (KC x NC = 1.2 MB)
 // lives in L3 and is read once per MC block. KC = 320 was measured best among 192..512
@@ -29,7 +30,7 @@ struct Gemm {
 }  // namespace x86_avx2
 
 void fill_gemm_avx2(Kernels* k) {
-  gemm::Driver<x86_avx2::Gemm>::fill(k);
+  gemm::Driver<x86_avx2::Gemm>::fill(k, cpu_cache_sizes());
 }
 
 }  // namespace ember::platform

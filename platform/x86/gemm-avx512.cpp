@@ -1,7 +1,9 @@
 // SGEMM for AVX-512: the portable driver with the 8 x 32 micro-kernel.
 //
-// Blocking for Zen 4 (32 KB L1D, 1 MB L2 per core, 32 MB shared L3): the loop order is
-// BLIS's, B panel reused across the A panels of an MC block. At KC = 384 the B panel
+// MC and NC below are the largest blocks; the driver shrinks them to the caches CPUID
+// reports (gemm-driver.h), so on a core with a smaller L2 or L3 they fit it too. They were
+// tuned on Zen 4 (32 KB L1D, 1 MB L2 per core, 32 MB shared L3), where they stand. The
+// loop order is BLIS's, B panel reused across the A panels of an MC block. At KC = 384 the B panel
 // (48 KB) overflows L1 into L2, but Zen 4's L2 feeds the 8 B/cycle it needs and the larger
 // KC means fewer passes over C: measured better than KC = 128..256 (which fit L1). The A
 // block (MC x KC = 384 KB) stays in L2 beside it; the B block (KC x NC = 1.5 MB) lives in
@@ -31,7 +33,7 @@ struct Gemm {
 }  // namespace x86_avx512
 
 void fill_gemm_avx512(Kernels* k) {
-  gemm::Driver<x86_avx512::Gemm>::fill(k);
+  gemm::Driver<x86_avx512::Gemm>::fill(k, cpu_cache_sizes());
 }
 
 }  // namespace ember::platform
