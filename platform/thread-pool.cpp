@@ -1,5 +1,9 @@
 #include "platform/thread-pool.h"
 
+#ifndef EMBER_NO_THREADS
+#include <chrono>
+#endif
+
 namespace ember {
 
 namespace {
@@ -22,6 +26,13 @@ inline void cpu_relax() {
 constexpr int kSpinsBeforeSleep = 20000;
 // Spins of the caller waiting for a job's last task before it starts yielding its core.
 constexpr int kSpinsBeforeYield = 4000;
+// A stall: the caller, done with its own tasks, waits longer for the others' than it took
+// for its own, and longer than a sleeping worker takes to wake (tens of microseconds). On a
+// balanced split that means a worker lost its core mid-task to another process: the next
+// jobs then run on the caller alone, as with one thread, and the workers are tried again
+// after them. Results do not change: the tasks are the same, only who runs them.
+constexpr auto kStallAtLeast = std::chrono::microseconds(250);
+constexpr int kSoloJobsAfterStall = 64;
 #endif
 
 }  // namespace
@@ -100,33 +111,55 @@ void ThreadPool::worker_main(int index) {
     }
     seen = generation_.load(std::memory_order_acquire);
     if (stopping_.load()) return;
-    for (int t; (t = next_task_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) fn_(ctx_, t, index);
-    busy_.fetch_sub(1, std::memory_order_release);
+    run_claimed(index);
+  }
+}
+
+void ThreadPool::run_claimed(int worker) {
+  constexpr uint64_t kField = (1u << 20) - 1;
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    const uint64_t next = c & kField, tasks = (c >> 20) & kField;
+    if (next >= tasks) return;
+    // A success means the job is still the one c names, and this thread holds task `next`:
+    // run() cannot return, nor fn_ and ctx_ change, before the task is counted done.
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    fn_(ctx_, static_cast<int>(next), worker);
+    done_.fetch_add(1, std::memory_order_release);
+    c = claim_.load(std::memory_order_acquire);
   }
 }
 
 void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
-  if (threads_ <= 1 || tasks <= 1) {
+  if (threads_ <= 1 || tasks <= 1 || tasks > kMaxTasks || solo_jobs_ > 0) {
+    if (threads_ > 1 && tasks > 1) --solo_jobs_;
     for (int t = 0; t < tasks; ++t) fn(ctx, t, 0);
     return;
   }
   fn_ = fn;
   ctx_ = ctx;
-  tasks_ = tasks;
-  next_task_.store(0, std::memory_order_relaxed);
-  busy_.store(threads_ - 1, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  const uint64_t job = (claim_.load(std::memory_order_relaxed) >> 40) + 1;
+  claim_.store(job << 40 | static_cast<uint64_t>(tasks) << 20, std::memory_order_release);
   generation_.fetch_add(1);  // seq_cst: pairs with the sleepers_ check below
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     wake_.notify_all();
   }
-  for (int t; (t = next_task_.fetch_add(1, std::memory_order_relaxed)) < tasks;) fn(ctx, t, 0);
-  // Wait for the others. On a loaded machine a worker may have lost its core, possibly to
-  // us: after a short spin, give the core away instead of burning its time slice.
-  for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  run_claimed(0);
+  if (done_.load(std::memory_order_acquire) == tasks) return;
+  // Wait for the tasks others claimed. On a loaded machine a worker may have lost its core,
+  // possibly to us: after a short spin, give the core away instead of burning its time slice.
+  const Clock::time_point mine = Clock::now();
+  for (int spins = 0; done_.load(std::memory_order_acquire) != tasks; ++spins) {
     if (spins < kSpinsBeforeYield) cpu_relax();
     else std::this_thread::yield();
   }
+  const Clock::duration waited = Clock::now() - mine;
+  if (waited > kStallAtLeast && waited > mine - start) solo_jobs_ = kSoloJobsAfterStall;
 }
 
 #endif

@@ -1,11 +1,15 @@
 // ThreadPool: worker threads started once, then handed small jobs with no allocation.
 //
 // start(n) creates n - 1 std::threads (the caller is worker 0), which is the only moment
-// the pool touches the heap. run() publishes a job by bumping a generation counter; tasks
-// are taken from an atomic counter, so the split is dynamic, but each task writes only its
-// own output, which keeps results independent of which worker ran it. Idle workers spin
-// briefly (jobs in a training step come back-to-back) and then sleep on a condition
-// variable, so an idle pool costs no CPU.
+// the pool touches the heap. run() publishes a job as one atomic word, (job number, tasks,
+// next task), and wakes the workers by bumping a generation counter. Every thread, the
+// caller too, claims tasks by compare-and-swap on that word, so the split is dynamic, but
+// each task writes only its own output, which keeps results independent of which worker ran
+// it. run() returns once every task has finished, without waiting for workers that took
+// none: on a loaded machine a worker that lost its core does not stall the job (the caller
+// does its share), and a late worker's claim fails because the word has moved to another job.
+// Idle workers spin briefly (jobs in a training step come back-to-back) and then sleep on a
+// condition variable, so an idle pool costs no CPU.
 //
 // Built with EMBER_NO_THREADS (microcontrollers), the pool is a shell: one worker, run()
 // executes on the caller, and <thread> is never included.
@@ -40,26 +44,32 @@ class ThreadPool {
   // threads. (start() refuses more than kMaxThreads.)
   static int threads_for(int asked);
 
-  // Runs fn(ctx, task, worker) for task in [0, tasks); returns when all are done.
+  // Runs fn(ctx, task, worker) for task in [0, tasks); returns when all are done. More
+  // than kMaxTasks tasks run on the caller alone.
   void run(Parallel::Fn fn, void* ctx, int tasks);
+  static constexpr int kMaxTasks = (1 << 20) - 1;
   Parallel parallel();
 
  private:
   int threads_ = 1;
 #ifndef EMBER_NO_THREADS
   void worker_main(int index);
+  // Claims and runs the current job's tasks until none is left.
+  void run_claimed(int worker);
 
   std::thread workers_[kMaxThreads];
   std::mutex mu_;
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> sleepers_{0};
-  std::atomic<int> busy_{0};  // workers (other than the caller) still in the current job
-  std::atomic<int> next_task_{0};
+  // The job: number (bits 40-63), tasks (20-39), next task to claim (0-19).
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int> done_{0};  // tasks of the current job finished
   std::atomic<bool> stopping_{false};
+  int solo_jobs_ = 0;  // jobs the caller runs alone after a stall (see thread-pool.cpp)
+  // Written by run() before it publishes claim_, read only by a thread holding a claim.
   Parallel::Fn fn_ = nullptr;
   void* ctx_ = nullptr;
-  int tasks_ = 0;
 #endif
 };
 

@@ -74,6 +74,35 @@ TEST_CASE("thread pool: restart, stop twice, and an idle pool that wakes up agai
   CHECK(ThreadPool::hardware_threads() >= 1);
 }
 
+#ifndef EMBER_NO_THREADS
+TEST_CASE("thread pool: a worker that loses its core mid-task makes the next jobs run on the caller") {
+  // A task on a worker that sleeps 40 ms stands for a worker another process preempted: the
+  // caller, done with its own share at once, waits far longer than its share took.
+  struct Stall {
+    std::atomic<int> on_workers{0};
+  };
+  ThreadPool pool;
+  REQUIRE(pool.start(2).is_ok());
+  Stall stall;
+  // The caller's tasks take 1 ms each (time for the worker to wake and claim one).
+  const Parallel::Fn sleepy = [](void* ctx, int, int worker) {
+    if (worker != 0) static_cast<Stall*>(ctx)->on_workers.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(worker == 0 ? 1 : 40));
+  };
+  for (int tries = 0; tries < 50 && stall.on_workers.load() == 0; ++tries) pool.run(sleepy, &stall, 8);
+  REQUIRE(stall.on_workers.load() > 0);  // a worker did take a task
+  // The next jobs: every task on the caller (worker 0), and all of them run once.
+  for (int job = 0; job < 10; ++job) {
+    std::vector<std::atomic<int>> runs(32);
+    std::atomic<int> bad{0};
+    Job count{&runs, &bad, 1};  // any worker but 0 counts as bad
+    pool.run(count_task, &count, 32);
+    for (auto& r : runs) CHECK(r.load() == 1);
+    CHECK(bad.load() == 0);
+  }
+}
+#endif
+
 TEST_CASE("context: picks a table, takes scratch from the arena, validates GEMM arguments") {
   alignas(64) static unsigned char buffer[8 << 20];
   Arena arena(buffer, sizeof buffer);
