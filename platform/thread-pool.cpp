@@ -132,8 +132,9 @@ void ThreadPool::run_claimed(int worker) {
 }
 
 void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
-  if (threads_ <= 1 || tasks <= 1 || tasks > kMaxTasks || solo_jobs_ > 0) {
-    if (threads_ > 1 && tasks > 1) --solo_jobs_;
+  const bool solo = solo_jobs_ > 0 && tasks > 1;  // after a stall (only with workers)
+  if (threads_ <= 1 || tasks <= 1 || tasks > kMaxTasks || solo) {
+    if (solo) --solo_jobs_;
     for (int t = 0; t < tasks; ++t) fn(ctx, t, 0);
     return;
   }
