@@ -6,10 +6,10 @@
 
 namespace ember::platform {
 
-// The data caches one core has, in bytes (0: unknown). l3 is this core's share of the last
-// level: its size times the threads of a core over the threads sharing it.
+// The caches the GEMM blocks are sized for, in bytes (0: unknown): one core's L2, and its
+// share of the L3 (the L3's size times the threads of a core over the threads sharing it).
 struct CacheSizes {
-  size_t l1d = 0, l2 = 0, l3 = 0;
+  size_t l2 = 0, l3 = 0;
 };
 
 // x86 (platform/x86/): defined only when building for x86-64.

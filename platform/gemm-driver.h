@@ -52,17 +52,21 @@
 
 namespace ember::gemm {
 
+// `want` rounded down to whole units, at least one unit and at most `most` (a multiple of
+// unit): a block of micro-tiles.
+inline int whole_units(size_t want, int unit, int most) {
+  const size_t units = want / static_cast<size_t>(unit);
+  return units < 1 ? unit : units * unit < static_cast<size_t>(most) ? static_cast<int>(units) * unit : most;
+}
+
 // mc and nc for caches `c` (see above); a size of 0 (unknown) keeps mc_max / nc_max.
 inline GemmBlocks blocks_for(const platform::CacheSizes& c, int kc, int mr, int mc_max, int nr,
                              int nc_max) {
-  const auto fit = [](size_t bytes, int kc, int unit, int most) {
-    const size_t units = bytes / (static_cast<size_t>(kc) * sizeof(float) * unit);
-    return units < 1 ? unit : units * unit < static_cast<size_t>(most) ? static_cast<int>(units) * unit : most;
-  };
+  const size_t panel_bytes = static_cast<size_t>(kc) * sizeof(float);  // one row or column of a block
   GemmBlocks b;
   b.kc = kc;
-  b.mc = c.l2 ? fit(c.l2 / 2, kc, mr, mc_max) : mc_max;
-  b.nc = c.l3 ? fit(c.l3, kc, nr, nc_max) : nc_max;
+  b.mc = c.l2 ? whole_units(c.l2 / 2 / panel_bytes, mr, mc_max) : mc_max;
+  b.nc = c.l3 ? whole_units(c.l3 / panel_bytes, nr, nc_max) : nc_max;
   return b;
 }
 
@@ -138,8 +142,8 @@ class Driver {
     job.kc = ceil_div(g.k, job.kchunks);
     job.late_act = g.ep.act == Act::sigmoid || g.ep.act == Act::tanh || g.ep.act == Act::softplus;
     // The caller's blocks (rounded down to whole micro-tiles, at most MC / NC) or this CPU's.
-    job.mc = g.mc > 0 ? (g.mc < MC ? (g.mc > MR ? g.mc / MR * MR : MR) : MC) : blocks_.mc;
-    job.nc = g.nc > 0 ? (g.nc < NC ? (g.nc > NR ? g.nc / NR * NR : NR) : NC) : blocks_.nc;
+    job.mc = g.mc > 0 ? whole_units(static_cast<size_t>(g.mc), MR, MC) : blocks_.mc;
+    job.nc = g.nc > 0 ? whole_units(static_cast<size_t>(g.nc), NR, NC) : blocks_.nc;
     split(g, par.workers, &job.tm, &job.tn);
     par.for_each(run_task, &job, job.tm * job.tn);
   }

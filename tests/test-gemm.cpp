@@ -18,17 +18,6 @@ using ember::testing::simd_kernels;
 
 namespace {
 
-// 64-byte aligned scratch for one kernel table and worker count.
-struct Scratch {
-  std::vector<float> store;
-  float* p = nullptr;
-  Scratch(const Kernels& k, int workers) {
-    store.resize(k.sgemm_scratch_floats(workers) + 16);
-    p = store.data();
-    while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
-  }
-};
-
 // One problem: op(A), op(B) stored with padded leading dimensions, C inside a guarded
 // buffer (pad rows above and below, ldc > n).
 struct Problem {
@@ -61,7 +50,7 @@ struct Problem {
       for (int i = 0; i < g.m; ++i)
         for (int j = 0; j < g.n; ++j)
           c[size_t(i + pad) * g.ldc + j] = std::numeric_limits<float>::quiet_NaN();
-    Scratch s(k, par.workers);
+    const testing::Scratch s(k.sgemm_scratch_floats(par.workers));  // 64-byte aligned
     GemmArgs h = g;
     h.alpha = alpha, h.beta = beta, h.ep = ep;
     h.c = c.data() + size_t(pad) * g.ldc;
@@ -239,7 +228,7 @@ TEST_CASE("gemm: blocks from the cache sizes, never above the ISA's largest") {
   // AVX-512's blocks: KC = 384, MR = 8, MC = 256, NR = 32, NC = 1024.
   const auto blocks = [](size_t l2, size_t l3) {
     CacheSizes c;
-    c.l1d = 32 << 10, c.l2 = l2, c.l3 = l3;
+    c.l2 = l2, c.l3 = l3;
     return gemm::blocks_for(c, 384, 8, 256, 32, 1024);
   };
   const GemmBlocks zen4 = blocks(1 << 20, 4 << 20);  // 1 MB L2, 32 MB L3 over 8 cores

@@ -37,7 +37,7 @@ bool read_cache_leaf(unsigned leaf, CacheSizes* out) {
     const size_t size = ways * partitions * line * sets;
     const unsigned threads = ((a >> 14) & 0xfff) + 1;  // logical processors sharing it
     any = true;
-    if (level == 1) out->l1d = size, l1_threads = threads;
+    if (level == 1) l1_threads = threads;
     if (level == 2) out->l2 = size;
     if (level == 3) l3_size = size, l3_threads = threads;
   }
@@ -46,8 +46,8 @@ bool read_cache_leaf(unsigned leaf, CacheSizes* out) {
   return any;
 }
 
-// AMD's older leaves, which virtual machines that hide the cache topology still fill: L1d KB
-// in 0x80000005 ECX[31:24], L2 KB in 0x80000006 ECX[31:16], the L3 in EDX[31:18] x 512 KB
+// AMD's older leaf, which virtual machines that hide the cache topology still fill: L2 KB
+// in 0x80000006 ECX[31:16], the L3 in EDX[31:18] x 512 KB
 // for the whole package, over its threads (0x80000008 ECX[7:0] + 1; a core's share taken as
 // one thread's: the smaller guess).
 bool read_amd_legacy(CacheSizes* out) {
@@ -55,7 +55,6 @@ bool read_amd_legacy(CacheSizes* out) {
   if (!__get_cpuid(0x80000006, &a, &b, &c, &d)) return false;
   out->l2 = static_cast<size_t>(c >> 16) << 10;
   const size_t l3 = static_cast<size_t>(d >> 18) << 19;
-  if (__get_cpuid(0x80000005, &a, &b, &c, &d)) out->l1d = static_cast<size_t>(c >> 24) << 10;
   const unsigned threads = __get_cpuid(0x80000008, &a, &b, &c, &d) ? (c & 0xff) + 1 : 1;
   out->l3 = l3 / threads;
   return out->l2 != 0;
