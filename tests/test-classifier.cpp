@@ -159,7 +159,7 @@ TEST_CASE("classifier: config text round trip and clear errors") {
   CHECK(c.to_text(small, sizeof small).code() == Code::invalid_argument);
 }
 
-TEST_CASE("classifier: learns the sprite shapes") {
+TEST_CASE("classifier: learns the sprite shapes" * EMBER_LEARNING) {
   Fixture& f = trained();
   ClassifierModel& m = *f.model;
   ClassifierScore score;
@@ -205,7 +205,7 @@ TEST_CASE("classifier: learns the sprite shapes") {
   CHECK(m.evaluate(unlabelled, 0, &score).code() == Code::invalid_argument);
 }
 
-TEST_CASE("classifier: the conv nets train, with no allocation per step or prediction") {
+TEST_CASE("classifier: the conv nets train, with no allocation per step or prediction" * EMBER_LEARNING) {
   const char* variants[] = {"channels=4,8,8 features=16", "channels=4,4,8 features=8 bn=1"};
   for (const char* v : variants) {
     CAPTURE(v);
@@ -288,7 +288,7 @@ TEST_CASE("classifier: checkpoints round trip and carry the architecture") {
   CHECK(ClassifierModel::read_config(dir.file("missing").c_str(), &read).code() == Code::io_error);
 }
 
-TEST_CASE("gan_eval: real images score like real images") {
+TEST_CASE("gan_eval: real images score like real images" * EMBER_LEARNING) {
   Fixture& f = trained();
   ClassifierModel& m = *f.model;
   const size_t before = f.arena->mark();
@@ -371,7 +371,7 @@ TEST_CASE("gan_eval: real images score like real images") {
   f.arena->rewind(before);
 }
 
-TEST_CASE("gan_eval: bytes_needed is enough; bad arguments") {
+TEST_CASE("gan_eval: bytes_needed is enough; bad arguments" * EMBER_LEARNING) {
   Fixture& f = trained();
   metrics::GanEvalOptions o;
   size_t need = 0;

@@ -110,7 +110,7 @@ TEST_CASE("gan info: info_std scales only the plain noise G sees, inside the mod
   CHECK(!bits_equal(samples(*scaled, z), samples(*plain, z)));
 }
 
-TEST_CASE("gan info: Q learns to read the codes back from G's samples") {
+TEST_CASE("gan info: Q learns to read the codes back from G's samples" * EMBER_LEARNING) {
   // Start: Q guesses, CE ~ log 3, and predicts ~0 for each N(0, 1) continuous code, 0.5 E c^2
   // = 0.5 each. G and Q then cooperate on the code loss, which falls well below it while the
   // adversarial game goes on.
@@ -135,7 +135,7 @@ TEST_CASE("gan info: Q learns to read the codes back from G's samples") {
   }
 }
 
-TEST_CASE("gan info: info_real ties codes to given pseudo-labels, which must be there and in range") {
+TEST_CASE("gan info: info_real ties codes to given pseudo-labels, which must be there and in range" * EMBER_LEARNING) {
   // Pseudo-labels: the sprites' own shapes (kSpriteShapes of them), as codes 0..info-1.
   const int steps = 150, window = 20;  // also under emulation: fewer steps learn too little
   Fixture f(setup("kind=dcgan z_dim=8 channels=4,8 info=4 info_real=1", 16));

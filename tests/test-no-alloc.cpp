@@ -20,11 +20,15 @@ namespace counter = ember::testing::alloc_counter;
 namespace {
 
 // The VAE at its workload batch; the DCGAN at a smaller batch to keep the suite quick (the
-// code paths and their allocations do not depend on the batch). Under emulation (ARM in
-// CI) smaller batches and 10 steps: the native x86 run is the one that proves 100.
-constexpr int kVaeBatch = ember::testing::kEmulated ? 16 : 128;
-constexpr int kGanBatch = ember::testing::kEmulated ? 2 : 8;
-constexpr int kSteps = ember::testing::kEmulated ? 10 : 100;
+// code paths and their allocations do not depend on the batch). On slow kernels (emulated
+// ARM in CI, or the scalar ones) smaller batches and 10 steps: the native SIMD run is the
+// one that proves 100.
+struct Sizes {
+  int vae_batch = 128, gan_batch = 8, steps = 100;
+  explicit Sizes(const Context& ctx) {
+    if (ember::testing::slow_kernels(ctx)) vae_batch = 16, gan_batch = 2, steps = 10;
+  }
+};
 
 struct Setup {
   std::unique_ptr<unsigned char[]> memory;
@@ -39,21 +43,23 @@ struct Setup {
 
 }  // namespace
 
-TEST_CASE("no allocation: 100 training steps of the MLP VAE (V), 1 and 2 threads (10 under emulation)") {
+TEST_CASE("no allocation: 100 training steps of the MLP VAE (V), 1 and 2 threads (10 on slow kernels)") {
   if (!counter::available()) return;
   for (int threads : {1, 2}) {
     Setup s(64 << 20, threads);
+    const Sizes sizes(s.ctx);
+    const int batch = sizes.vae_batch, steps = sizes.steps;
     auto params = std::make_unique<Params>(&s.arena);
     auto g = std::make_unique<Graph>(params.get());
-    const models::MlpVae v = models::build_mlp_vae(*g, kVaeBatch);
+    const models::MlpVae v = models::build_mlp_vae(*g, batch);
     REQUIRE(params->allocate(&s.arena, ParamMode::train_adam).is_ok());
     Rng init(1), noise(2), data(3);
     params->initialise(&init);
     REQUIRE(g->compile(&s.arena, &s.ctx, CompileOptions(), &noise).is_ok());
     Optimizer adam(OptimizerConfig::adam(1e-3f), 0);
     counter::start();
-    for (int step = 0; step < kSteps; ++step) {
-      data.fill_uniform(g->data(v.x), static_cast<size_t>(kVaeBatch) * 784, 0.0f, 1.0f);
+    for (int step = 0; step < steps; ++step) {
+      data.fill_uniform(g->data(v.x), static_cast<size_t>(batch) * 784, 0.0f, 1.0f);
       REQUIRE(g->forward().is_ok());
       REQUIRE(g->backward().is_ok());
       REQUIRE(adam.step(s.ctx, *params).is_ok());
@@ -64,14 +70,16 @@ TEST_CASE("no allocation: 100 training steps of the MLP VAE (V), 1 and 2 threads
   }
 }
 
-TEST_CASE("no allocation: 100 DCGAN steps (D) and inference-only sampling") {
+TEST_CASE("no allocation: 100 DCGAN steps (D) and inference-only sampling (10 on slow kernels)") {
   if (!counter::available()) return;
   for (int threads : {1, 2}) {
     Setup s(128 << 20, threads);
+    const Sizes sizes(s.ctx);
+    const int batch = sizes.gan_batch, steps = sizes.steps;
     auto params = std::make_unique<Params>(&s.arena);
     auto dg = std::make_unique<Graph>(params.get());
     auto gg = std::make_unique<Graph>(params.get());
-    const models::DcganStep st = models::build_dcgan(*dg, *gg, kGanBatch);
+    const models::DcganStep st = models::build_dcgan(*dg, *gg, batch);
     REQUIRE(params->allocate(&s.arena, ParamMode::train_adam).is_ok());
     Rng init(1), data(3);
     params->initialise(&init);
@@ -84,9 +92,9 @@ TEST_CASE("no allocation: 100 DCGAN steps (D) and inference-only sampling") {
     Optimizer d_adam(OptimizerConfig::adam(2e-4f, 0.5f), models::kDiscriminator);
     Optimizer g_adam(OptimizerConfig::adam(2e-4f, 0.5f), models::kGenerator);
     counter::start();
-    for (int step = 0; step < kSteps; ++step) {
-      data.fill_uniform(dg->data(st.real), static_cast<size_t>(kGanBatch) * 784, -1.0f, 1.0f);
-      data.fill_normal(gg->data(st.z), static_cast<size_t>(kGanBatch) * 100, 0.0f, 1.0f);
+    for (int step = 0; step < steps; ++step) {
+      data.fill_uniform(dg->data(st.real), static_cast<size_t>(batch) * 784, -1.0f, 1.0f);
+      data.fill_normal(gg->data(st.z), static_cast<size_t>(batch) * 100, 0.0f, 1.0f);
       REQUIRE(models::dcgan_step(s.ctx, *dg, *gg, st, d_adam, g_adam).is_ok());
     }
     const size_t allocations = counter::stop();
@@ -103,7 +111,7 @@ TEST_CASE("no allocation: 100 DCGAN steps (D) and inference-only sampling") {
     inf.training = false;
     REQUIRE(sampler->compile(&s.arena, &s.ctx, inf).is_ok());
     counter::start();
-    for (int i = 0; i < kSteps; ++i) {
+    for (int i = 0; i < steps; ++i) {
       data.fill_normal(sampler->data(z), 100, 0.0f, 1.0f);
       REQUIRE(sampler->forward().is_ok());
     }

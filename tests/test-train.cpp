@@ -15,6 +15,7 @@
 
 #include "data/sprites.h"
 #include "tests/temp-dir.h"
+#include "tests/testing.h"
 #include "train/ae-trainee.h"
 #include "train/classifier-trainee.h"
 #include "train/gan-trainee.h"
@@ -159,7 +160,7 @@ TEST_CASE("train: the history keeps rows in the arena, writes and reads its CSV"
   CHECK(std::string(s.message()).find("not a log with the columns epoch,other,seconds") != std::string::npos);
 }
 
-TEST_CASE("train: pseudo-labels cluster images in the arena and give the scratch back") {
+TEST_CASE("train: pseudo-labels cluster images in the arena and give the scratch back" * EMBER_LEARNING) {
   const size_t cap = 64u << 20;
   std::unique_ptr<uint8_t[]> mem(new uint8_t[cap]);
   Arena arena(mem.get(), cap);

@@ -32,6 +32,18 @@ constexpr bool kEmulated = false;
 constexpr bool kEmulated = true;
 #endif
 
+// Whole training loops on slow arithmetic: under emulation, or on the scalar kernels (the
+// microcontroller configuration, CI's nothreads stage), which are 20-50 times slower than
+// SIMD. Tests of what does not depend on the step count (allocation, gradient wiring) do
+// less there; the native SIMD run does the full count.
+inline bool slow_kernels(const Context& ctx) { return kEmulated || ctx.isa() == Isa::scalar; }
+
+// Tests that check what training reaches (accuracy, reconstruction, learned codes) rather
+// than arithmetic: the arithmetic is checked per kernel against the scalar path, so the
+// emulated ARM runs leave these out (CMakeLists.txt: --test-suite-exclude=learning when
+// cross-compiling); every native run has them.
+#define EMBER_LEARNING doctest::test_suite("learning")
+
 // Every kernel table this build and CPU can run, scalar first. On an AVX-512 machine:
 // scalar, avx2, avx512 — so one test run exercises all of them.
 inline std::vector<const Kernels*> available_kernels() {
