@@ -188,6 +188,23 @@ Status Graph::build_plan(const CompileOptions& opt) {
     }
     for (int32_t i = 0; i < N; ++i)
       if (nodes_[i].grad_buf >= 0) zero_at_[nodes_[i].grad_buf] = bufs_[nodes_[i].grad_buf].first;
+    // In place: a bce_logits or mse loss writes its input's gradient over the input when
+    // that input dies at the loss's backward step and its gradient is born there (nothing
+    // reads the logits later, nothing added to their gradient before). The loss reads each
+    // chunk before zeroing and writing it (ops.h), so the buffer is not zeroed here. A VAE's
+    // 784-wide logits and their gradient are then one buffer at the plan's peak.
+    for (int32_t i = 0; i < N; ++i) {
+      const Node& n = nodes_[i];
+      if ((n.op != Op::bce_logits && n.op != Op::mse) || !n.needs_grad) continue;
+      Node& a = nodes_[root(n.in[0])];
+      if (a.grad_buf < 0 || a.op == Op::input || a.output || root(n.in[1]) == root(n.in[0])) continue;
+      PlannedBuffer &v = bufs_[a.value_buf], &g = bufs_[a.grad_buf];
+      if (v.last != bwd_step(i) || g.first != bwd_step(i) || v.bytes != g.bytes) continue;
+      v.last = g.last;
+      g.bytes = 0;
+      zero_at_[a.grad_buf] = -1;
+      a.grad_buf = a.value_buf;
+    }
   }
   for (int32_t i = 0; i < N; ++i) {  // saved tensors: forward to backward
     Node& n = nodes_[i];

@@ -70,6 +70,7 @@ void bce_logits_backward(Context& ctx, const float* x, const float* t, float dlo
     const size_t m = chunk(n, i);
     k.act_forward(Act::sigmoid, 0.0f, x + i, g, m);
     k.axpy(m, -1.0f, t + i, g);
+    if (dx == x) std::memset(dx + i, 0, m * sizeof(float));  // in place: this chunk of x is read
     k.axpy(m, c, g, dx + i);
   }
 }
@@ -99,6 +100,7 @@ void mse_backward(Context& ctx, const float* x, const float* t, float dloss, flo
   for (size_t i = 0; i < n; i += kChunk) {
     const size_t m = chunk(n, i);
     sub(k, x + i, t + i, d, m);
+    if (dx == x) std::memset(dx + i, 0, m * sizeof(float));  // in place: this chunk of x is read
     k.axpy(m, c2, d, dx + i);
   }
 }

@@ -156,6 +156,9 @@ void minibatch_stddev_backward(const float* x, const float* mean, const float* i
 // "per-image" losses need; Reduction::sum does not divide. ctx: the losses run their
 // transcendentals (softplus, sigmoid, exp) through the vector kernels of ctx.k().
 // Targets (t, and x of the Gaussian NLL) are data: they get no gradient.
+// The backward passes add into dx; bce_logits and mse also take dx == x (the graph's plan
+// puts a logit's gradient over the logits when nothing else reads them): each chunk of x is
+// read, then that chunk is zeroed and the gradient added, the same bits as into a zeroed dx.
 enum class Reduction : uint8_t { sum, mean };
 
 // sum of max(x,0) - x t + log(1 + e^-|x|)   (x: logits, t: targets in [0,1])

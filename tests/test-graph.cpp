@@ -199,6 +199,54 @@ TEST_CASE("graph: the dry-run plan equals the bytes compile takes; too small an 
   CHECK(b.arena.used() == used);
 }
 
+TEST_CASE("graph: a loss writes its logits' gradient over them when nothing else reads them") {
+  // x -> fc1 -> relu -> fc2 -> logits -> loss(logits, x): the logits die at the loss's
+  // backward step, so their gradient takes their buffer. The same net with the logits marked
+  // as an output (kept to the end) plans them apart; both must give the same bits.
+  for (const bool bce : {true, false}) {
+    CAPTURE(bce);
+    const int B = 5, D = 37;
+    struct Net {
+      Bench b{8 << 20};
+      Params p{&b.arena};
+      Graph g{&p};
+      T x, logits;
+      Net(bool bce, bool keep) {
+        x = g.input("x", Shape(B, D));
+        logits = g.linear(g.relu(g.linear(x, 11, "fc1")), D, "fc2");
+        if (keep) g.mark_output(logits);
+        g.minimize(bce ? g.bce_logits(logits, x, Reduction::mean) : g.mse(logits, x, Reduction::mean));
+        REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+        Rng init(3);
+        p.initialise(&init);
+        REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions()).is_ok());
+        REQUIRE(g.check_plan().is_ok());
+        fill(g.data(x), size_t(B) * D, 4, 0.0f, 1.0f);
+        REQUIRE(g.forward().is_ok());
+        REQUIRE(g.backward().is_ok());
+      }
+    };
+    Net in_place(bce, false), apart(bce, true);
+    CHECK(in_place.g.grad(in_place.logits) == in_place.g.data(in_place.logits));
+    CHECK(apart.g.grad(apart.logits) != apart.g.data(apart.logits));
+    CHECK(in_place.g.loss() == apart.g.loss());
+    for (int i = 0; i < in_place.p.count(); ++i) {
+      CAPTURE(in_place.p[i].name);
+      CHECK(std::memcmp(in_place.p[i].grad, apart.p[i].grad, in_place.p[i].numel() * sizeof(float)) == 0);
+    }
+    check_graph_gradients(in_place.g, in_place.p, nullptr);
+  }
+  // At the VAE's workload batch the logits are 784 x 128 floats: the plan holds one such
+  // buffer fewer at its peak than the two it needed.
+  Tables t;
+  Params p(&t.arena);
+  Graph g(&p);
+  models::build_mlp_vae(g, 128);
+  GraphBytes planned;
+  REQUIRE(g.plan(CompileOptions(), 1, &planned).is_ok());
+  CHECK(planned.activations <= 1675520 - 128 * 400 * sizeof(float));
+}
+
 TEST_CASE("graph: a frozen group passes gradients through but its parameters get none (GAN)") {
   const int kBatch = 4;
   Bench b(32 << 20);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "core/arena.h"
@@ -195,6 +196,33 @@ TEST_CASE("reparam: gradients for mu and logvar by finite differences, eps held 
           !testing::close(dlv2[i], 2 * dlv[i], 1e-6f, 0))
         ++bad;
     CHECK(bad == 0);
+  }
+}
+
+// ---- losses: the gradient written over the logits ---------------------------------------------
+// The plan may give bce_logits and mse dx == x (graph-compile.cpp): the same bits as a zeroed
+// dx, on every ISA, over sizes that end mid-chunk and span several chunks.
+TEST_CASE("losses: bce_logits and mse backward in place give the bits of a zeroed dx") {
+  for (Context* ctx : contexts()) {
+    Context& c = *ctx;
+    CAPTURE(c.k().name);
+    for (const int per_row : {1, 7, 613}) {
+      const int batch = 11;
+      const size_t n = size_t(batch) * per_row;
+      CAPTURE(per_row);
+      const std::vector<float> x = random_vector(n, 41, -5.0f, 5.0f), t = random_vector(n, 42, 0.0f, 1.0f);
+      for (const bool bce : {true, false}) {
+        std::vector<float> apart(n, 0.0f), same = x;
+        if (bce) {
+          bce_logits_backward(c, x.data(), t.data(), 0.3f, apart.data(), batch, per_row, Reduction::mean);
+          bce_logits_backward(c, same.data(), t.data(), 0.3f, same.data(), batch, per_row, Reduction::mean);
+        } else {
+          mse_backward(c, x.data(), t.data(), 0.3f, apart.data(), batch, per_row, Reduction::mean);
+          mse_backward(c, same.data(), t.data(), 0.3f, same.data(), batch, per_row, Reduction::mean);
+        }
+        CHECK(std::memcmp(apart.data(), same.data(), n * sizeof(float)) == 0);
+      }
+    }
   }
 }
 
