@@ -16,10 +16,12 @@ namespace {
 
 constexpr int kMR = 4, kNR = 24, kW = 8;
 
-using TileFn = void (*)(int, const float*, const float*, float*, size_t, int, const gemm::TileParams&);
+using TileFn = void (*)(int, const float*, size_t, const float*, float*, size_t, int, const gemm::TileParams&);
 
-template <int ROWS, int VECS>
-void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols,
+// A is a packed panel (a[p * kMR + r]) or, STRIDED, rows of the caller's matrix
+// (a[r * lda + p]): the same products in the same order either way.
+template <int ROWS, int VECS, bool STRIDED>
+void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int cols,
           const gemm::TileParams& tp) {
   __m256 acc[ROWS][VECS];
 #pragma GCC unroll 4
@@ -33,11 +35,11 @@ void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols
     for (int v = 0; v < VECS; ++v) bv[v] = _mm256_load_ps(b + v * kW);
 #pragma GCC unroll 4
     for (int r = 0; r < ROWS; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r);
+      const __m256 av = _mm256_broadcast_ss(STRIDED ? a + r * lda : a + r);
 #pragma GCC unroll 4
       for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
-    a += kMR;
+    a += STRIDED ? 1 : kMR;
     b += kNR;
   }
 
@@ -79,17 +81,23 @@ void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols
   }
 }
 
-template <int ROWS>
-constexpr TileFn kRow[3] = {tile<ROWS, 1>, tile<ROWS, 2>, tile<ROWS, 3>};
+template <int ROWS, bool STRIDED>
+constexpr TileFn kRow[3] = {tile<ROWS, 1, STRIDED>, tile<ROWS, 2, STRIDED>, tile<ROWS, 3, STRIDED>};
 
-const TileFn* const kTiles[kMR] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>};
+template <bool STRIDED>
+constexpr const TileFn* kTiles[kMR] = {kRow<1, STRIDED>, kRow<2, STRIDED>, kRow<3, STRIDED>, kRow<4, STRIDED>};
 
 }  // namespace
 }  // namespace avx2
 
 void sgemm_ukernel_4x24_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
                              int rows, int cols, const gemm::TileParams& p) {
-  avx2::kTiles[rows - 1][(cols - 1) / avx2::kW](kc, a, b, c, ldc, cols, p);
+  avx2::kTiles<false>[rows - 1][(cols - 1) / avx2::kW](kc, a, 0, b, c, ldc, cols, p);
+}
+
+void sgemm_ukernel_4x24_avx2_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                                  int rows, int cols, const gemm::TileParams& p) {
+  avx2::kTiles<true>[rows - 1][(cols - 1) / avx2::kW](kc, a, lda, b, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width) {

@@ -5,7 +5,8 @@
 // independent chains keep the pipe full; per k step the tile needs 2 B loads and 8 A
 // broadcasts for 16 FMAs, well within the load ports. MR = 8 divides every M the
 // benchmarks use (64, 128, 784, 1024) and the 16-column half tile makes N = 400 and 784
-// exact, so edge tiles waste no lanes.
+// exact, so edge tiles waste no lanes. Reading A in place (rows lda apart) costs 8 general
+// registers for the row offsets and nothing in the vector plan.
 #define EMBER_ISA_NS avx512  // this file's copy of the pack helpers
 #include "platform/x86/gemm-pack-x86.h"
 #include "platform/x86/gemm-x86.h"
@@ -16,10 +17,12 @@ namespace {
 
 constexpr int kMR = 8, kNR = 32, kW = 16;
 
-using TileFn = void (*)(int, const float*, const float*, float*, size_t, int, const gemm::TileParams&);
+using TileFn = void (*)(int, const float*, size_t, const float*, float*, size_t, int, const gemm::TileParams&);
 
-template <int ROWS, int VECS>
-void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols,
+// A is a packed panel (a[p * kMR + r]) or, STRIDED, rows of the caller's matrix
+// (a[r * lda + p]): the same products in the same order either way.
+template <int ROWS, int VECS, bool STRIDED>
+void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int cols,
           const gemm::TileParams& tp) {
   __m512 acc[ROWS][VECS];
 #pragma GCC unroll 8
@@ -33,11 +36,11 @@ void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols
     for (int v = 0; v < VECS; ++v) bv[v] = _mm512_load_ps(b + v * kW);
 #pragma GCC unroll 8
     for (int r = 0; r < ROWS; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r]);
+      const __m512 av = _mm512_set1_ps(STRIDED ? a[r * lda] : a[r]);
 #pragma GCC unroll 2
       for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
-    a += kMR;
+    a += STRIDED ? 1 : kMR;
     b += kNR;
   }
 
@@ -70,17 +73,24 @@ void tile(int kc, const float* a, const float* b, float* c, size_t ldc, int cols
   }
 }
 
-template <int ROWS>
-constexpr TileFn kRow[2] = {tile<ROWS, 1>, tile<ROWS, 2>};
+template <int ROWS, bool STRIDED>
+constexpr TileFn kRow[2] = {tile<ROWS, 1, STRIDED>, tile<ROWS, 2, STRIDED>};
 
-const TileFn* const kTiles[kMR] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>, kRow<5>, kRow<6>, kRow<7>, kRow<8>};
+template <bool STRIDED>
+constexpr const TileFn* kTiles[kMR] = {kRow<1, STRIDED>, kRow<2, STRIDED>, kRow<3, STRIDED>, kRow<4, STRIDED>,
+                                       kRow<5, STRIDED>, kRow<6, STRIDED>, kRow<7, STRIDED>, kRow<8, STRIDED>};
 
 }  // namespace
 }  // namespace avx512
 
 void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
                                int rows, int cols, const gemm::TileParams& p) {
-  avx512::kTiles[rows - 1][(cols - 1) / avx512::kW](kc, a, b, c, ldc, cols, p);
+  avx512::kTiles<false>[rows - 1][(cols - 1) / avx512::kW](kc, a, 0, b, c, ldc, cols, p);
+}
+
+void sgemm_ukernel_8x32_avx512_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                                    int rows, int cols, const gemm::TileParams& p) {
+  avx512::kTiles<true>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width) {

@@ -8,7 +8,8 @@
 // KC means fewer passes over C: measured better than KC = 128..256 (which fit L1). The A
 // block (MC x KC = 384 KB) stays in L2 beside it; the B block (KC x NC = 1.5 MB) lives in
 // L3, and NC = 1024 packs A only once for N <= 1024. K <= 384 takes one pass over C, and
-// the chunks are balanced (K = 784 runs as 3 x 262).
+// the chunks are balanced (K = 784 runs as 3 x 262). A not transposed is not packed at all:
+// the tile reads its rows in place (ukernel_rows, see gemm-driver.h).
 #include "platform/dispatch.h"
 #include "platform/gemm-driver.h"
 #include "platform/x86/gemm-x86.h"
@@ -21,6 +22,10 @@ struct Gemm {
   static void ukernel(int kc, const float* a, const float* b, float* c, size_t ldc, int rows,
                       int cols, const gemm::TileParams& p) {
     x86::sgemm_ukernel_8x32_avx512(kc, a, b, c, ldc, rows, cols, p);
+  }
+  static void ukernel_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int rows,
+                           int cols, const gemm::TileParams& p) {
+    x86::sgemm_ukernel_8x32_avx512_rows(kc, a, lda, b, c, ldc, rows, cols, p);
   }
   static void pack_t(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
     x86::sgemm_pack_t_avx512(dst, src, ld, rows, kc, width);
