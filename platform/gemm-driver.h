@@ -17,9 +17,10 @@
 //                dst[p * width + j] = src[p * ld + j] for j < cols, 0 for cols <= j < padded:
 //                the copying pack (op(A) transposed, op(B) not transposed).
 //   ukernel_rows(kc, a, lda, b, c, ldc, rows, cols, params)    (optional)
-//                the same tile with A read in place, a[r * lda + p]: used whenever op(A) is
-//                not transposed (its rows already run along K), so A is never packed. Same
-//                products in the same order as from a packed panel. Measured on Zen 5 against
+//   ukernel_cols(kc, a, lda, b, c, ldc, rows, cols, params)    (optional)
+//                the same tile with A read in place: rows a[r * lda + p] (op(A) not
+//                transposed), columns a[p * lda + r] (transposed). With them A is never
+//                packed. Same products in the same order as from a packed panel. Measured on Zen 5 against
 //                packing A: g1/g2 and the VAE step a few percent faster, g4/g5 level, and
 //                the classifier (a convolution's patch matrix against 32 or 64 output
 //                channels, where a packed panel was read only once or twice) 4% (AVX-512) to
@@ -115,11 +116,15 @@ void pack_copy_portable(float* dst, const float* src, size_t ld, int cols, int p
   }
 }
 
-// Whether traits K have the optional ukernel_rows.
+// Whether traits K have the optional ukernel_rows / ukernel_cols.
 template <class K, class = void>
 struct HasRowsKernel : std::false_type {};
 template <class K>
 struct HasRowsKernel<K, std::void_t<decltype(&K::ukernel_rows)>> : std::true_type {};
+template <class K, class = void>
+struct HasColsKernel : std::false_type {};
+template <class K>
+struct HasColsKernel<K, std::void_t<decltype(&K::ukernel_cols)>> : std::true_type {};
 
 template <class K>
 class Driver {
@@ -221,12 +226,19 @@ class Driver {
     *hi = static_cast<int>(u1 < n ? u1 : n);
   }
 
-  // op(A) not transposed, and an ISA with ukernel_rows: A is read where it lies.
-  static bool a_read_in_place(const GemmArgs& g) { return HasRowsKernel<K>::value && !g.trans_a; }
+  // An ISA with the tile for op(A)'s layout reads A where it lies.
+  static bool a_read_in_place(const GemmArgs& g) {
+    return !g.pack_a && (g.trans_a ? HasColsKernel<K>::value : HasRowsKernel<K>::value);
+  }
 
-  static void ukernel_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int rows,
-                           int cols, const TileParams& tp) {
-    if constexpr (HasRowsKernel<K>::value) K::ukernel_rows(kc, a, lda, b, c, ldc, rows, cols, tp);
+  // The tile for op(A)[i0.., pc..] read in place.
+  static void ukernel_in_place(const GemmArgs& g, int i0, int pc, int kc, const float* b, float* c, int rows,
+                               int cols, const TileParams& tp) {
+    const size_t lda = static_cast<size_t>(g.lda);
+    if constexpr (HasColsKernel<K>::value)
+      if (g.trans_a) return K::ukernel_cols(kc, g.a + pc * lda + i0, lda, b, c, g.ldc, rows, cols, tp);
+    if constexpr (HasRowsKernel<K>::value)
+      if (!g.trans_a) return K::ukernel_rows(kc, g.a + i0 * lda + pc, lda, b, c, g.ldc, rows, cols, tp);
   }
 
   // B[pc.., j0..] as NR-column panels, each kc x NR.
@@ -295,7 +307,7 @@ class Driver {
               float* c = g.c + static_cast<size_t>(ic + i) * g.ldc + jc + j;
               if (fuse && g.ep.bias) tp.bias = g.ep.bias + (g.ep.bias_per_row ? ic + i : jc + j);
               if (a_in_place)
-                ukernel_rows(kc, g.a + static_cast<size_t>(ic + i) * g.lda + pc, g.lda, bpanel, c, g.ldc, rows, cols, tp);
+                ukernel_in_place(g, ic + i, pc, kc, bpanel, c, rows, cols, tp);
               else
                 K::ukernel(kc, ablock + static_cast<size_t>(i) * kc, bpanel, c, g.ldc, rows, cols, tp);
               if (last && job.late_act) {

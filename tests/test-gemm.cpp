@@ -253,7 +253,7 @@ TEST_CASE("gemm: blocks from the cache sizes, never above the ISA's largest") {
   }
 }
 
-TEST_CASE("gemm: results do not depend on the M and N blocks") {
+TEST_CASE("gemm: results do not depend on the M and N blocks, nor on A packed or read in place") {
   struct Dims {
     int m, n, k;
     bool ta, tb;
@@ -273,12 +273,13 @@ TEST_CASE("gemm: results do not depend on the M and N blocks") {
       Problem pr(d.m, d.n, d.k, d.ta, d.tb, 2, 900 + d.n);
       const std::vector<float> want = pr.run(*k, Parallel(), ep, 1.5f, 0.5f);
       for (const auto& b : blocks)
-        for (int threads : {1, 2}) {
-          pr.g.mc = b[0], pr.g.nc = b[1];
-          const std::vector<float> got = pr.run(*k, threads == 1 ? Parallel() : pool.parallel(), ep, 1.5f, 0.5f);
-          CHECK_MESSAGE(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0,
-                        k->name << " " << d.m << "x" << d.n << "x" << d.k << " mc=" << b[0]
-                                << " nc=" << b[1] << " threads=" << threads);
-        }
+        for (int threads : {1, 2})
+          for (bool pack_a : {false, true}) {
+            pr.g.mc = b[0], pr.g.nc = b[1], pr.g.pack_a = pack_a;
+            const std::vector<float> got = pr.run(*k, threads == 1 ? Parallel() : pool.parallel(), ep, 1.5f, 0.5f);
+            CHECK_MESSAGE(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0,
+                          k->name << " " << d.m << "x" << d.n << "x" << d.k << " mc=" << b[0] << " nc=" << b[1]
+                                  << " threads=" << threads << " pack_a=" << pack_a);
+          }
     }
 }

@@ -18,9 +18,12 @@ constexpr int kMR = 4, kNR = 24, kW = 8;
 
 using TileFn = void (*)(int, const float*, size_t, const float*, float*, size_t, int, const gemm::TileParams&);
 
-// A is a packed panel (a[p * kMR + r]) or, STRIDED, rows of the caller's matrix
-// (a[r * lda + p]): the same products in the same order either way.
-template <int ROWS, int VECS, bool STRIDED>
+// Where the tile reads A: a packed panel (a[p * kMR + r]), or in place, rows of the caller's
+// matrix (a[r * lda + p]) or its columns (op(A) transposed: a[p * lda + r]). The same
+// products in the same order from any of them.
+enum ALayout { kPacked, kRows, kCols };
+
+template <int ROWS, int VECS, int LAYOUT>
 void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int cols,
           const gemm::TileParams& tp) {
   __m256 acc[ROWS][VECS];
@@ -35,11 +38,11 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
     for (int v = 0; v < VECS; ++v) bv[v] = _mm256_load_ps(b + v * kW);
 #pragma GCC unroll 4
     for (int r = 0; r < ROWS; ++r) {
-      const __m256 av = _mm256_broadcast_ss(STRIDED ? a + r * lda : a + r);
+      const __m256 av = _mm256_broadcast_ss(LAYOUT == kRows ? a + r * lda : a + r);
 #pragma GCC unroll 4
       for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
-    a += STRIDED ? 1 : kMR;
+    a += LAYOUT == kPacked ? kMR : LAYOUT == kRows ? 1 : lda;
     b += kNR;
   }
 
@@ -81,23 +84,28 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
   }
 }
 
-template <int ROWS, bool STRIDED>
-constexpr TileFn kRow[3] = {tile<ROWS, 1, STRIDED>, tile<ROWS, 2, STRIDED>, tile<ROWS, 3, STRIDED>};
+template <int ROWS, int LAYOUT>
+constexpr TileFn kRow[3] = {tile<ROWS, 1, LAYOUT>, tile<ROWS, 2, LAYOUT>, tile<ROWS, 3, LAYOUT>};
 
-template <bool STRIDED>
-constexpr const TileFn* kTiles[kMR] = {kRow<1, STRIDED>, kRow<2, STRIDED>, kRow<3, STRIDED>, kRow<4, STRIDED>};
+template <int LAYOUT>
+constexpr const TileFn* kTiles[kMR] = {kRow<1, LAYOUT>, kRow<2, LAYOUT>, kRow<3, LAYOUT>, kRow<4, LAYOUT>};
 
 }  // namespace
 }  // namespace avx2
 
 void sgemm_ukernel_4x24_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
                              int rows, int cols, const gemm::TileParams& p) {
-  avx2::kTiles<false>[rows - 1][(cols - 1) / avx2::kW](kc, a, 0, b, c, ldc, cols, p);
+  avx2::kTiles<avx2::kPacked>[rows - 1][(cols - 1) / avx2::kW](kc, a, 0, b, c, ldc, cols, p);
 }
 
 void sgemm_ukernel_4x24_avx2_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                   int rows, int cols, const gemm::TileParams& p) {
-  avx2::kTiles<true>[rows - 1][(cols - 1) / avx2::kW](kc, a, lda, b, c, ldc, cols, p);
+  avx2::kTiles<avx2::kRows>[rows - 1][(cols - 1) / avx2::kW](kc, a, lda, b, c, ldc, cols, p);
+}
+
+void sgemm_ukernel_4x24_avx2_cols(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                                  int rows, int cols, const gemm::TileParams& p) {
+  avx2::kTiles<avx2::kCols>[rows - 1][(cols - 1) / avx2::kW](kc, a, lda, b, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx2(float* dst, const float* src, size_t ld, int rows, int kc, int width) {

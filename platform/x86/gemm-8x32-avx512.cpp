@@ -19,9 +19,12 @@ constexpr int kMR = 8, kNR = 32, kW = 16;
 
 using TileFn = void (*)(int, const float*, size_t, const float*, float*, size_t, int, const gemm::TileParams&);
 
-// A is a packed panel (a[p * kMR + r]) or, STRIDED, rows of the caller's matrix
-// (a[r * lda + p]): the same products in the same order either way.
-template <int ROWS, int VECS, bool STRIDED>
+// Where the tile reads A: a packed panel (a[p * kMR + r]), or in place, rows of the caller's
+// matrix (a[r * lda + p]) or its columns (op(A) transposed: a[p * lda + r]). The same
+// products in the same order from any of them.
+enum ALayout { kPacked, kRows, kCols };
+
+template <int ROWS, int VECS, int LAYOUT>
 void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int cols,
           const gemm::TileParams& tp) {
   __m512 acc[ROWS][VECS];
@@ -36,11 +39,11 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
     for (int v = 0; v < VECS; ++v) bv[v] = _mm512_load_ps(b + v * kW);
 #pragma GCC unroll 8
     for (int r = 0; r < ROWS; ++r) {
-      const __m512 av = _mm512_set1_ps(STRIDED ? a[r * lda] : a[r]);
+      const __m512 av = _mm512_set1_ps(LAYOUT == kRows ? a[r * lda] : a[r]);
 #pragma GCC unroll 2
       for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
-    a += STRIDED ? 1 : kMR;
+    a += LAYOUT == kPacked ? kMR : LAYOUT == kRows ? 1 : lda;
     b += kNR;
   }
 
@@ -73,24 +76,29 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
   }
 }
 
-template <int ROWS, bool STRIDED>
-constexpr TileFn kRow[2] = {tile<ROWS, 1, STRIDED>, tile<ROWS, 2, STRIDED>};
+template <int ROWS, int LAYOUT>
+constexpr TileFn kRow[2] = {tile<ROWS, 1, LAYOUT>, tile<ROWS, 2, LAYOUT>};
 
-template <bool STRIDED>
-constexpr const TileFn* kTiles[kMR] = {kRow<1, STRIDED>, kRow<2, STRIDED>, kRow<3, STRIDED>, kRow<4, STRIDED>,
-                                       kRow<5, STRIDED>, kRow<6, STRIDED>, kRow<7, STRIDED>, kRow<8, STRIDED>};
+template <int LAYOUT>
+constexpr const TileFn* kTiles[kMR] = {kRow<1, LAYOUT>, kRow<2, LAYOUT>, kRow<3, LAYOUT>, kRow<4, LAYOUT>,
+                                       kRow<5, LAYOUT>, kRow<6, LAYOUT>, kRow<7, LAYOUT>, kRow<8, LAYOUT>};
 
 }  // namespace
 }  // namespace avx512
 
 void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
                                int rows, int cols, const gemm::TileParams& p) {
-  avx512::kTiles<false>[rows - 1][(cols - 1) / avx512::kW](kc, a, 0, b, c, ldc, cols, p);
+  avx512::kTiles<avx512::kPacked>[rows - 1][(cols - 1) / avx512::kW](kc, a, 0, b, c, ldc, cols, p);
 }
 
 void sgemm_ukernel_8x32_avx512_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                     int rows, int cols, const gemm::TileParams& p) {
-  avx512::kTiles<true>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, c, ldc, cols, p);
+  avx512::kTiles<avx512::kRows>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, c, ldc, cols, p);
+}
+
+void sgemm_ukernel_8x32_avx512_cols(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                                    int rows, int cols, const gemm::TileParams& p) {
+  avx512::kTiles<avx512::kCols>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width) {

@@ -11,13 +11,18 @@ namespace ember::platform::x86 {
 // rows <= 8, cols <= 32.
 void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
                                int rows, int cols, const gemm::TileParams& p);
-// The same with A read in place: rows of op(A) (a[r * lda + p]), no packed panel.
+// The same with A read in place, no packed panel: rows of A (a[r * lda + p]), or, for op(A)
+// transposed, its columns (a[p * lda + r]).
 void sgemm_ukernel_8x32_avx512_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                                    int rows, int cols, const gemm::TileParams& p);
+void sgemm_ukernel_8x32_avx512_cols(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                     int rows, int cols, const gemm::TileParams& p);
 // rows <= 4, cols <= 24.
 void sgemm_ukernel_4x24_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
                              int rows, int cols, const gemm::TileParams& p);
 void sgemm_ukernel_4x24_avx2_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
+                                  int rows, int cols, const gemm::TileParams& p);
+void sgemm_ukernel_4x24_avx2_cols(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                   int rows, int cols, const gemm::TileParams& p);
 
 // dst[p * width + i] = src[i * ld + p] for i < rows, p < kc (the transposing pack).
