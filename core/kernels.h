@@ -65,8 +65,8 @@ struct GemmArgs {
   // (Kernels::sgemm_blocks). Results never depend on them (tests sweep them); K's chunks are
   // fixed per ISA, as they set the order of each element's sum.
   int mc = 0, nc = 0;
-  // Pack A even where the ISA's micro-kernel reads it in place (x86). Results never depend
-  // on it (tests compare the two).
+  // Pack A and B even where the ISA's micro-kernel reads them in place (x86). Results never
+  // depend on it (tests compare the two).
   bool pack_a = false;
 };
 

@@ -20,7 +20,10 @@
 //   ukernel_cols(kc, a, lda, b, c, ldc, rows, cols, params)    (optional)
 //                the same tile with A read in place: rows a[r * lda + p] (op(A) not
 //                transposed), columns a[p * lda + r] (transposed). With them A is never
-//                packed. Same products in the same order as from a packed panel. Measured on Zen 5 against
+//                packed. Same products in the same order as from a packed panel.
+//   ukernel_rows_b / ukernel_cols_b(kc, a, lda, b, ldb, c, ldc, rows, cols, params) (optional)
+//                the same with B's rows read in place too (b[p * ldb + j], op(B) not
+//                transposed), when its rows spread over the L1 sets (b_rows_spread). Measured on Zen 5 against
 //                packing A: g1/g2 and the VAE step a few percent faster, g4/g5 level, and
 //                the classifier (a convolution's patch matrix against 32 or 64 output
 //                channels, where a packed panel was read only once or twice) 4% (AVX-512) to
@@ -125,6 +128,10 @@ template <class K, class = void>
 struct HasColsKernel : std::false_type {};
 template <class K>
 struct HasColsKernel<K, std::void_t<decltype(&K::ukernel_cols)>> : std::true_type {};
+template <class K, class = void>
+struct HasBRowsKernel : std::false_type {};
+template <class K>
+struct HasBRowsKernel<K, std::void_t<decltype(&K::ukernel_rows_b), decltype(&K::ukernel_cols_b)>> : std::true_type {};
 
 template <class K>
 class Driver {
@@ -241,6 +248,29 @@ class Driver {
       if (!g.trans_a) return K::ukernel_rows(kc, g.a + i0 * lda + pc, lda, b, c, g.ldc, rows, cols, tp);
   }
 
+  // Whether rows ldb floats apart fall into enough of the 64 sets of a 4 KB-way L1 for a B
+  // panel read in place (kc rows of 1-2 lines each, reused by every A panel) to stay there:
+  // rows 2 KB or 4 KB apart (ldb = 512, 1024) share 2 or 1 sets and thrash it, where a packed
+  // panel is contiguous. Measured on Zen 5, AVX-512: in place g1/g2 (ldb 400, 784) +10%,
+  // g4/g5 (ldb 1024) -15%.
+  static bool b_rows_spread(int ldb) {
+    const size_t bytes = static_cast<size_t>(ldb) * sizeof(float);
+    if (bytes % 64) return true;  // rows start at different offsets within their lines
+    size_t lines = bytes / 64, common = 1;  // gcd(lines, 64): the rows cycle through 64 / gcd sets
+    while (lines % 2 == 0 && common < 64) lines /= 2, common *= 2;
+    return 64 / common >= 16;
+  }
+
+  static void ukernel_both_in_place(const GemmArgs& g, int i0, int pc, int kc, int j0, float* c, int rows, int cols,
+                                    const TileParams& tp) {
+    if constexpr (HasBRowsKernel<K>::value) {
+      const size_t lda = static_cast<size_t>(g.lda), ldb = static_cast<size_t>(g.ldb);
+      const float* b = g.b + pc * ldb + j0;
+      if (g.trans_a) return K::ukernel_cols_b(kc, g.a + pc * lda + i0, lda, b, ldb, c, g.ldc, rows, cols, tp);
+      return K::ukernel_rows_b(kc, g.a + i0 * lda + pc, lda, b, ldb, c, g.ldc, rows, cols, tp);
+    }
+  }
+
   // B[pc.., j0..] as NR-column panels, each kc x NR.
   static void pack_b(const GemmArgs& g, int pc, int kc, int j0, int nc, float* dst) {
     for (int j = 0; j < nc; j += NR) {
@@ -277,6 +307,7 @@ class Driver {
     float* bblock = job.scratch + kWorkerFloats * static_cast<size_t>(worker);
     float* ablock = bblock + kBlockFloats;
     const bool a_in_place = a_read_in_place(g);
+    const bool b_in_place = a_in_place && HasBRowsKernel<K>::value && !g.trans_b && b_rows_spread(g.ldb);  // pack_a: both packed
 
     // Even nc blocks over this task's columns, each a multiple of NR but the last; the same
     // for mc blocks over its rows.
@@ -288,7 +319,7 @@ class Driver {
       for (int chunk = 0; chunk < job.kchunks; ++chunk) {
         const int pc = chunk * job.kc, kc = min_int(job.kc, g.k - pc);
         const bool first = chunk == 0, last = chunk == job.kchunks - 1;
-        pack_b(g, pc, kc, jc, nc, bblock);
+        if (!b_in_place) pack_b(g, pc, kc, jc, nc, bblock);
         TileParams tp;
         tp.alpha = g.alpha;
         tp.beta = first ? g.beta : 1.0f;
@@ -306,7 +337,9 @@ class Driver {
               const int rows = min_int(MR, mc - i);
               float* c = g.c + static_cast<size_t>(ic + i) * g.ldc + jc + j;
               if (fuse && g.ep.bias) tp.bias = g.ep.bias + (g.ep.bias_per_row ? ic + i : jc + j);
-              if (a_in_place)
+              if (b_in_place)
+                ukernel_both_in_place(g, ic + i, pc, kc, jc + j, c, rows, cols, tp);
+              else if (a_in_place)
                 ukernel_in_place(g, ic + i, pc, kc, bpanel, c, rows, cols, tp);
               else
                 K::ukernel(kc, ablock + static_cast<size_t>(i) * kc, bpanel, c, g.ldc, rows, cols, tp);

@@ -17,16 +17,20 @@ namespace {
 
 constexpr int kMR = 8, kNR = 32, kW = 16;
 
-using TileFn = void (*)(int, const float*, size_t, const float*, float*, size_t, int, const gemm::TileParams&);
+using TileFn = void (*)(int, const float*, size_t, const float*, size_t, float*, size_t, int, const gemm::TileParams&);
 
 // Where the tile reads A: a packed panel (a[p * kMR + r]), or in place, rows of the caller's
 // matrix (a[r * lda + p]) or its columns (op(A) transposed: a[p * lda + r]). The same
 // products in the same order from any of them.
 enum ALayout { kPacked, kRows, kCols };
 
-template <int ROWS, int VECS, int LAYOUT>
-void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, int cols,
+// B is a packed panel (b[p * kNR + j]) or, B_ROWS, rows of the caller's matrix (b[p * ldb + j],
+// the last vector masked to the columns there are).
+template <int ROWS, int VECS, int LAYOUT, bool B_ROWS>
+void tile(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc, int cols,
           const gemm::TileParams& tp) {
+  const int tail = cols - (VECS - 1) * kW;  // 1..16 columns in the last vector
+  const __mmask16 last = tail >= kW ? __mmask16(0xFFFF) : __mmask16((1u << tail) - 1);
   __m512 acc[ROWS][VECS];
 #pragma GCC unroll 8
   for (int r = 0; r < ROWS; ++r)
@@ -36,7 +40,9 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
   for (int k = 0; k < kc; ++k) {
     __m512 bv[VECS];
 #pragma GCC unroll 2
-    for (int v = 0; v < VECS; ++v) bv[v] = _mm512_load_ps(b + v * kW);
+    for (int v = 0; v < VECS; ++v)
+      bv[v] = !B_ROWS ? _mm512_load_ps(b + v * kW)
+              : v == VECS - 1 ? _mm512_maskz_loadu_ps(last, b + v * kW) : _mm512_loadu_ps(b + v * kW);
 #pragma GCC unroll 8
     for (int r = 0; r < ROWS; ++r) {
       const __m512 av = _mm512_set1_ps(LAYOUT == kRows ? a[r * lda] : a[r]);
@@ -44,11 +50,9 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
       for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
     a += LAYOUT == kPacked ? kMR : LAYOUT == kRows ? 1 : lda;
-    b += kNR;
+    b += B_ROWS ? ldb : kNR;
   }
 
-  const int tail = cols - (VECS - 1) * kW;  // 1..16 columns in the last vector
-  const __mmask16 last = tail >= kW ? __mmask16(0xFFFF) : __mmask16((1u << tail) - 1);
   const __m512 alpha = _mm512_set1_ps(tp.alpha), beta = _mm512_set1_ps(tp.beta);
   const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(tp.slope);
   const bool col_bias = tp.bias && !tp.bias_per_row, row_bias = tp.bias && tp.bias_per_row;
@@ -76,29 +80,40 @@ void tile(int kc, const float* a, size_t lda, const float* b, float* c, size_t l
   }
 }
 
-template <int ROWS, int LAYOUT>
-constexpr TileFn kRow[2] = {tile<ROWS, 1, LAYOUT>, tile<ROWS, 2, LAYOUT>};
+template <int ROWS, int LAYOUT, bool B_ROWS>
+constexpr TileFn kRow[2] = {tile<ROWS, 1, LAYOUT, B_ROWS>, tile<ROWS, 2, LAYOUT, B_ROWS>};
 
-template <int LAYOUT>
-constexpr const TileFn* kTiles[kMR] = {kRow<1, LAYOUT>, kRow<2, LAYOUT>, kRow<3, LAYOUT>, kRow<4, LAYOUT>,
-                                       kRow<5, LAYOUT>, kRow<6, LAYOUT>, kRow<7, LAYOUT>, kRow<8, LAYOUT>};
+template <int LAYOUT, bool B_ROWS = false>
+constexpr const TileFn* kTiles[kMR] = {kRow<1, LAYOUT, B_ROWS>, kRow<2, LAYOUT, B_ROWS>, kRow<3, LAYOUT, B_ROWS>,
+                                       kRow<4, LAYOUT, B_ROWS>, kRow<5, LAYOUT, B_ROWS>, kRow<6, LAYOUT, B_ROWS>,
+                                       kRow<7, LAYOUT, B_ROWS>, kRow<8, LAYOUT, B_ROWS>};
 
 }  // namespace
 }  // namespace avx512
 
 void sgemm_ukernel_8x32_avx512(int kc, const float* a, const float* b, float* c, size_t ldc,
                                int rows, int cols, const gemm::TileParams& p) {
-  avx512::kTiles<avx512::kPacked>[rows - 1][(cols - 1) / avx512::kW](kc, a, 0, b, c, ldc, cols, p);
+  avx512::kTiles<avx512::kPacked>[rows - 1][(cols - 1) / avx512::kW](kc, a, 0, b, 0, c, ldc, cols, p);
 }
 
 void sgemm_ukernel_8x32_avx512_rows(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                     int rows, int cols, const gemm::TileParams& p) {
-  avx512::kTiles<avx512::kRows>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, c, ldc, cols, p);
+  avx512::kTiles<avx512::kRows>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, 0, c, ldc, cols, p);
 }
 
 void sgemm_ukernel_8x32_avx512_cols(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                     int rows, int cols, const gemm::TileParams& p) {
-  avx512::kTiles<avx512::kCols>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, c, ldc, cols, p);
+  avx512::kTiles<avx512::kCols>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, 0, c, ldc, cols, p);
+}
+
+void sgemm_ukernel_8x32_avx512_rows_b(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+                                      size_t ldc, int rows, int cols, const gemm::TileParams& p) {
+  avx512::kTiles<avx512::kRows, true>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, ldb, c, ldc, cols, p);
+}
+
+void sgemm_ukernel_8x32_avx512_cols_b(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+                                      size_t ldc, int rows, int cols, const gemm::TileParams& p) {
+  avx512::kTiles<avx512::kCols, true>[rows - 1][(cols - 1) / avx512::kW](kc, a, lda, b, ldb, c, ldc, cols, p);
 }
 
 void sgemm_pack_t_avx512(float* dst, const float* src, size_t ld, int rows, int kc, int width) {

@@ -31,6 +31,14 @@ struct Gemm {
                            int cols, const gemm::TileParams& p) {
     x86::sgemm_ukernel_8x32_avx512_cols(kc, a, lda, b, c, ldc, rows, cols, p);
   }
+  static void ukernel_rows_b(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+                             int rows, int cols, const gemm::TileParams& p) {
+    x86::sgemm_ukernel_8x32_avx512_rows_b(kc, a, lda, b, ldb, c, ldc, rows, cols, p);
+  }
+  static void ukernel_cols_b(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+                             int rows, int cols, const gemm::TileParams& p) {
+    x86::sgemm_ukernel_8x32_avx512_cols_b(kc, a, lda, b, ldb, c, ldc, rows, cols, p);
+  }
   static void pack_t(float* dst, const float* src, size_t ld, int rows, int kc, int width) {
     x86::sgemm_pack_t_avx512(dst, src, ld, rows, kc, width);
   }

@@ -17,6 +17,11 @@ void sgemm_ukernel_8x32_avx512_rows(int kc, const float* a, size_t lda, const fl
                                     int rows, int cols, const gemm::TileParams& p);
 void sgemm_ukernel_8x32_avx512_cols(int kc, const float* a, size_t lda, const float* b, float* c, size_t ldc,
                                     int rows, int cols, const gemm::TileParams& p);
+// Both in place: B's rows too (b[p * ldb + j], op(B) not transposed).
+void sgemm_ukernel_8x32_avx512_rows_b(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+                                      size_t ldc, int rows, int cols, const gemm::TileParams& p);
+void sgemm_ukernel_8x32_avx512_cols_b(int kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+                                      size_t ldc, int rows, int cols, const gemm::TileParams& p);
 // rows <= 4, cols <= 24.
 void sgemm_ukernel_4x24_avx2(int kc, const float* a, const float* b, float* c, size_t ldc,
                              int rows, int cols, const gemm::TileParams& p);
