@@ -307,7 +307,8 @@ class Driver {
     float* bblock = job.scratch + kWorkerFloats * static_cast<size_t>(worker);
     float* ablock = bblock + kBlockFloats;
     const bool a_in_place = a_read_in_place(g);
-    const bool b_in_place = a_in_place && HasBRowsKernel<K>::value && !g.trans_b && b_rows_spread(g.ldb);  // pack_a: both packed
+    // B in place only beside an A in place (so never under pack_a).
+    const bool b_in_place = a_in_place && HasBRowsKernel<K>::value && !g.trans_b && b_rows_spread(g.ldb);
 
     // Even nc blocks over this task's columns, each a multiple of NR but the last; the same
     // for mc blocks over its rows.
