@@ -21,13 +21,12 @@
 //                the same tile with A read in place: rows a[r * lda + p] (op(A) not
 //                transposed), columns a[p * lda + r] (transposed). With them A is never
 //                packed. Same products in the same order as from a packed panel.
-//   ukernel_rows_b / ukernel_cols_b(kc, a, lda, b, ldb, c, ldc, rows, cols, params) (optional)
-//                the same with B's rows read in place too (b[p * ldb + j], op(B) not
-//                transposed), when its rows spread over the L1 sets (b_rows_spread). Measured on Zen 5 against
-//                packing A: g1/g2 and the VAE step a few percent faster, g4/g5 level, and
-//                the classifier (a convolution's patch matrix against 32 or 64 output
-//                channels, where a packed panel was read only once or twice) 4% (AVX-512) to
-//                10% (AVX2) faster.
+//   ukernel_rows_b, ukernel_cols_b(kc, a, lda, b, ldb, c, ldc, rows, cols, params) (optional)
+//                the same with op(B) (not transposed) read in place too, b[p * ldb + j],
+//                when its rows spread over the L1 sets (b_rows_spread below). Reading in
+//                place saves writing and re-reading a packed copy; it measured faster than
+//                packing for A on every shape tried, for B where its rows spread
+//                (docs/lab-notes.md).
 // (pack_transpose_portable / pack_copy_portable below serve an ISA without faster ones.)
 // and instantiates Driver<K>. Everything here is a template on K, so two ISAs' copies
 // (compiled with different -m flags) never share a symbol the linker could mix up.
@@ -200,10 +199,10 @@ class Driver {
   }
 
   // Picks tm x tn tasks for `workers`. Cutting N into tn slabs packs A tn times; cutting M
-  // into tm slabs packs B tm times. Choose the factorisation with
-  // the least extra packing plus the idle time of the uneven slabs (one FMA ~ 1/5 of a packed
-  // element), every task getting work. Ties go to cutting N: each worker then packs a
-  // narrower B block rather than all of B (docs/lab-notes.md).
+  // into tm slabs packs B tm times. Choose the factorisation with the least extra packing
+  // plus the idle time of the uneven slabs (one FMA ~ 1/5 of a packed element), every task
+  // getting work. Ties go to cutting N: each worker then packs a narrower B block rather
+  // than all of B (docs/lab-notes.md).
   static void split(const GemmArgs& g, int workers, int* tm, int* tn) {
     *tm = *tn = 1;
     if (workers <= 1) return;
@@ -215,8 +214,8 @@ class Driver {
       const int b = workers / a;
       if (a > mu || b > nu) continue;
       // Extra packing, plus the imbalance of cutting whole units. (An A read in place is not
-      // packed, but its term stays: without it N is cut into slabs narrower than a tile, and
-      // the classifier's convolutions (N = 32) ran 7% slower at 2 threads.)
+      // packed, but its term stays: without it a narrow N is cut into slabs narrower than a
+      // tile, which run at half width; docs/lab-notes.md.)
       const double extra = (b - 1) * kk * g.m + (a - 1) * kk * g.n;
       const double worst = static_cast<double>((mu + a - 1) / a) * ((nu + b - 1) / b);
       const double imbalance = (worst * a * b / (static_cast<double>(mu) * nu) - 1.0) * g.m * g.n * kk / 5.0;
@@ -251,8 +250,7 @@ class Driver {
   // Whether rows ldb floats apart fall into enough of the 64 sets of a 4 KB-way L1 for a B
   // panel read in place (kc rows of 1-2 lines each, reused by every A panel) to stay there:
   // rows 2 KB or 4 KB apart (ldb = 512, 1024) share 2 or 1 sets and thrash it, where a packed
-  // panel is contiguous. Measured on Zen 5, AVX-512: in place g1/g2 (ldb 400, 784) +10%,
-  // g4/g5 (ldb 1024) -15%.
+  // panel is contiguous (docs/lab-notes.md).
   static bool b_rows_spread(int ldb) {
     const size_t bytes = static_cast<size_t>(ldb) * sizeof(float);
     if (bytes % 64) return true;  // rows start at different offsets within their lines

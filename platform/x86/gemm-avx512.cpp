@@ -8,8 +8,9 @@
 // KC means fewer passes over C: measured better than KC = 128..256 (which fit L1). The A
 // block (MC x KC = 384 KB) stays in L2 beside it; the B block (KC x NC = 1.5 MB) lives in
 // L3, and NC = 1024 packs A only once for N <= 1024. K <= 384 takes one pass over C, and
-// the chunks are balanced (K = 784 runs as 3 x 262). A not transposed is not packed at all:
-// the tile reads its rows in place (ukernel_rows, see gemm-driver.h).
+// the chunks are balanced (K = 784 runs as 3 x 262). A is not packed at all: the tile reads
+// its rows or columns in place, and B's rows too when they spread over the L1 sets
+// (ukernel_rows / _cols / _rows_b / _cols_b, see gemm-driver.h).
 #include "platform/dispatch.h"
 #include "platform/gemm-driver.h"
 #include "platform/x86/gemm-x86.h"
