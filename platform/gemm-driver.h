@@ -237,14 +237,20 @@ class Driver {
     return !g.pack_a && (g.trans_a ? HasColsKernel<K>::value : HasRowsKernel<K>::value);
   }
 
+  // Where op(A)[i0, pc] lies: in row i0 of A, or in column i0 when A is stored transposed.
+  static const float* a_at(const GemmArgs& g, int i0, int pc) {
+    const size_t lda = static_cast<size_t>(g.lda);
+    return g.trans_a ? g.a + pc * lda + i0 : g.a + i0 * lda + pc;
+  }
+
   // The tile for op(A)[i0.., pc..] read in place.
   static void ukernel_in_place(const GemmArgs& g, int i0, int pc, int kc, const float* b, float* c, int rows,
                                int cols, const TileParams& tp) {
     const size_t lda = static_cast<size_t>(g.lda);
     if constexpr (HasColsKernel<K>::value)
-      if (g.trans_a) return K::ukernel_cols(kc, g.a + pc * lda + i0, lda, b, c, g.ldc, rows, cols, tp);
+      if (g.trans_a) return K::ukernel_cols(kc, a_at(g, i0, pc), lda, b, c, g.ldc, rows, cols, tp);
     if constexpr (HasRowsKernel<K>::value)
-      if (!g.trans_a) return K::ukernel_rows(kc, g.a + i0 * lda + pc, lda, b, c, g.ldc, rows, cols, tp);
+      if (!g.trans_a) return K::ukernel_rows(kc, a_at(g, i0, pc), lda, b, c, g.ldc, rows, cols, tp);
   }
 
   // Whether rows ldb floats apart fall into enough of the 64 sets of a 4 KB-way L1 for a B
@@ -264,8 +270,8 @@ class Driver {
     if constexpr (HasBRowsKernel<K>::value) {
       const size_t lda = static_cast<size_t>(g.lda), ldb = static_cast<size_t>(g.ldb);
       const float* b = g.b + pc * ldb + j0;
-      if (g.trans_a) return K::ukernel_cols_b(kc, g.a + pc * lda + i0, lda, b, ldb, c, g.ldc, rows, cols, tp);
-      return K::ukernel_rows_b(kc, g.a + i0 * lda + pc, lda, b, ldb, c, g.ldc, rows, cols, tp);
+      if (g.trans_a) return K::ukernel_cols_b(kc, a_at(g, i0, pc), lda, b, ldb, c, g.ldc, rows, cols, tp);
+      return K::ukernel_rows_b(kc, a_at(g, i0, pc), lda, b, ldb, c, g.ldc, rows, cols, tp);
     }
   }
 
