@@ -126,9 +126,14 @@ struct Kernels {
   void (*scale)(size_t n, float a, float* x);
   void (*add)(size_t n, const float* a, const float* b, float* out);
   void (*mul)(size_t n, const float* a, const float* b, float* out);
+  // out = a / sqrt(b + eps), a null meaning ones (batch norm's per-channel scale).
+  void (*div_sqrt)(size_t n, const float* a, const float* b, float eps, float* out);
 
   float (*sum)(const float* x, size_t n);
   float (*dot)(const float* x, const float* y, size_t n);
+  // out[j] = dot(x, y + j ld, n) for j < count, each with dot's bits: a Linear layer fed
+  // one sample (its weight's rows are y).
+  void (*dot_rows)(const float* x, const float* y, size_t ld, size_t n, size_t count, float* out);
   float (*max)(const float* x, size_t n);
   float (*sumsq)(const float* x, size_t n);
 

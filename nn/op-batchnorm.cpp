@@ -152,12 +152,16 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float*
                             const float* beta, const float* running_mean, const float* running_var,
                             float* y) {
   const size_t S = static_cast<size_t>(sh.s);
-  auto channel_scale = [&](int c) {
-    return (gamma ? gamma[c] : 1.0f) / std::sqrt(running_var[c] + sh.eps);
+  // gamma / sqrt(running_var + eps) for channels [c0, c0 + n): one kernel call, as a square
+  // root and a divide per channel cost more than normalising a batch-1 row itself.
+  auto channel_scales = [&](int c0, int n, float* scale) {
+    ctx.k().div_sqrt(static_cast<size_t>(n), gamma ? gamma + c0 : nullptr, running_var + c0, sh.eps, scale);
   };
   if (sh.s > 1) {
     auto channel = [&](int c) {
-      const float mean = running_mean[c], scale = channel_scale(c), shift = beta ? beta[c] : 0.0f;
+      float scale;
+      channel_scales(c, 1, &scale);
+      const float mean = running_mean[c], shift = beta ? beta[c] : 0.0f;
       for (int i = 0; i < sh.n; ++i) normalize(x + at(i, c, sh), mean, scale, shift, y + at(i, c, sh), S);
     };
     detail::parallel_for(ctx, sh.c, channel);
@@ -166,7 +170,8 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float*
   auto block = [&](int t) {
     const int c0 = t * kBlock, nc = sh.c - c0 < kBlock ? sh.c - c0 : kBlock;
     float scale[kBlock], shift[kBlock];
-    for (int j = 0; j < nc; ++j) scale[j] = channel_scale(c0 + j), shift[j] = beta ? beta[c0 + j] : 0.0f;
+    channel_scales(c0, nc, scale);
+    for (int j = 0; j < nc; ++j) shift[j] = beta ? beta[c0 + j] : 0.0f;
     const float* mean = running_mean + c0;
     for (int i = 0; i < sh.n; ++i) {
       const float* xr = x + static_cast<size_t>(i) * sh.c + c0;

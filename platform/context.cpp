@@ -99,11 +99,14 @@ void dot_columns(void* ctx, int task, int /*worker*/) {
   const GemmArgs& g = *job.g;
   const int j0 = task * kDotColumnsPerTask;
   const int j1 = j0 + kDotColumnsPerTask < g.n ? j0 + kDotColumnsPerTask : g.n;
+  float dots[kDotColumnsPerTask];
   for (int i = 0; i < g.m; ++i) {
     const float* a = g.a + static_cast<size_t>(i) * g.lda;
     float* c = g.c + static_cast<size_t>(i) * g.ldc;
+    job.k->dot_rows(a, g.b + static_cast<size_t>(j0) * g.ldb, static_cast<size_t>(g.ldb), static_cast<size_t>(g.k),
+                    static_cast<size_t>(j1 - j0), dots);
     for (int j = j0; j < j1; ++j) {
-      const float d = g.alpha * job.k->dot(a, g.b + static_cast<size_t>(j) * g.ldb, static_cast<size_t>(g.k));
+      const float d = g.alpha * dots[j - j0];
       c[j] = g.beta == 0.0f ? d : d + g.beta * c[j];
     }
   }

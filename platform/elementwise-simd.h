@@ -338,6 +338,62 @@ float dot(const float* x, const float* y, size_t n) {
   });
 }
 
+// R dot products of x with rows `stride` floats apart at once, each summed exactly as dot() sums
+// it (the same four accumulators, the same hsum): the rows' chains interleave and share x's
+// loads, where R separate calls would each wait out their own FMA latency and reduction.
+template <class O, int R>
+EMBER_SIMD_INLINE void dot_block(const float* x, const float* y, size_t stride, size_t n, float* out) {
+  using V = typename O::V;
+  constexpr size_t W = O::kWidth;
+  V a0[R], a1[R], a2[R], a3[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) a0[r] = a1[r] = a2[r] = a3[r] = O::zero();
+  size_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    const V x0 = O::load(x + i), x1 = O::load(x + i + W), x2 = O::load(x + i + 2 * W), x3 = O::load(x + i + 3 * W);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const float* yr = y + r * stride + i;
+      a0[r] = O::fma(x0, O::load(yr), a0[r]);
+      a1[r] = O::fma(x1, O::load(yr + W), a1[r]);
+      a2[r] = O::fma(x2, O::load(yr + 2 * W), a2[r]);
+      a3[r] = O::fma(x3, O::load(yr + 3 * W), a3[r]);
+    }
+  }
+  for (; i + W <= n; i += W) {
+    const V xv = O::load(x + i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) a0[r] = O::fma(xv, O::load(y + r * stride + i), a0[r]);
+  }
+  if (i < n) {
+    const V xv = ld<O>(x + i, n - i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) a1[r] = O::fma(xv, ld<O>(y + r * stride + i, n - i), a1[r]);
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) out[r] = O::hsum(O::add(O::add(a0[r], a1[r]), O::add(a2[r], a3[r])));
+}
+
+// out[j] = dot(x, y + j stride, n), j < count. Four rows at a time where the ISA has 32 vector
+// registers' worth of room for their 16 accumulators (16-lane AVX-512), else two.
+template <class O>
+void dot_rows(const float* x, const float* y, size_t stride, size_t n, size_t count, float* out) {
+  constexpr int R = O::kWidth >= 16 ? 4 : 2;
+  size_t j = 0;
+  for (; j + R <= count; j += R) dot_block<O, R>(x, y + j * stride, stride, n, out + j);
+  for (; j < count; ++j) dot_block<O, 1>(x, y + j * stride, stride, n, out + j);
+}
+
+// out = a / sqrt(b + eps), a null meaning ones: one IEEE add, square root and divide each.
+template <class O>
+void div_sqrt(size_t n, const float* a, const float* b, float eps, float* out) {
+  const typename O::V e = O::set(eps), one = O::set(1.0f);
+  for_blocks<O>(n, [&](size_t i, size_t r) {
+    const typename O::V num = a ? ld<O>(a + i, r) : one;
+    st<O>(out + i, r, O::div(num, O::sqrt(O::add(ld<O>(b + i, r), e))));
+  });
+}
+
 template <class O>
 float sumsq(const float* x, size_t n) {
   return reduce_sum<O>(n, [x](typename O::V acc, size_t i, size_t r) {
@@ -455,6 +511,8 @@ void fill(Kernels* k) {
   k->mul = mul<O>;
   k->sum = sum<O>;
   k->dot = dot<O>;
+  k->dot_rows = dot_rows<O>;
+  k->div_sqrt = div_sqrt<O>;
   k->max = max<O>;
   k->sumsq = sumsq<O>;
   k->adam = adam<O>;

@@ -120,6 +120,8 @@ TEST_CASE("elementwise: every SIMD table replaces every element-wise entry") {
     CHECK((k->mul != s.mul));
     CHECK((k->sum != s.sum));
     CHECK((k->dot != s.dot));
+    CHECK((k->dot_rows != s.dot_rows));
+    CHECK((k->div_sqrt != s.div_sqrt));
     CHECK((k->max != s.max));
     CHECK((k->sumsq != s.sumsq));
     CHECK((k->adam != s.adam));
@@ -301,6 +303,53 @@ TEST_CASE("elementwise: sum, dot, sumsq, max match the reference") {
               1e-6 * abs_xy * (1 + n / 64.0));
         CHECK(std::fabs(k->sumsq(xb.p(), n) - scalar::sumsq(x.data(), n)) <= 1e-6 * sq * (1 + n / 64.0));
         CHECK(k->max(xb.p(), n) == scalar::max(x.data(), n));
+      }
+    }
+  }
+}
+
+// A batch-1 Linear's outputs must not depend on how many rows the kernel takes at once.
+TEST_CASE("elementwise: dot_rows gives each row dot's bits, over row counts and strides") {
+  for (const Kernels* k : testing::available_kernels()) {
+    for (size_t n : sizes()) {
+      for (size_t count : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{7}, size_t{9}, size_t{13}}) {
+        for (size_t stride : {n, n + 3}) {
+          const std::vector<float> x = testing::random_vector(n, 300 + n, -3.0f, 3.0f);
+          const std::vector<float> y = testing::random_vector(stride * count + 1, 400 + n * 16 + count, -2.0f, 2.0f);
+          Buf xb(x, 1), yb(y, 0);
+          std::vector<float> out(count + 1, -7.0f);
+          k->dot_rows(xb.p(), yb.p(), stride, n, count, out.data());
+          const std::string what = std::string(k->name) + " dot_rows n=" + std::to_string(n) +
+                                   " stride=" + std::to_string(stride) + " count=" + std::to_string(count);
+          INFO(what);
+          for (size_t j = 0; j < count; ++j) {
+            const float want = k->dot(xb.p(), yb.p() + j * stride, n);
+            CHECK(std::memcmp(&out[j], &want, sizeof want) == 0);
+          }
+          CHECK(out[count] == -7.0f);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("elementwise: div_sqrt matches the reference, with and without a numerator") {
+  for (const Kernels* k : testing::simd_kernels()) {
+    for (size_t n : sizes()) {
+      for (size_t off : {size_t{0}, size_t{1}}) {
+        std::vector<float> a = testing::random_vector(n, 500 + n, -3.0f, 3.0f);
+        std::vector<float> b = testing::random_vector(n, 600 + n, 0.0f, 5.0f);
+        if (n > 2) b[0] = 0.0f, b[1] = -1.0f, b[2] = kInf;  // b + eps: eps alone, negative (NaN), inf
+        Buf ab(a, off), bb(b, off);
+        std::vector<float> want(n), got(n + off + 1, -7.0f);
+        for (const float* num : {static_cast<const float*>(ab.p()), static_cast<const float*>(nullptr)}) {
+          scalar::div_sqrt(n, num ? a.data() : nullptr, b.data(), 1e-5f, want.data());
+          k->div_sqrt(n, num, bb.p(), 1e-5f, got.data() + off);
+          INFO(where(k, n, off, num ? "div_sqrt" : "div_sqrt of ones"));
+          // IEEE divide and square root give the reference's bits; ARMv7 NEON has neither.
+          CHECK(testing::first_mismatch(got.data() + off, want.data(), n, arm32() ? 1e-6f : 0.0f, 0.0f) == -1);
+          CHECK(got[n + off] == -7.0f);
+        }
       }
     }
   }

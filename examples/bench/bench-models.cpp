@@ -3,7 +3,7 @@
 // (synthetic inputs cycling over 8 batches, 20 warm-up steps, then the median of the timed
 // steps), so the JSON files of the two divide key by key. Each run takes one memory block
 // sized by the graphs' dry-run plans and reports it next to the process's peak RSS.
-// --profile adds, for the training workloads, each op's time, FLOPs and GFLOP/s per step,
+// --profile adds each op's time, FLOPs and GFLOP/s per step (or per sample call),
 // forward and backward (nn::Graph::Observer around every op of the timed steps).
 #include <sys/resource.h>
 
@@ -48,7 +48,7 @@ int usage(FILE* out, const char* cmd) {
                "  --steps N    timed training steps, or s3 batches, after %d warm-up (default 200)\n"
                "  --calls N    timed s1/s2 single-sample calls (default 1000)\n"
                "  --json FILE  also write the figures as JSON (keys as in WORKLOADS.md)\n"
-               "  --profile    training workloads: time, FLOPs and GFLOP/s per op, forward and backward\n"
+               "  --profile    time, FLOPs and GFLOP/s per op, forward and backward\n"
                "  --weights int8  sample: the generators with int8 weights (keys s1_int8, s2_int8, s3_int8)\n",
                cmd, kWarmup);
   return out == stdout ? 0 : 2;
@@ -194,10 +194,11 @@ struct Profile {
     };
     g.set_observer(&observer);
   }
-  // Per op: ms per step forward and backward, its share of the step, GFLOP per step and the
-  // rate; the rest of the step (optimizer, inputs, zeroing) last.
-  void print(const char* title, const Graph& g, const Params& params, int steps, double step_seconds) const {
-    std::printf("\nprofile %s: ms per step (median step %.3f ms)\n", title, step_seconds * 1e3);
+  // Per op: ms per step (or sample call) forward and backward, its share of it, GFLOP and the
+  // rate; the rest (a step's optimizer, inputs and zeroing; a call's bookkeeping) last.
+  void print(const char* title, const Graph& g, const Params& params, int steps, double step_seconds,
+             const char* unit = "step") const {
+    std::printf("\nprofile %s: ms per %s (median %s %.3f ms)\n", title, unit, unit, step_seconds * 1e3);
     std::printf("%4s %-13s %-18s %9s %9s %6s %8s %8s %8s\n", "node", "op", "output", "fwd ms", "bwd ms", "share",
                 "GFLOP", "fwd GF/s", "bwd GF/s");
     double total = 0;
@@ -215,8 +216,7 @@ struct Profile {
       std::printf("%4d %-13s %-18s %9.3f %9.3f %5.1f%% %8.3f %8s %8s\n", i, nn::op_name(g.node(T{i}).op), shape, f * 1e3,
                   b * 1e3, 100 * (f + b) / step_seconds, fl.total() * 1e-9, rate_f, rate_b);
     }
-    std::printf("     ops %.3f ms; rest of the step (optimizer, inputs, zeroing, timing) %.3f ms\n", total * 1e3,
-                (step_seconds - total) * 1e3);
+    std::printf("     ops %.3f ms; rest of the %s %.3f ms\n", total * 1e3, unit, (step_seconds - total) * 1e3);
   }
 };
 
@@ -426,9 +426,11 @@ int sample_main(int argc, char** argv) {
   synth.fill_normal(s1->data(z1), 20, 0.0f, 1.0f);
   synth.fill_normal(s2->data(z2), 100, 0.0f, 1.0f);
   synth.fill_normal(s3->data(z3), 6400, 0.0f, 1.0f);
-  const Timing t1 = time_calls(kWarmup, o.calls, [&](int) { (void)s1->forward(); });
-  const Timing t2 = time_calls(kWarmup, o.calls, [&](int) { (void)s2->forward(); });
-  const Timing t3 = time_calls(kWarmup, o.steps, [&](int) { (void)s3->forward(); });
+  Profile p1, p2, p3;
+  if (o.profile) p1.attach(*s1), p2.attach(*s2), p3.attach(*s3);
+  const Timing t1 = time_calls(kWarmup, o.calls, [&](int i) { p1.on = i >= kWarmup, (void)s1->forward(); });
+  const Timing t2 = time_calls(kWarmup, o.calls, [&](int i) { p2.on = i >= kWarmup, (void)s2->forward(); });
+  const Timing t3 = time_calls(kWarmup, o.steps, [&](int i) { p3.on = i >= kWarmup, (void)s3->forward(); });
   Report r;
   r.open(o, m.ctx);
   r.add(o.int8 ? "s1_int8" : "s1", t1.median * 1e6, "us", t1.spread);
@@ -438,6 +440,11 @@ int sample_main(int argc, char** argv) {
   r.add("arena_s1", static_cast<double>(Arena::rounded(vae_params->bytes(ParamMode::inference).total()) + b1.total()),
         "bytes");
   r.add("arena_s2", static_cast<double>(gan_params->bytes(ParamMode::inference).total() + b2.total()), "bytes");
+  if (o.profile) {
+    p1.print("s1", *s1, *vae_params, o.calls, t1.median, "call");
+    p2.print("s2", *s2, *gan_params, o.calls, t2.median, "call");
+    p3.print("s3", *s3, *gan_params, o.steps, t3.median, "call");
+  }
   return 0;
 }
 

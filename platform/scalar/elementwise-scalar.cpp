@@ -49,6 +49,14 @@ float dot(const float* x, const float* y, size_t n) {
   return s;
 }
 
+void dot_rows(const float* x, const float* y, size_t ld, size_t n, size_t count, float* out) {
+  for (size_t j = 0; j < count; ++j) out[j] = dot(x, y + j * ld, n);
+}
+
+void div_sqrt(size_t n, const float* a, const float* b, float eps, float* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = (a ? a[i] : 1.0f) / std::sqrt(b[i] + eps);
+}
+
 float max(const float* x, size_t n) {
   float m = -std::numeric_limits<float>::infinity();
   for (size_t i = 0; i < n; ++i) {

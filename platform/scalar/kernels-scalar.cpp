@@ -4,9 +4,9 @@
 namespace ember::scalar {
 
 const Kernels kKernels = {
-    Isa::scalar, "scalar", sgemm_scratch_floats, sgemm, act_forward, act_backward, exp, axpy,
-    scale,       add,      mul,                  sum,   dot,         max,          sumsq, adam,
-    sgd_momentum, widen_i8,    dot_i8, GemmBlocks{},
+    Isa::scalar, "scalar", sgemm_scratch_floats, sgemm, act_forward, act_backward, exp,   axpy,
+    scale,       add,      mul,                  div_sqrt, sum,      dot,          dot_rows, max,
+    sumsq,       adam,     sgd_momentum,         widen_i8, dot_i8,   GemmBlocks{},
 };
 
 }  // namespace ember::scalar

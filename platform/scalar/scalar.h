@@ -20,6 +20,8 @@ void add(size_t n, const float* a, const float* b, float* out);
 void mul(size_t n, const float* a, const float* b, float* out);
 float sum(const float* x, size_t n);
 float dot(const float* x, const float* y, size_t n);
+void dot_rows(const float* x, const float* y, size_t ld, size_t n, size_t count, float* out);
+void div_sqrt(size_t n, const float* a, const float* b, float eps, float* out);
 float max(const float* x, size_t n);
 float sumsq(const float* x, size_t n);
 void adam(const AdamArgs& a, float* p, const float* g, float* m, float* v, size_t n);
