@@ -56,6 +56,20 @@ void Graph::mark_gradients(const CompileOptions& opt) {
       for (int32_t j : nodes_[i].in)
         if (j >= 0) nodes_[j].reaches = true;
   for (int32_t i = 0; i < N; ++i) nodes_[i].needs_grad = nodes_[i].depends && nodes_[i].reaches;
+  // A linear node whose parameters no other node uses writes their gradients whole. (A
+  // quadratic scan: graphs have tens of nodes, and compile allocates nothing of its own.)
+  auto used_elsewhere = [&](int32_t pid, int32_t self) {
+    for (int32_t j = 0; j < N; ++j)
+      for (int32_t q : nodes_[j].param)
+        if (j != self && q == pid) return true;
+    return false;
+  };
+  for (int32_t i = 0; i < N; ++i) {
+    Node& n = nodes_[i];
+    n.writes_param_grads = n.op == Op::linear && n.needs_grad;
+    for (int32_t p : n.param)
+      if (p >= 0 && used_elsewhere(p, i)) n.writes_param_grads = false;
+  }
 }
 
 // How many buffers build_plan makes (it checks it makes no more): a value per node that is

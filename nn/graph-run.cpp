@@ -110,7 +110,8 @@ Status Graph::backward_node(Node& n) {
     case Op::labels:
     case Op::reshape: break;
     case Op::linear:  // dx += dy W; dW += dy^T x; db += sum dy
-      EMBER_TRY(linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n)));
+      EMBER_TRY(linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n),
+                                    n.writes_param_grads));
       break;
     case Op::conv2d:
       EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch));
@@ -191,9 +192,11 @@ Status Graph::forward_from(T after) { return forward_range(after.id + 1, nodes_.
 Status Graph::backward() {
   if (!compiled_ || !opt_.training)
     return Status::error(Code::invalid_argument, "backward: the graph is not compiled for training");
-  // Parameter gradients are summed over every use (a layer applied twice), so start at 0.
+  // Parameter gradients are summed over every use (a layer applied twice), so start at 0;
+  // a layer that is its weights' only user writes them whole (Node::writes_param_grads).
   for (int32_t i = 0; i < nodes_.size(); ++i)
     for (int32_t pid : nodes_[i].param) {
+      if (nodes_[i].writes_param_grads) break;
       if (pid < 0) continue;
       Param& p = (*params_)[pid];
       if (p.grad && p.trainable && ((opt_.train_groups >> p.group) & 1u)) std::memset(p.grad, 0, p.numel() * sizeof(float));

@@ -4,6 +4,8 @@
 //
 // Determinism: ctx.gemm splits M and N across threads, never K, and db sums rows in batch
 // order, so results are bit-identical for any thread count.
+#include <cstring>
+
 #include "nn/op-weights.h"
 #include "nn/ops.h"
 
@@ -23,9 +25,9 @@ Status linear_forward(Context& ctx, const float* x, const Weights& w, const floa
   return detail::gemm_x_wt(ctx, w, batch, in, out, x, in, y, out, ep, scratch);
 }
 
-// dx[B,I] += dy[B,O] w[O,I];  dw[O,I] += dy^T x;  db[O] += sum over B of dy
+// dx[B,I] += dy[B,O] w[O,I];  dw[O,I] (+)= dy^T x;  db[O] (+)= sum over B of dy
 Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                       float* db, int batch, int in, int out) {
+                       float* db, int batch, int in, int out, bool overwrite_params) {
   if (dx) {
     GemmArgs a;
     a.m = batch, a.n = in, a.k = out;
@@ -41,16 +43,22 @@ Status linear_backward(Context& ctx, const float* x, const float* w, const float
     a.m = out, a.n = in, a.k = batch;
     a.a = dy, a.lda = out;
     a.b = x, a.ldb = in;
-    a.beta = 1.0f;
+    a.beta = overwrite_params ? 0.0f : 1.0f;
     a.c = dw, a.ldc = in;
     EMBER_TRY(ctx.gemm(a));
   }
   // Column sums as one axpy per row: vectorised across the O outputs, rows added in batch
   // order. (A GEMM against a ones vector would need scratch for the ones and is not faster
   // for a [1 x B] x [B x O] product, which is memory bound either way.)
+  // Overwriting starts from the first row itself: 0 + dy[0] is dy[0] (but for a -0).
   if (db) {
     const Kernels& k = ctx.k();
-    for (int i = 0; i < batch; ++i) k.axpy(static_cast<size_t>(out), 1.0f, dy + static_cast<size_t>(i) * out, db);
+    int i = 0;
+    if (overwrite_params) {
+      if (batch == 0) std::memset(db, 0, static_cast<size_t>(out) * sizeof(float));
+      else std::memcpy(db, dy, static_cast<size_t>(out) * sizeof(float)), i = 1;
+    }
+    for (; i < batch; ++i) k.axpy(static_cast<size_t>(out), 1.0f, dy + static_cast<size_t>(i) * out, db);
   }
   return Status::ok();
 }

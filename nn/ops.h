@@ -68,9 +68,11 @@ size_t int8_panel_floats(size_t unit);
 size_t linear_scratch_floats(int batch, int in, bool int8);
 Status linear_forward(Context& ctx, const float* x, const Weights& w, const float* b, float* y, int batch,
                       int in, int out, Act act = Act::identity, float slope = 0.0f, float* scratch = nullptr);
-// dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy.
+// dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy. With
+// overwrite_params, dW and db are written rather than added to (the bits of adding to zeros):
+// a graph whose layer is the weights' only user skips zeroing them each step.
 Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                       float* db, int batch, int in, int out);
+                       float* db, int batch, int in, int out, bool overwrite_params = false);
 
 // ---- convolutions -------------------------------------------------------------------------
 struct ConvShape {

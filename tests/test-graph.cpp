@@ -247,6 +247,45 @@ TEST_CASE("graph: a loss writes its logits' gradient over them when nothing else
   CHECK(planned.activations <= 1675520 - 128 * 400 * sizeof(float));
 }
 
+TEST_CASE("graph: a layer that is its weights' only user writes their gradients; a shared layer adds") {
+  // x -> solo -> tanh -> tied -> tanh -> tied -> out -> mse(x): "tied" is one layer applied
+  // twice, so its gradients are summed over both uses from zero; the others are written whole
+  // by their one backward, with no zeroing first. NaN left in every gradient from before
+  // must not reach the new ones, and the results are those of a first step.
+  const int B = 6, D = 13, H = 9;
+  Bench b(8 << 20);
+  Params p(&b.arena);
+  Graph g(&p);
+  const T x = g.input("x", Shape(B, D));
+  const T solo = g.linear(x, H, "solo");
+  const T tied1 = g.linear(g.tanh(solo), H, "tied");
+  const T tied2 = g.linear(g.tanh(tied1), H, "tied");
+  const T out = g.linear(tied2, D, "out");
+  g.minimize(g.mse(out, x, Reduction::mean));
+  REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+  Rng init(5);
+  p.initialise(&init);
+  REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions()).is_ok());
+  CHECK(g.node(solo).writes_param_grads);
+  CHECK(g.node(out).writes_param_grads);
+  CHECK_FALSE(g.node(tied1).writes_param_grads);
+  CHECK_FALSE(g.node(tied2).writes_param_grads);
+  fill(g.data(x), size_t(B) * D, 6);
+  REQUIRE(g.forward().is_ok());
+  REQUIRE(g.backward().is_ok());
+  std::vector<std::vector<float>> first;
+  for (int i = 0; i < p.count(); ++i) first.emplace_back(p[i].grad, p[i].grad + p[i].numel());
+  for (int i = 0; i < p.count(); ++i)
+    for (size_t k = 0; k < p[i].numel(); ++k) p[i].grad[k] = std::numeric_limits<float>::quiet_NaN();
+  REQUIRE(g.forward().is_ok());
+  REQUIRE(g.backward().is_ok());
+  for (int i = 0; i < p.count(); ++i) {
+    CAPTURE(p[i].name);
+    CHECK(std::memcmp(p[i].grad, first[size_t(i)].data(), p[i].numel() * sizeof(float)) == 0);
+  }
+  check_graph_gradients(g, p, nullptr);
+}
+
 TEST_CASE("graph: a frozen group passes gradients through but its parameters get none (GAN)") {
   const int kBatch = 4;
   Bench b(32 << 20);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -308,6 +309,14 @@ TEST_CASE("dense ops: backward adds into gradients and skips null ones") {
   std::vector<float> dw(w.size(), 0.0f);
   linear_backward(ctx, x.data(), w.data(), dy.data(), nullptr, dw.data(), nullptr, B, I, O);
   CHECK(dw == dw1);
+  // overwrite_params: dW and db written over whatever they held (NaN here), with the bits of
+  // adding to zeros; dx still adds.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> dx3 = dx1, dw3(w.size(), nan), db3(size_t(O), nan);
+  linear_backward(ctx, x.data(), w.data(), dy.data(), dx3.data(), dw3.data(), db3.data(), B, I, O, true);
+  CHECK(std::memcmp(dw3.data(), dw1.data(), dw1.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(db3.data(), db1.data(), db1.size() * sizeof(float)) == 0);
+  CHECK(dx3 == dx2);
 }
 
 namespace {
