@@ -105,14 +105,23 @@ void dot_columns(void* ctx, int task, int /*worker*/) {
     float* c = g.c + static_cast<size_t>(i) * g.ldc;
     job.k->dot_rows(a, g.b + static_cast<size_t>(j0) * g.ldb, static_cast<size_t>(g.ldb), static_cast<size_t>(g.k),
                     static_cast<size_t>(j1 - j0), dots);
+    // The epilogue's bias in the same expression as the reference's (C, then + b), and an
+    // exact activation (the kernels' identity, relu and leaky give the reference's bits)
+    // from the table; the others through the reference.
+    const float* bias = g.ep.bias ? (g.ep.bias_per_row ? nullptr : g.ep.bias) : nullptr;
+    const float row_bias = g.ep.bias && g.ep.bias_per_row ? g.ep.bias[i] : 0.0f;
     for (int j = j0; j < j1; ++j) {
       const float d = g.alpha * dots[j - j0];
-      c[j] = g.beta == 0.0f ? d : d + g.beta * c[j];
+      const float v = g.beta == 0.0f ? d : d + g.beta * c[j];
+      c[j] = g.ep.bias ? v + (bias ? bias[j] : row_bias) : v;
     }
+    const Act act = g.ep.act;
+    if (act == Act::identity) continue;
+    if (act == Act::relu || act == Act::leaky_relu)
+      job.k->act_forward(act, g.ep.slope, c + j0, c + j0, static_cast<size_t>(j1 - j0));
+    else
+      scalar::apply_epilogue(Epilogue{nullptr, false, act, g.ep.slope}, 1, j1 - j0, c + j0, g.ldc);
   }
-  Epilogue ep = g.ep;
-  if (ep.bias && !ep.bias_per_row) ep.bias += j0;
-  scalar::apply_epilogue(ep, g.m, j1 - j0, g.c + j0, g.ldc);
 }
 
 }  // namespace
