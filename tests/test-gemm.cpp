@@ -91,6 +91,16 @@ void check_against_scalar(const Problem& pr, const Epilogue& ep, float alpha, fl
   }
 }
 
+// act (leaky slope 0.1) after a bias: none (mode 0), per column (1) or per row (2).
+Epilogue epilogue(Act act, int mode, const std::vector<float>& bias) {
+  Epilogue ep;
+  ep.act = act;
+  ep.slope = 0.1f;
+  ep.bias = mode ? bias.data() : nullptr;
+  ep.bias_per_row = mode == 2;
+  return ep;
+}
+
 const int kSizes[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17,
                       19, 23, 29, 31, 32, 33, 37, 41, 47, 48, 49, 53, 59, 61, 64, 65, 67};
 constexpr int kNumSizes = sizeof kSizes / sizeof kSizes[0];
@@ -149,11 +159,7 @@ TEST_CASE("gemm: fused epilogue, bias per row and per column, every activation")
   const std::vector<float> bias = random_vector(80, 9, -2.0f, 2.0f);
   for (Act act : acts)
     for (int mode = 0; mode < 3; ++mode) {
-      Epilogue ep;
-      ep.act = act;
-      ep.slope = 0.1f;
-      ep.bias = mode ? bias.data() : nullptr;
-      ep.bias_per_row = mode == 2;
+      const Epilogue ep = epilogue(act, mode, bias);
       const Problem pr(19, 41, 23, mode == 1, false, 1, 40 + int(act) * 3 + mode);
       check_against_scalar(pr, ep, 1.5f, 0.0f);
       check_against_scalar(pr, ep, 1.0f, 0.5f);
@@ -174,11 +180,7 @@ TEST_CASE("gemm: the few-row path (m <= 2, B transposed) matches the reference, 
         for (int k : {1, 7, 100})
           for (Act act : acts)
             for (int mode = 0; mode < 3; ++mode) {
-              Epilogue ep;
-              ep.act = act;
-              ep.slope = 0.1f;
-              ep.bias = mode ? bias.data() : nullptr;
-              ep.bias_per_row = mode == 2;
+              const Epilogue ep = epilogue(act, mode, bias);
               const Problem pr(m, n, k, false, true, mode, 70 + n + k + mode);
               for (const bool overwrite : {true, false}) {
                 const float alpha = overwrite ? 1.0f : -0.5f, beta = overwrite ? 0.0f : 0.25f;
