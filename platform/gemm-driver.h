@@ -139,10 +139,16 @@ class Driver {
   static_assert(NR % W == 0 && NC % NR == 0 && MC % MR == 0 && (KC * NR) % 16 == 0,
                 "blocks must keep 64-byte alignment");
 
-  // Per worker: one B block (KC x NC) and one A block (MC x KC), both 64-byte aligned.
+  // Per worker: one B block (KC x NC) and one A block (MC x KC), both 64-byte aligned. An ISA
+  // whose tiles read A in place in both layouts packs A only under GemmArgs::pack_a; its
+  // workers have no A block of their own, and a packed A then takes the end of the B block,
+  // the B block's width capped to what is left (kPackedANc; results do not depend on nc).
+  static constexpr bool kAInPlace = HasRowsKernel<K>::value && HasColsKernel<K>::value;
   static constexpr size_t kBlockFloats = static_cast<size_t>(KC) * NC;
   static constexpr size_t kPanelFloats = (static_cast<size_t>(MC) * KC + 15) / 16 * 16;
-  static constexpr size_t kWorkerFloats = kBlockFloats + kPanelFloats;
+  static constexpr size_t kWorkerFloats = kBlockFloats + (kAInPlace ? 0 : kPanelFloats);
+  static constexpr int kPackedANc = kAInPlace ? static_cast<int>((kBlockFloats - kPanelFloats) / KC) / NR * NR : NC;
+  static_assert(kPackedANc >= NR, "a packed A must leave the B block room for one panel");
 
   static size_t scratch_floats(int workers) {
     return kWorkerFloats * static_cast<size_t>(workers < 1 ? 1 : workers);
@@ -170,6 +176,7 @@ class Driver {
     // The caller's blocks (rounded down to whole micro-tiles, at most MC / NC) or this CPU's.
     job.mc = g.mc > 0 ? whole_units(static_cast<size_t>(g.mc), MR, MC) : blocks_.mc;
     job.nc = g.nc > 0 ? whole_units(static_cast<size_t>(g.nc), NR, NC) : blocks_.nc;
+    if (kAInPlace && !a_read_in_place(g)) job.nc = min_int(job.nc, kPackedANc);
     split(g, par.workers, &job.tm, &job.tn);
     par.for_each(run_task, &job, job.tm * job.tn);
   }
@@ -309,7 +316,7 @@ class Driver {
     slab(g.n, W, job.tn, task % job.tn, &n0, &n1);
     if (m0 >= m1 || n0 >= n1) return;
     float* bblock = job.scratch + kWorkerFloats * static_cast<size_t>(worker);
-    float* ablock = bblock + kBlockFloats;
+    float* ablock = bblock + (kAInPlace ? static_cast<size_t>(KC) * kPackedANc : kBlockFloats);
     const bool a_in_place = a_read_in_place(g);
     // B in place only beside an A in place (so never under pack_a).
     const bool b_in_place = a_in_place && HasBRowsKernel<K>::value && !g.trans_b && b_rows_spread(g.ldb);
