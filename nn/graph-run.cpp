@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "nn/graph.h"
+#include "nn/op-helpers.h"
 
 namespace ember::nn {
 
@@ -53,7 +54,7 @@ Status Graph::forward_node(Node& n) {
         batchnorm_forward_eval(ctx, n.bn, a->value, value(0), value(1), value(2), value(3), n.value);
       break;
     case Op::act:  // y = f(x)
-      ctx.k().act_forward(n.act, n.slope, a->value, n.value, numel(n));
+      act_forward(ctx, n.act, n.slope, a->value, n.value, numel(n));
       break;
     case Op::concat: {  // y[N, Ca+Cb, S] = a ++ b
       const int s = spatial(*a);
@@ -205,7 +206,11 @@ Status Graph::backward() {
   for (int32_t step = N; step < 2 * N; ++step) {
     const int32_t i = 2 * N - 1 - step;
     for (int32_t b = 0; b < first_scratch_; ++b)
-      if (zero_at_[b] == step) std::memset(act_base_ + bufs_[b].offset, 0, bufs_[b].bytes);
+      if (zero_at_[b] == step) {  // a gradient's first adder comes next: start it at 0
+        unsigned char* buf = act_base_ + bufs_[b].offset;
+        auto zero = [buf](size_t lo, size_t hi) { std::memset(buf + lo, 0, hi - lo); };
+        detail::parallel_chunks(*ctx_, bufs_[b].bytes, zero);
+      }
     Node& n = nodes_[i];
     if (i == loss_) n.grad[0] = 1.0f;
     if (!n.needs_grad) continue;

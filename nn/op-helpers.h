@@ -18,6 +18,21 @@ void parallel_for(Context& ctx, int tasks, F& f) {
   ctx.parallel().for_each([](void* c, int task, int) { (*static_cast<F*>(c))(task); }, &f, tasks);
 }
 
+// f(lo, hi) over [0, n) cut into fixed chunks of kParallelChunk, spread over the workers:
+// for element-wise passes over large tensors (activations of a batch of images), which would
+// otherwise run on one thread while the others wait for the next GEMM. The chunks depend
+// only on n, and each element's result only on its own inputs: bit-identical for any thread
+// count. Below two chunks it runs on the caller.
+constexpr size_t kParallelChunk = size_t(1) << 16;
+template <class F>
+void parallel_chunks(Context& ctx, size_t n, F& f) {
+  auto chunk = [&](int t) {
+    const size_t lo = static_cast<size_t>(t) * kParallelChunk;
+    f(lo, n - lo < kParallelChunk ? n : lo + kParallelChunk);
+  };
+  parallel_for(ctx, static_cast<int>((n + kParallelChunk - 1) / kParallelChunk), chunk);
+}
+
 // db[o] += sum of dy[N, O, P] over n and p. Per channel in a fixed order (kernel sums per
 // image, added in image order in double): independent of threads.
 void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db);

@@ -4,6 +4,7 @@
 // ctx.k() do the arithmetic without any scratch from the graph and without allocating.
 #include <cstring>
 
+#include "nn/op-helpers.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
@@ -19,13 +20,23 @@ constexpr size_t kPointwiseChunk = 256;
 void act_backward_accumulate(Context& ctx, Act act, float slope, const float* x, const float* y,
                              const float* dy, float* dx, size_t n) {
   const Kernels& k = ctx.k();
-  alignas(64) float buf[kPointwiseChunk];
-  for (size_t i = 0; i < n; i += kPointwiseChunk) {
-    const size_t m = n - i < kPointwiseChunk ? n - i : kPointwiseChunk;
-    // x or y may be null when f' does not read it (the kernel's contract): never offset null.
-    k.act_backward(act, slope, x ? x + i : nullptr, y ? y + i : nullptr, dy + i, buf, m);
-    k.add(m, dx + i, buf, dx + i);
-  }
+  auto range = [&](size_t lo, size_t hi) {
+    alignas(64) float buf[kPointwiseChunk];
+    for (size_t i = lo; i < hi; i += kPointwiseChunk) {
+      const size_t m = hi - i < kPointwiseChunk ? hi - i : kPointwiseChunk;
+      // x or y may be null when f' does not read it (the kernel's contract): never offset null.
+      k.act_backward(act, slope, x ? x + i : nullptr, y ? y + i : nullptr, dy + i, buf, m);
+      k.add(m, dx + i, buf, dx + i);
+    }
+  };
+  detail::parallel_chunks(ctx, n, range);
+}
+
+// ---- activation forward ------------------------------------------------------------------
+void act_forward(Context& ctx, Act act, float slope, const float* x, float* y, size_t n) {
+  const Kernels& k = ctx.k();
+  auto range = [&](size_t lo, size_t hi) { k.act_forward(act, slope, x + lo, y + lo, hi - lo); };
+  detail::parallel_chunks(ctx, n, range);
 }
 
 // ---- concat --------------------------------------------------------------------------------

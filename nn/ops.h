@@ -121,8 +121,10 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
                         float* dgamma, float* dbeta);
 
 // ---- element-wise --------------------------------------------------------------------------
-// Activations run forward through the kernel table (ctx.k().act_forward); backward adds:
-// dx += dy * f'(x), given x and y = f(x) (in chunks through a small stack buffer).
+// Activations: y = f(x) through the kernel table (x == y allowed); backward adds
+// dx += dy * f'(x), given x and y = f(x) (in chunks through a small stack buffer). Both split
+// large tensors over the workers in fixed chunks (detail::parallel_chunks).
+void act_forward(Context& ctx, Act act, float slope, const float* x, float* y, size_t n);
 void act_backward_accumulate(Context& ctx, Act act, float slope, const float* x, const float* y,
                              const float* dy, float* dx, size_t n);
 

@@ -69,6 +69,38 @@ TEST_CASE("act_backward_accumulate: dx += dy f'(x) for every Act, every size and
   }
 }
 
+// Large tensors run in fixed chunks over the workers (detail::parallel_chunks): 1 and 2
+// threads must give the bits of one kernel call over the whole tensor, across chunk edges
+// and with a short last chunk, in place too.
+TEST_CASE("activations: chunked over 2 threads, the bits of one kernel call") {
+  const size_t n = 3 * (size_t(1) << 16) + 1001;
+  std::vector<unsigned char> memory(16 << 20);
+  for (int threads : {1, 2}) {
+    Arena arena(memory.data(), memory.size());
+    Context ctx;
+    Context::Options opt;
+    opt.threads = threads;
+    REQUIRE(ctx.init(&arena, opt).is_ok());
+    const Kernels& k = ctx.k();
+    for (Act act : {Act::relu, Act::tanh, Act::sigmoid}) {
+      CAPTURE(threads);
+      CAPTURE(static_cast<int>(act));
+      const std::vector<float> x = random_vector(n, 11, -4.0f, 4.0f), dy = random_vector(n, 12);
+      std::vector<float> y(n), want(n), in_place = x;
+      k.act_forward(act, 0.1f, x.data(), want.data(), n);
+      act_forward(ctx, act, 0.1f, x.data(), y.data(), n);
+      act_forward(ctx, act, 0.1f, in_place.data(), in_place.data(), n);
+      CHECK(std::memcmp(y.data(), want.data(), n * sizeof(float)) == 0);
+      CHECK(std::memcmp(in_place.data(), want.data(), n * sizeof(float)) == 0);
+      std::vector<float> dx = random_vector(n, 13), dx_want = dx, grad(n);
+      k.act_backward(act, 0.1f, x.data(), want.data(), dy.data(), grad.data(), n);
+      k.add(n, dx_want.data(), grad.data(), dx_want.data());
+      act_backward_accumulate(ctx, act, 0.1f, x.data(), want.data(), dy.data(), dx.data(), n);
+      CHECK(std::memcmp(dx.data(), dx_want.data(), n * sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("act_backward_accumulate: finite differences through act_forward") {
   Context& ctx = best();
   const size_t n = 300;  // more than one stack chunk
