@@ -74,13 +74,9 @@ TEST_CASE("act_backward_accumulate: dx += dy f'(x) for every Act, every size and
 // and with a short last chunk, in place too.
 TEST_CASE("activations: chunked over 2 threads, the bits of one kernel call") {
   const size_t n = 3 * (size_t(1) << 16) + 1001;
-  std::vector<unsigned char> memory(16 << 20);
   for (int threads : {1, 2}) {
-    Arena arena(memory.data(), memory.size());
-    Context ctx;
-    Context::Options opt;
-    opt.threads = threads;
-    REQUIRE(ctx.init(&arena, opt).is_ok());
+    testing::ThreadedContext tc(threads);
+    Context& ctx = tc.ctx;
     const Kernels& k = ctx.k();
     for (Act act : {Act::relu, Act::tanh, Act::sigmoid}) {
       CAPTURE(threads);

@@ -14,6 +14,7 @@
 #include "platform/context.h"
 #include "core/rng.h"
 #include "platform/thread-pool.h"
+#include "tests/testing.h"
 
 using namespace ember;
 
@@ -200,13 +201,9 @@ TEST_CASE("dispatch: names round-trip, scalar always there, EMBER_ISA is honoure
 }
 
 TEST_CASE("context: GEMM with one or two rows and B transposed (the GEMV path) matches the reference") {
-  std::vector<unsigned char> buffer(16 << 20);
   for (int threads : {1, 2}) {
-    Arena arena(buffer.data(), buffer.size());
-    Context ctx;
-    Context::Options opt;
-    opt.threads = threads;
-    REQUIRE(ctx.init(&arena, opt).is_ok());
+    testing::ThreadedContext tc(threads);
+    Context& ctx = tc.ctx;
     Rng rng(3);
     for (int m : {1, 2}) {
       for (int n : {1, 7, 64, 65, 130}) {

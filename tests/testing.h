@@ -60,6 +60,18 @@ inline std::vector<const Kernels*> simd_kernels() {
   return out;
 }
 
+// A Context with `threads` workers (the best ISA) over an arena of its own.
+struct ThreadedContext {
+  std::vector<unsigned char> memory;
+  Arena arena;
+  Context ctx;
+  explicit ThreadedContext(int threads, size_t bytes = 16 << 20) : memory(bytes), arena(memory.data(), bytes) {
+    Context::Options opt;
+    opt.threads = threads;
+    REQUIRE(ctx.init(&arena, opt).is_ok());
+  }
+};
+
 // One single-threaded Context per ISA this build and CPU run (scalar first), made once.
 inline std::vector<Context*>& isa_contexts() {
   static std::vector<Context*> all = [] {
