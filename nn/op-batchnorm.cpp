@@ -82,6 +82,8 @@ inline void each_lane(int n, F f) {
   for (; j < n; ++j) f(j);
 }
 
+size_t numel(const BatchNormShape& sh) { return static_cast<size_t>(sh.n) * sh.c * sh.s; }
+
 size_t at(int i, int c, const BatchNormShape& sh) {
   return (static_cast<size_t>(i) * sh.c + c) * static_cast<size_t>(sh.s);
 }
@@ -120,7 +122,7 @@ void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float
       save_mean[c] = mean, save_invstd[c] = invstd;
       update_running(sh, c, mean, var, running_mean, running_var);
     };
-    detail::parallel_for(ctx, sh.c, channel);
+    detail::parallel_for(ctx, sh.c, numel(sh), channel);
     return;
   }
   // S = 1: x[N, C], a block of channels at a time, across the block.
@@ -156,7 +158,7 @@ void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float
       normalize_row(xr, mean, scale, shift, yr, nc);
     }
   };
-  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, block);
+  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, numel(sh), block);
 }
 
 // x[N,C,S] -> y[N,C,S] with the running statistics
@@ -176,7 +178,7 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float*
       const float mean = running_mean[c], shift = beta ? beta[c] : 0.0f;
       for (int i = 0; i < sh.n; ++i) normalize(x + at(i, c, sh), mean, scale, shift, y + at(i, c, sh), S);
     };
-    detail::parallel_for(ctx, sh.c, channel);
+    detail::parallel_for(ctx, sh.c, numel(sh), channel);
     return;
   }
   auto block = [&](int t) {
@@ -191,7 +193,7 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float*
       normalize_row(xr, mean, scale, shift, yr, nc);
     }
   };
-  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, block);
+  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, numel(sh), block);
 }
 
 // dy[N,C,S] -> dx[N,C,S] += , dgamma[C] += , dbeta[C] +=  (training-mode statistics)
@@ -219,7 +221,7 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
       const float cc = static_cast<float>(-a * sdy / count);
       for (int i = 0; i < sh.n; ++i) bn_dx_add(x + at(i, c, sh), mean, dy + at(i, c, sh), a, b, cc, dx + at(i, c, sh), S);
     };
-    detail::parallel_for(ctx, sh.c, channel);
+    detail::parallel_for(ctx, sh.c, numel(sh), channel);
     return;
   }
   auto block = [&](int t) {
@@ -253,7 +255,7 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
       each_lane(nc, [&](int j) { dxr[j] += a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j]; });
     }
   };
-  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, block);
+  detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, numel(sh), block);
 }
 
 }  // namespace ember::nn

@@ -10,7 +10,7 @@ void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, f
     for (int i = 0; i < n; ++i) s += k.sum(dy + (static_cast<size_t>(i) * o + c) * pixels, pixels);
     db[c] += static_cast<float>(s);
   };
-  parallel_for(ctx, o, channel);
+  parallel_for(ctx, o, static_cast<size_t>(n) * o * pixels, channel);
 }
 
 }  // namespace ember::nn::detail

@@ -33,6 +33,15 @@ void parallel_chunks(Context& ctx, size_t n, F& f) {
   parallel_for(ctx, static_cast<int>((n + kParallelChunk - 1) / kParallelChunk), chunk);
 }
 
+// parallel_for for a job that touches `floats` floats in all: below kParallelChunk of them a
+// fork-join costs more than the work (a batch-1 sample's batch norm), so the caller runs the
+// tasks alone. The tasks are the same either way.
+template <class F>
+void parallel_for(Context& ctx, int tasks, size_t floats, F& f) {
+  if (floats >= kParallelChunk) return parallel_for(ctx, tasks, f);
+  for (int t = 0; t < tasks; ++t) f(t);
+}
+
 // db[o] += sum of dy[N, O, P] over n and p. Per channel in a fixed order (kernel sums per
 // image, added in image order in double): independent of threads.
 void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db);
