@@ -207,9 +207,9 @@ Status Graph::backward() {
     const int32_t i = 2 * N - 1 - step;
     for (int32_t b = 0; b < first_scratch_; ++b)
       if (zero_at_[b] == step) {  // a gradient's first adder comes next: start it at 0
-        unsigned char* buf = act_base_ + bufs_[b].offset;
-        auto zero = [buf](size_t lo, size_t hi) { std::memset(buf + lo, 0, hi - lo); };
-        detail::parallel_chunks(*ctx_, bufs_[b].bytes, zero);
+        float* buf = reinterpret_cast<float*>(act_base_ + bufs_[b].offset);  // whole floats
+        auto zero = [buf](size_t lo, size_t hi) { std::memset(buf + lo, 0, (hi - lo) * sizeof(float)); };
+        detail::parallel_chunks(*ctx_, bufs_[b].bytes / sizeof(float), zero);
       }
     Node& n = nodes_[i];
     if (i == loss_) n.grad[0] = 1.0f;
