@@ -169,31 +169,47 @@ TEST_CASE("gemm: fused epilogue, bias per row and per column, every activation")
 }
 
 // Context::gemm sends a few rows times a transposed B (a Linear layer fed one sample) to the
-// dot-product path (dot_rows, its own epilogue), not to the tiles: it must agree with the
-// reference too, across its 64-column tasks, and leave everything outside C alone.
+// dot-product path (dot_rows, its own epilogue), not to the tiles: on every ISA it must agree
+// with the reference, across its 64-column tasks, and leave everything outside C alone; with
+// 2 threads it must give the bits of 1.
 TEST_CASE("gemm: the few-row path (m <= 2, B transposed) matches the reference, epilogue included") {
   const Act acts[] = {Act::identity, Act::relu, Act::leaky_relu, Act::sigmoid, Act::tanh};
   const std::vector<float> bias = random_vector(200, 19, -2.0f, 2.0f);
+  testing::ThreadedContext two(2);
+  Context* one = nullptr;  // the 1-thread context of two's ISA
   for (Context* ctx : testing::isa_contexts())
+    if (ctx->isa() == two.ctx.isa()) one = ctx;
+  REQUIRE(one != nullptr);
+  std::vector<Context*> contexts = testing::isa_contexts();
+  contexts.push_back(&two.ctx);
+  for (Context* ctx : contexts)
     for (int m : {1, 2})
       for (int n : {1, 5, 64, 65, 130})
-        for (int k : {1, 7, 100})
+        for (int k : {1, 7, 100, 400})
           for (Act act : acts)
             for (int mode = 0; mode < 3; ++mode) {
               const Epilogue ep = epilogue(act, mode, bias);
               const Problem pr(m, n, k, false, true, mode, 70 + n + k + mode);
               for (const bool overwrite : {true, false}) {
                 const float alpha = overwrite ? 1.0f : -0.5f, beta = overwrite ? 0.0f : 0.25f;
+                auto run = [&](Context* c) {
+                  std::vector<float> got = pr.c0;
+                  if (overwrite)
+                    for (int i = 0; i < m; ++i)
+                      for (int j = 0; j < n; ++j) got[size_t(i + pr.pad) * pr.g.ldc + j] = std::numeric_limits<float>::quiet_NaN();
+                  GemmArgs h = pr.g;
+                  h.alpha = alpha, h.beta = beta, h.ep = ep;
+                  h.c = got.data() + size_t(pr.pad) * pr.g.ldc;
+                  REQUIRE(c->gemm(h).is_ok());
+                  return got;
+                };
                 const std::vector<float> want = pr.run(scalar_kernels(), Parallel(), ep, alpha, beta, overwrite);
-                std::vector<float> got = pr.c0;
-                if (overwrite)
-                  for (int i = 0; i < m; ++i)
-                    for (int j = 0; j < n; ++j) got[size_t(i + pr.pad) * pr.g.ldc + j] = std::numeric_limits<float>::quiet_NaN();
-                GemmArgs h = pr.g;
-                h.alpha = alpha, h.beta = beta, h.ep = ep;
-                h.c = got.data() + size_t(pr.pad) * pr.g.ldc;
-                REQUIRE(ctx->gemm(h).is_ok());
+                const std::vector<float> got = run(ctx);
                 check_same(pr, got, want, isa_name(ctx->isa()));
+                if (ctx == &two.ctx) {
+                  const std::vector<float> serial = run(one);
+                  CHECK(std::memcmp(got.data(), serial.data(), got.size() * sizeof(float)) == 0);
+                }
               }
             }
 }

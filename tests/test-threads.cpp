@@ -14,7 +14,6 @@
 #include "platform/context.h"
 #include "core/rng.h"
 #include "platform/thread-pool.h"
-#include "tests/testing.h"
 
 using namespace ember;
 
@@ -198,40 +197,4 @@ TEST_CASE("dispatch: names round-trip, scalar always there, EMBER_ISA is honoure
   CHECK(std::string(why).find("EMBER_ISA must be one of") != std::string::npos);
   unsetenv("EMBER_ISA");
   CHECK(select_kernels(&why) == kernels_for(best_isa()));
-}
-
-TEST_CASE("context: GEMM with one or two rows and B transposed (the GEMV path) matches the reference") {
-  for (int threads : {1, 2}) {
-    testing::ThreadedContext tc(threads);
-    Context& ctx = tc.ctx;
-    Rng rng(3);
-    for (int m : {1, 2}) {
-      for (int n : {1, 7, 64, 65, 130}) {
-        for (int k : {1, 5, 33, 400}) {
-          const int lda = k + 1, ldb = k + 3, ldc = n + 2;
-          std::vector<float> a(static_cast<size_t>(m) * lda), b(static_cast<size_t>(n) * ldb), bias(n);
-          std::vector<float> c(static_cast<size_t>(m) * ldc), want;
-          rng.fill_uniform(a.data(), a.size(), -1, 1);
-          rng.fill_uniform(b.data(), b.size(), -1, 1);
-          rng.fill_uniform(bias.data(), bias.size(), -1, 1);
-          rng.fill_uniform(c.data(), c.size(), -1, 1);
-          GemmArgs g;
-          g.m = m, g.n = n, g.k = k, g.trans_b = true;
-          g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.ldc = ldc;
-          g.alpha = 0.5f, g.beta = (n % 2) ? 0.0f : 1.5f;
-          g.ep.bias = bias.data(), g.ep.act = Act::leaky_relu, g.ep.slope = 0.1f;
-          want = c;
-          GemmArgs r = g;
-          r.c = want.data();
-          kernels_for(Isa::scalar)->sgemm(r, Parallel(), nullptr);
-          g.c = c.data();
-          REQUIRE(ctx.gemm(g).is_ok());
-          int bad = 0;
-          for (size_t i = 0; i < c.size(); ++i)
-            bad += !(std::fabs(c[i] - want[i]) <= 1e-5f * (1.0f + std::fabs(want[i])) * static_cast<float>(k));
-          CHECK_MESSAGE(bad == 0, "m=" << m << " n=" << n << " k=" << k << " threads=" << threads);
-        }
-      }
-    }
-  }
 }
