@@ -106,28 +106,32 @@ Status Graph::backward_node(Node& n) {
   };
   auto dx = [](Node* x) -> float* { return x && x->needs_grad ? x->grad : nullptr; };
   const float* dy = n.grad;
+  GradWrites writes;
+  writes.dx = n.writes_input_grad;
+  writes.params = n.writes_param_grads;
   switch (n.op) {
     case Op::input:
     case Op::labels:
     case Op::reshape: break;
-    case Op::linear:  // dx += dy W; dW += dy^T x; db += sum dy
+    case Op::linear:  // dx (+)= dy W; dW (+)= dy^T x; db (+)= sum dy
       EMBER_TRY(linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n),
-                                    n.writes_param_grads));
+                                writes));
       break;
     case Op::conv2d:
-      EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch));
+      EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));
       break;
     case Op::conv_t2d:
-      EMBER_TRY(conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch));
+      EMBER_TRY(
+          conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));
       break;
     case Op::batchnorm:
-      batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1));
+      batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1), writes);
       break;
-    case Op::act:  // dx += dy f'(x)
+    case Op::act:  // dx (+)= dy f'(x)
       // x may have been overwritten in place; f' then reads the same sign from y.
       if (dx(a))
-        act_backward_accumulate(ctx, n.act, n.slope, act_backward_needs_input(n.act, n.slope) ? a->value : n.value,
-                                n.value, dy, dx(a), numel(n));
+        act_backward(ctx, n.act, n.slope, act_backward_needs_input(n.act, n.slope) ? a->value : n.value, n.value, dy,
+                     dx(a), numel(n), writes);
       break;
     case Op::concat: {
       const int s = spatial(*a);

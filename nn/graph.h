@@ -94,6 +94,9 @@ struct Node {
   // A linear node that is its parameters' only user: its backward writes their gradients
   // instead of adding to zeroed ones, and the step does not zero them first.
   bool writes_param_grads = false;
+  // A linear, conv, batch norm or activation node that is the only contributor to its input's
+  // gradient: its backward writes that gradient, and the step does not zero it first.
+  bool writes_input_grad = false;
   bool depends = false, reaches = false;  // on a trained parameter; the objective
   int32_t value_buf = -1, grad_buf = -1, aux_buf = -1, aux2_buf = -1;
   int32_t fwd_scratch_buf = -1, bwd_scratch_buf = -1;

@@ -169,13 +169,13 @@ void im2col_padded(const ConvGeom& g, const Padded& pd, const float* img, float*
 }
 
 // Adjoint of im2col_padded: a block's runs are summed into zeroed padded planes, whose
-// interiors are then added to the image (the padding's share is dropped). Windows are visited
+// interiors are then added to (or written over) the image (the padding's share is dropped). Windows are visited
 // per output row in phases ox = f, f + q, f + 2q, ... (q = ceil(kw / stride)), so windows
 // one after the other never overlap: adding a run that half-overlaps the run just stored
 // would stall on store-to-load forwarding (stride 2, kw 4). The order of every element's sum
 // is fixed by the shape alone.
 template <int KW>
-void col2im_padded(const ConvGeom& g, const Padded& pd, const float* rows, float* img) {
+void col2im_padded(const ConvGeom& g, const Padded& pd, const float* rows, float* img, bool add) {
   const int kw = KW > 0 ? KW : g.kw;
   const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(g.kh) * kw;
   const int q = (kw + g.stride - 1) / g.stride;
@@ -199,7 +199,11 @@ void col2im_padded(const ConvGeom& g, const Padded& pd, const float* rows, float
       for (int y = 0; y < g.h; ++y) {
         float* __restrict xr = xc + y * g.w;
         const float* __restrict pr = pj + y * pd.wp;
-        for (int x = 0; x < g.w; ++x) xr[x] += pr[x];
+        if (add) {
+          for (int x = 0; x < g.w; ++x) xr[x] += pr[x];
+        } else {
+          for (int x = 0; x < g.w; ++x) xr[x] = pr[x];  // pr holds 0 + its sum: never -0
+        }
       }
     }
   }
@@ -225,16 +229,17 @@ void im2col_rows(const ConvGeom& g, const float* img, float* rows) {
   }
 }
 
-void col2im_rows_add(const ConvGeom& g, const float* rows, float* img) {
+void col2im_rows(const ConvGeom& g, const float* rows, float* img, bool add) {
   const Padded pd(g);
   if (pd.block) {
     switch (g.kw) {
-      case 3: return col2im_padded<3>(g, pd, rows, img);
-      case 4: return col2im_padded<4>(g, pd, rows, img);
-      case 5: return col2im_padded<5>(g, pd, rows, img);
-      default: return col2im_padded<0>(g, pd, rows, img);
+      case 3: return col2im_padded<3>(g, pd, rows, img, add);
+      case 4: return col2im_padded<4>(g, pd, rows, img, add);
+      case 5: return col2im_padded<5>(g, pd, rows, img, add);
+      default: return col2im_padded<0>(g, pd, rows, img, add);
     }
   }
+  if (!add) std::memset(img, 0, g.image() * sizeof(float));  // one image, hot for the adds
   switch (g.kw) {
     case 3: return col2im_impl<3>(g, rows, img);
     case 4: return col2im_impl<4>(g, rows, img);
@@ -282,8 +287,9 @@ void im2col_cm(const ConvGeom& g, const float* img, float* colT) {
   }
 }
 
-void col2im_cm_add(const ConvGeom& g, const float* colT, float* img) {
+void col2im_cm(const ConvGeom& g, const float* colT, float* img, bool add) {
   const size_t P = g.pixels(), plane = static_cast<size_t>(g.h) * g.w;
+  if (!add) std::memset(img, 0, g.image() * sizeof(float));
   const float* row = colT;
   for (int c = 0; c < g.c; ++c) {
     for (int ki = 0; ki < g.kh; ++ki) {

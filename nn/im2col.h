@@ -29,17 +29,19 @@ struct ConvGeom {
 
 // rows[P, K] = patches of img[c, h, w] (zeros where the window hangs over the padding).
 void im2col_rows(const ConvGeom& g, const float* img, float* rows);
-// img[c, h, w] += the adjoint of im2col_rows: every patch entry added back where it came
-// from (entries over padding dropped). Sums in a fixed order: deterministic.
-void col2im_rows_add(const ConvGeom& g, const float* rows, float* img);
+// img[c, h, w] (+)= the adjoint of im2col_rows: every patch entry added back where it came
+// from (entries over padding dropped). Sums in a fixed order: deterministic. add = false
+// writes img: the bits of adding into zeros (pixels no window covers become 0).
+void col2im_rows(const ConvGeom& g, const float* rows, float* img, bool add);
 
 // The channel-major layout, for layers with small patches (a 1-channel 4x4 conv has K = 16):
 // colT[K, P], one row per patch entry (c, ki, kj), one column per output pixel. Then
 // W[O, K] colT[K, P] is the NCHW output image itself, so the O x P transposes of the pixel-row
 // layout (which cost more than a K = 16 GEMM) disappear; the price is one GEMM per image.
 void im2col_cm(const ConvGeom& g, const float* img, float* colT);
-// img[c, h, w] += the adjoint of im2col_cm (entries over padding dropped), in a fixed order.
-void col2im_cm_add(const ConvGeom& g, const float* colT, float* img);
+// img[c, h, w] (+)= the adjoint of im2col_cm (entries over padding dropped), in a fixed order;
+// add = false writes img, as col2im_rows.
+void col2im_cm(const ConvGeom& g, const float* colT, float* img, bool add);
 // Which layout a conv uses, from the shape alone: channel-major when the patch is short.
 constexpr size_t kCmMaxPatch = 64;
 inline bool use_cm(const ConvGeom& g) { return g.patch() <= kCmMaxPatch; }

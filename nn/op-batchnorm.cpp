@@ -42,7 +42,7 @@ double centered_dot(const float* a, float ma, const float* b, float mb, size_t n
   return s;
 }
 
-// y = (x - mean) scale + shift, and dx += a dy + b (x - mean) + c, over n values. In blocks
+// y = (x - mean) scale + shift, and dx (+)= a dy + b (x - mean) + c, over n values. In blocks
 // of kLanes with a fixed trip count: GCC's -O2 vectorises only loops whose trip count is a
 // known multiple of the vector width, so plain loops over n stayed scalar. Element-wise, so
 // the result is the same whatever the vector width.
@@ -58,6 +58,13 @@ void bn_dx_add(const float* __restrict x, float mean, const float* __restrict dy
   for (; i + kLanes <= n; i += kLanes)
     for (int j = 0; j < kLanes; ++j) dx[i + j] += a * dy[i + j] + b * (x[i + j] - mean) + c;
   for (; i < n; ++i) dx[i] += a * dy[i] + b * (x[i] - mean) + c;
+}
+void bn_dx_write(const float* __restrict x, float mean, const float* __restrict dy, float a, float b, float c,
+                 float* __restrict dx, size_t n) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) dx[i + j] = a * dy[i + j] + b * (x[i + j] - mean) + c;
+  for (; i < n; ++i) dx[i] = a * dy[i] + b * (x[i] - mean) + c;
 }
 
 // y[j] = (x[j] - mean[j]) scale[j] + shift[j] over a row of n channels (the S = 1 layout).
@@ -196,12 +203,12 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float*
   detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, numel(sh), block);
 }
 
-// dy[N,C,S] -> dx[N,C,S] += , dgamma[C] += , dbeta[C] +=  (training-mode statistics)
-//   with sdy = sum dy, sdx = sum dy (x - mean):  dx += a dy + b (x - mean) + c,
+// dy[N,C,S] -> dx[N,C,S] (+)= , dgamma[C] += , dbeta[C] +=  (training-mode statistics)
+//   with sdy = sum dy, sdx = sum dy (x - mean):  dx (+)= a dy + b (x - mean) + c,
 //   a = gamma invstd,  b = -a invstd^2 sdx / N',  c = -a sdy / N'
 void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                         const float* save_mean, const float* save_invstd, const float* dy, float* dx,
-                        float* dgamma, float* dbeta) {
+                        float* dgamma, float* dbeta, GradWrites writes) {
   const size_t S = static_cast<size_t>(sh.s);
   const double count = static_cast<double>(sh.n) * sh.s;
   if (sh.s > 1) {
@@ -219,7 +226,8 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
       const float a = (gamma ? gamma[c] : 1.0f) * invstd;
       const float b = static_cast<float>(-a * static_cast<double>(invstd) * invstd * sdx / count);
       const float cc = static_cast<float>(-a * sdy / count);
-      for (int i = 0; i < sh.n; ++i) bn_dx_add(x + at(i, c, sh), mean, dy + at(i, c, sh), a, b, cc, dx + at(i, c, sh), S);
+      auto dx_of = writes.dx ? bn_dx_write : bn_dx_add;
+      for (int i = 0; i < sh.n; ++i) dx_of(x + at(i, c, sh), mean, dy + at(i, c, sh), a, b, cc, dx + at(i, c, sh), S);
     };
     detail::parallel_for(ctx, sh.c, numel(sh), channel);
     return;
@@ -252,7 +260,8 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
       const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
       const float* dyr = dy + static_cast<size_t>(i) * sh.c + c0;
       float* dxr = dx + static_cast<size_t>(i) * sh.c + c0;
-      each_lane(nc, [&](int j) { dxr[j] += a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j]; });
+      if (writes.dx) each_lane(nc, [&](int j) { dxr[j] = a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j]; });
+      else each_lane(nc, [&](int j) { dxr[j] += a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j]; });
     }
   };
   detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, numel(sh), block);

@@ -13,7 +13,7 @@
 //             xT[G P, C]   = transpose(x_g)
 //             dW[C, Kc]   += xT^T col              one GEMM, beta = 1
 //             dxT[G P, C]  = col W^T               one GEMM (into xT's buffer: dW is done)
-//             dx_g        += transpose(dxT)
+//             dx_g       (+)= transpose(dxT)
 //             db[O]       += sums of dy
 // Threading and determinism as in op-conv.cpp: GEMMs thread inside over M and N (never K);
 // the layout passes are split over images, each task writing its own image; groups are
@@ -65,7 +65,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
       fill_bias(yi, b, s.o, out_plane);
-      detail::col2im_cm_add(g, scratch + i * Kc * P, yi);
+      detail::col2im_cm(g, scratch + i * Kc * P, yi, true);
     };
     detail::parallel_for(ctx, images, scatter);
   }
@@ -73,7 +73,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
 }
 
 Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                            const float* dy, float* dx, float* dw, float* scratch) {
+                            const float* dy, float* dx, float* dw, float* scratch, bool add_dx) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const int group = transpose_group_of(s, g);
   float* dw_sum = scratch + detail::round_line(group * Kc * P);
@@ -94,11 +94,11 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
         EMBER_TRY(ctx.gemm(a));
       }
       if (dx) {
-        GemmArgs a;  // dx_n[C, P] += W[C, Kc] colT[Kc, P]
+        GemmArgs a;  // dx_n[C, P] (+)= W[C, Kc] colT[Kc, P]
         a.m = s.c, a.n = static_cast<int>(P), a.k = static_cast<int>(Kc);
         a.a = w, a.lda = static_cast<int>(Kc);
         a.b = col, a.ldb = static_cast<int>(P);
-        a.beta = 1.0f;
+        a.beta = add_dx ? 1.0f : 0.0f;
         a.c = dx + (n0 + i) * C * P, a.ldc = static_cast<int>(P);
         EMBER_TRY(ctx.gemm(a));
       }
@@ -141,7 +141,7 @@ Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g
       ConvGeom part = g;  // the panel's channels of y's image
       part.c = o1 - o0;
       auto scatter = [&](int i) {
-        detail::col2im_rows_add(part, col + i * P * bw, y + (n0 + i) * g.image() + o0 * out_plane);
+        detail::col2im_rows(part, col + i * P * bw, y + (n0 + i) * g.image() + o0 * out_plane, true);
       };
       detail::parallel_for(ctx, images, scatter);
     }
@@ -188,21 +188,21 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
       fill_bias(yi, b, s.o, out_plane);
-      detail::col2im_rows_add(g, col + i * P * Kc, yi);
+      detail::col2im_rows(g, col + i * P * Kc, yi, true);
     };
     detail::parallel_for(ctx, images, scatter);
   }
   return Status::ok();
 }
 
-// dy[N,O,Ho,Wo] -> dx[N,C,H,W] += , dw[C,O,kh,kw] += , db[O] +=  (each skipped when null)
+// dy[N,O,Ho,Wo] -> dx[N,C,H,W] (+)= , dw[C,O,kh,kw] += , db[O] +=  (each skipped when null)
 Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
-                         const float* dy, float* dx, float* dw, float* db, float* scratch) {
+                         const float* dy, float* dx, float* dw, float* db, float* scratch, GradWrites writes) {
   const ConvGeom g = adjoint_geom(s);
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, static_cast<size_t>(g.h) * g.w, db);
   if (!dx && !dw) return Status::ok();
-  if (detail::use_cm(g)) return conv_t2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
+  if (detail::use_cm(g)) return conv_t2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch, !writes.dx);
   const int group = transpose_group_of(s, g);
   float* col = scratch;                                      // [G P, Kc]
   float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]: xT, then dxT
@@ -225,7 +225,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       a.c = dw, a.ldc = static_cast<int>(Kc);
       EMBER_TRY(ctx.gemm(a));
     }
-    if (dx) {  // dxT[G P, C] = col[G P, Kc] W[C, Kc]^T; dx += transpose(dxT)
+    if (dx) {  // dxT[G P, C] = col[G P, Kc] W[C, Kc]^T; dx (+)= transpose(dxT)
       GemmArgs a;
       a.trans_b = true;
       a.m = m, a.n = s.c, a.k = static_cast<int>(Kc);
@@ -233,7 +233,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       a.b = w, a.ldb = static_cast<int>(Kc);
       a.c = xt, a.ldc = s.c;
       EMBER_TRY(ctx.gemm(a));
-      auto fold = [&](int i) { detail::rows_to_nchw(xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, true); };
+      auto fold = [&](int i) { detail::rows_to_nchw(xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, !writes.dx); };
       detail::parallel_for(ctx, images, fold);
     }
   }

@@ -10,7 +10,7 @@
 //   backward  dyT[G P, O] = transpose(dy_g)
 //             dW[O, K]   += dyT^T col            one GEMM, beta = 1 (k = G P: W read once per group)
 //             dcol[G P,K] = dyT W                one GEMM (overwrites col: dW no longer needs it)
-//             dx_g       += col2im(dcol)
+//             dx_g      (+)= col2im(dcol)
 //             db[O]      += sums of dy over n and pixels
 //
 // Threading and determinism: the GEMMs thread inside (ctx.gemm splits M and N, never K, so
@@ -68,7 +68,7 @@ Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
 }
 
 Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                          const float* dy, float* dx, float* dw, float* scratch) {
+                          const float* dy, float* dx, float* dw, float* scratch, bool add_dx) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   // The batch's dW is summed apart and added once, so dw receives one addition per call
@@ -100,7 +100,7 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
         a.c = scratch + i * K * P, a.ldc = static_cast<int>(P);
         EMBER_TRY(ctx.gemm(a));
       }
-      auto fold = [&](int i) { detail::col2im_cm_add(g, scratch + i * K * P, dx + (n0 + i) * g.image()); };
+      auto fold = [&](int i) { detail::col2im_cm(g, scratch + i * K * P, dx + (n0 + i) * g.image(), add_dx); };
       detail::parallel_for(ctx, images, fold);
     }
   }
@@ -145,14 +145,14 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
   return Status::ok();
 }
 
-// dy[N,O,Ho,Wo] -> dx[N,C,H,W] += , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null)
+// dy[N,O,Ho,Wo] -> dx[N,C,H,W] (+)= , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null)
 Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, float* scratch) {
+                       float* dx, float* dw, float* db, float* scratch, GradWrites writes) {
   const ConvGeom g = conv_geom(s);
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, P, db);
   if (!dx && !dw) return Status::ok();
-  if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch);
+  if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch, !writes.dx);
   const int group = group_of(s, g);
   float* col = scratch;                                     // [G P, K]: col, then dcol
   float* dyt = scratch + detail::round_line(group * P * K);  // [G P, O]
@@ -182,7 +182,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.b = w, a.ldb = static_cast<int>(K);
       a.c = col, a.ldc = static_cast<int>(K);
       EMBER_TRY(ctx.gemm(a));
-      auto scatter = [&](int i) { detail::col2im_rows_add(g, col + i * P * K, dx + (n0 + i) * g.image()); };
+      auto scatter = [&](int i) { detail::col2im_rows(g, col + i * P * K, dx + (n0 + i) * g.image(), !writes.dx); };
       detail::parallel_for(ctx, images, scatter);
     }
   }

@@ -25,15 +25,15 @@ Status linear_forward(Context& ctx, const float* x, const Weights& w, const floa
   return detail::gemm_x_wt(ctx, w, batch, in, out, x, in, y, out, ep, scratch);
 }
 
-// dx[B,I] += dy[B,O] w[O,I];  dw[O,I] (+)= dy^T x;  db[O] (+)= sum over B of dy
+// dx[B,I] (+)= dy[B,O] w[O,I];  dw[O,I] (+)= dy^T x;  db[O] (+)= sum over B of dy
 Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                       float* db, int batch, int in, int out, bool overwrite_params) {
+                       float* db, int batch, int in, int out, GradWrites writes) {
   if (dx) {
     GemmArgs a;
     a.m = batch, a.n = in, a.k = out;
     a.a = dy, a.lda = out;
     a.b = w, a.ldb = in;
-    a.beta = 1.0f;
+    a.beta = writes.dx ? 0.0f : 1.0f;
     a.c = dx, a.ldc = in;
     EMBER_TRY(ctx.gemm(a));
   }
@@ -43,7 +43,7 @@ Status linear_backward(Context& ctx, const float* x, const float* w, const float
     a.m = out, a.n = in, a.k = batch;
     a.a = dy, a.lda = out;
     a.b = x, a.ldb = in;
-    a.beta = overwrite_params ? 0.0f : 1.0f;
+    a.beta = writes.params ? 0.0f : 1.0f;
     a.c = dw, a.ldc = in;
     EMBER_TRY(ctx.gemm(a));
   }
@@ -54,7 +54,7 @@ Status linear_backward(Context& ctx, const float* x, const float* w, const float
   if (db) {
     const Kernels& k = ctx.k();
     int i = 0;
-    if (overwrite_params) {
+    if (writes.params) {
       if (batch == 0) std::memset(db, 0, static_cast<size_t>(out) * sizeof(float));
       else std::memcpy(db, dy, static_cast<size_t>(out) * sizeof(float)), i = 1;
     }

@@ -1,4 +1,4 @@
-// Element-wise ops: activation backward (accumulating), concat, reparameterisation.
+// Element-wise ops: activations, concat, reparameterisation.
 //
 // Everything streams through a small stack buffer (kPointwiseChunk floats) so the vector kernels of
 // ctx.k() do the arithmetic without any scratch from the graph and without allocating.
@@ -16,15 +16,19 @@ constexpr size_t kPointwiseChunk = 256;
 
 // ---- activation backward -----------------------------------------------------------------
 // dx += dy * f'(x): the kernel's act_backward overwrites, so it writes a chunk on the stack
-// which is then added into dx.
-void act_backward_accumulate(Context& ctx, Act act, float slope, const float* x, const float* y,
-                             const float* dy, float* dx, size_t n) {
+// which is then added into dx. Written (GradWrites dx), the kernel writes dx itself.
+void act_backward(Context& ctx, Act act, float slope, const float* x, const float* y, const float* dy,
+                  float* dx, size_t n, GradWrites writes) {
   const Kernels& k = ctx.k();
+  // x or y may be null when f' does not read it (the kernel's contract): never offset null.
+  auto write = [&](size_t lo, size_t hi) {
+    k.act_backward(act, slope, x ? x + lo : nullptr, y ? y + lo : nullptr, dy + lo, dx + lo, hi - lo);
+  };
+  if (writes.dx) return detail::parallel_chunks(ctx, n, write);
   auto range = [&](size_t lo, size_t hi) {
     alignas(64) float buf[kPointwiseChunk];
     for (size_t i = lo; i < hi; i += kPointwiseChunk) {
       const size_t m = hi - i < kPointwiseChunk ? hi - i : kPointwiseChunk;
-      // x or y may be null when f' does not read it (the kernel's contract): never offset null.
       k.act_backward(act, slope, x ? x + i : nullptr, y ? y + i : nullptr, dy + i, buf, m);
       k.add(m, dx + i, buf, dx + i);
     }

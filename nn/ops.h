@@ -7,6 +7,9 @@
 //   * backward ADDS into every gradient it receives a non-null pointer for (dx, dW, db, ...):
 //     a tensor used twice gets the sum of both uses, and the graph zeroes gradient buffers
 //     once before the backward pass. A null gradient pointer means "not needed": skip it.
+//     The ops marked GradWrites below also take a request to WRITE a gradient instead, with
+//     the bits of adding to zeros (but for the sign of a zero): the graph asks for the
+//     gradients a node is the only contributor to, and does not zero those buffers.
 //   * scratch: an op that needs temporary memory says how much with a *_scratch_floats()
 //     function; the graph plans it in the arena and passes it in, 64-byte aligned.
 //   * Nothing allocates; arguments are trusted (the graph checked shapes when it was built).
@@ -60,6 +63,13 @@ constexpr int kInt8DotRows = 4;
 // Scratch floats of one panel: whole output channels of `unit` floats each, at least one.
 size_t int8_panel_floats(size_t unit);
 
+// Which gradients a backward writes over rather than adds into: dx (the input's), params
+// (the weights' and bias's). The default adds into both.
+struct GradWrites {
+  bool dx = false;
+  bool params = false;
+};
+
 // ---- linear ------------------------------------------------------------------------------
 // y[B,O] = act(x[B,I] W[O,I]^T + b[O]); b may be null. act is fused into the GEMM epilogue
 // (identity when the graph keeps the pre-activation for backward). int8 weights need
@@ -68,11 +78,10 @@ size_t int8_panel_floats(size_t unit);
 size_t linear_scratch_floats(int batch, int in, bool int8);
 Status linear_forward(Context& ctx, const float* x, const Weights& w, const float* b, float* y, int batch,
                       int in, int out, Act act = Act::identity, float slope = 0.0f, float* scratch = nullptr);
-// dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy. With
-// overwrite_params, dW and db are written rather than added to (the bits of adding to zeros):
-// a graph whose layer is the weights' only user skips zeroing them each step.
+// dx[B,I] += dy W;  dW[O,I] += dy^T x;  db[O] += sum over the batch of dy. GradWrites: dx and
+// params.
 Status linear_backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                       float* db, int batch, int in, int out, bool overwrite_params = false);
+                       float* db, int batch, int in, int out, GradWrites writes = {});
 
 // ---- convolutions -------------------------------------------------------------------------
 struct ConvShape {
@@ -91,15 +100,17 @@ size_t conv2d_scratch_floats(const ConvShape& s, int workers, bool int8 = false)
 // x[N,C,H,W], w[O,C,kh,kw], b[O] (nullable) -> y[N,O,Ho,Wo].
 Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const Weights& w, const float* b,
                       float* y, float* scratch);
+// dx += , dW += , db += (GradWrites: dx).
 Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, float* scratch);
+                       float* dx, float* dw, float* db, float* scratch, GradWrites writes = {});
 
 size_t conv_t2d_scratch_floats(const ConvShape& s, int workers, bool int8 = false);
 // x[N,C,H,W], w[C,O,kh,kw] (PyTorch's ConvTranspose2d layout), b[O] -> y[N,O,Ho,Wo].
 Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const Weights& w, const float* b,
                         float* y, float* scratch);
+// dx += , dW += , db += (GradWrites: dx).
 Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w,
-                         const float* dy, float* dx, float* dw, float* db, float* scratch);
+                         const float* dy, float* dx, float* dw, float* db, float* scratch, GradWrites writes = {});
 
 // ---- batch normalisation ----------------------------------------------------------------
 // x viewed as [N, C, S] (S = H*W for images, 1 for [N, C] features). Training: normalise with
@@ -116,17 +127,19 @@ void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float
 void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                             const float* beta, const float* running_mean, const float* running_var,
                             float* y);
+// dx += , dgamma += , dbeta += (GradWrites: dx).
 void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                         const float* save_mean, const float* save_invstd, const float* dy, float* dx,
-                        float* dgamma, float* dbeta);
+                        float* dgamma, float* dbeta, GradWrites writes = {});
 
 // ---- element-wise --------------------------------------------------------------------------
 // Activations: y = f(x) through the kernel table (x == y allowed); backward adds
-// dx += dy * f'(x), given x and y = f(x) (in chunks through a small stack buffer). Both split
-// large tensors over the workers in fixed chunks (detail::parallel_chunks).
+// dx += dy * f'(x), given x and y = f(x) (in chunks through a small stack buffer), or with
+// GradWrites dx writes it. Both split large tensors over the workers in fixed chunks
+// (detail::parallel_chunks).
 void act_forward(Context& ctx, Act act, float slope, const float* x, float* y, size_t n);
-void act_backward_accumulate(Context& ctx, Act act, float slope, const float* x, const float* y,
-                             const float* dy, float* dx, size_t n);
+void act_backward(Context& ctx, Act act, float slope, const float* x, const float* y, const float* dy,
+                  float* dx, size_t n, GradWrites writes = {});
 
 // y[N, Ca + Cb, S] = a[N, Ca, S] ++ b[N, Cb, S] (S = 1 for feature vectors).
 void concat_forward(const float* a, const float* b, float* y, int n, int ca, int cb, int s);

@@ -32,7 +32,8 @@ struct Bench {
   std::vector<unsigned char> memory;
   Arena arena;
   Context ctx;
-  explicit Bench(size_t bytes, int threads = 1) : memory(bytes), arena(memory.data(), bytes) {
+  explicit Bench(size_t bytes, int threads = 1, unsigned char fill = 0)
+      : memory(bytes, fill), arena(memory.data(), bytes) {
     Context::Options o;
     o.threads = threads;
     REQUIRE(ctx.init(&arena, o).is_ok());
@@ -284,6 +285,64 @@ TEST_CASE("graph: a layer that is its weights' only user writes their gradients;
     CHECK(std::memcmp(p[i].grad, first[size_t(i)].data(), p[i].numel() * sizeof(float)) == 0);
   }
   check_graph_gradients(g, p, nullptr);
+}
+
+TEST_CASE("graph: a node that is its input's only gradient contributor writes that gradient") {
+  // img -> conv (channel-major) -> softplus -> conv (pixel rows) -> bn -> tanh -> convT (rows)
+  // -> tanh -> convT (channel-major) -> flatten -> linear -> bn (features) -> sigmoid = h,
+  // then h read by two linears whose sum meets an mse. Every node up to h is the one
+  // contributor to its input's gradient and writes it (GradWrites); h's gradient has two
+  // and is zeroed and summed. The arena starts as NaN bytes: a written gradient that was
+  // added to instead, or a summed one not zeroed first, turns the parameters' gradients NaN.
+  const int B = 3;
+  struct Net {
+    Bench b;
+    Params p;
+    Graph g;
+    T img, t, first_conv, second_conv, bn2, deconv1, deconv2, fc, bn1, h, o1, o2;
+    explicit Net(unsigned char byte) : b(16 << 20, 1, byte), p(&b.arena), g(&p) {
+      img = g.input("img", Shape(B, 1, 8, 8));
+      t = g.input("t", Shape(B, 3));
+      first_conv = g.conv2d(img, 8, 3, 1, 1, "c1");                           // [B, 8, 8, 8], K 9
+      second_conv = g.conv2d(g.softplus(first_conv), 6, 4, 2, 1, "c2");      // [B, 6, 4, 4], K 128
+      bn2 = g.batchnorm(second_conv, "bn2");
+      deconv1 = g.conv_t2d(g.tanh(bn2), 8, 4, 2, 1, "t1");                   // [B, 8, 8, 8]
+      deconv2 = g.conv_t2d(g.tanh(deconv1), 2, 3, 1, 1, "t2");               // [B, 2, 8, 8]
+      fc = g.linear(g.flatten(deconv2), 10, "fc");
+      bn1 = g.batchnorm(fc, "bn1");
+      h = g.sigmoid(bn1);
+      o1 = g.linear(h, 3, "o1");
+      o2 = g.linear(h, 3, "o2");
+      g.minimize(g.mse(g.add(o1, o2), t, Reduction::mean));
+      REQUIRE(p.allocate(&b.arena, ParamMode::train_adam).is_ok());
+      Rng init(9);
+      p.initialise(&init);
+      REQUIRE(g.compile(&b.arena, &b.ctx, CompileOptions()).is_ok());
+      fill(g.data(img), size_t(B) * 64, 10, 0.0f, 1.0f);
+      fill(g.data(t), size_t(B) * 3, 11, -1.0f, 1.0f);
+    }
+  };
+  Net nan_net(0xff), zero_net(0);
+  const Graph& g = nan_net.g;
+  CHECK_FALSE(g.node(nan_net.first_conv).writes_input_grad);  // its input needs no gradient
+  for (T n : {nan_net.second_conv, nan_net.bn2, nan_net.deconv1, nan_net.deconv2, nan_net.fc, nan_net.bn1,
+              nan_net.h})
+    CHECK(g.node(n).writes_input_grad);
+  CHECK_FALSE(g.node(nan_net.o1).writes_input_grad);
+  CHECK_FALSE(g.node(nan_net.o2).writes_input_grad);
+  for (Net* net : {&nan_net, &zero_net}) {
+    REQUIRE(net->g.forward().is_ok());
+    REQUIRE(net->g.backward().is_ok());
+  }
+  CHECK(nan_net.g.loss() == zero_net.g.loss());
+  for (int i = 0; i < nan_net.p.count(); ++i) {
+    CAPTURE(nan_net.p[i].name);
+    if (!nan_net.p[i].grad) continue;
+    const std::vector<float> got(nan_net.p[i].grad, nan_net.p[i].grad + nan_net.p[i].numel());
+    const std::vector<float> want(zero_net.p[i].grad, zero_net.p[i].grad + zero_net.p[i].numel());
+    CHECK(got == want);  // NaN equals nothing
+  }
+  check_graph_gradients(nan_net.g, nan_net.p, nullptr);
 }
 
 TEST_CASE("graph: a frozen group passes gradients through but its parameters get none (GAN)") {

@@ -123,9 +123,9 @@ struct ConvOp {
     else conv2d_forward(ctx, s, x, w, b, y, sc);
   }
   void backward(Context& ctx, const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                float* sc) const {
-    if (transposed) conv_t2d_backward(ctx, s, x, w, dy, dx, dw, db, sc);
-    else conv2d_backward(ctx, s, x, w, dy, dx, dw, db, sc);
+                float* sc, GradWrites writes = {}) const {
+    if (transposed) conv_t2d_backward(ctx, s, x, w, dy, dx, dw, db, sc, writes);
+    else conv2d_backward(ctx, s, x, w, dy, dx, dw, db, sc, writes);
   }
   std::vector<float> naive(const float* x, const float* w, const float* b) const {
     return transposed ? naive_conv_t(s, x, w, b) : naive_conv(s, x, w, b);
@@ -309,14 +309,64 @@ TEST_CASE("dense ops: backward adds into gradients and skips null ones") {
   std::vector<float> dw(w.size(), 0.0f);
   linear_backward(ctx, x.data(), w.data(), dy.data(), nullptr, dw.data(), nullptr, B, I, O);
   CHECK(dw == dw1);
-  // overwrite_params: dW and db written over whatever they held (NaN here), with the bits of
-  // adding to zeros; dx still adds.
+  // GradWrites params: dW and db written over whatever they held (NaN here), with the bits of
+  // adding to zeros; dx still adds. GradWrites dx: the reverse.
   const float nan = std::numeric_limits<float>::quiet_NaN();
+  GradWrites params;
+  params.params = true;
   std::vector<float> dx3 = dx1, dw3(w.size(), nan), db3(size_t(O), nan);
-  linear_backward(ctx, x.data(), w.data(), dy.data(), dx3.data(), dw3.data(), db3.data(), B, I, O, true);
+  linear_backward(ctx, x.data(), w.data(), dy.data(), dx3.data(), dw3.data(), db3.data(), B, I, O, params);
   CHECK(std::memcmp(dw3.data(), dw1.data(), dw1.size() * sizeof(float)) == 0);
   CHECK(std::memcmp(db3.data(), db1.data(), db1.size() * sizeof(float)) == 0);
   CHECK(dx3 == dx2);
+  GradWrites dx_only;
+  dx_only.dx = true;
+  std::vector<float> dx4(x.size(), nan), dw4 = dw1, db4 = db1;
+  linear_backward(ctx, x.data(), w.data(), dy.data(), dx4.data(), dw4.data(), db4.data(), B, I, O, dx_only);
+  CHECK(dx4 == dx1);
+  CHECK(dw4 == dw2);
+  CHECK(db4 == db2);
+}
+
+TEST_CASE("dense ops: GradWrites dx writes the input gradient over NaN, as adding into zeros gives") {
+  // Every path of the convolutions' backward data pass: the pixel-row layout with the padded
+  // col2im and with the clipped one (a plane too large to pad on the stack), the channel-major
+  // layout with pixels no window covers (stride 3 > kernel 2), and both transposed layouts;
+  // batch norm per image plane and per feature. On 1 and 2 threads. A NaN left anywhere in dx
+  // (an element added to, or never written) fails the comparison (NaN equals nothing).
+  static Ctx two(2);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  GradWrites writes;
+  writes.dx = true;
+  for (Context* ctx : {&ctx1(), &two.ctx}) {
+    const ConvOp ops[] = {{shape(3, 8, 9, 9, 5, 4, 4, 2, 1), false},   {shape(2, 5, 47, 45, 3, 4, 4, 2, 1), false},
+                          {shape(3, 2, 8, 8, 4, 2, 2, 3, 0), false},   {shape(3, 8, 5, 5, 8, 4, 4, 2, 1), true},
+                          {shape(3, 6, 5, 5, 2, 3, 3, 1, 1), true},    {shape(17, 3, 6, 7, 4, 3, 3, 1, 1), false}};
+    for (const ConvOp& op : ops) {
+      CAPTURE(op.transposed);
+      CAPTURE(op.s.c);
+      std::vector<float> x = random_vector(op.x_size(), 91), w = random_vector(op.w_size(), 92);
+      std::vector<float> dy = random_vector(op.y_size(), 93);
+      Scratch sc(op.scratch(ctx->threads()));
+      std::vector<float> added(x.size(), 0.0f), written(x.size(), nan);
+      op.backward(*ctx, x.data(), w.data(), dy.data(), added.data(), nullptr, nullptr, sc.p);
+      op.backward(*ctx, x.data(), w.data(), dy.data(), written.data(), nullptr, nullptr, sc.p, writes);
+      CHECK(written == added);
+    }
+    for (int s : {1, 20}) {
+      BatchNormShape sh;
+      sh.n = 5, sh.c = s == 1 ? 37 : 6, sh.s = s;
+      const size_t total = size_t(sh.n) * sh.c * s;
+      std::vector<float> x = random_vector(total, 94), dy = random_vector(total, 95), g = random_vector(size_t(sh.c), 96);
+      std::vector<float> y(total), m(sh.c), is(sh.c), rm(sh.c, 0.0f), rv(sh.c, 1.0f);
+      batchnorm_forward_train(*ctx, sh, x.data(), g.data(), nullptr, y.data(), m.data(), is.data(), rm.data(), rv.data());
+      std::vector<float> added(total, 0.0f), written(total, nan);
+      batchnorm_backward(*ctx, sh, x.data(), g.data(), m.data(), is.data(), dy.data(), added.data(), nullptr, nullptr);
+      batchnorm_backward(*ctx, sh, x.data(), g.data(), m.data(), is.data(), dy.data(), written.data(), nullptr, nullptr,
+                         writes);
+      CHECK(written == added);
+    }
+  }
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "core/arena.h"
@@ -45,8 +46,8 @@ std::vector<float> away_from_zero(size_t n, uint64_t seed, float margin) {
 
 }  // namespace
 
-// ---- act_backward_accumulate ----------------------------------------------------------------
-TEST_CASE("act_backward_accumulate: dx += dy f'(x) for every Act, every size and table") {
+// ---- act_backward ----------------------------------------------------------------
+TEST_CASE("act_backward: dx += dy f'(x) for every Act, every size and table") {
   const float slope = 0.2f;
   for (Context* ctx : contexts()) {
     for (Act act : kActs) {
@@ -57,7 +58,7 @@ TEST_CASE("act_backward_accumulate: dx += dy f'(x) for every Act, every size and
         std::vector<float> x = away_from_zero(n, 1 + n, 0.05f), y(n), dy = random_vector(n, 2 + n);
         std::vector<float> dx = random_vector(n, 3 + n), dx0 = dx;
         for (size_t i = 0; i < n; ++i) y[i] = scalar::activate(act, slope, x[i]);
-        act_backward_accumulate(*ctx, act, slope, x.data(), y.data(), dy.data(), dx.data(), n);
+        act_backward(*ctx, act, slope, x.data(), y.data(), dy.data(), dx.data(), n);
         int bad = 0;
         for (size_t i = 0; i < n; ++i) {
           const float want = dx0[i] + dy[i] * scalar::derivative(act, slope, x[i], y[i]);
@@ -91,13 +92,19 @@ TEST_CASE("activations: chunked over 2 threads, the bits of one kernel call") {
       std::vector<float> dx = random_vector(n, 13), dx_want = dx, grad(n);
       k.act_backward(act, 0.1f, x.data(), want.data(), dy.data(), grad.data(), n);
       k.add(n, dx_want.data(), grad.data(), dx_want.data());
-      act_backward_accumulate(ctx, act, 0.1f, x.data(), want.data(), dy.data(), dx.data(), n);
+      act_backward(ctx, act, 0.1f, x.data(), want.data(), dy.data(), dx.data(), n);
       CHECK(std::memcmp(dx.data(), dx_want.data(), n * sizeof(float)) == 0);
+      // Written (GradWrites dx) over NaN: the kernel's own output, every chunk.
+      GradWrites writes;
+      writes.dx = true;
+      std::vector<float> written(n, std::numeric_limits<float>::quiet_NaN());
+      act_backward(ctx, act, 0.1f, x.data(), want.data(), dy.data(), written.data(), n, writes);
+      CHECK(std::memcmp(written.data(), grad.data(), n * sizeof(float)) == 0);
     }
   }
 }
 
-TEST_CASE("act_backward_accumulate: finite differences through act_forward") {
+TEST_CASE("act_backward: finite differences through act_forward") {
   Context& ctx = best();
   const size_t n = 300;  // more than one stack chunk
   const float slope = 0.2f;
@@ -105,7 +112,7 @@ TEST_CASE("act_backward_accumulate: finite differences through act_forward") {
     CAPTURE(static_cast<int>(act));
     std::vector<float> x = away_from_zero(n, 7, 0.05f), y(n), r = random_vector(n, 8), dx(n, 0.0f);
     ctx.k().act_forward(act, slope, x.data(), y.data(), n);
-    act_backward_accumulate(ctx, act, slope, x.data(), y.data(), r.data(), dx.data(), n);
+    act_backward(ctx, act, slope, x.data(), y.data(), r.data(), dx.data(), n);
     check_gradient("act dx", x.data(), dx.data(), n, [&] {
       std::vector<float> yy(n);
       ctx.k().act_forward(act, slope, x.data(), yy.data(), n);
