@@ -24,6 +24,29 @@ struct Window {
   }
 };
 
+// Image rows of runtime width in blocks of 8 with a fixed trip count: GCC's -O2 vectorises
+// those, where a plain loop over a runtime width stayed scalar (and a zeroing loop became a
+// memset call per row).
+constexpr int kRowBlock = 8;
+inline void zero_row(float* __restrict out, int n) {
+  int x = 0;
+  for (; x + kRowBlock <= n; x += kRowBlock)
+    for (int j = 0; j < kRowBlock; ++j) out[x + j] = 0.0f;
+  for (; x < n; ++x) out[x] = 0.0f;
+}
+inline void copy_row(float* __restrict out, const float* __restrict in, int n) {
+  int x = 0;
+  for (; x + kRowBlock <= n; x += kRowBlock)
+    for (int j = 0; j < kRowBlock; ++j) out[x + j] = in[x + j];
+  for (; x < n; ++x) out[x] = in[x];
+}
+inline void add_row(float* __restrict out, const float* __restrict in, int n) {
+  int x = 0;
+  for (; x + kRowBlock <= n; x += kRowBlock)
+    for (int j = 0; j < kRowBlock; ++j) out[x + j] += in[x + j];
+  for (; x < n; ++x) out[x] += in[x];
+}
+
 // One kernel row's run of KW floats (KW > 0: fixed at compile time). The runs go through
 // small arrays and memcpy so that GCC's SLP vectoriser turns a 4-float run into a single
 // 16-byte load / add / store at the baseline ISA (-O2, SSE2 or NEON); indexed loops over
@@ -124,101 +147,123 @@ void col2im_impl(const ConvGeom& g, const float* rows, float* img) {
   }
 }
 
-// Fast paths: a block of channels at a time through zero-padded copies of their planes on
-// the stack (kPadFloats in all; a 14x14 plane padded to 16x16 goes 8 channels at a time, a
-// 28x28 one 2 at a time). Inside a padded plane no window hangs over an edge, so every kernel
-// row is one whole run (a single 16-byte move for kw = 4) with no per-window clipping; about
-// half the windows of a 7x7 output touch the padding, and their clipped scalar copies were
-// most of im2col's time. Per pixel, a block's runs fill (or are read from) one contiguous
-// stretch of the pixel's row: several cache lines in a row instead of one line per
-// 4 KB-strided row for each channel.
+// Fast paths: a block of channels at a time through a ring of zero-padded image rows on the
+// stack (kPadFloats in all): per channel the kh rows the current output row's windows cover,
+// each padded to wp = w + 2 pad columns. Inside a padded row no window hangs over an edge, so
+// every kernel row is one whole run (a single 16-byte move for kw = 4) with no per-window
+// clipping; about half the windows of a 7x7 output touch the padding, and their clipped
+// scalar copies were most of im2col's time. Per pixel, a block's runs fill (or are read from)
+// one contiguous stretch of the pixel's row. A ring holds kh rows per channel where a padded
+// plane held all of them, so a block has more channels (17 for a 28x28 k4 layer against 2):
+// the stretch is 17 cache lines rather than 2, and each pixel row is visited in 2 passes
+// rather than 16: stores of a few lines 2 KB apart were what im2col waited on.
 constexpr int kPadFloats = 2048;
+constexpr int kMaxRingRows = 16;  // kernel heights the ring takes (its row pointers)
 
-struct Padded {
-  int hp, wp, plane, block;  // padded plane, its floats, channels per block (0: does not fit)
-  explicit Padded(const ConvGeom& g) : hp(g.h + 2 * g.pad), wp(g.w + 2 * g.pad) {
-    const long p = static_cast<long>(hp) * wp;
-    plane = static_cast<int>(p <= kPadFloats ? p : 0);
-    block = plane ? min_int(kPadFloats / plane, g.c) : 0;
+struct Ring {
+  int wp, block;  // padded row, channels per block (0: does not fit)
+  explicit Ring(const ConvGeom& g) : wp(g.w + 2 * g.pad) {
+    const long per_channel = static_cast<long>(g.kh) * wp;
+    block = per_channel <= kPadFloats ? min_int(static_cast<int>(kPadFloats / per_channel), g.c) : 0;
   }
 };
 
-template <int KW>
-void im2col_padded(const ConvGeom& g, const Padded& pd, const float* img, float* rows) {
-  const int kw = KW > 0 ? KW : g.kw;
+template <int KW>  // KW > 0: a square KW x KW kernel, both loops fixed at compile time
+void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* rows) {
+  const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
   const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(g.kh) * kw;
-  float pad[kPadFloats];
-  for (int i = 0; i < pd.block * pd.plane; ++i) pad[i] = 0.0f;  // borders stay zero throughout
-  for (int c0 = 0; c0 < g.c; c0 += pd.block) {
-    const int cb = min_int(pd.block, g.c - c0);
-    for (int j = 0; j < cb; ++j) {
-      const float* xc = img + (c0 + j) * plane;
-      float* pj = pad + j * pd.plane + g.pad * pd.wp + g.pad;
-      for (int y = 0; y < g.h; ++y) std::memcpy(pj + y * pd.wp, xc + y * g.w, sizeof(float) * g.w);
-    }
-    float* r = rows + c0 * run;
+  const int slots = g.kh, per_channel = g.kh * rg.wp;
+  float ring[kPadFloats];
+  for (int i = 0; i < rg.block * per_channel; ++i) ring[i] = 0.0f;  // padding columns stay zero
+  for (int c0 = 0; c0 < g.c; c0 += rg.block) {
+    const int cb = min_int(rg.block, g.c - c0);
+    int next = -g.pad;  // the next image row to bring in (rows above 0 are padding)
     for (int oy = 0; oy < g.oh; ++oy) {
+      const int iy0 = oy * g.stride - g.pad;
+      if (next < iy0) next = iy0;  // stride > kh: rows no window reads
+      for (; next < iy0 + g.kh; ++next) {
+        const int slot = ((next % slots) + slots) % slots;
+        for (int j = 0; j < cb; ++j) {
+          float* dst = ring + j * per_channel + slot * rg.wp + g.pad;
+          if (next < 0 || next >= g.h) zero_row(dst, g.w);
+          else std::memcpy(dst, img + (c0 + j) * plane + static_cast<size_t>(next) * g.w, sizeof(float) * g.w);
+        }
+      }
+      const float* src[kMaxRingRows];
+      for (int ki = 0; ki < g.kh; ++ki) src[ki] = ring + (((iy0 + ki) % slots) + slots) % slots * rg.wp;
+      float* r = rows + static_cast<size_t>(oy) * g.ow * k + c0 * run;
       for (int ox = 0; ox < g.ow; ++ox, r += k) {
-        const float* src = pad + oy * g.stride * pd.wp + ox * g.stride;
         float* dst = r;
-        for (int j = 0; j < cb; ++j, src += pd.plane)
-          for (int ki = 0; ki < g.kh; ++ki, dst += kw) copy_run<KW>(dst, src + ki * pd.wp, kw);
+        const int x0 = ox * g.stride;
+        for (int j = 0; j < cb; ++j)
+          for (int ki = 0; ki < kh; ++ki, dst += kw) copy_run<KW>(dst, src[ki] + j * per_channel + x0, kw);
       }
     }
   }
 }
 
-// Adjoint of im2col_padded: a block's runs are summed into zeroed padded planes, whose
-// interiors are then added to (or written over) the image (the padding's share is dropped). Windows are visited
-// per output row in phases ox = f, f + q, f + 2q, ... (q = ceil(kw / stride)), so windows
-// one after the other never overlap: adding a run that half-overlaps the run just stored
-// would stall on store-to-load forwarding (stride 2, kw 4). The order of every element's sum
-// is fixed by the shape alone.
-template <int KW>
-void col2im_padded(const ConvGeom& g, const Padded& pd, const float* rows, float* img, bool add) {
-  const int kw = KW > 0 ? KW : g.kw;
-  const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(g.kh) * kw;
-  const int q = (kw + g.stride - 1) / g.stride;
-  float pad[kPadFloats];
-  for (int c0 = 0; c0 < g.c; c0 += pd.block) {
-    const int cb = min_int(pd.block, g.c - c0);
-    for (int i = 0; i < cb * pd.plane; ++i) pad[i] = 0.0f;
+// col2im_ring is im2col_ring's adjoint over the same ring of padded rows: a row's slot is
+// zeroed when the first window reaching it comes, every window's runs are added into the
+// slots, and a row no later window reaches is added to (or written over) the image, its
+// padding columns dropped. Windows are visited per output row in phases ox = f, f + q,
+// f + 2q, ... (q = ceil(kw / stride)), so windows one after the other never overlap: adding a
+// run that half-overlaps the run just stored would stall on store-to-load forwarding
+// (stride 2, kw 4). Every image element is 0 plus its contributions in that fixed window
+// order, then added once: the order depends on the shape alone. Image rows no window
+// reaches (stride > kh) are left alone, or zeroed when writing.
+template <int KW>  // KW > 0: a square KW x KW kernel
+void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, float* img, bool add) {
+  const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
+  const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(kh) * kw;
+  const int q = (kw + g.stride - 1) / g.stride, slots = kh, per_channel = kh * rg.wp;
+  auto slot_of = [slots](int iy) { return ((iy % slots) + slots) % slots; };
+  float ring[kPadFloats];
+  for (int c0 = 0; c0 < g.c; c0 += rg.block) {
+    const int cb = min_int(rg.block, g.c - c0);
+    // Image row iy of the block's channels: out (+)= the slot's interior, or zeros (slot < 0).
+    auto store_row = [&](int iy, int slot) {
+      if (iy < 0 || iy >= g.h || (slot < 0 && add)) return;
+      for (int j = 0; j < cb; ++j) {
+        float* xr = img + (c0 + j) * plane + static_cast<size_t>(iy) * g.w;
+        const float* pr = ring + j * per_channel + slot * rg.wp + g.pad;
+        if (slot < 0) zero_row(xr, g.w);
+        else if (add) add_row(xr, pr, g.w);
+        else copy_row(xr, pr, g.w);  // pr holds 0 + its sum: never -0
+      }
+    };
+    int lo = -g.pad, next = -g.pad;  // rows [lo, next) are in the ring
     for (int oy = 0; oy < g.oh; ++oy) {
+      const int iy0 = oy * g.stride - g.pad;
+      for (; lo < next && lo < iy0; ++lo) store_row(lo, slot_of(lo));
+      for (; next < iy0; ++next, ++lo) store_row(next, -1);  // stride > kh: rows no window reaches
+      for (; next < iy0 + kh; ++next)
+        for (int j = 0; j < cb; ++j) zero_row(ring + j * per_channel + slot_of(next) * rg.wp, rg.wp);
+      float* dst[kMaxRingRows];
+      for (int ki = 0; ki < kh; ++ki) dst[ki] = ring + slot_of(iy0 + ki) * rg.wp;
       for (int f = 0; f < q; ++f) {
         for (int ox = f; ox < g.ow; ox += q) {
           const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k + c0 * run;
-          float* dst = pad + oy * g.stride * pd.wp + ox * g.stride;
-          for (int j = 0; j < cb; ++j, dst += pd.plane)
-            for (int ki = 0; ki < g.kh; ++ki, r += kw) add_run<KW>(dst + ki * pd.wp, r, kw);
+          const int x0 = ox * g.stride;
+          for (int j = 0; j < cb; ++j)
+            for (int ki = 0; ki < kh; ++ki, r += kw) add_run<KW>(dst[ki] + j * per_channel + x0, r, kw);
         }
       }
     }
-    for (int j = 0; j < cb; ++j) {
-      float* xc = img + (c0 + j) * plane;
-      const float* pj = pad + j * pd.plane + g.pad * pd.wp + g.pad;
-      for (int y = 0; y < g.h; ++y) {
-        float* __restrict xr = xc + y * g.w;
-        const float* __restrict pr = pj + y * pd.wp;
-        if (add) {
-          for (int x = 0; x < g.w; ++x) xr[x] += pr[x];
-        } else {
-          for (int x = 0; x < g.w; ++x) xr[x] = pr[x];  // pr holds 0 + its sum: never -0
-        }
-      }
-    }
+    for (; lo < next; ++lo) store_row(lo, slot_of(lo));
+    for (; next < g.h; ++next) store_row(next, -1);
   }
 }
 
 }  // namespace
 
 void im2col_rows(const ConvGeom& g, const float* img, float* rows) {
-  const Padded pd(g);
-  if (pd.block) {
-    switch (g.kw) {
-      case 3: return im2col_padded<3>(g, pd, img, rows);
-      case 4: return im2col_padded<4>(g, pd, img, rows);
-      case 5: return im2col_padded<5>(g, pd, img, rows);
-      default: return im2col_padded<0>(g, pd, img, rows);
+  const Ring rg(g);
+  if (rg.block && g.kh <= kMaxRingRows) {
+    switch (g.kh == g.kw ? g.kw : 0) {
+      case 3: return im2col_ring<3>(g, rg, img, rows);
+      case 4: return im2col_ring<4>(g, rg, img, rows);
+      case 5: return im2col_ring<5>(g, rg, img, rows);
+      default: return im2col_ring<0>(g, rg, img, rows);
     }
   }
   switch (g.kw) {
@@ -230,13 +275,13 @@ void im2col_rows(const ConvGeom& g, const float* img, float* rows) {
 }
 
 void col2im_rows(const ConvGeom& g, const float* rows, float* img, bool add) {
-  const Padded pd(g);
-  if (pd.block) {
-    switch (g.kw) {
-      case 3: return col2im_padded<3>(g, pd, rows, img, add);
-      case 4: return col2im_padded<4>(g, pd, rows, img, add);
-      case 5: return col2im_padded<5>(g, pd, rows, img, add);
-      default: return col2im_padded<0>(g, pd, rows, img, add);
+  const Ring rg(g);
+  if (rg.block && g.kh <= kMaxRingRows) {
+    switch (g.kh == g.kw ? g.kw : 0) {
+      case 3: return col2im_ring<3>(g, rg, rows, img, add);
+      case 4: return col2im_ring<4>(g, rg, rows, img, add);
+      case 5: return col2im_ring<5>(g, rg, rows, img, add);
+      default: return col2im_ring<0>(g, rg, rows, img, add);
     }
   }
   if (!add) std::memset(img, 0, g.image() * sizeof(float));  // one image, hot for the adds
