@@ -80,13 +80,13 @@ inline void add_run(float* __restrict dst, const float* __restrict src, int kw) 
 // the rest are zero; the clamped index keeps every read inside the image row) and stores it
 // as one run. KW > 0 fixes the kernel width at compile time (KW = 0: any width).
 template <int KW>
-void im2col_impl(const ConvGeom& g, const float* img, float* rows) {
+void im2col_impl(const ConvGeom& g, const float* img, float* rows, size_t ld) {
   const int kw = KW > 0 ? KW : g.kw;
-  const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w;
+  const size_t plane = static_cast<size_t>(g.h) * g.w;
   for (int oy = 0; oy < g.oh; ++oy) {
     for (int ox = 0; ox < g.ow; ++ox) {
       const Window win(g, oy, ox);
-      float* __restrict r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k;
+      float* __restrict r = rows + (static_cast<size_t>(oy) * g.ow + ox) * ld;
       const bool inside = win.ki_lo == 0 && win.ki_hi == g.kh && win.kj_lo == 0 && win.kj_hi == kw;
       if (inside) {
         const float* xc = img + static_cast<ptrdiff_t>(win.iy0) * g.w + win.ix0;
@@ -124,13 +124,13 @@ void im2col_impl(const ConvGeom& g, const float* img, float* rows) {
 // are visited in a fixed order, so each image element's sum has a fixed order (the same
 // order whichever path a window takes: only the vector width of the adds differs).
 template <int KW>
-void col2im_impl(const ConvGeom& g, const float* rows, float* img) {
+void col2im_impl(const ConvGeom& g, const float* rows, size_t ld, float* img) {
   const int kw = KW > 0 ? KW : g.kw;
-  const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w;
+  const size_t plane = static_cast<size_t>(g.h) * g.w;
   for (int oy = 0; oy < g.oh; ++oy) {
     for (int ox = 0; ox < g.ow; ++ox) {
       const Window win(g, oy, ox);
-      const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k;
+      const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * ld;
       const bool full_width = win.kj_lo == 0 && win.kj_hi == kw;
       for (int c = 0; c < g.c; ++c) {
         float* xc = img + c * plane;
@@ -170,9 +170,9 @@ struct Ring {
 };
 
 template <int KW>  // KW > 0: a square KW x KW kernel, both loops fixed at compile time
-void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* rows) {
+void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* rows, size_t ld) {
   const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
-  const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(g.kh) * kw;
+  const size_t plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(g.kh) * kw;
   const int slots = g.kh, per_channel = g.kh * rg.wp;
   float ring[kPadFloats];
   for (int i = 0; i < rg.block * per_channel; ++i) ring[i] = 0.0f;  // padding columns stay zero
@@ -192,8 +192,8 @@ void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* row
       }
       const float* src[kMaxRingRows];
       for (int ki = 0; ki < g.kh; ++ki) src[ki] = ring + (((iy0 + ki) % slots) + slots) % slots * rg.wp;
-      float* r = rows + static_cast<size_t>(oy) * g.ow * k + c0 * run;
-      for (int ox = 0; ox < g.ow; ++ox, r += k) {
+      float* r = rows + static_cast<size_t>(oy) * g.ow * ld + c0 * run;
+      for (int ox = 0; ox < g.ow; ++ox, r += ld) {
         float* dst = r;
         const int x0 = ox * g.stride;
         for (int j = 0; j < cb; ++j)
@@ -213,9 +213,9 @@ void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* row
 // order, then added once: the order depends on the shape alone. Image rows no window
 // reaches (stride > kh) are left alone, or zeroed when writing.
 template <int KW>  // KW > 0: a square KW x KW kernel
-void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, float* img, bool add) {
+void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld, float* img, bool add) {
   const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
-  const size_t k = g.patch(), plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(kh) * kw;
+  const size_t plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(kh) * kw;
   const int q = (kw + g.stride - 1) / g.stride, slots = kh, per_channel = kh * rg.wp;
   auto slot_of = [slots](int iy) { return ((iy % slots) + slots) % slots; };
   float ring[kPadFloats];
@@ -243,7 +243,7 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, float* im
       for (int ki = 0; ki < kh; ++ki) dst[ki] = ring + slot_of(iy0 + ki) * rg.wp;
       for (int f = 0; f < q; ++f) {
         for (int ox = f; ox < g.ow; ox += q) {
-          const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * k + c0 * run;
+          const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * ld + c0 * run;
           const int x0 = ox * g.stride;
           for (int j = 0; j < cb; ++j)
             for (int ki = 0; ki < kh; ++ki, r += kw) add_run<KW>(dst[ki] + j * per_channel + x0, r, kw);
@@ -257,40 +257,40 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, float* im
 
 }  // namespace
 
-void im2col_rows(const ConvGeom& g, const float* img, float* rows) {
+void im2col_rows(const ConvGeom& g, const float* img, float* rows, size_t ld) {
   const Ring rg(g);
   if (rg.block && g.kh <= kMaxRingRows) {
     switch (g.kh == g.kw ? g.kw : 0) {
-      case 3: return im2col_ring<3>(g, rg, img, rows);
-      case 4: return im2col_ring<4>(g, rg, img, rows);
-      case 5: return im2col_ring<5>(g, rg, img, rows);
-      default: return im2col_ring<0>(g, rg, img, rows);
+      case 3: return im2col_ring<3>(g, rg, img, rows, ld);
+      case 4: return im2col_ring<4>(g, rg, img, rows, ld);
+      case 5: return im2col_ring<5>(g, rg, img, rows, ld);
+      default: return im2col_ring<0>(g, rg, img, rows, ld);
     }
   }
   switch (g.kw) {
-    case 3: return im2col_impl<3>(g, img, rows);
-    case 4: return im2col_impl<4>(g, img, rows);
-    case 5: return im2col_impl<5>(g, img, rows);
-    default: return im2col_impl<0>(g, img, rows);
+    case 3: return im2col_impl<3>(g, img, rows, ld);
+    case 4: return im2col_impl<4>(g, img, rows, ld);
+    case 5: return im2col_impl<5>(g, img, rows, ld);
+    default: return im2col_impl<0>(g, img, rows, ld);
   }
 }
 
-void col2im_rows(const ConvGeom& g, const float* rows, float* img, bool add) {
+void col2im_rows(const ConvGeom& g, const float* rows, size_t ld, float* img, bool add) {
   const Ring rg(g);
   if (rg.block && g.kh <= kMaxRingRows) {
     switch (g.kh == g.kw ? g.kw : 0) {
-      case 3: return col2im_ring<3>(g, rg, rows, img, add);
-      case 4: return col2im_ring<4>(g, rg, rows, img, add);
-      case 5: return col2im_ring<5>(g, rg, rows, img, add);
-      default: return col2im_ring<0>(g, rg, rows, img, add);
+      case 3: return col2im_ring<3>(g, rg, rows, ld, img, add);
+      case 4: return col2im_ring<4>(g, rg, rows, ld, img, add);
+      case 5: return col2im_ring<5>(g, rg, rows, ld, img, add);
+      default: return col2im_ring<0>(g, rg, rows, ld, img, add);
     }
   }
   if (!add) std::memset(img, 0, g.image() * sizeof(float));  // one image, hot for the adds
   switch (g.kw) {
-    case 3: return col2im_impl<3>(g, rows, img);
-    case 4: return col2im_impl<4>(g, rows, img);
-    case 5: return col2im_impl<5>(g, rows, img);
-    default: return col2im_impl<0>(g, rows, img);
+    case 3: return col2im_impl<3>(g, rows, ld, img);
+    case 4: return col2im_impl<4>(g, rows, ld, img);
+    case 5: return col2im_impl<5>(g, rows, ld, img);
+    default: return col2im_impl<0>(g, rows, ld, img);
   }
 }
 
@@ -382,6 +382,8 @@ void rows_to_nchw(const float* rows, int ch, size_t pixels, float* x, bool add) 
     }
   }
 }
+
+size_t patch_stride(size_t k) { return k % 128 == 0 ? k + 16 : k; }
 
 int images_per_group(int n, size_t per_image) {
   if (n <= 1) return 1;

@@ -141,7 +141,7 @@ Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g
       ConvGeom part = g;  // the panel's channels of y's image
       part.c = o1 - o0;
       auto scatter = [&](int i) {
-        detail::col2im_rows(part, col + i * P * bw, y + (n0 + i) * g.image() + o0 * out_plane, true);
+        detail::col2im_rows(part, col + i * P * bw, bw, y + (n0 + i) * g.image() + o0 * out_plane, true);
       };
       detail::parallel_for(ctx, images, scatter);
     }
@@ -160,7 +160,7 @@ size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(unit)) : 0;
   if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.c) + panel;
   // The pixel-row path with int8 weights holds col for one panel's channels only.
-  const size_t col = int8 ? rows * (int8_panel_floats(unit) / s.c) : rows * g.patch();
+  const size_t col = int8 ? rows * (int8_panel_floats(unit) / s.c) : rows * detail::patch_stride(g.patch());
   return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.c)) + panel;
 }
 
@@ -171,11 +171,11 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
   float* panel = scratch + conv_t2d_scratch_floats(s, 1, false);
   if (detail::use_cm(g)) return conv_t2d_forward_cm(ctx, s, g, x, w, b, y, scratch, panel);
   if (w.int8()) return conv_t2d_forward_int8(ctx, s, g, x, w, b, y, scratch);
-  const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
+  const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c), ld = detail::patch_stride(Kc);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
   const int group = transpose_group_of(s, g);
-  float* col = scratch;                                      // [G P, Kc]
-  float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]
+  float* col = scratch;                                      // [G P, Kc], rows ld apart
+  float* xt = scratch + detail::round_line(group * P * ld);  // [G P, C]
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto rows = [&](int i) { detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
@@ -183,12 +183,12 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
 
     // col[G P, Kc] = xT[G P, C] W[C, Kc]
     EMBER_TRY(detail::gemm_x_w(ctx, w, static_cast<int>(images * P), s.c, s.o, s.kh * s.kw, xt, s.c, col,
-                               static_cast<int>(Kc), panel));
+                               static_cast<int>(ld), panel));
 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
       fill_bias(yi, b, s.o, out_plane);
-      detail::col2im_rows(g, col + i * P * Kc, yi, true);
+      detail::col2im_rows(g, col + i * P * ld, ld, yi, true);
     };
     detail::parallel_for(ctx, images, scatter);
   }
@@ -203,14 +203,15 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, static_cast<size_t>(g.h) * g.w, db);
   if (!dx && !dw) return Status::ok();
   if (detail::use_cm(g)) return conv_t2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch, !writes.dx);
+  const size_t ld = detail::patch_stride(Kc);
   const int group = transpose_group_of(s, g);
-  float* col = scratch;                                      // [G P, Kc]
-  float* xt = scratch + detail::round_line(group * P * Kc);  // [G P, C]: xT, then dxT
+  float* col = scratch;                                      // [G P, Kc], rows ld apart
+  float* xt = scratch + detail::round_line(group * P * ld);  // [G P, C]: xT, then dxT
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     const int m = static_cast<int>(images * P);
     auto prepare = [&](int i) {
-      detail::im2col_rows(g, dy + (n0 + i) * g.image(), col + i * P * Kc);
+      detail::im2col_rows(g, dy + (n0 + i) * g.image(), col + i * P * ld, ld);
       if (dw) detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
     };
     detail::parallel_for(ctx, images, prepare);
@@ -220,7 +221,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       a.trans_a = true;
       a.m = s.c, a.n = static_cast<int>(Kc), a.k = m;
       a.a = xt, a.lda = s.c;
-      a.b = col, a.ldb = static_cast<int>(Kc);
+      a.b = col, a.ldb = static_cast<int>(ld);
       a.beta = 1.0f;
       a.c = dw, a.ldc = static_cast<int>(Kc);
       EMBER_TRY(ctx.gemm(a));
@@ -229,7 +230,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       GemmArgs a;
       a.trans_b = true;
       a.m = m, a.n = s.c, a.k = static_cast<int>(Kc);
-      a.a = col, a.lda = static_cast<int>(Kc);
+      a.a = col, a.lda = static_cast<int>(ld);
       a.b = w, a.ldb = static_cast<int>(Kc);
       a.c = xt, a.ldc = s.c;
       EMBER_TRY(ctx.gemm(a));

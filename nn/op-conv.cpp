@@ -116,7 +116,8 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(g.patch())) : 0;  // after the op's own
   if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.o) + panel;
-  return detail::round_line(rows * g.patch()) + detail::round_line(rows * static_cast<size_t>(s.o)) + panel;
+  return detail::round_line(rows * detail::patch_stride(g.patch())) + detail::round_line(rows * static_cast<size_t>(s.o)) +
+         panel;
 }
 
 // x[N,C,H,W] w[O,C,kh,kw] b[O] -> y[N,O,Ho,Wo]
@@ -125,19 +126,19 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
   const ConvGeom g = conv_geom(s);
   float* panel = scratch + conv2d_scratch_floats(s, 1, false);
   if (detail::use_cm(g)) return conv2d_forward_cm(ctx, s, g, x, w, b, y, scratch, panel);
-  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
+  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o), ld = detail::patch_stride(K);
   const int group = group_of(s, g);
-  float* col = scratch;                               // [G P, K]
-  float* yt = scratch + detail::round_line(group * P * K);  // [G P, O]
+  float* col = scratch;                                      // [G P, K], rows ld apart
+  float* yt = scratch + detail::round_line(group * P * ld);  // [G P, O]
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
-    auto unfold = [&](int i) { detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * K); };
+    auto unfold = [&](int i) { detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld); };
     detail::parallel_for(ctx, images, unfold);
 
     Epilogue ep;  // yT[G P, O] = col[G P, K] W[O, K]^T + b
     ep.bias = b;  // per column = per output channel
     EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
-                                static_cast<int>(K), yt, s.o, ep, panel));
+                                static_cast<int>(ld), yt, s.o, ep, panel));
 
     auto fold = [&](int i) { detail::rows_to_nchw(yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
     detail::parallel_for(ctx, images, fold);
@@ -149,19 +150,19 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
 Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
                        float* dx, float* dw, float* db, float* scratch, GradWrites writes) {
   const ConvGeom g = conv_geom(s);
-  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
+  const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o), ld = detail::patch_stride(K);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, P, db);
   if (!dx && !dw) return Status::ok();
   if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch, !writes.dx);
   const int group = group_of(s, g);
-  float* col = scratch;                                     // [G P, K]: col, then dcol
-  float* dyt = scratch + detail::round_line(group * P * K);  // [G P, O]
+  float* col = scratch;                                       // [G P, K], rows ld apart: col, then dcol
+  float* dyt = scratch + detail::round_line(group * P * ld);  // [G P, O]
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     const int m = static_cast<int>(images * P);
     auto prepare = [&](int i) {
       detail::nchw_to_rows(dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
-      if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * K);
+      if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
     };
     detail::parallel_for(ctx, images, prepare);
 
@@ -170,7 +171,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.trans_a = true;
       a.m = s.o, a.n = static_cast<int>(K), a.k = m;
       a.a = dyt, a.lda = s.o;
-      a.b = col, a.ldb = static_cast<int>(K);
+      a.b = col, a.ldb = static_cast<int>(ld);
       a.beta = 1.0f;
       a.c = dw, a.ldc = static_cast<int>(K);
       EMBER_TRY(ctx.gemm(a));
@@ -180,9 +181,9 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.m = m, a.n = static_cast<int>(K), a.k = s.o;
       a.a = dyt, a.lda = s.o;
       a.b = w, a.ldb = static_cast<int>(K);
-      a.c = col, a.ldc = static_cast<int>(K);
+      a.c = col, a.ldc = static_cast<int>(ld);
       EMBER_TRY(ctx.gemm(a));
-      auto scatter = [&](int i) { detail::col2im_rows(g, col + i * P * K, dx + (n0 + i) * g.image(), !writes.dx); };
+      auto scatter = [&](int i) { detail::col2im_rows(g, col + i * P * ld, ld, dx + (n0 + i) * g.image(), !writes.dx); };
       detail::parallel_for(ctx, images, scatter);
     }
   }
