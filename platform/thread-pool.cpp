@@ -31,8 +31,13 @@ constexpr int kSpinsBeforeYield = 4000;
 // balanced split that means a worker lost its core mid-task to another process: the next
 // jobs then run on the caller alone, as with one thread, and the workers are tried again
 // after them. Results do not change: the tasks are the same, only who runs them.
+// While stalls repeat (another process keeps the core: a worker that tries again soon stalls
+// again, each time for up to a scheduler time slice), every further stall doubles the solo
+// jobs, up to 2^kMaxStallDoublings times; kSoloJobsAfterStall jobs in a row that ran on the
+// workers without one bring it back down.
 constexpr auto kStallAtLeast = std::chrono::microseconds(250);
 constexpr int kSoloJobsAfterStall = 64;
+constexpr int kMaxStallDoublings = 7;
 #endif
 
 }  // namespace
@@ -79,6 +84,7 @@ Status ThreadPool::start(int threads) {
                          threads, kMaxThreads);
   stopping_.store(false);
   threads_ = threads;
+  solo_jobs_ = stall_streak_ = clean_jobs_ = 0;
   for (int i = 1; i < threads_; ++i) workers_[i] = std::thread(&ThreadPool::worker_main, this, i);
   return Status::ok();
 }
@@ -160,7 +166,13 @@ void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
     else std::this_thread::yield();
   }
   const Clock::duration waited = Clock::now() - mine;
-  if (waited > kStallAtLeast && waited > mine - start) solo_jobs_ = kSoloJobsAfterStall;
+  if (waited > kStallAtLeast && waited > mine - start) {
+    solo_jobs_ = kSoloJobsAfterStall << stall_streak_;
+    if (stall_streak_ < kMaxStallDoublings) ++stall_streak_;
+    clean_jobs_ = 0;
+  } else if (stall_streak_ > 0 && ++clean_jobs_ >= kSoloJobsAfterStall) {
+    stall_streak_ = 0;
+  }
 }
 
 #endif

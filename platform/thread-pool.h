@@ -66,7 +66,9 @@ class ThreadPool {
   std::atomic<uint64_t> claim_{0};
   std::atomic<int> done_{0};  // tasks of the current job finished
   std::atomic<bool> stopping_{false};
-  int solo_jobs_ = 0;  // jobs the caller runs alone after a stall (see thread-pool.cpp)
+  int solo_jobs_ = 0;     // jobs the caller runs alone after a stall (see thread-pool.cpp)
+  int stall_streak_ = 0;  // stalls in a row: each doubles the next solo run
+  int clean_jobs_ = 0;    // jobs on the workers without a stall since the last one
   // Written by run() before it publishes claim_, read only by a thread holding a claim.
   Parallel::Fn fn_ = nullptr;
   void* ctx_ = nullptr;
