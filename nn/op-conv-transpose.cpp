@@ -51,12 +51,35 @@ int transpose_group_of(const ConvShape& s, const ConvGeom& g) {
 // Channel-major path (detail::use_cm: short patches, e.g. a 1-channel output layer): per
 // image colT_n[Kc, P] = W^T x_n (x is already [C, P]), then y_n = b + col2im(colT_n);
 // backward colT_n = im2col(dy_n), dW += x_n colT_n^T (summed over the batch, added once),
-// dx_n += W colT_n straight into NCHW. No transposes; GEMMs per image in image order.
+// dx_n += W colT_n straight into NCHW. No transposes. The forward and dx run image by image
+// in parallel, each image's GEMM on its thread alone (Context::gemm_alone); dW's GEMMs one
+// image at a time (threaded inside), in image order.
 Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const Weights& w,
                            const float* b, float* y, float* scratch, float* panel) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const size_t out_plane = static_cast<size_t>(g.h) * g.w;
   const int group = transpose_group_of(s, g);
+  if (!w.int8()) {  // int8 weights share one widened panel: those run image after image below
+    GemmArgs a;     // colT[Kc, P] = W[C, Kc]^T x_n[C, P]
+    a.trans_a = true;
+    a.m = static_cast<int>(Kc), a.n = static_cast<int>(P), a.k = s.c;
+    a.a = w.f, a.lda = static_cast<int>(Kc);
+    a.b = x, a.ldb = static_cast<int>(P);
+    a.c = scratch, a.ldc = static_cast<int>(P);
+    EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
+    for (int n0 = 0; n0 < s.n; n0 += group) {
+      auto image = [&](int i, int worker) {
+        GemmArgs ai = a;
+        ai.b = x + (n0 + i) * C * P, ai.c = scratch + i * Kc * P;
+        (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
+        float* yi = y + (n0 + i) * g.image();
+        fill_bias(yi, b, s.o, out_plane);
+        detail::col2im_cm(g, ai.c, yi, true);
+      };
+      detail::parallel_for_workers(ctx, s.n - n0 < group ? s.n - n0 : group, image);
+    }
+    return Status::ok();
+  }
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     for (int i = 0; i < images; ++i)  // colT[Kc, P] = W[C, Kc]^T x_n[C, P]
@@ -81,27 +104,30 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto unfold = [&](int i) { detail::im2col_cm(g, dy + (n0 + i) * g.image(), scratch + i * Kc * P); };
     detail::parallel_for(ctx, images, unfold);
-    for (int i = 0; i < images; ++i) {
-      const float* col = scratch + i * Kc * P;
-      if (dw) {
-        GemmArgs a;  // dWsum[C, Kc] (+)= x_n[C, P] colT[Kc, P]^T
-        a.trans_b = true;
-        a.m = s.c, a.n = static_cast<int>(Kc), a.k = static_cast<int>(P);
-        a.a = x + (n0 + i) * C * P, a.lda = static_cast<int>(P);
-        a.b = col, a.ldb = static_cast<int>(P);
-        a.beta = n0 + i == 0 ? 0.0f : 1.0f;
-        a.c = dw_sum, a.ldc = static_cast<int>(Kc);
-        EMBER_TRY(ctx.gemm(a));
-      }
-      if (dx) {
-        GemmArgs a;  // dx_n[C, P] (+)= W[C, Kc] colT[Kc, P]
-        a.m = s.c, a.n = static_cast<int>(P), a.k = static_cast<int>(Kc);
-        a.a = w, a.lda = static_cast<int>(Kc);
-        a.b = col, a.ldb = static_cast<int>(P);
-        a.beta = add_dx ? 1.0f : 0.0f;
-        a.c = dx + (n0 + i) * C * P, a.ldc = static_cast<int>(P);
-        EMBER_TRY(ctx.gemm(a));
-      }
+    for (int i = 0; dw && i < images; ++i) {
+      GemmArgs a;  // dWsum[C, Kc] (+)= x_n[C, P] colT[Kc, P]^T
+      a.trans_b = true;
+      a.m = s.c, a.n = static_cast<int>(Kc), a.k = static_cast<int>(P);
+      a.a = x + (n0 + i) * C * P, a.lda = static_cast<int>(P);
+      a.b = scratch + i * Kc * P, a.ldb = static_cast<int>(P);
+      a.beta = n0 + i == 0 ? 0.0f : 1.0f;
+      a.c = dw_sum, a.ldc = static_cast<int>(Kc);
+      EMBER_TRY(ctx.gemm(a));
+    }
+    if (dx) {
+      GemmArgs a;  // dx_n[C, P] (+)= W[C, Kc] colT[Kc, P]
+      a.m = s.c, a.n = static_cast<int>(P), a.k = static_cast<int>(Kc);
+      a.a = w, a.lda = static_cast<int>(Kc);
+      a.b = scratch, a.ldb = static_cast<int>(P);
+      a.beta = add_dx ? 1.0f : 0.0f;
+      a.c = dx + n0 * C * P, a.ldc = static_cast<int>(P);
+      EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
+      auto image = [&](int i, int worker) {
+        GemmArgs ai = a;
+        ai.b = scratch + i * Kc * P, ai.c = dx + (n0 + i) * C * P;
+        (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
+      };
+      detail::parallel_for_workers(ctx, images, image);
     }
   }
   if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);

@@ -49,13 +49,34 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 
 // Channel-major path (detail::use_cm: short patches, e.g. the 1-channel first layer): per
 // image y_n[O, P] = W[O, K] colT_n[K, P] + b (bias per row), written straight into NCHW;
-// dW[O, K] += dy_n colT_n^T image after image; dcolT_n = W^T dy_n, then col2im. The unfold
-// and fold run over the group's images in parallel, the GEMMs one image at a time (threaded
-// inside), in image order: deterministic for any thread count.
+// dW[O, K] += dy_n colT_n^T image after image; dcolT_n = W^T dy_n, then col2im. The forward
+// and dx run image by image in parallel, each image's unfold, GEMM (on its thread alone:
+// Context::gemm_alone) and fold in one task; dW's GEMMs run one image at a time (threaded
+// inside), in image order. Deterministic for any thread count.
 Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const Weights& w,
                          const float* b, float* y, float* scratch, float* panel) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
+  if (!w.int8()) {  // int8 weights share one widened panel: those run image after image below
+    GemmArgs a;     // y_n[O, P] = W[O, K] colT[K, P] + b
+    a.m = s.o, a.n = static_cast<int>(P), a.k = static_cast<int>(K);
+    a.a = w.f, a.lda = static_cast<int>(K);
+    a.b = scratch, a.ldb = static_cast<int>(P);
+    a.c = y, a.ldc = static_cast<int>(P);
+    a.ep.bias = b, a.ep.bias_per_row = true;
+    EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
+    for (int n0 = 0; n0 < s.n; n0 += group) {
+      auto image = [&](int i, int worker) {
+        float* colT = scratch + i * K * P;
+        detail::im2col_cm(g, x + (n0 + i) * g.image(), colT);
+        GemmArgs an = a;
+        an.b = colT, an.c = y + (n0 + i) * O * P;
+        (void)ctx.gemm_alone(an, worker);  // cannot fail: a's arguments were checked
+      };
+      detail::parallel_for_workers(ctx, s.n - n0 < group ? s.n - n0 : group, image);
+    }
+    return Status::ok();
+  }
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
@@ -91,17 +112,20 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
       }
     }
     if (dx) {
-      for (int i = 0; i < images; ++i) {
-        GemmArgs a;  // dcolT[K, P] = W[O, K]^T dy_n[O, P]
-        a.trans_a = true;
-        a.m = static_cast<int>(K), a.n = static_cast<int>(P), a.k = s.o;
-        a.a = w, a.lda = static_cast<int>(K);
-        a.b = dy + (n0 + i) * O * P, a.ldb = static_cast<int>(P);
-        a.c = scratch + i * K * P, a.ldc = static_cast<int>(P);
-        EMBER_TRY(ctx.gemm(a));
-      }
-      auto fold = [&](int i) { detail::col2im_cm(g, scratch + i * K * P, dx + (n0 + i) * g.image(), add_dx); };
-      detail::parallel_for(ctx, images, fold);
+      GemmArgs a;  // dcolT[K, P] = W[O, K]^T dy_n[O, P]
+      a.trans_a = true;
+      a.m = static_cast<int>(K), a.n = static_cast<int>(P), a.k = s.o;
+      a.a = w, a.lda = static_cast<int>(K);
+      a.b = dy + n0 * O * P, a.ldb = static_cast<int>(P);
+      a.c = scratch, a.ldc = static_cast<int>(P);
+      EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
+      auto image = [&](int i, int worker) {
+        GemmArgs ai = a;
+        ai.b = dy + (n0 + i) * O * P, ai.c = scratch + i * K * P;
+        (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
+        detail::col2im_cm(g, ai.c, dx + (n0 + i) * g.image(), add_dx);
+      };
+      detail::parallel_for_workers(ctx, images, image);
     }
   }
   if (dw) ctx.k().add(O * K, dw, dw_sum, dw);

@@ -18,6 +18,13 @@ void parallel_for(Context& ctx, int tasks, F& f) {
   ctx.parallel().for_each([](void* c, int task, int) { (*static_cast<F*>(c))(task); }, &f, tasks);
 }
 
+// The same with f(task, worker): worker is the index of the thread running the task, for
+// per-worker scratch (Context::gemm_alone: a GEMM per image, each on one thread).
+template <class F>
+void parallel_for_workers(Context& ctx, int tasks, F& f) {
+  ctx.parallel().for_each([](void* c, int task, int worker) { (*static_cast<F*>(c))(task, worker); }, &f, tasks);
+}
+
 // f(lo, hi) over [0, n) cut into fixed chunks of kParallelChunk, spread over the workers:
 // for element-wise passes over large tensors (activations of a batch of images), which would
 // otherwise run on one thread while the others wait for the next GEMM. The chunks depend

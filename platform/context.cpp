@@ -139,4 +139,20 @@ Status Context::gemm(const GemmArgs& g) {
   return Status::ok();
 }
 
+Status Context::gemm_alone(const GemmArgs& g, int worker) {
+  if (!k_) return Status::error(Code::invalid_argument, "gemm: context not initialised");
+  if (worker < 0 || worker >= threads())
+    return Status::error(Code::invalid_argument, "gemm: worker %d of %d", worker, threads());
+  EMBER_TRY(check_gemm_args(g));
+  if (g.m == 0 || g.n == 0) return Status::ok();
+  const Parallel alone;  // no runner: every task on the caller
+  if (g.m <= kDotRowsMax && g.trans_b && !g.trans_a && g.k > 0) {
+    DotJob job{&g, k_};
+    alone.for_each(dot_columns, &job, (g.n + kDotColumnsPerTask - 1) / kDotColumnsPerTask);
+    return Status::ok();
+  }
+  k_->sgemm(g, alone, gemm_scratch_ + k_->sgemm_scratch_floats(1) * static_cast<size_t>(worker));
+  return Status::ok();
+}
+
 }  // namespace ember

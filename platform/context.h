@@ -35,6 +35,11 @@ class Context {
 
   // Checked SGEMM (see GemmArgs): sizes, leading dimensions and pointers are validated.
   Status gemm(const GemmArgs& g);
+  // The same GEMM on the calling thread alone, in the scratch of worker `worker` (0 <= worker
+  // < threads()): for a task of a parallel job that runs a small GEMM of its own (one per
+  // image), where splitting each GEMM over the workers would cost more than it saves. The
+  // bits are gemm()'s: splits never change a sum.
+  Status gemm_alone(const GemmArgs& g, int worker);
 
   // Bytes init() takes from the arena for this ISA and thread count (a dry run).
   static size_t scratch_bytes(const Kernels& k, int threads);
