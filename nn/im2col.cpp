@@ -325,7 +325,11 @@ void im2col_cm(const ConvGeom& g, const float* img, float* colT) {
           }
           const float* __restrict xr = img + c * plane + static_cast<size_t>(oy * g.stride - g.pad + ki) * g.w;
           for (int ox = 0; ox < rx.lo; ++ox) r[ox] = 0.0f;
-          for (int ox = rx.lo; ox < rx.hi; ++ox) r[ox] = xr[ox * g.stride + kj - g.pad];
+          if (g.stride == 1) {  // a contiguous run (the loop below stays scalar)
+            std::memcpy(r + rx.lo, xr + rx.lo + kj - g.pad, sizeof(float) * (rx.hi - rx.lo));
+          } else {
+            for (int ox = rx.lo; ox < rx.hi; ++ox) r[ox] = xr[ox * g.stride + kj - g.pad];
+          }
           for (int ox = rx.hi; ox < g.ow; ++ox) r[ox] = 0.0f;
         }
       }
