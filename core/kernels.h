@@ -145,6 +145,9 @@ struct Kernels {
   // The sum in float, in the ISA's order (lanes, then across them; the scalar one in index
   // order): the int8 rows of a layer fed one sample at a time (nn/op-weights.h).
   float (*dot_i8)(const int8_t* q, const float* x, size_t n);
+  // dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols: images between NCHW and the
+  // convolutions' pixel rows (nn/im2col.h). Copies only: every ISA gives the same bits.
+  void (*transpose)(const float* src, size_t rows, size_t cols, size_t lds, float* dst, size_t ldd);
 
   // What sgemm chose from the CPU's cache sizes when the table was made (for reports).
   GemmBlocks sgemm_blocks;

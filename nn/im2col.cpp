@@ -356,32 +356,20 @@ void col2im_cm(const ConvGeom& g, const float* colT, float* img, bool add) {
   }
 }
 
-// Transposes in 16 x 16 tiles so both sides touch whole cache lines.
-constexpr int kTile = 16;
-
-void nchw_to_rows(const float* x, int ch, size_t pixels, float* rows) {
-  for (size_t p0 = 0; p0 < pixels; p0 += kTile) {
-    const size_t p1 = p0 + kTile < pixels ? p0 + kTile : pixels;
-    for (int c0 = 0; c0 < ch; c0 += kTile) {
-      const int c1 = min_int(c0 + kTile, ch);
-      for (size_t p = p0; p < p1; ++p)
-        for (int c = c0; c < c1; ++c) rows[p * ch + c] = x[c * pixels + p];
-    }
-  }
+void nchw_to_rows(const Kernels& k, const float* x, int ch, size_t pixels, float* rows) {
+  k.transpose(x, static_cast<size_t>(ch), pixels, pixels, rows, static_cast<size_t>(ch));
 }
 
-void rows_to_nchw(const float* rows, int ch, size_t pixels, float* x, bool add) {
+void rows_to_nchw(const Kernels& k, const float* rows, int ch, size_t pixels, float* x, bool add) {
+  if (!add) return k.transpose(rows, pixels, static_cast<size_t>(ch), static_cast<size_t>(ch), x, pixels);
+  constexpr int kTile = 16;  // so both sides touch whole cache lines
   for (int c0 = 0; c0 < ch; c0 += kTile) {
     const int c1 = min_int(c0 + kTile, ch);
     for (size_t p0 = 0; p0 < pixels; p0 += kTile) {
       const size_t p1 = p0 + kTile < pixels ? p0 + kTile : pixels;
       for (int c = c0; c < c1; ++c) {
         float* xc = x + c * pixels;
-        if (add) {
-          for (size_t p = p0; p < p1; ++p) xc[p] += rows[p * ch + c];
-        } else {
-          for (size_t p = p0; p < p1; ++p) xc[p] = rows[p * ch + c];
-        }
+        for (size_t p = p0; p < p1; ++p) xc[p] += rows[p * ch + c];
       }
     }
   }

@@ -13,6 +13,8 @@
 #pragma once
 #include <cstddef>
 
+#include "core/kernels.h"
+
 namespace ember::nn::detail {
 
 // The convolution patches are taken from: an image [c, h, w] read with a kh x kw window,
@@ -52,10 +54,11 @@ void col2im_cm(const ConvGeom& g, const float* colT, float* img, bool add);
 constexpr size_t kCmMaxPatch = 64;
 inline bool use_cm(const ConvGeom& g) { return g.patch() <= kCmMaxPatch; }
 
-// rows[p * ch + c] = x[c * pixels + p]: one image from [ch, pixels] to [pixels, ch].
-void nchw_to_rows(const float* x, int ch, size_t pixels, float* rows);
+// rows[p * ch + c] = x[c * pixels + p]: one image from [ch, pixels] to [pixels, ch]
+// (Kernels::transpose).
+void nchw_to_rows(const Kernels& k, const float* x, int ch, size_t pixels, float* rows);
 // x[c * pixels + p] (+)= rows[p * ch + c].
-void rows_to_nchw(const float* rows, int ch, size_t pixels, float* x, bool add);
+void rows_to_nchw(const Kernels& k, const float* rows, int ch, size_t pixels, float* x, bool add);
 
 // How many images go through one GEMM: as many as fit a fixed scratch budget of
 // kGroupFloats (per_image floats each), balanced so the groups are even. Depends only on

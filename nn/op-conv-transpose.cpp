@@ -150,7 +150,7 @@ Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto start = [&](int i) {
-      detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
+      detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
       fill_bias(y + (n0 + i) * g.image(), b, s.o, out_plane);
     };
     detail::parallel_for(ctx, images, start);
@@ -204,7 +204,7 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
   float* xt = scratch + detail::round_line(group * P * ld);  // [G P, C]
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
-    auto rows = [&](int i) { detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
+    auto rows = [&](int i) { detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
     detail::parallel_for(ctx, images, rows);
 
     // col[G P, Kc] = xT[G P, C] W[C, Kc]
@@ -238,7 +238,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
     const int m = static_cast<int>(images * P);
     auto prepare = [&](int i) {
       detail::im2col_rows(g, dy + (n0 + i) * g.image(), col + i * P * ld, ld);
-      if (dw) detail::nchw_to_rows(x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
+      if (dw) detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
     };
     detail::parallel_for(ctx, images, prepare);
 
@@ -260,7 +260,9 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       a.b = w, a.ldb = static_cast<int>(Kc);
       a.c = xt, a.ldc = s.c;
       EMBER_TRY(ctx.gemm(a));
-      auto fold = [&](int i) { detail::rows_to_nchw(xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, !writes.dx); };
+      auto fold = [&](int i) {
+        detail::rows_to_nchw(ctx.k(), xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, !writes.dx);
+      };
       detail::parallel_for(ctx, images, fold);
     }
   }

@@ -140,8 +140,8 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(g.patch())) : 0;  // after the op's own
   if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.o) + panel;
-  return detail::round_line(rows * detail::patch_stride(g.patch())) + detail::round_line(rows * static_cast<size_t>(s.o)) +
-         panel;
+  const size_t col = rows * detail::patch_stride(g.patch());
+  return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.o)) + panel;
 }
 
 // x[N,C,H,W] w[O,C,kh,kw] b[O] -> y[N,O,Ho,Wo]
@@ -164,7 +164,7 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
     EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
                                 static_cast<int>(ld), yt, s.o, ep, panel));
 
-    auto fold = [&](int i) { detail::rows_to_nchw(yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
+    auto fold = [&](int i) { detail::rows_to_nchw(ctx.k(), yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
     detail::parallel_for(ctx, images, fold);
   }
   return Status::ok();
@@ -185,7 +185,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     const int images = s.n - n0 < group ? s.n - n0 : group;
     const int m = static_cast<int>(images * P);
     auto prepare = [&](int i) {
-      detail::nchw_to_rows(dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
+      detail::nchw_to_rows(ctx.k(), dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
       if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
     };
     detail::parallel_for(ctx, images, prepare);
@@ -207,7 +207,9 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.b = w, a.ldb = static_cast<int>(K);
       a.c = col, a.ldc = static_cast<int>(ld);
       EMBER_TRY(ctx.gemm(a));
-      auto scatter = [&](int i) { detail::col2im_rows(g, col + i * P * ld, ld, dx + (n0 + i) * g.image(), !writes.dx); };
+      auto scatter = [&](int i) {
+        detail::col2im_rows(g, col + i * P * ld, ld, dx + (n0 + i) * g.image(), !writes.dx);
+      };
       detail::parallel_for(ctx, images, scatter);
     }
   }

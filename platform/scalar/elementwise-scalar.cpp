@@ -100,4 +100,17 @@ float dot_i8(const int8_t* q, const float* x, size_t n) {
   return s;
 }
 
+// In 16 x 16 tiles, so both sides touch whole cache lines.
+void transpose(const float* src, size_t rows, size_t cols, size_t lds, float* dst, size_t ldd) {
+  constexpr size_t kTile = 16;
+  for (size_t i0 = 0; i0 < rows; i0 += kTile) {
+    const size_t i1 = i0 + kTile < rows ? i0 + kTile : rows;
+    for (size_t j0 = 0; j0 < cols; j0 += kTile) {
+      const size_t j1 = j0 + kTile < cols ? j0 + kTile : cols;
+      for (size_t j = j0; j < j1; ++j)
+        for (size_t i = i0; i < i1; ++i) dst[j * ldd + i] = src[i * lds + j];
+    }
+  }
+}
+
 }  // namespace ember::scalar

@@ -28,6 +28,7 @@ void adam(const AdamArgs& a, float* p, const float* g, float* m, float* v, size_
 void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t n);
 void widen_i8(const int8_t* q, float s, float* y, size_t n);
 float dot_i8(const int8_t* q, const float* x, size_t n);
+void transpose(const float* src, size_t rows, size_t cols, size_t lds, float* dst, size_t ldd);
 
 // The full scalar table.
 extern const Kernels kKernels;

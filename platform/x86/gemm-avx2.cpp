@@ -37,8 +37,18 @@ struct Gemm {
 
 }  // namespace x86_avx2
 
+namespace {
+
+// Kernels::transpose through the GEMM's transposing pack (8 x 8 blocks through registers).
+void transpose_avx2(const float* src, size_t rows, size_t cols, size_t lds, float* dst, size_t ldd) {
+  x86::sgemm_pack_t_avx2(dst, src, lds, static_cast<int>(rows), static_cast<int>(cols), static_cast<int>(ldd));
+}
+
+}  // namespace
+
 void fill_gemm_avx2(Kernels* k) {
   gemm::Driver<x86_avx2::Gemm>::fill(k, cpu_cache_sizes());
+  k->transpose = transpose_avx2;
 }
 
 }  // namespace ember::platform
