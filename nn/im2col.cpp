@@ -161,6 +161,9 @@ void col2im_impl(const ConvGeom& g, const float* rows, size_t ld, float* img) {
 constexpr int kPadFloats = 2048;
 constexpr int kMaxRingRows = 16;  // kernel heights the ring takes (its row pointers)
 
+// The ring slot of image row `row` (negative above the image): row mod slots, in [0, slots).
+inline int ring_slot(int row, int slots) { return ((row % slots) + slots) % slots; }
+
 struct Ring {
   int wp, block;  // padded row, channels per block (0: does not fit)
   explicit Ring(const ConvGeom& g) : wp(g.w + 2 * g.pad) {
@@ -183,7 +186,7 @@ void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* row
       const int iy0 = oy * g.stride - g.pad;
       if (next < iy0) next = iy0;  // stride > kh: rows no window reads
       for (; next < iy0 + g.kh; ++next) {
-        const int slot = ((next % slots) + slots) % slots;
+        const int slot = ring_slot(next, slots);
         for (int j = 0; j < cb; ++j) {
           float* dst = ring + j * per_channel + slot * rg.wp + g.pad;
           if (next < 0 || next >= g.h) zero_row(dst, g.w);
@@ -191,7 +194,7 @@ void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* row
         }
       }
       const float* src[kMaxRingRows];
-      for (int ki = 0; ki < g.kh; ++ki) src[ki] = ring + (((iy0 + ki) % slots) + slots) % slots * rg.wp;
+      for (int ki = 0; ki < g.kh; ++ki) src[ki] = ring + ring_slot(iy0 + ki, slots) * rg.wp;
       float* r = rows + static_cast<size_t>(oy) * g.ow * ld + c0 * run;
       for (int ox = 0; ox < g.ow; ++ox, r += ld) {
         float* dst = r;
@@ -217,7 +220,6 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
   const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
   const size_t plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(kh) * kw;
   const int q = (kw + g.stride - 1) / g.stride, slots = kh, per_channel = kh * rg.wp;
-  auto slot_of = [slots](int iy) { return ((iy % slots) + slots) % slots; };
   float ring[kPadFloats];
   for (int c0 = 0; c0 < g.c; c0 += rg.block) {
     const int cb = min_int(rg.block, g.c - c0);
@@ -235,12 +237,12 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
     int lo = -g.pad, next = -g.pad;  // rows [lo, next) are in the ring
     for (int oy = 0; oy < g.oh; ++oy) {
       const int iy0 = oy * g.stride - g.pad;
-      for (; lo < next && lo < iy0; ++lo) store_row(lo, slot_of(lo));
+      for (; lo < next && lo < iy0; ++lo) store_row(lo, ring_slot(lo, slots));
       for (; next < iy0; ++next, ++lo) store_row(next, -1);  // stride > kh: rows no window reaches
       for (; next < iy0 + kh; ++next)
-        for (int j = 0; j < cb; ++j) zero_row(ring + j * per_channel + slot_of(next) * rg.wp, rg.wp);
+        for (int j = 0; j < cb; ++j) zero_row(ring + j * per_channel + ring_slot(next, slots) * rg.wp, rg.wp);
       float* dst[kMaxRingRows];
-      for (int ki = 0; ki < kh; ++ki) dst[ki] = ring + slot_of(iy0 + ki) * rg.wp;
+      for (int ki = 0; ki < kh; ++ki) dst[ki] = ring + ring_slot(iy0 + ki, slots) * rg.wp;
       for (int f = 0; f < q; ++f) {
         for (int ox = f; ox < g.ow; ox += q) {
           const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * ld + c0 * run;
@@ -250,7 +252,7 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
         }
       }
     }
-    for (; lo < next; ++lo) store_row(lo, slot_of(lo));
+    for (; lo < next; ++lo) store_row(lo, ring_slot(lo, slots));
     for (; next < g.h; ++next) store_row(next, -1);
   }
 }
