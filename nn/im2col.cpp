@@ -228,9 +228,12 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
       if (iy < 0 || iy >= g.h || (slot < 0 && add)) return;
       for (int j = 0; j < cb; ++j) {
         float* xr = img + (c0 + j) * plane + static_cast<size_t>(iy) * g.w;
+        if (slot < 0) {
+          zero_row(xr, g.w);
+          continue;
+        }
         const float* pr = ring + j * per_channel + slot * rg.wp + g.pad;
-        if (slot < 0) zero_row(xr, g.w);
-        else if (add) add_row(xr, pr, g.w);
+        if (add) add_row(xr, pr, g.w);
         else copy_row(xr, pr, g.w);  // pr holds 0 + its sum: never -0
       }
     };

@@ -52,19 +52,17 @@ void normalize(const float* __restrict x, float mean, float scale, float shift, 
     for (int j = 0; j < kLanes; ++j) y[i + j] = (x[i + j] - mean) * scale + shift;
   for (; i < n; ++i) y[i] = (x[i] - mean) * scale + shift;
 }
-void bn_dx_add(const float* __restrict x, float mean, const float* __restrict dy, float a, float b, float c,
-               float* __restrict dx, size_t n) {
+template <bool kAdd>  // dx += ..., or dx = ...
+void bn_dx(const float* __restrict x, float mean, const float* __restrict dy, float a, float b, float c,
+           float* __restrict dx, size_t n) {
+  auto put = [&](size_t i) {
+    const float v = a * dy[i] + b * (x[i] - mean) + c;
+    dx[i] = kAdd ? dx[i] + v : v;
+  };
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) dx[i + j] += a * dy[i + j] + b * (x[i + j] - mean) + c;
-  for (; i < n; ++i) dx[i] += a * dy[i] + b * (x[i] - mean) + c;
-}
-void bn_dx_write(const float* __restrict x, float mean, const float* __restrict dy, float a, float b, float c,
-                 float* __restrict dx, size_t n) {
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) dx[i + j] = a * dy[i + j] + b * (x[i + j] - mean) + c;
-  for (; i < n; ++i) dx[i] = a * dy[i] + b * (x[i] - mean) + c;
+    for (int j = 0; j < kLanes; ++j) put(i + j);
+  for (; i < n; ++i) put(i);
 }
 
 // y[j] = (x[j] - mean[j]) scale[j] + shift[j] over a row of n channels (the S = 1 layout).
@@ -226,7 +224,7 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
       const float a = (gamma ? gamma[c] : 1.0f) * invstd;
       const float b = static_cast<float>(-a * static_cast<double>(invstd) * invstd * sdx / count);
       const float cc = static_cast<float>(-a * sdy / count);
-      auto dx_of = writes.dx ? bn_dx_write : bn_dx_add;
+      auto dx_of = writes.dx ? bn_dx<false> : bn_dx<true>;
       for (int i = 0; i < sh.n; ++i) dx_of(x + at(i, c, sh), mean, dy + at(i, c, sh), a, b, cc, dx + at(i, c, sh), S);
     };
     detail::parallel_for(ctx, sh.c, numel(sh), channel);
@@ -260,8 +258,10 @@ void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, 
       const float* xr = x + static_cast<size_t>(i) * sh.c + c0;
       const float* dyr = dy + static_cast<size_t>(i) * sh.c + c0;
       float* dxr = dx + static_cast<size_t>(i) * sh.c + c0;
-      if (writes.dx) each_lane(nc, [&](int j) { dxr[j] = a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j]; });
-      else each_lane(nc, [&](int j) { dxr[j] += a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j]; });
+      each_lane(nc, [&](int j) {
+        const float v = a[j] * dyr[j] + b[j] * (xr[j] - mean[j]) + cc[j];
+        dxr[j] = writes.dx ? v : dxr[j] + v;
+      });
     }
   };
   detail::parallel_for(ctx, (sh.c + kBlock - 1) / kBlock, numel(sh), block);

@@ -64,19 +64,17 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
     a.trans_a = true;
     a.m = static_cast<int>(Kc), a.n = static_cast<int>(P), a.k = s.c;
     a.a = w.f, a.lda = static_cast<int>(Kc);
-    a.b = x, a.ldb = static_cast<int>(P);
+    a.ldb = static_cast<int>(P);
     a.c = scratch, a.ldc = static_cast<int>(P);
-    EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
     for (int n0 = 0; n0 < s.n; n0 += group) {
-      auto image = [&](int i, int worker) {
-        GemmArgs ai = a;
-        ai.b = x + (n0 + i) * C * P, ai.c = scratch + i * Kc * P;
-        (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
+      a.b = x + n0 * C * P;
+      auto scatter = [&](int i) {
         float* yi = y + (n0 + i) * g.image();
         fill_bias(yi, b, s.o, out_plane);
-        detail::col2im_cm(g, ai.c, yi, true);
+        detail::col2im_cm(g, scratch + i * Kc * P, yi, true);
       };
-      detail::parallel_for_workers(ctx, s.n - n0 < group ? s.n - n0 : group, image);
+      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, C * P, Kc * P, [](int) {},
+                                        scatter));
     }
     return Status::ok();
   }
@@ -121,13 +119,7 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
       a.b = scratch, a.ldb = static_cast<int>(P);
       a.beta = add_dx ? 1.0f : 0.0f;
       a.c = dx + n0 * C * P, a.ldc = static_cast<int>(P);
-      EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
-      auto image = [&](int i, int worker) {
-        GemmArgs ai = a;
-        ai.b = scratch + i * Kc * P, ai.c = dx + (n0 + i) * C * P;
-        (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
-      };
-      detail::parallel_for_workers(ctx, images, image);
+      EMBER_TRY(detail::gemm_each_image(ctx, a, images, Kc * P, C * P, [](int) {}, [](int) {}));
     }
   }
   if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);

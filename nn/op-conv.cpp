@@ -62,18 +62,13 @@ Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
     a.m = s.o, a.n = static_cast<int>(P), a.k = static_cast<int>(K);
     a.a = w.f, a.lda = static_cast<int>(K);
     a.b = scratch, a.ldb = static_cast<int>(P);
-    a.c = y, a.ldc = static_cast<int>(P);
+    a.ldc = static_cast<int>(P);
     a.ep.bias = b, a.ep.bias_per_row = true;
-    EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
     for (int n0 = 0; n0 < s.n; n0 += group) {
-      auto image = [&](int i, int worker) {
-        float* colT = scratch + i * K * P;
-        detail::im2col_cm(g, x + (n0 + i) * g.image(), colT);
-        GemmArgs an = a;
-        an.b = colT, an.c = y + (n0 + i) * O * P;
-        (void)ctx.gemm_alone(an, worker);  // cannot fail: a's arguments were checked
-      };
-      detail::parallel_for_workers(ctx, s.n - n0 < group ? s.n - n0 : group, image);
+      a.c = y + n0 * O * P;
+      auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
+      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, K * P, O * P, unfold,
+                                        [](int) {}));
     }
     return Status::ok();
   }
@@ -118,14 +113,8 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
       a.a = w, a.lda = static_cast<int>(K);
       a.b = dy + n0 * O * P, a.ldb = static_cast<int>(P);
       a.c = scratch, a.ldc = static_cast<int>(P);
-      EMBER_TRY(check_gemm_args(a));  // the images' GEMMs differ only in where b and c point
-      auto image = [&](int i, int worker) {
-        GemmArgs ai = a;
-        ai.b = dy + (n0 + i) * O * P, ai.c = scratch + i * K * P;
-        (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
-        detail::col2im_cm(g, ai.c, dx + (n0 + i) * g.image(), add_dx);
-      };
-      detail::parallel_for_workers(ctx, images, image);
+      auto fold = [&](int i) { detail::col2im_cm(g, scratch + i * K * P, dx + (n0 + i) * g.image(), add_dx); };
+      EMBER_TRY(detail::gemm_each_image(ctx, a, images, O * P, K * P, [](int) {}, fold));
     }
   }
   if (dw) ctx.k().add(O * K, dw, dw_sum, dw);

@@ -25,6 +25,26 @@ void parallel_for_workers(Context& ctx, int tasks, F& f) {
   ctx.parallel().for_each([](void* c, int task, int worker) { (*static_cast<F*>(c))(task, worker); }, &f, tasks);
 }
 
+// The GEMM `a` once per image, for `images` images whose B and C lie b_step and c_step floats
+// after the previous image's: image by image in parallel, each GEMM on its thread alone
+// (Context::gemm_alone; a GEMM too small to split would cost a fork-join per image), with
+// before(i) and after(i) in the same task (an image's unfold and fold, while its columns are
+// in cache). a's arguments are checked once: the images' differ only in where B and C point.
+template <class Before, class After>
+Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, size_t b_step, size_t c_step,
+                       const Before& before, const After& after) {
+  EMBER_TRY(check_gemm_args(a));
+  auto task = [&](int i, int worker) {
+    before(i);
+    GemmArgs ai = a;
+    ai.b = a.b + i * b_step, ai.c = a.c + i * c_step;
+    (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
+    after(i);
+  };
+  parallel_for_workers(ctx, images, task);
+  return Status::ok();
+}
+
 // f(lo, hi) over [0, n) cut into fixed chunks of kParallelChunk, spread over the workers:
 // for element-wise passes over large tensors (activations of a batch of images), which would
 // otherwise run on one thread while the others wait for the next GEMM. The chunks depend

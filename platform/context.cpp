@@ -128,30 +128,26 @@ void dot_columns(void* ctx, int task, int /*worker*/) {
 
 Status Context::gemm(const GemmArgs& g) {
   if (!k_) return Status::error(Code::invalid_argument, "gemm: context not initialised");
-  EMBER_TRY(check_gemm_args(g));
-  if (g.m == 0 || g.n == 0) return Status::ok();
-  if (g.m <= kDotRowsMax && g.trans_b && !g.trans_a && g.k > 0) {
-    DotJob job{&g, k_};
-    pool_.parallel().for_each(dot_columns, &job, (g.n + kDotColumnsPerTask - 1) / kDotColumnsPerTask);
-    return Status::ok();
-  }
-  k_->sgemm(g, pool_.parallel(), gemm_scratch_);
-  return Status::ok();
+  return run_gemm(g, pool_.parallel(), gemm_scratch_);
 }
 
 Status Context::gemm_alone(const GemmArgs& g, int worker) {
   if (!k_) return Status::error(Code::invalid_argument, "gemm: context not initialised");
   if (worker < 0 || worker >= threads())
     return Status::error(Code::invalid_argument, "gemm: worker %d of %d", worker, threads());
+  const Parallel alone;  // no runner: every task on the caller
+  return run_gemm(g, alone, gemm_scratch_ + k_->sgemm_scratch_floats(1) * static_cast<size_t>(worker));
+}
+
+Status Context::run_gemm(const GemmArgs& g, const Parallel& par, float* scratch) {
   EMBER_TRY(check_gemm_args(g));
   if (g.m == 0 || g.n == 0) return Status::ok();
-  const Parallel alone;  // no runner: every task on the caller
   if (g.m <= kDotRowsMax && g.trans_b && !g.trans_a && g.k > 0) {
     DotJob job{&g, k_};
-    alone.for_each(dot_columns, &job, (g.n + kDotColumnsPerTask - 1) / kDotColumnsPerTask);
+    par.for_each(dot_columns, &job, (g.n + kDotColumnsPerTask - 1) / kDotColumnsPerTask);
     return Status::ok();
   }
-  k_->sgemm(g, alone, gemm_scratch_ + k_->sgemm_scratch_floats(1) * static_cast<size_t>(worker));
+  k_->sgemm(g, par, scratch);
   return Status::ok();
 }
 

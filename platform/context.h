@@ -49,6 +49,9 @@ class Context {
   static Status bytes_needed(const Options& options, size_t* bytes);
 
  private:
+  // gemm() and gemm_alone() after their own checks: on `par`'s workers, packing into `scratch`.
+  Status run_gemm(const GemmArgs& g, const Parallel& par, float* scratch);
+
   const Kernels* k_ = nullptr;
   ThreadPool pool_;
   float* gemm_scratch_ = nullptr;
