@@ -67,6 +67,7 @@ void Graph::mark_gradients(const CompileOptions& opt) {
   for (int32_t i = 0; i < N; ++i) {
     Node& n = nodes_[i];
     n.writes_input_grad = false;  // build_plan decides, when training
+    n.folds_input_act = -1, n.act_in_consumer = false;
     n.writes_param_grads = n.op == Op::linear && n.needs_grad;
     for (int32_t p : n.param)
       if (p >= 0 && used_elsewhere(p, i)) n.writes_param_grads = false;
@@ -221,6 +222,21 @@ Status Graph::build_plan(const CompileOptions& opt) {
       if (contributors != 1) continue;
       n.writes_input_grad = true;
       zero_at_[nodes_[a].grad_buf] = -1;
+    }
+    // A conv after an activation (conv -> ReLU -> conv), both writing their input gradients:
+    // the conv applies f' to each image of its dx as it folds it, while that image is in
+    // cache, and writes the activation's input gradient; the activation's backward, a pass
+    // over the whole batch (6 MB read twice and written once in a classifier), is skipped.
+    // That gradient is then born at the conv's backward step.
+    for (int32_t i = 0; i < N; ++i) {
+      Node& n = nodes_[i];
+      if (n.op != Op::conv2d || !n.writes_input_grad) continue;
+      Node& a = nodes_[root(n.in[0])];
+      if (a.op != Op::act || !a.writes_input_grad || act_backward_needs_input(a.act, a.slope)) continue;
+      PlannedBuffer& g = bufs_[nodes_[root(a.in[0])].grad_buf];
+      g.first = min32(g.first, bwd_step(i));
+      n.folds_input_act = root(n.in[0]);
+      a.act_in_consumer = true;
     }
     // In place: a bce_logits or mse loss writes its input's gradient over the input when
     // that input dies at the loss's backward step and its gradient is born there (nothing

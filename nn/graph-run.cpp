@@ -118,7 +118,14 @@ Status Graph::backward_node(Node& n) {
                                 writes));
       break;
     case Op::conv2d:
-      EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));
+      if (n.folds_input_act >= 0) {  // dx of the activation's input: the conv does its backward too
+        Node& f = nodes_[n.folds_input_act];
+        EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(&nodes_[f.in[0]]), pgrad(0), pgrad(1),
+                                  n.bwd_scratch, writes, InputAct{f.act, f.slope}));
+      } else {
+        EMBER_TRY(
+            conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));
+      }
       break;
     case Op::conv_t2d:
       EMBER_TRY(
@@ -129,7 +136,7 @@ Status Graph::backward_node(Node& n) {
       break;
     case Op::act:  // dx (+)= dy f'(x)
       // x may have been overwritten in place; f' then reads the same sign from y.
-      if (dx(a))
+      if (dx(a) && !n.act_in_consumer)
         act_backward(ctx, n.act, n.slope, act_backward_needs_input(n.act, n.slope) ? a->value : n.value, n.value, dy,
                      dx(a), numel(n), writes);
       break;

@@ -97,6 +97,11 @@ struct Node {
   // A linear, conv, batch norm or activation node that is the only contributor to its input's
   // gradient: its backward writes that gradient, and the step does not zero it first.
   bool writes_input_grad = false;
+  // A conv whose input is an activation's output, where both write their input's gradient:
+  // the conv's backward does the activation's too (ops.h, InputAct), writing the gradient
+  // of the activation's input; that activation's node then skips its own (act_in_consumer).
+  int32_t folds_input_act = -1;
+  bool act_in_consumer = false;
   bool depends = false, reaches = false;  // on a trained parameter; the objective
   int32_t value_buf = -1, grad_buf = -1, aux_buf = -1, aux2_buf = -1;
   int32_t fwd_scratch_buf = -1, bwd_scratch_buf = -1;

@@ -41,6 +41,12 @@ ConvGeom conv_geom(const ConvShape& s) {
   return ConvGeom{s.c, s.h, s.w, s.out_h(false), s.out_w(false), s.kh, s.kw, s.stride, s.pad};
 }
 
+// dx_n = dx_n * f'(x_n) for one image just folded, as the activation's own backward would do
+// it later over the whole batch (the same kernel, so the same bits), but while dx_n is hot.
+void input_act_backward(const Kernels& k, InputAct f, const float* x_n, float* dx_n, size_t n) {
+  if (f.act != Act::identity) k.act_backward(f.act, f.slope, x_n, x_n, dx_n, dx_n, n);
+}
+
 // Scratch: col[G P, K] then yT / dyT[G P, O]; channel-major: colT[G][K, P], then dW's sum [O, K].
 int group_of(const ConvShape& s, const ConvGeom& g) {
   if (detail::use_cm(g)) return detail::images_per_group(s.n, g.pixels() * g.patch());
@@ -84,7 +90,7 @@ Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
 }
 
 Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const float* w,
-                          const float* dy, float* dx, float* dw, float* scratch, bool add_dx) {
+                          const float* dy, float* dx, float* dw, float* scratch, bool add_dx, InputAct input_act) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
   // The batch's dW is summed apart and added once, so dw receives one addition per call
@@ -113,7 +119,11 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
       a.a = w, a.lda = static_cast<int>(K);
       a.b = dy + n0 * O * P, a.ldb = static_cast<int>(P);
       a.c = scratch, a.ldc = static_cast<int>(P);
-      auto fold = [&](int i) { detail::col2im_cm(g, scratch + i * K * P, dx + (n0 + i) * g.image(), add_dx); };
+      auto fold = [&](int i) {
+        const size_t at = (n0 + i) * g.image();
+        detail::col2im_cm(g, scratch + i * K * P, dx + at, add_dx);
+        input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
+      };
       EMBER_TRY(detail::gemm_each_image(ctx, a, images, O * P, K * P, [](int) {}, fold));
     }
   }
@@ -159,14 +169,17 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
   return Status::ok();
 }
 
-// dy[N,O,Ho,Wo] -> dx[N,C,H,W] (+)= , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null)
+// dy[N,O,Ho,Wo] -> dx[N,C,H,W] (+)= , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null);
+// then dx *= f'(x) when the input's activation is folded in (InputAct).
 Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, float* scratch, GradWrites writes) {
+                       float* dx, float* dw, float* db, float* scratch, GradWrites writes, InputAct input_act) {
   const ConvGeom g = conv_geom(s);
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o), ld = detail::patch_stride(K);
   if (db) detail::bias_grad_add(ctx, dy, s.n, s.o, P, db);
   if (!dx && !dw) return Status::ok();
-  if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch, !writes.dx);
+  if (input_act.act != Act::identity && dx && !writes.dx)
+    return Status::error(Code::invalid_argument, "conv2d backward: an input activation needs dx written, not added");
+  if (detail::use_cm(g)) return conv2d_backward_cm(ctx, s, g, x, w, dy, dx, dw, scratch, !writes.dx, input_act);
   const int group = group_of(s, g);
   float* col = scratch;                                       // [G P, K], rows ld apart: col, then dcol
   float* dyt = scratch + detail::round_line(group * P * ld);  // [G P, O]
@@ -197,7 +210,9 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.c = col, a.ldc = static_cast<int>(ld);
       EMBER_TRY(ctx.gemm(a));
       auto scatter = [&](int i) {
-        detail::col2im_rows(g, col + i * P * ld, ld, dx + (n0 + i) * g.image(), !writes.dx);
+        const size_t at = (n0 + i) * g.image();
+        detail::col2im_rows(g, col + i * P * ld, ld, dx + at, !writes.dx);
+        input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
       };
       detail::parallel_for(ctx, images, scatter);
     }

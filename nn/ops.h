@@ -69,6 +69,13 @@ struct GradWrites {
   bool dx = false;
   bool params = false;
 };
+// The activation whose output a conv reads, its backward done by the conv's (graph-compile.cpp):
+// each image's dx, once written, becomes dx * f'(x) in place while it is still in cache, with
+// f' read from x, the activation's output. Act::identity: none. Needs GradWrites::dx.
+struct InputAct {
+  Act act = Act::identity;
+  float slope = 0.0f;
+};
 
 // ---- linear ------------------------------------------------------------------------------
 // y[B,O] = act(x[B,I] W[O,I]^T + b[O]); b may be null. act is fused into the GEMM epilogue
@@ -102,7 +109,8 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
                       float* y, float* scratch);
 // dx += , dW += , db += (GradWrites: dx).
 Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const float* w, const float* dy,
-                       float* dx, float* dw, float* db, float* scratch, GradWrites writes = {});
+                       float* dx, float* dw, float* db, float* scratch, GradWrites writes = {},
+                       InputAct input_act = {});
 
 size_t conv_t2d_scratch_floats(const ConvShape& s, int workers, bool int8 = false);
 // x[N,C,H,W], w[C,O,kh,kw] (PyTorch's ConvTranspose2d layout), b[O] -> y[N,O,Ho,Wo].

@@ -370,6 +370,41 @@ TEST_CASE("dense ops: GradWrites dx writes the input gradient over NaN, as addin
   }
 }
 
+TEST_CASE("conv2d: an input activation folded into dx gives the bits of its own backward after") {
+  // The pixel-row layout (ring and clipped col2im) and the channel-major one; x is a ReLU or
+  // LeakyReLU output (exact zeros included), as the graph folds it (graph-compile.cpp).
+  static Ctx two(2);
+  GradWrites writes;
+  writes.dx = true;
+  for (Context* ctx : {&ctx1(), &two.ctx}) {
+    const ConvShape shapes[] = {shape(3, 8, 9, 9, 5, 4, 4, 2, 1), shape(2, 5, 7, 531, 3, 4, 4, 2, 1),
+                                shape(3, 2, 8, 8, 4, 2, 2, 3, 0), shape(17, 3, 6, 7, 4, 3, 3, 1, 1)};
+    for (const ConvShape& s : shapes) {
+      for (const InputAct f : {InputAct{Act::relu, 0.0f}, InputAct{Act::leaky_relu, 0.2f}}) {
+        CAPTURE(s.c);
+        CAPTURE(static_cast<int>(f.act));
+        const ConvOp op{s, false};
+        std::vector<float> pre = random_vector(op.x_size(), 97), w = random_vector(op.w_size(), 98);
+        std::vector<float> dy = random_vector(op.y_size(), 99), x(pre.size());
+        for (size_t i = 0; i < pre.size(); i += 7) pre[i] = 0.0f;
+        act_forward(*ctx, f.act, f.slope, pre.data(), x.data(), x.size());
+        Scratch sc(op.scratch(ctx->threads()));
+        std::vector<float> d_out(x.size()), after(x.size()), folded(x.size());
+        REQUIRE(conv2d_backward(*ctx, s, x.data(), w.data(), dy.data(), d_out.data(), nullptr, nullptr, sc.p, writes)
+                    .is_ok());
+        act_backward(*ctx, f.act, f.slope, x.data(), x.data(), d_out.data(), after.data(), x.size(), writes);
+        REQUIRE(conv2d_backward(*ctx, s, x.data(), w.data(), dy.data(), folded.data(), nullptr, nullptr, sc.p, writes, f)
+                    .is_ok());
+        CHECK(folded == after);
+        CHECK(folded != d_out);  // f' did something
+        // Folding needs dx written: adding the folded gradient into another is refused.
+        CHECK_FALSE(
+            conv2d_backward(*ctx, s, x.data(), w.data(), dy.data(), folded.data(), nullptr, nullptr, sc.p, {}, f).is_ok());
+      }
+    }
+  }
+}
+
 namespace {
 
 // Training-mode BN: forward against a double-precision hand computation (incl. running
