@@ -117,16 +117,17 @@ Status Graph::backward_node(Node& n) {
       EMBER_TRY(linear_backward(ctx, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), rows(*a), per_row(*a), per_row(n),
                                 writes));
       break;
-    case Op::conv2d:
-      if (n.folds_input_act >= 0) {  // dx of the activation's input: the conv does its backward too
+    case Op::conv2d: {
+      float* d = dx(a);
+      InputAct fold;
+      if (n.folds_input_act >= 0) {  // the activation's input gradient: the conv does its backward too
         Node& f = nodes_[n.folds_input_act];
-        EMBER_TRY(conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(&nodes_[f.in[0]]), pgrad(0), pgrad(1),
-                                  n.bwd_scratch, writes, InputAct{f.act, f.slope}));
-      } else {
-        EMBER_TRY(
-            conv2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));
+        d = dx(&nodes_[f.in[0]]), fold = InputAct{f.act, f.slope};
       }
+      EMBER_TRY(
+          conv2d_backward(ctx, n.conv, a->value, value(0), dy, d, pgrad(0), pgrad(1), n.bwd_scratch, writes, fold));
       break;
+    }
     case Op::conv_t2d:
       EMBER_TRY(
           conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));

@@ -11,20 +11,13 @@
 #include "nn/graph.h"
 #include "platform/context.h"
 #include "tests/gradcheck.h"
+#include "tests/testing.h"
 
 namespace ember::testing {
 
-// An arena over a heap buffer, plus a 1-thread context, for one test.
-struct Bench {
-  std::vector<unsigned char> memory;
-  Arena arena;
-  Context ctx;
-  explicit Bench(size_t bytes, int threads = 1, unsigned char fill = 0)
-      : memory(bytes, fill), arena(memory.data(), bytes) {
-    Context::Options o;
-    o.threads = threads;
-    REQUIRE(ctx.init(&arena, o).is_ok());
-  }
+// An arena over a heap buffer, plus a 1-thread context, for one test (bytes first).
+struct Bench : ThreadedContext {
+  explicit Bench(size_t bytes, int threads = 1, unsigned char fill = 0) : ThreadedContext(threads, bytes, fill) {}
 };
 
 // An arena for graph and parameter tables built before a Bench exists (dry runs).

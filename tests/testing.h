@@ -60,12 +60,14 @@ inline std::vector<const Kernels*> simd_kernels() {
   return out;
 }
 
-// A Context with `threads` workers (the best ISA) over an arena of its own.
+// A Context with `threads` workers (the best ISA) over an arena of its own, whose bytes
+// start as `fill` (0xff: every float NaN).
 struct ThreadedContext {
   std::vector<unsigned char> memory;
   Arena arena;
   Context ctx;
-  explicit ThreadedContext(int threads, size_t bytes = 16 << 20) : memory(bytes), arena(memory.data(), bytes) {
+  explicit ThreadedContext(int threads, size_t bytes = 16 << 20, unsigned char fill = 0)
+      : memory(bytes, fill), arena(memory.data(), bytes) {
     Context::Options opt;
     opt.threads = threads;
     REQUIRE(ctx.init(&arena, opt).is_ok());
