@@ -7,17 +7,17 @@
 // patches are taken from y-shaped images and there are P = H W of them, one per x pixel.
 // Per group of G images, in the pixel-row layout:
 //   forward   xT[G P, C]   = transpose(x_g)
-//             col[G P, Kc] = xT W                  one GEMM
+//             col[G P, Kc] = xT W
 //             y_g          = b; y_g += col2im(col)
 //   backward  col[G P, Kc] = im2col(dy_g)
 //             xT[G P, C]   = transpose(x_g)
 //             dW[C, Kc]   += xT^T col              one GEMM, beta = 1
-//             dxT[G P, C]  = col W^T               one GEMM (into xT's buffer: dW is done)
+//             dxT[G P, C]  = col W^T               (into xT's buffer: dW is done)
 //             dx_g       (+)= transpose(dxT)
 //             db[O]       += sums of dy
-// Threading and determinism as in op-conv.cpp: GEMMs thread inside over M and N (never K);
-// the layout passes are split over images, each task writing its own image; groups are
-// fixed by the shape. Bit-identical for any thread count.
+// Threading and determinism as in op-conv.cpp: the forward's and dxT's GEMMs (row-wise) run
+// one run of images per worker with those images' transposes and scatters; dW's threads inside
+// over M and N (never K); groups are fixed by the shape. Bit-identical for any thread count.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -73,7 +73,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
         fill_bias(yi, b, s.o, out_plane);
         detail::col2im_cm(g, scratch + i * Kc * P, yi, true);
       };
-      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, C * P, Kc * P, [](int) {},
+      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, {0, C * P, Kc * P}, [](int) {},
                                         scatter));
     }
     return Status::ok();
@@ -119,7 +119,7 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
       a.b = scratch, a.ldb = static_cast<int>(P);
       a.beta = add_dx ? 1.0f : 0.0f;
       a.c = dx + n0 * C * P, a.ldc = static_cast<int>(P);
-      EMBER_TRY(detail::gemm_each_image(ctx, a, images, Kc * P, C * P, [](int) {}, [](int) {}));
+      EMBER_TRY(detail::gemm_each_image(ctx, a, images, {0, Kc * P, C * P}, [](int) {}, [](int) {}));
     }
   }
   if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);
@@ -197,18 +197,17 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto rows = [&](int i) { detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
-    detail::parallel_for(ctx, images, rows);
-
-    // col[G P, Kc] = xT[G P, C] W[C, Kc]
-    EMBER_TRY(detail::gemm_x_w(ctx, w, static_cast<int>(images * P), s.c, s.o, s.kh * s.kw, xt, s.c, col,
-                               static_cast<int>(ld), panel));
-
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
       fill_bias(yi, b, s.o, out_plane);
       detail::col2im_rows(g, col + i * P * ld, ld, yi, true);
     };
-    detail::parallel_for(ctx, images, scatter);
+    GemmArgs a;  // col[P, Kc] = xT[P, C] W[C, Kc], per image
+    a.m = static_cast<int>(P), a.n = static_cast<int>(Kc), a.k = s.c;
+    a.a = xt, a.lda = s.c;
+    a.b = w.f, a.ldb = static_cast<int>(Kc);
+    a.c = col, a.ldc = static_cast<int>(ld);
+    EMBER_TRY(detail::gemm_image_runs(ctx, a, images, rows, scatter));
   }
   return Status::ok();
 }
@@ -244,18 +243,17 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       a.c = dw, a.ldc = static_cast<int>(Kc);
       EMBER_TRY(ctx.gemm(a));
     }
-    if (dx) {  // dxT[G P, C] = col[G P, Kc] W[C, Kc]^T; dx (+)= transpose(dxT)
+    if (dx) {  // dxT[P, C] = col[P, Kc] W[C, Kc]^T per image; dx (+)= transpose(dxT) in the same task
       GemmArgs a;
       a.trans_b = true;
-      a.m = m, a.n = s.c, a.k = static_cast<int>(Kc);
+      a.m = static_cast<int>(P), a.n = s.c, a.k = static_cast<int>(Kc);
       a.a = col, a.lda = static_cast<int>(ld);
       a.b = w, a.ldb = static_cast<int>(Kc);
       a.c = xt, a.ldc = s.c;
-      EMBER_TRY(ctx.gemm(a));
       auto fold = [&](int i) {
         detail::rows_to_nchw(ctx.k(), xt + i * P * C, s.c, P, dx + (n0 + i) * C * P, !writes.dx);
       };
-      detail::parallel_for(ctx, images, fold);
+      EMBER_TRY(detail::gemm_image_runs(ctx, a, images, [](int) {}, fold));
     }
   }
   return Status::ok();

@@ -5,20 +5,24 @@
 // Per group of G images (images_per_group: fixed by the shape), in the pixel-row layout of
 // im2col.h (a conv is a Linear over patches):
 //   forward   col[G P, K] = im2col(x_g)
-//             yT[G P, O]  = col W^T + b          one GEMM, bias per column in the epilogue
+//             yT[G P, O]  = col W^T + b          bias per column in the epilogue
 //             y_g         = transpose(yT)        back to NCHW
 //   backward  dyT[G P, O] = transpose(dy_g)
 //             dW[O, K]   += dyT^T col            one GEMM, beta = 1 (k = G P: W read once per group)
-//             dcol[G P,K] = dyT W                one GEMM (overwrites col: dW no longer needs it)
+//             dcol[G P,K] = dyT W                (overwrites col: dW no longer needs it)
 //             dx_g      (+)= col2im(dcol)
 //             db[O]      += sums of dy over n and pixels
 //
-// Threading and determinism: the GEMMs thread inside (ctx.gemm splits M and N, never K, so
-// each C element is summed in one fixed order whatever the thread count); the im2col,
-// col2im and transposes are split over images, each task writing only its own image. The
-// grouping depends on the shape only. So every result is bit-identical for any thread count,
-// with no per-worker partial sums to reduce. Batching images makes the GEMMs large enough to
-// thread well (M = G P), which per-image GEMMs of 49 pixels would not.
+// Threading and determinism: the forward's GEMM and dcol's are row-wise (each row of yT or
+// dcol is one pixel's sums over K or O), so the group's images are cut into one run per
+// worker, each unfolded, multiplied and folded by one task on its own core
+// (detail::gemm_image_runs): a core then reads back what it wrote rather than rows another
+// core just wrote. dW sums over every pixel of the group, so its GEMM threads inside instead
+// (ctx.gemm splits M and N, never K: each element is summed in one fixed order whatever the
+// thread count). Every task writes only its own images or its own block of C, and the
+// grouping depends on the shape only: every result is bit-identical for any thread count,
+// with no per-worker partial sums to reduce. Batching images makes the GEMMs large enough
+// (M = G P), which per-image GEMMs of 49 pixels would not be.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -73,7 +77,7 @@ Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
     for (int n0 = 0; n0 < s.n; n0 += group) {
       a.c = y + n0 * O * P;
       auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
-      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, K * P, O * P, unfold,
+      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, {0, K * P, O * P}, unfold,
                                         [](int) {}));
     }
     return Status::ok();
@@ -124,7 +128,7 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
         detail::col2im_cm(g, scratch + i * K * P, dx + at, add_dx);
         input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
       };
-      EMBER_TRY(detail::gemm_each_image(ctx, a, images, O * P, K * P, [](int) {}, fold));
+      EMBER_TRY(detail::gemm_each_image(ctx, a, images, {0, O * P, K * P}, [](int) {}, fold));
     }
   }
   if (dw) ctx.k().add(O * K, dw, dw_sum, dw);
@@ -156,15 +160,24 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto unfold = [&](int i) { detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld); };
-    detail::parallel_for(ctx, images, unfold);
-
-    Epilogue ep;  // yT[G P, O] = col[G P, K] W[O, K]^T + b
-    ep.bias = b;  // per column = per output channel
-    EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
-                                static_cast<int>(ld), yt, s.o, ep, panel));
-
     auto fold = [&](int i) { detail::rows_to_nchw(ctx.k(), yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
-    detail::parallel_for(ctx, images, fold);
+    if (w.int8()) {  // one widened panel of channels at a time, shared by the threads
+      Epilogue ep;   // yT[G P, O] = col[G P, K] W[O, K]^T + b
+      ep.bias = b;
+      detail::parallel_for(ctx, images, unfold);
+      EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
+                                  static_cast<int>(ld), yt, s.o, ep, panel));
+      detail::parallel_for(ctx, images, fold);
+      continue;
+    }
+    GemmArgs a;  // yT[P, O] = col[P, K] W[O, K]^T + b, per image
+    a.trans_b = true;
+    a.m = static_cast<int>(P), a.k = static_cast<int>(K), a.n = s.o;
+    a.a = col, a.lda = static_cast<int>(ld);
+    a.b = w.f, a.ldb = static_cast<int>(K);
+    a.c = yt, a.ldc = s.o;
+    a.ep.bias = b;  // per column = per output channel
+    EMBER_TRY(detail::gemm_image_runs(ctx, a, images, unfold, fold));
   }
   return Status::ok();
 }
@@ -185,7 +198,6 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
   float* dyt = scratch + detail::round_line(group * P * ld);  // [G P, O]
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
-    const int m = static_cast<int>(images * P);
     auto prepare = [&](int i) {
       detail::nchw_to_rows(ctx.k(), dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
       if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
@@ -195,26 +207,25 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K]
       GemmArgs a;
       a.trans_a = true;
-      a.m = s.o, a.n = static_cast<int>(K), a.k = m;
+      a.m = s.o, a.n = static_cast<int>(K), a.k = static_cast<int>(images * P);
       a.a = dyt, a.lda = s.o;
       a.b = col, a.ldb = static_cast<int>(ld);
       a.beta = 1.0f;
       a.c = dw, a.ldc = static_cast<int>(K);
       EMBER_TRY(ctx.gemm(a));
     }
-    if (dx) {  // dcol[G P, K] = dyT[G P, O] W[O, K]; dx += col2im(dcol)
+    if (dx) {  // dcol[P, K] = dyT[P, O] W[O, K] per image, dx (+)= col2im(dcol) in the same task
       GemmArgs a;
-      a.m = m, a.n = static_cast<int>(K), a.k = s.o;
+      a.m = static_cast<int>(P), a.n = static_cast<int>(K), a.k = s.o;
       a.a = dyt, a.lda = s.o;
       a.b = w, a.ldb = static_cast<int>(K);
       a.c = col, a.ldc = static_cast<int>(ld);
-      EMBER_TRY(ctx.gemm(a));
       auto scatter = [&](int i) {
         const size_t at = (n0 + i) * g.image();
         detail::col2im_rows(g, col + i * P * ld, ld, dx + at, !writes.dx);
         input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
       };
-      detail::parallel_for(ctx, images, scatter);
+      EMBER_TRY(detail::gemm_image_runs(ctx, a, images, [](int) {}, scatter));
     }
   }
   return Status::ok();

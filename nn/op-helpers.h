@@ -25,23 +25,65 @@ void parallel_for_workers(Context& ctx, int tasks, F& f) {
   ctx.parallel().for_each([](void* c, int task, int worker) { (*static_cast<F*>(c))(task, worker); }, &f, tasks);
 }
 
-// The GEMM `a` once per image, for `images` images whose B and C lie b_step and c_step floats
-// after the previous image's: image by image in parallel, each GEMM on its thread alone
+// How far each image's operands lie after the previous image's, in floats.
+struct ImageSteps {
+  size_t a = 0, b = 0, c = 0;
+};
+
+// The GEMM `a` once per image, for `images` images whose A, B and C lie `steps` after the
+// previous image's: image by image in parallel, each GEMM on its thread alone
 // (Context::gemm_alone; a GEMM too small to split would cost a fork-join per image), with
 // before(i) and after(i) in the same task (an image's unfold and fold, while its columns are
-// in cache). a's arguments are checked once: the images' differ only in where B and C point.
+// in this core's cache). a's arguments are checked once: the images' differ only in where A,
+// B and C point.
 template <class Before, class After>
-Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, size_t b_step, size_t c_step,
-                       const Before& before, const After& after) {
+Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, ImageSteps steps, const Before& before,
+                       const After& after) {
   EMBER_TRY(check_gemm_args(a));
   auto task = [&](int i, int worker) {
     before(i);
     GemmArgs ai = a;
-    ai.b = a.b + i * b_step, ai.c = a.c + i * c_step;
+    ai.a = a.a + i * steps.a, ai.b = a.b + i * steps.b, ai.c = a.c + i * steps.c;
     (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
     after(i);
   };
   parallel_for_workers(ctx, images, task);
+  return Status::ok();
+}
+
+// The GEMM `a` over `images` images stacked along M, a.m rows each (op(A) not transposed; A's
+// and C's rows run on from image to image), with before(i) (an image's unfold) and after(i)
+// (its fold). Cut into one run of whole images per worker: each task unfolds its images, runs
+// one GEMM over their rows on its thread alone and folds them, so each core reads back what
+// it wrote, where a GEMM threaded inside reads rows another core just wrote (several times
+// slower to reach than its own cache). With fewer images than workers: the unfolds in
+// parallel, one GEMM threaded inside, the folds in parallel. Each row of C is its own sums,
+// so neither way changes a result.
+template <class Before, class After>
+Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before& before, const After& after) {
+  GemmArgs all = a;
+  all.m = a.m * images;
+  EMBER_TRY(check_gemm_args(all));
+  if (images < ctx.threads()) {
+    auto b = before;
+    auto f = after;
+    parallel_for(ctx, images, b);
+    EMBER_TRY(ctx.gemm(all));
+    parallel_for(ctx, images, f);
+    return Status::ok();
+  }
+  const int tasks = ctx.threads();
+  auto task = [&](int t, int worker) {
+    const int i0 = images * t / tasks, i1 = images * (t + 1) / tasks;
+    for (int i = i0; i < i1; ++i) before(i);
+    GemmArgs at = a;
+    at.m = a.m * (i1 - i0);
+    at.a = a.a + static_cast<size_t>(i0) * a.m * a.lda;
+    at.c = a.c + static_cast<size_t>(i0) * a.m * a.ldc;
+    (void)ctx.gemm_alone(at, worker);  // cannot fail: checked over all the images
+    for (int i = i0; i < i1; ++i) after(i);
+  };
+  parallel_for_workers(ctx, tasks, task);
   return Status::ok();
 }
 

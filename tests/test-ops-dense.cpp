@@ -476,30 +476,37 @@ TEST_CASE("batchnorm: eval mode uses the running statistics") {
   }
 }
 
-TEST_CASE("dense ops: bit-identical results with 1 and 2 threads") {
-  static Ctx two(2);
-  Context* ctxs[2] = {&ctx1(), &two.ctx};
+TEST_CASE("dense ops: bit-identical results with 1 and 2 threads (and 3 for the convs)") {
+  static Ctx two(2), three(3);
+  Context* ctxs[3] = {&ctx1(), &two.ctx, &three.ctx};
   if (ThreadPool::hardware_threads() == 1 && two.ctx.threads() == 1) return;  // built without threads
   REQUIRE(two.ctx.threads() == 2);
-  // DCGAN-like conv shapes with several image groups and GEMMs big enough to split.
+  // DCGAN-like conv shapes with several image groups and GEMMs big enough to split; groups of
+  // fewer images than threads (batch 1 and 2), and runs of images cut unevenly (3 threads).
   const ConvOp ops[] = {{shape(20, 64, 14, 14, 128, 4, 4, 2, 1), false},
                         {shape(20, 128, 7, 7, 64, 4, 4, 2, 1), true},
                         {shape(20, 1, 28, 28, 64, 4, 4, 2, 1), false},
                         {shape(20, 64, 14, 14, 1, 4, 4, 2, 1), true},
                         {shape(9, 3, 11, 13, 5, 3, 3, 1, 1), false},
-                        {shape(9, 5, 6, 7, 3, 4, 4, 2, 1), true}};
+                        {shape(9, 5, 6, 7, 3, 4, 4, 2, 1), true},
+                        {shape(1, 32, 9, 9, 16, 3, 3, 1, 1), false},
+                        {shape(2, 32, 14, 14, 32, 4, 4, 2, 1), false},
+                        {shape(7, 32, 28, 28, 32, 4, 4, 2, 1), false},
+                        {shape(1, 32, 7, 7, 16, 4, 4, 2, 1), true},
+                        {shape(5, 16, 7, 7, 32, 4, 4, 2, 1), true}};
   for (const ConvOp& op : ops) {
     std::vector<float> x = random_vector(op.x_size(), 61), w = random_vector(op.w_size(), 62);
     std::vector<float> b = random_vector(size_t(op.s.o), 63), dy = random_vector(op.y_size(), 64);
-    std::vector<float> out[2][4];
-    for (int t = 0; t < 2; ++t) {
+    std::vector<float> out[3][4];
+    for (int t = 0; t < 3; ++t) {
       Scratch sc(op.scratch(t + 1));
       std::vector<float> y(op.y_size()), dx(x.size(), 0.5f), dw(w.size(), 0.5f), db(b.size(), 0.5f);
       op.forward(*ctxs[t], x.data(), w.data(), b.data(), y.data(), sc.p);
       op.backward(*ctxs[t], x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), sc.p);
       out[t][0] = y, out[t][1] = dx, out[t][2] = dw, out[t][3] = db;
     }
-    for (int j = 0; j < 4; ++j) CHECK(std::memcmp(out[0][j].data(), out[1][j].data(), out[0][j].size() * 4) == 0);
+    for (int t = 1; t < 3; ++t)
+      for (int j = 0; j < 4; ++j) CHECK(std::memcmp(out[0][j].data(), out[t][j].data(), out[0][j].size() * 4) == 0);
   }
   {  // linear, VAE-sized
     const int B = 128, I = 784, O = 400;
