@@ -231,7 +231,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
       detail::im2col_rows(g, dy + (n0 + i) * g.image(), col + i * P * ld, ld);
       if (dw) detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
     };
-    detail::parallel_for(ctx, images, prepare);
+    detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them
 
     if (dw) {  // dW[C, Kc] += xT[G P, C]^T col[G P, Kc]
       GemmArgs a;

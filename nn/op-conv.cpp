@@ -202,7 +202,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       detail::nchw_to_rows(ctx.k(), dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
       if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
     };
-    detail::parallel_for(ctx, images, prepare);
+    detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them
 
     if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K]
       GemmArgs a;

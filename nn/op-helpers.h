@@ -51,6 +51,22 @@ Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, ImageSteps s
   return Status::ok();
 }
 
+// The images [0, images) cut into one run per worker (fewer when there are fewer images), run
+// t being [images t / runs, images (t + 1) / runs): f(i) for each image of a run, in order, in
+// one task. The pool hands task t to the same core job after job when nothing stalls (the
+// caller claims first), so passes over the same images (an unfold, then the GEMM over their
+// rows, then a fold) stay on one core's cache when they all cut this way.
+inline int image_runs(const Context& ctx, int images) { return ctx.threads() < images ? ctx.threads() : images; }
+inline int run_start(int images, int runs, int t) { return images * t / runs; }
+template <class F>
+void for_image_runs(Context& ctx, int images, const F& f) {
+  const int runs = image_runs(ctx, images);
+  auto task = [&](int t) {
+    for (int i = run_start(images, runs, t); i < run_start(images, runs, t + 1); ++i) f(i);
+  };
+  parallel_for(ctx, runs, task);
+}
+
 // The GEMM `a` over `images` images stacked along M, a.m rows each (op(A) not transposed; A's
 // and C's rows run on from image to image), with before(i) (an image's unfold) and after(i)
 // (its fold). Cut into one run of whole images per worker: each task unfolds its images, runs
@@ -72,9 +88,9 @@ Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before
     parallel_for(ctx, images, f);
     return Status::ok();
   }
-  const int tasks = ctx.threads();
+  const int runs = image_runs(ctx, images);
   auto task = [&](int t, int worker) {
-    const int i0 = images * t / tasks, i1 = images * (t + 1) / tasks;
+    const int i0 = run_start(images, runs, t), i1 = run_start(images, runs, t + 1);
     for (int i = i0; i < i1; ++i) before(i);
     GemmArgs at = a;
     at.m = a.m * (i1 - i0);
@@ -83,7 +99,7 @@ Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before
     (void)ctx.gemm_alone(at, worker);  // cannot fail: checked over all the images
     for (int i = i0; i < i1; ++i) after(i);
   };
-  parallel_for_workers(ctx, tasks, task);
+  parallel_for_workers(ctx, runs, task);
   return Status::ok();
 }
 
