@@ -73,7 +73,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
         fill_bias(yi, b, s.o, out_plane);
         detail::col2im_cm(g, scratch + i * Kc * P, yi, true);
       };
-      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, {0, C * P, Kc * P}, [](int) {},
+      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, C * P, Kc * P, [](int) {},
                                         scatter));
     }
     return Status::ok();
@@ -119,7 +119,7 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
       a.b = scratch, a.ldb = static_cast<int>(P);
       a.beta = add_dx ? 1.0f : 0.0f;
       a.c = dx + n0 * C * P, a.ldc = static_cast<int>(P);
-      EMBER_TRY(detail::gemm_each_image(ctx, a, images, {0, Kc * P, C * P}, [](int) {}, [](int) {}));
+      EMBER_TRY(detail::gemm_each_image(ctx, a, images, Kc * P, C * P, [](int) {}, [](int) {}));
     }
   }
   if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);

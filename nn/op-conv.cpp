@@ -77,7 +77,7 @@ Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
     for (int n0 = 0; n0 < s.n; n0 += group) {
       a.c = y + n0 * O * P;
       auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
-      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, {0, K * P, O * P}, unfold,
+      EMBER_TRY(detail::gemm_each_image(ctx, a, s.n - n0 < group ? s.n - n0 : group, K * P, O * P, unfold,
                                         [](int) {}));
     }
     return Status::ok();
@@ -128,7 +128,7 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
         detail::col2im_cm(g, scratch + i * K * P, dx + at, add_dx);
         input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
       };
-      EMBER_TRY(detail::gemm_each_image(ctx, a, images, {0, O * P, K * P}, [](int) {}, fold));
+      EMBER_TRY(detail::gemm_each_image(ctx, a, images, O * P, K * P, [](int) {}, fold));
     }
   }
   if (dw) ctx.k().add(O * K, dw, dw_sum, dw);

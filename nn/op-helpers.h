@@ -25,25 +25,19 @@ void parallel_for_workers(Context& ctx, int tasks, F& f) {
   ctx.parallel().for_each([](void* c, int task, int worker) { (*static_cast<F*>(c))(task, worker); }, &f, tasks);
 }
 
-// How far each image's operands lie after the previous image's, in floats.
-struct ImageSteps {
-  size_t a = 0, b = 0, c = 0;
-};
-
-// The GEMM `a` once per image, for `images` images whose A, B and C lie `steps` after the
-// previous image's: image by image in parallel, each GEMM on its thread alone
+// The GEMM `a` once per image, for `images` images whose B and C lie b_step and c_step floats
+// after the previous image's: image by image in parallel, each GEMM on its thread alone
 // (Context::gemm_alone; a GEMM too small to split would cost a fork-join per image), with
 // before(i) and after(i) in the same task (an image's unfold and fold, while its columns are
-// in this core's cache). a's arguments are checked once: the images' differ only in where A,
-// B and C point.
+// in cache). a's arguments are checked once: the images' differ only in where B and C point.
 template <class Before, class After>
-Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, ImageSteps steps, const Before& before,
-                       const After& after) {
+Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, size_t b_step, size_t c_step,
+                       const Before& before, const After& after) {
   EMBER_TRY(check_gemm_args(a));
   auto task = [&](int i, int worker) {
     before(i);
     GemmArgs ai = a;
-    ai.a = a.a + i * steps.a, ai.b = a.b + i * steps.b, ai.c = a.c + i * steps.c;
+    ai.b = a.b + i * b_step, ai.c = a.c + i * c_step;
     (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
     after(i);
   };
@@ -53,9 +47,9 @@ Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, ImageSteps s
 
 // The images [0, images) cut into one run per worker (fewer when there are fewer images), run
 // t being [images t / runs, images (t + 1) / runs): f(i) for each image of a run, in order, in
-// one task. The pool hands task t to the same core job after job when nothing stalls (the
-// caller claims first), so passes over the same images (an unfold, then the GEMM over their
-// rows, then a fold) stay on one core's cache when they all cut this way.
+// one task. The pool's caller claims first, so on two threads run 0 goes to the caller's core
+// and run 1 to the worker's, job after job, unless one stalls: passes over the same images (an
+// unfold, the GEMM over their rows, a fold) cut this way stay in one core's cache.
 inline int image_runs(const Context& ctx, int images) { return ctx.threads() < images ? ctx.threads() : images; }
 inline int run_start(int images, int runs, int t) { return images * t / runs; }
 template <class F>
