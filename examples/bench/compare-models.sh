@@ -3,8 +3,9 @@
 # workloads V, A, D, C, s1..s3 of ../shared/bench/WORKLOADS.md, interleaved run by run so the
 # ratios share the machine's state.
 #
-# Builds nothing: run `make -j2` first. Needs Debian's python3-torch (apt-get install
-# python3-torch) for the peer, ../shared/bench/peers/torch_ref.py. Prints per workload and
+# Builds nothing: run `make -j2` first. The peer, ../shared/bench/peers/torch_ref.py, needs
+# Debian's python3-torch and OpenBLAS (apt-get install python3-torch libopenblas-dev; it loads
+# libopenblas.so.0 to report its configuration and stops without it). Prints per workload and
 # thread count the medians over RUNS (default 3) and the speed-up of ember over PyTorch
 # (a median of per-run ratios; > 1 means ember is faster), and each training workload's
 # GFLOP/s as a share of the FMA peak of the ISA in use at that thread count, measured in the
