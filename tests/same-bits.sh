@@ -6,14 +6,16 @@
 #   tests/same-bits.sh build-old /tmp/old >old.txt; tests/same-bits.sh build /tmp/new >new.txt
 #   diff old.txt new.txt                       # empty: the same bits
 #
-# The logs' "seconds" column (wall time) is left out of their checksums.
+# The logs' "seconds" column (wall time) is left out of their checksums. THREADS=N runs every
+# step on N threads (default 1): the listing must not change with N either.
 set -euo pipefail
-BIN=${1:?usage: tests/same-bits.sh BUILD_DIR OUT_DIR}
-OUT=${2:?usage: tests/same-bits.sh BUILD_DIR OUT_DIR}
+BIN=${1:?usage: [THREADS=N] tests/same-bits.sh BUILD_DIR OUT_DIR}
+OUT=${2:?usage: [THREADS=N] tests/same-bits.sh BUILD_DIR OUT_DIR}
+T=${THREADS:-1}
 E="$BIN/ember"
 mkdir -p "$OUT"
-S=(--data sprites --sprites-train 512 --sprites-test 128 --threads 1 --seed 3)
-G=(--data sprites --sprites-train 256 --sprites-test 64 --batch 32 --channels 8,16 --z 16 --threads 1 --seed 3)
+S=(--data sprites --sprites-train 512 --sprites-test 128 --threads "$T" --seed 3)
+G=(--data sprites --sprites-train 256 --sprites-test 64 --batch 32 --channels 8,16 --z 16 --threads "$T" --seed 3)
 q() { "$E" "$@" >/dev/null; }
 
 q train --model vae "${S[@]}" --epochs 2 --batch 50 --out "$OUT/v.ember"
@@ -24,7 +26,7 @@ q train --model ae --arch linear --lik gaussian --latent 8 "${S[@]}" --epochs 1 
 q sample --model "$OUT/v.ember" --n 16 --seed 5 --out "$OUT/vs.png"
 q export --model "$OUT/v.ember" --out "$OUT/vd.ember"
 q train --model classifier "${S[@]}" --epochs 1 --out "$OUT/clf.ember"
-q train --model gan --data rings --rings-n 1280 --widths 32,32 --z 8 --batch 64 --lr 1e-3 --threads 1 --seed 3 \
+q train --model gan --data rings --rings-n 1280 --widths 32,32 --z 8 --batch 64 --lr 1e-3 --threads "$T" --seed 3 \
   --epochs 2 --mbstd --out "$OUT/r.ember"
 q train --model dcgan "${G[@]}" --epochs 1 --out "$OUT/d.ember"
 q train --model dcgan "${G[@]}" --epochs 3 --out "$OUT/d.ember" --resume --g-steps 2 --topk 0.5 --lr-final 1e-4 --decay-from 1
