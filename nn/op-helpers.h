@@ -74,12 +74,10 @@ Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before
   GemmArgs all = a;
   all.m = a.m * images;
   EMBER_TRY(check_gemm_args(all));
-  if (images < ctx.threads()) {
-    auto b = before;
-    auto f = after;
-    parallel_for(ctx, images, b);
+  if (images < ctx.threads()) {  // a run per image
+    for_image_runs(ctx, images, before);
     EMBER_TRY(ctx.gemm(all));
-    parallel_for(ctx, images, f);
+    for_image_runs(ctx, images, after);
     return Status::ok();
   }
   const int runs = image_runs(ctx, images);

@@ -86,24 +86,6 @@ Status gemm_w_b(Context& ctx, const Weights& w, int O, int K, int n, const float
   return Status::ok();
 }
 
-Status gemm_x_w(Context& ctx, const Weights& w, int m, int C, int O, int inner, const float* x, int ldx, float* c,
-                int ldc, float* panel) {
-  GemmArgs a;
-  a.m = m, a.n = O * inner, a.k = C;
-  a.a = x, a.lda = ldx;
-  a.b = w.f, a.ldb = O * inner;
-  a.c = c, a.ldc = ldc;
-  if (!w.int8()) return ctx.gemm(a);
-  const int per = channels_per_panel(static_cast<size_t>(C) * inner);
-  for (int o0 = 0; o0 < O; o0 += per) {
-    const int o1 = std::min(O, o0 + per);
-    widen_int8_columns(ctx.k(), w, C, O, inner, o0, o1, panel);
-    a.n = (o1 - o0) * inner, a.b = panel, a.ldb = a.n, a.c = c + static_cast<size_t>(o0) * inner;
-    EMBER_TRY(ctx.gemm(a));
-  }
-  return Status::ok();
-}
-
 Status gemm_wt_b(Context& ctx, const Weights& w, int C, int O, int inner, int n, const float* b, int ldb, float* c,
                  int ldc, float* panel) {
   GemmArgs a;

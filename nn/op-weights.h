@@ -19,14 +19,11 @@ Status gemm_x_wt(Context& ctx, const Weights& w, int m, int K, int O, const floa
 // C[O, n] = W[O, K] B[K, n] + bias                  bias per row (may be null)
 Status gemm_w_b(Context& ctx, const Weights& w, int O, int K, int n, const float* b, int ldb, float* c, int ldc,
                 const float* bias, float* panel);
-// C[m, Kc] = X[m, C] W[C, Kc]                        Kc = O * inner; column j is channel j / inner
-Status gemm_x_w(Context& ctx, const Weights& w, int m, int C, int O, int inner, const float* x, int ldx, float* c,
-                int ldc, float* panel);
 // The columns of channels [o0, o1) of int8 W[C, O inner] widened into panel[C, (o1 - o0) inner];
 // and how many channels a panel holds (at least one).
 void widen_int8_columns(const Kernels& k, const Weights& w, int C, int O, int inner, int o0, int o1, float* panel);
 int int8_channels_per_panel(size_t unit);
-// C[Kc, n] = W[C, Kc]^T B[C, n]                      the same weight layout, transposed
+// C[Kc, n] = W[C, Kc]^T B[C, n]                      Kc = O * inner; row j of C is channel j / inner
 Status gemm_wt_b(Context& ctx, const Weights& w, int C, int O, int inner, int n, const float* b, int ldb, float* c,
                  int ldc, float* panel);
 
