@@ -148,6 +148,16 @@ struct Kernels {
   // dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols: images between NCHW and the
   // convolutions' pixel rows (nn/im2col.h). Copies only: every ISA gives the same bits.
   void (*transpose)(const float* src, size_t rows, size_t cols, size_t lds, float* dst, size_t ldd);
+  // The convolutions' 4 x 4 patches (nn/im2col.cpp's ring), one output row at a time, from
+  // the kernel rows src[0..3], channel c's at src[ki] + c * cs: for x < ow, c < channels,
+  //   rows[x * ld + c * 16 + ki * 4 + kj] = src[ki][c * cs + x * stride + kj].
+  // Copies only: every ISA gives the same bits.
+  void (*patches_k4)(const float* const* src, size_t cs, int channels, int ow, int stride, float* rows, size_t ld);
+  // Its adjoint, over the pixels x = first, first + step, ... < ow in that order:
+  //   dst[ki][c * cs + x * stride + kj] += rows[x * ld + c * 16 + ki * 4 + kj],
+  // one rounded add per entry, pixel after pixel: every ISA gives the same bits.
+  void (*patches_k4_add)(const float* rows, size_t ld, int channels, int first, int step, int ow, int stride,
+                         float* const* dst, size_t cs);
 
   // What sgemm chose from the CPU's cache sizes when the table was made (for reports).
   GemmBlocks sgemm_blocks;

@@ -173,7 +173,7 @@ struct Ring {
 };
 
 template <int KW>  // KW > 0: a square KW x KW kernel, both loops fixed at compile time
-void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* rows, size_t ld) {
+void im2col_ring(const Kernels& k, const ConvGeom& g, const Ring& rg, const float* img, float* rows, size_t ld) {
   const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
   const size_t plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(g.kh) * kw;
   const int slots = g.kh, per_channel = g.kh * rg.wp;
@@ -190,12 +190,16 @@ void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* row
         for (int j = 0; j < cb; ++j) {
           float* dst = ring + j * per_channel + slot * rg.wp + g.pad;
           if (next < 0 || next >= g.h) zero_row(dst, g.w);
-          else copy_row(dst, img + (c0 + j) * plane + static_cast<size_t>(next) * g.w, g.w);
+          else std::memcpy(dst, img + (c0 + j) * plane + static_cast<size_t>(next) * g.w, g.w * sizeof(float));
         }
       }
       const float* src[kMaxRingRows];
       for (int ki = 0; ki < g.kh; ++ki) src[ki] = ring + ring_slot(iy0 + ki, slots) * rg.wp;
       float* r = rows + static_cast<size_t>(oy) * g.ow * ld + c0 * run;
+      if (KW == 4) {  // a pixel's 4 x 4 patch of a channel is 16 floats: the ISA's kernel
+        k.patches_k4(src, per_channel, cb, g.ow, g.stride, r, ld);
+        continue;
+      }
       for (int ox = 0; ox < g.ow; ++ox, r += ld) {
         float* dst = r;
         const int x0 = ox * g.stride;
@@ -216,7 +220,8 @@ void im2col_ring(const ConvGeom& g, const Ring& rg, const float* img, float* row
 // order, then added once: the order depends on the shape alone. Image rows no window
 // reaches (stride > kh) are left alone, or zeroed when writing.
 template <int KW>  // KW > 0: a square KW x KW kernel
-void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld, float* img, bool add) {
+void col2im_ring(const Kernels& k, const ConvGeom& g, const Ring& rg, const float* rows, size_t ld, float* img,
+                 bool add) {
   const int kw = KW > 0 ? KW : g.kw, kh = KW > 0 ? KW : g.kh;
   const size_t plane = static_cast<size_t>(g.h) * g.w, run = static_cast<size_t>(kh) * kw;
   const int q = (kw + g.stride - 1) / g.stride, slots = kh, per_channel = kh * rg.wp;
@@ -234,7 +239,7 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
         }
         const float* pr = ring + j * per_channel + slot * rg.wp + g.pad;
         if (add) add_row(xr, pr, g.w);
-        else copy_row(xr, pr, g.w);  // pr holds 0 + its sum: never -0
+        else std::memcpy(xr, pr, g.w * sizeof(float));  // pr holds 0 + its sum: never -0
       }
     };
     int lo = -g.pad, next = -g.pad;  // rows [lo, next) are in the ring
@@ -243,10 +248,15 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
       for (; lo < next && lo < iy0; ++lo) store_row(lo, ring_slot(lo, slots));
       for (; next < iy0; ++next, ++lo) store_row(next, -1);  // stride > kh: rows no window reaches
       for (; next < iy0 + kh; ++next)
-        for (int j = 0; j < cb; ++j) zero_row(ring + j * per_channel + ring_slot(next, slots) * rg.wp, rg.wp);
+        for (int j = 0; j < cb; ++j) std::memset(ring + j * per_channel + ring_slot(next, slots) * rg.wp, 0, rg.wp * sizeof(float));
       float* dst[kMaxRingRows];
       for (int ki = 0; ki < kh; ++ki) dst[ki] = ring + ring_slot(iy0 + ki, slots) * rg.wp;
       for (int f = 0; f < q; ++f) {
+        if (KW == 4) {  // as im2col_ring
+          k.patches_k4_add(rows + static_cast<size_t>(oy) * g.ow * ld + c0 * run, ld, cb, f, q, g.ow, g.stride, dst,
+                           per_channel);
+          continue;
+        }
         for (int ox = f; ox < g.ow; ox += q) {
           const float* r = rows + (static_cast<size_t>(oy) * g.ow + ox) * ld + c0 * run;
           const int x0 = ox * g.stride;
@@ -262,14 +272,14 @@ void col2im_ring(const ConvGeom& g, const Ring& rg, const float* rows, size_t ld
 
 }  // namespace
 
-void im2col_rows(const ConvGeom& g, const float* img, float* rows, size_t ld) {
+void im2col_rows(const Kernels& k, const ConvGeom& g, const float* img, float* rows, size_t ld) {
   const Ring rg(g);
   if (rg.block && g.kh <= kMaxRingRows) {
     switch (g.kh == g.kw ? g.kw : 0) {
-      case 3: return im2col_ring<3>(g, rg, img, rows, ld);
-      case 4: return im2col_ring<4>(g, rg, img, rows, ld);
-      case 5: return im2col_ring<5>(g, rg, img, rows, ld);
-      default: return im2col_ring<0>(g, rg, img, rows, ld);
+      case 3: return im2col_ring<3>(k, g, rg, img, rows, ld);
+      case 4: return im2col_ring<4>(k, g, rg, img, rows, ld);
+      case 5: return im2col_ring<5>(k, g, rg, img, rows, ld);
+      default: return im2col_ring<0>(k, g, rg, img, rows, ld);
     }
   }
   switch (g.kw) {
@@ -280,14 +290,14 @@ void im2col_rows(const ConvGeom& g, const float* img, float* rows, size_t ld) {
   }
 }
 
-void col2im_rows(const ConvGeom& g, const float* rows, size_t ld, float* img, bool add) {
+void col2im_rows(const Kernels& k, const ConvGeom& g, const float* rows, size_t ld, float* img, bool add) {
   const Ring rg(g);
   if (rg.block && g.kh <= kMaxRingRows) {
     switch (g.kh == g.kw ? g.kw : 0) {
-      case 3: return col2im_ring<3>(g, rg, rows, ld, img, add);
-      case 4: return col2im_ring<4>(g, rg, rows, ld, img, add);
-      case 5: return col2im_ring<5>(g, rg, rows, ld, img, add);
-      default: return col2im_ring<0>(g, rg, rows, ld, img, add);
+      case 3: return col2im_ring<3>(k, g, rg, rows, ld, img, add);
+      case 4: return col2im_ring<4>(k, g, rg, rows, ld, img, add);
+      case 5: return col2im_ring<5>(k, g, rg, rows, ld, img, add);
+      default: return col2im_ring<0>(k, g, rg, rows, ld, img, add);
     }
   }
   if (!add) std::memset(img, 0, g.image() * sizeof(float));  // one image, hot for the adds

@@ -31,11 +31,11 @@ struct ConvGeom {
 
 // rows[P, K] = patches of img[c, h, w] (zeros where the window hangs over the padding), rows
 // ld >= K floats apart.
-void im2col_rows(const ConvGeom& g, const float* img, float* rows, size_t ld);
+void im2col_rows(const Kernels& k, const ConvGeom& g, const float* img, float* rows, size_t ld);
 // img[c, h, w] (+)= the adjoint of im2col_rows: every patch entry added back where it came
 // from (entries over padding dropped). Sums in a fixed order: deterministic. add = false
 // writes img: the bits of adding into zeros (pixels no window covers become 0).
-void col2im_rows(const ConvGeom& g, const float* rows, size_t ld, float* img, bool add);
+void col2im_rows(const Kernels& k, const ConvGeom& g, const float* rows, size_t ld, float* img, bool add);
 // The row stride the convolutions give a patch matrix of K columns: K, or K + 16 when K is a
 // multiple of 128. Rows 512 B, 1 KB, 2 KB ... apart fall into 8 or fewer of the L1 cache's 64
 // sets, so a GEMM packs them as B (platform/gemm-driver.h, b_rows_spread); one line more

@@ -159,7 +159,7 @@ Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g
       ConvGeom part = g;  // the panel's channels of y's image
       part.c = o1 - o0;
       auto scatter = [&](int i) {
-        detail::col2im_rows(part, col + i * P * bw, bw, y + (n0 + i) * g.image() + o0 * out_plane, true);
+        detail::col2im_rows(ctx.k(), part, col + i * P * bw, bw, y + (n0 + i) * g.image() + o0 * out_plane, true);
       };
       detail::parallel_for(ctx, images, scatter);
     }
@@ -200,7 +200,7 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
     auto scatter = [&](int i) {
       float* yi = y + (n0 + i) * g.image();
       fill_bias(yi, b, s.o, out_plane);
-      detail::col2im_rows(g, col + i * P * ld, ld, yi, true);
+      detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, yi, true);
     };
     GemmArgs a;  // col[P, Kc] = xT[P, C] W[C, Kc], per image
     a.m = static_cast<int>(P), a.n = static_cast<int>(Kc), a.k = s.c;
@@ -228,7 +228,7 @@ Status conv_t2d_backward(Context& ctx, const ConvShape& s, const float* x, const
     const int images = s.n - n0 < group ? s.n - n0 : group;
     const int m = static_cast<int>(images * P);
     auto prepare = [&](int i) {
-      detail::im2col_rows(g, dy + (n0 + i) * g.image(), col + i * P * ld, ld);
+      detail::im2col_rows(ctx.k(), g, dy + (n0 + i) * g.image(), col + i * P * ld, ld);
       if (dw) detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
     };
     detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them

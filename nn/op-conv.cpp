@@ -159,7 +159,7 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
   float* yt = scratch + detail::round_line(group * P * ld);  // [G P, O]
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
-    auto unfold = [&](int i) { detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld); };
+    auto unfold = [&](int i) { detail::im2col_rows(ctx.k(), g, x + (n0 + i) * g.image(), col + i * P * ld, ld); };
     auto fold = [&](int i) { detail::rows_to_nchw(ctx.k(), yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
     if (w.int8()) {  // one widened panel of channels at a time, shared by the threads
       Epilogue ep;   // yT[G P, O] = col[G P, K] W[O, K]^T + b
@@ -200,7 +200,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto prepare = [&](int i) {
       detail::nchw_to_rows(ctx.k(), dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
-      if (dw) detail::im2col_rows(g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
+      if (dw) detail::im2col_rows(ctx.k(), g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
     };
     detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them
 
@@ -222,7 +222,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
       a.c = col, a.ldc = static_cast<int>(ld);
       auto scatter = [&](int i) {
         const size_t at = (n0 + i) * g.image();
-        detail::col2im_rows(g, col + i * P * ld, ld, dx + at, !writes.dx);
+        detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, dx + at, !writes.dx);
         input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
       };
       EMBER_TRY(detail::gemm_image_runs(ctx, a, images, [](int) {}, scatter));

@@ -1,5 +1,6 @@
 // Element-wise kernels, reductions and optimizer updates: plain loops, the reference.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "platform/scalar/activations.h"
@@ -109,6 +110,35 @@ void transpose(const float* src, size_t rows, size_t cols, size_t lds, float* ds
       const size_t j1 = j0 + kTile < cols ? j0 + kTile : cols;
       for (size_t j = j0; j < j1; ++j)
         for (size_t i = i0; i < i1; ++i) dst[j * ldd + i] = src[i * lds + j];
+    }
+  }
+}
+
+// Each 4-float run through a small array and memcpy: GCC's SLP vectoriser makes it one
+// 16-byte move (or load, add, store) at the baseline ISA, where an indexed loop stayed scalar.
+void patches_k4(const float* const* src, size_t cs, int channels, int ow, int stride, float* rows, size_t ld) {
+  for (int x = 0; x < ow; ++x) {
+    float* r = rows + static_cast<size_t>(x) * ld;
+    const size_t at = static_cast<size_t>(x) * stride;
+    for (int c = 0; c < channels; ++c, r += 16)
+      for (int ki = 0; ki < 4; ++ki) std::memcpy(r + ki * 4, src[ki] + c * cs + at, 4 * sizeof(float));
+  }
+}
+
+void patches_k4_add(const float* rows, size_t ld, int channels, int first, int step, int ow, int stride,
+                    float* const* dst, size_t cs) {
+  for (int x = first; x < ow; x += step) {
+    const float* r = rows + static_cast<size_t>(x) * ld;
+    const size_t at = static_cast<size_t>(x) * stride;
+    for (int c = 0; c < channels; ++c, r += 16) {
+      for (int ki = 0; ki < 4; ++ki) {
+        float* d = dst[ki] + c * cs + at;
+        float a[4], b[4];
+        std::memcpy(a, d, sizeof a);
+        std::memcpy(b, r + ki * 4, sizeof b);
+        for (int j = 0; j < 4; ++j) a[j] += b[j];
+        std::memcpy(d, a, sizeof a);
+      }
     }
   }
 }

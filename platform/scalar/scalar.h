@@ -29,6 +29,9 @@ void sgd_momentum(const SgdArgs& a, float* p, const float* g, float* vel, size_t
 void widen_i8(const int8_t* q, float s, float* y, size_t n);
 float dot_i8(const int8_t* q, const float* x, size_t n);
 void transpose(const float* src, size_t rows, size_t cols, size_t lds, float* dst, size_t ldd);
+void patches_k4(const float* const* src, size_t cs, int channels, int ow, int stride, float* rows, size_t ld);
+void patches_k4_add(const float* rows, size_t ld, int channels, int first, int step, int ow, int stride,
+                    float* const* dst, size_t cs);
 
 // The full scalar table.
 extern const Kernels kKernels;
