@@ -166,6 +166,14 @@ class Driver {
   static void sgemm(const GemmArgs& g, const Parallel& par, float* scratch) {
     if (g.m <= 0 || g.n <= 0) return;
     if (g.k <= 0) return scale_only(g);
+    if (swap_pays(g)) return sgemm_swapped(g, par, scratch);
+    run(g, par, scratch);
+  }
+
+ private:
+  static inline GemmBlocks blocks_ = {KC, MC, NC};
+
+  static void run(const GemmArgs& g, const Parallel& par, float* scratch) {
     Job job;
     job.g = &g;
     job.scratch = scratch;
@@ -181,8 +189,48 @@ class Driver {
     par.for_each(run_task, &job, job.tm * job.tn);
   }
 
- private:
-  static inline GemmBlocks blocks_{KC, MC, NC};
+  // C = op(A) B^T, B [N, K] wider than A [M, K] (a Linear layer's forward: the weight against
+  // the batch): packing B^T moves N K floats, where C^T = B A^T packs A^T (M K) and its
+  // transpose into C moves M N. So when N K > M K + M N, the GEMM runs swapped into the end
+  // of worker 0's B block (the swapped B, A^T, fills at most KC x M of it) and is transposed
+  // into C. Every C element is the same chain of products over the same K chunks (an FMA's
+  // two factors commute), the bias moves from columns to rows: the same bits either way.
+  static size_t swapped_c_offset(const GemmArgs& g) {
+    return static_cast<size_t>(KC) * static_cast<size_t>(ceil_div(g.m, NR) * NR);
+  }
+  static bool swap_pays(const GemmArgs& g) {
+    if (!g.trans_b || g.trans_a || g.beta != 0.0f || g.pack_a || g.m < 2 * MR) return false;
+    const double m = g.m, n = g.n, k = g.k;
+    if (n * k <= m * k + m * n) return false;
+    const size_t c_floats = static_cast<size_t>(g.m) * static_cast<size_t>(g.n);
+    return swapped_c_offset(g) + c_floats <= kBlockFloats;
+  }
+
+  struct Transpose {
+    const float* ct;  // C^T [N, M]
+    float* c;
+    int m, n, ldc, tasks;
+  };
+  static void transpose_task(void* ctx, int task, int /*worker*/) {
+    const Transpose& t = *static_cast<const Transpose*>(ctx);
+    int m0, m1;
+    slab(t.m, 1, t.tasks, task, &m0, &m1);  // C's rows [m0, m1): columns of C^T
+    if (m0 < m1) K::pack_t(t.c + static_cast<size_t>(m0) * t.ldc, t.ct + m0, t.m, t.n, m1 - m0, t.ldc);
+  }
+
+  static void sgemm_swapped(const GemmArgs& g, const Parallel& par, float* scratch) {
+    float* ct = scratch + swapped_c_offset(g);  // in worker 0's B block, past what its packing uses
+    GemmArgs t = g;
+    t.m = g.n, t.n = g.m;
+    t.a = g.b, t.lda = g.ldb;  // B [N, K] as A, read in place
+    t.b = g.a, t.ldb = g.lda;  // A [M, K] as B^T
+    t.c = ct, t.ldc = g.m;
+    t.ep.bias_per_row = !g.ep.bias_per_row;
+    t.mc = g.nc, t.nc = g.mc;
+    run(t, par, scratch);
+    Transpose tr{ct, g.c, g.m, g.n, g.ldc, par.workers < g.m / MR ? par.workers : 1};
+    par.for_each(transpose_task, &tr, tr.tasks);
+  }
 
   struct Job {
     const GemmArgs* g;

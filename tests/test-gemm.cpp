@@ -255,6 +255,39 @@ TEST_CASE("gemm: 1, 2 and 3 threads give bit-identical results") {
     }
 }
 
+TEST_CASE("gemm: a wide B^T runs swapped (C^T = B A^T, then transposed) with the same bits") {
+  // B [N, K] transposed, A [M, K], beta 0 and N K > M K + M N: the driver computes C^T into
+  // its scratch and transposes it (gemm-driver.h, swap_pays); pack_a keeps the plain order.
+  // The same bits both ways, bias per column or per row, a fused and a late activation, 1-3
+  // threads; near the scalar reference; nothing written outside C's window.
+  struct Dims {
+    int m, n, k;
+  };
+  const Dims dims[] = {{16, 67, 67}, {24, 300, 129}, {64, 128, 700}, {17, 1000, 50}, {128, 784, 400}};
+  const std::vector<float> bias = random_vector(1000, 13);
+  ThreadPool pool2, pool3;
+  REQUIRE(pool2.start(2).is_ok());
+  REQUIRE(pool3.start(3).is_ok());
+  for (const Kernels* k : simd_kernels())
+    for (const Dims& d : dims)
+      for (int mode : {1, 2})
+        for (Act act : {Act::relu, Act::sigmoid}) {
+          Problem pr(d.m, d.n, d.k, false, true, 3, 700 + d.n + mode);
+          const Epilogue ep = epilogue(act, mode, bias);
+          pr.g.pack_a = true;
+          const std::vector<float> plain = pr.run(*k, Parallel(), ep, 1.5f, 0.0f);
+          pr.g.pack_a = false;
+          for (int threads : {1, 2, 3}) {
+            const Parallel par = threads == 1 ? Parallel() : threads == 2 ? pool2.parallel() : pool3.parallel();
+            const std::vector<float> swapped = pr.run(*k, par, ep, 1.5f, 0.0f);
+            CHECK_MESSAGE(std::memcmp(plain.data(), swapped.data(), plain.size() * sizeof(float)) == 0,
+                          k->name << " " << d.m << "x" << d.n << "x" << d.k << " bias mode " << mode
+                                  << " threads=" << threads);
+          }
+          check_same(pr, plain, pr.run(scalar_kernels(), Parallel(), ep, 1.5f, 0.0f), k->name);
+        }
+}
+
 TEST_CASE("gemm: the scalar reference agrees with double precision") {
   for (int t = 0; t < 4; ++t) {
     const Problem pr(23, 31, 47, t & 1, t & 2, 1, 900 + t);
