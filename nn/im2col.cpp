@@ -25,21 +25,15 @@ struct Window {
 };
 
 // Image rows of runtime width in blocks of 8 with a fixed trip count: GCC's -O2 vectorises
-// those, where a plain loop over a runtime width stayed scalar (and a zeroing or copying loop
-// became a memset or memcpy call per row).
+// those, where a plain loop over a runtime width stayed scalar. (The ring's whole-row copies
+// and slot clears call memcpy / memset instead: libc moves them with the CPU's widest vectors,
+// measured faster there; docs/lab-notes.md.)
 constexpr int kRowBlock = 8;
 inline void zero_row(float* __restrict out, int n) {
   int x = 0;
   for (; x + kRowBlock <= n; x += kRowBlock)
     for (int j = 0; j < kRowBlock; ++j) out[x + j] = 0.0f;
   for (; x < n; ++x) out[x] = 0.0f;
-}
-// Copies a block at a time with a fixed-size memcpy (inlined as vector moves): an element
-// loop is turned back into a libc memcpy call per row, which cost more than the copy.
-inline void copy_row(float* __restrict out, const float* __restrict in, int n) {
-  int x = 0;
-  for (; x + kRowBlock <= n; x += kRowBlock) std::memcpy(out + x, in + x, sizeof(float) * kRowBlock);
-  for (; x < n; ++x) out[x] = in[x];
 }
 inline void add_row(float* __restrict out, const float* __restrict in, int n) {
   int x = 0;
