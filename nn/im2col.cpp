@@ -241,8 +241,10 @@ void col2im_ring(const Kernels& k, const ConvGeom& g, const Ring& rg, const floa
       const int iy0 = oy * g.stride - g.pad;
       for (; lo < next && lo < iy0; ++lo) store_row(lo, ring_slot(lo, slots));
       for (; next < iy0; ++next, ++lo) store_row(next, -1);  // stride > kh: rows no window reaches
-      for (; next < iy0 + kh; ++next)
-        for (int j = 0; j < cb; ++j) std::memset(ring + j * per_channel + ring_slot(next, slots) * rg.wp, 0, rg.wp * sizeof(float));
+      for (; next < iy0 + kh; ++next) {
+        float* slot_row = ring + ring_slot(next, slots) * rg.wp;
+        for (int j = 0; j < cb; ++j) std::memset(slot_row + j * per_channel, 0, rg.wp * sizeof(float));
+      }
       float* dst[kMaxRingRows];
       for (int ki = 0; ki < kh; ++ki) dst[ki] = ring + ring_slot(iy0 + ki, slots) * rg.wp;
       for (int f = 0; f < q; ++f) {

@@ -499,6 +499,35 @@ float dot_i8(const int8_t* q, const float* x, size_t n) {
   return s;
 }
 
+// Kernels::patches_k4 and patches_k4_add around an ISA's move of one patch (for ops structs
+// that have them; the x86 files): O::patch_gather(r, s0, s1, s2, s3) stores the four 4-float
+// runs s0..s3 as the 16 floats at r; O::patch_add(r, d0, d1, d2, d3) adds them back, one
+// rounded add per float.
+template <class O>
+void patches_k4(const float* const* src, size_t cs, int channels, int ow, int stride, float* rows, size_t ld) {
+  for (int x = 0; x < ow; ++x) {
+    float* r = rows + static_cast<size_t>(x) * ld;
+    const size_t at = static_cast<size_t>(x) * stride;
+    for (int c = 0; c < channels; ++c, r += 16) {
+      const size_t o = c * cs + at;
+      O::patch_gather(r, src[0] + o, src[1] + o, src[2] + o, src[3] + o);
+    }
+  }
+}
+
+template <class O>
+void patches_k4_add(const float* rows, size_t ld, int channels, int first, int step, int ow, int stride,
+                    float* const* dst, size_t cs) {
+  for (int x = first; x < ow; x += step) {
+    const float* r = rows + static_cast<size_t>(x) * ld;
+    const size_t at = static_cast<size_t>(x) * stride;
+    for (int c = 0; c < channels; ++c, r += 16) {
+      const size_t o = c * cs + at;
+      O::patch_add(r, dst[0] + o, dst[1] + o, dst[2] + o, dst[3] + o);
+    }
+  }
+}
+
 // Points every element-wise entry of k at O's instantiations.
 template <class O>
 void fill(Kernels* k) {

@@ -115,7 +115,8 @@ TEST_CASE("patches_k4_add: every table adds in the plain loops' order (the same 
               for (int c = 0; c < channels; ++c)
                 for (int ki = 0; ki < 4; ++ki)
                   for (int kj = 0; kj < 4; ++kj)
-                    want[ki * wp + c * cs + static_cast<size_t>(x) * stride + kj] += rows[x * ld + c * 16 + ki * 4 + kj];
+                    want[ki * wp + c * cs + static_cast<size_t>(x) * stride + kj] +=
+                        rows[x * ld + c * 16 + ki * 4 + kj];
             CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
           }
         }

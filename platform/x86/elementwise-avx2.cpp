@@ -85,47 +85,28 @@ struct Avx2 {
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+
+  // A 4 x 4 patch (simd::patches_k4): two 32-byte stores from four 16-byte loads, or two
+  // loads split into four 16-byte adds.
+  static void patch_gather(float* r, const float* s0, const float* s1, const float* s2, const float* s3) {
+    _mm256_storeu_ps(r, _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(s0)), _mm_loadu_ps(s1), 1));
+    _mm256_storeu_ps(r + 8, _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(s2)), _mm_loadu_ps(s3), 1));
+  }
+  static void patch_add(const float* r, float* d0, float* d1, float* d2, float* d3) {
+    const __m256 lo = _mm256_loadu_ps(r), hi = _mm256_loadu_ps(r + 8);
+    _mm_storeu_ps(d0, _mm_add_ps(_mm_loadu_ps(d0), _mm256_castps256_ps128(lo)));
+    _mm_storeu_ps(d1, _mm_add_ps(_mm_loadu_ps(d1), _mm256_extractf128_ps(lo, 1)));
+    _mm_storeu_ps(d2, _mm_add_ps(_mm_loadu_ps(d2), _mm256_castps256_ps128(hi)));
+    _mm_storeu_ps(d3, _mm_add_ps(_mm_loadu_ps(d3), _mm256_extractf128_ps(hi, 1)));
+  }
 };
-
-// A pixel's 4 x 4 patch of one channel is 16 floats: two 32-byte stores from four 16-byte
-// loads, or two loads split into four 16-byte adds (as the AVX-512 file).
-void patches_k4_avx2(const float* const* src, size_t cs, int channels, int ow, int stride, float* rows, size_t ld) {
-  for (int x = 0; x < ow; ++x) {
-    float* r = rows + static_cast<size_t>(x) * ld;
-    const size_t at = static_cast<size_t>(x) * stride;
-    for (int c = 0; c < channels; ++c, r += 16) {
-      const size_t o = c * cs + at;
-      _mm256_storeu_ps(r, _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src[0] + o)),
-                                               _mm_loadu_ps(src[1] + o), 1));
-      _mm256_storeu_ps(r + 8, _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(src[2] + o)),
-                                                   _mm_loadu_ps(src[3] + o), 1));
-    }
-  }
-}
-
-void patches_k4_add_avx2(const float* rows, size_t ld, int channels, int first, int step, int ow, int stride,
-                    float* const* dst, size_t cs) {
-  for (int x = first; x < ow; x += step) {
-    const float* r = rows + static_cast<size_t>(x) * ld;
-    const size_t at = static_cast<size_t>(x) * stride;
-    for (int c = 0; c < channels; ++c, r += 16) {
-      const size_t o = c * cs + at;
-      const __m256 lo = _mm256_loadu_ps(r), hi = _mm256_loadu_ps(r + 8);
-      float *d0 = dst[0] + o, *d1 = dst[1] + o, *d2 = dst[2] + o, *d3 = dst[3] + o;
-      _mm_storeu_ps(d0, _mm_add_ps(_mm_loadu_ps(d0), _mm256_castps256_ps128(lo)));
-      _mm_storeu_ps(d1, _mm_add_ps(_mm_loadu_ps(d1), _mm256_extractf128_ps(lo, 1)));
-      _mm_storeu_ps(d2, _mm_add_ps(_mm_loadu_ps(d2), _mm256_castps256_ps128(hi)));
-      _mm_storeu_ps(d3, _mm_add_ps(_mm_loadu_ps(d3), _mm256_extractf128_ps(hi, 1)));
-    }
-  }
-}
 
 }  // namespace
 
 void fill_elementwise_avx2(Kernels* k) {
   simd::avx2::fill<Avx2>(k);
-  k->patches_k4 = patches_k4_avx2;
-  k->patches_k4_add = patches_k4_add_avx2;
+  k->patches_k4 = simd::avx2::patches_k4<Avx2>;
+  k->patches_k4_add = simd::avx2::patches_k4_add<Avx2>;
 }
 
 }  // namespace ember::platform

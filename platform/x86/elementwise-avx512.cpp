@@ -74,49 +74,32 @@ struct Avx512 {
 
   static float hsum(V v) { return _mm512_reduce_add_ps(v); }
   static float hmax(V v) { return _mm512_reduce_max_ps(v); }
+
+  // A 4 x 4 patch (simd::patches_k4): one 64-byte store from four 16-byte loads, or one load
+  // split into four 16-byte adds; the scalar reference moves each run on its own
+  // (docs/lab-notes.md).
+  static void patch_gather(float* r, const float* s0, const float* s1, const float* s2, const float* s3) {
+    __m512 v = _mm512_castps128_ps512(_mm_loadu_ps(s0));
+    v = _mm512_insertf32x4(v, _mm_loadu_ps(s1), 1);
+    v = _mm512_insertf32x4(v, _mm_loadu_ps(s2), 2);
+    v = _mm512_insertf32x4(v, _mm_loadu_ps(s3), 3);
+    _mm512_storeu_ps(r, v);
+  }
+  static void patch_add(const float* r, float* d0, float* d1, float* d2, float* d3) {
+    const __m512 v = _mm512_loadu_ps(r);
+    _mm_storeu_ps(d0, _mm_add_ps(_mm_loadu_ps(d0), _mm512_castps512_ps128(v)));
+    _mm_storeu_ps(d1, _mm_add_ps(_mm_loadu_ps(d1), _mm512_extractf32x4_ps(v, 1)));
+    _mm_storeu_ps(d2, _mm_add_ps(_mm_loadu_ps(d2), _mm512_extractf32x4_ps(v, 2)));
+    _mm_storeu_ps(d3, _mm_add_ps(_mm_loadu_ps(d3), _mm512_extractf32x4_ps(v, 3)));
+  }
 };
-
-// A pixel's 4 x 4 patch of one channel is 16 floats: one 64-byte store from four 16-byte
-// loads, or one load split into four 16-byte adds; the scalar reference moves each kernel
-// row on its own (measured: docs/lab-notes.md).
-void patches_k4_avx512(const float* const* src, size_t cs, int channels, int ow, int stride, float* rows, size_t ld) {
-  for (int x = 0; x < ow; ++x) {
-    float* r = rows + static_cast<size_t>(x) * ld;
-    const size_t at = static_cast<size_t>(x) * stride;
-    for (int c = 0; c < channels; ++c, r += 16) {
-      const size_t o = c * cs + at;
-      __m512 v = _mm512_castps128_ps512(_mm_loadu_ps(src[0] + o));
-      v = _mm512_insertf32x4(v, _mm_loadu_ps(src[1] + o), 1);
-      v = _mm512_insertf32x4(v, _mm_loadu_ps(src[2] + o), 2);
-      v = _mm512_insertf32x4(v, _mm_loadu_ps(src[3] + o), 3);
-      _mm512_storeu_ps(r, v);
-    }
-  }
-}
-
-void patches_k4_add_avx512(const float* rows, size_t ld, int channels, int first, int step, int ow, int stride,
-                    float* const* dst, size_t cs) {
-  for (int x = first; x < ow; x += step) {
-    const float* r = rows + static_cast<size_t>(x) * ld;
-    const size_t at = static_cast<size_t>(x) * stride;
-    for (int c = 0; c < channels; ++c, r += 16) {
-      const size_t o = c * cs + at;
-      const __m512 v = _mm512_loadu_ps(r);
-      float *d0 = dst[0] + o, *d1 = dst[1] + o, *d2 = dst[2] + o, *d3 = dst[3] + o;
-      _mm_storeu_ps(d0, _mm_add_ps(_mm_loadu_ps(d0), _mm512_castps512_ps128(v)));
-      _mm_storeu_ps(d1, _mm_add_ps(_mm_loadu_ps(d1), _mm512_extractf32x4_ps(v, 1)));
-      _mm_storeu_ps(d2, _mm_add_ps(_mm_loadu_ps(d2), _mm512_extractf32x4_ps(v, 2)));
-      _mm_storeu_ps(d3, _mm_add_ps(_mm_loadu_ps(d3), _mm512_extractf32x4_ps(v, 3)));
-    }
-  }
-}
 
 }  // namespace
 
 void fill_elementwise_avx512(Kernels* k) {
   simd::avx512::fill<Avx512>(k);
-  k->patches_k4 = patches_k4_avx512;
-  k->patches_k4_add = patches_k4_add_avx512;
+  k->patches_k4 = simd::avx512::patches_k4<Avx512>;
+  k->patches_k4_add = simd::avx512::patches_k4_add<Avx512>;
 }
 
 }  // namespace ember::platform
