@@ -47,7 +47,10 @@
 //         jr over the NC block in NR panels
 //           ir over the MC block in MR panels: ukernel     (B panel reused from L1/L2)
 // Each packed B panel is used by all MC / MR A panels before the next one is touched; the
-// A block is swept once per B panel from L2.
+// A block is swept once per B panel from L2. When the task's rows are one MC block (a batch
+// of 64..256), B is packed panel by panel just before its A panels instead, into one slot
+// that is still in L1 / L2 when read. Tiles of a C too large to stay in L2 between K chunks
+// ask for their lines before the k loop (TileParams::prefetch_c).
 //
 // Threads: C is cut into a grid of tm x tn tasks (along M and N, never K). Each task packs
 // what it needs in its own worker's scratch: no barriers (a fork-join is a sizeable share of
@@ -93,6 +96,9 @@ struct TileParams {
   bool bias_per_row = false;
   Act act = Act::identity;
   float slope = 0.0f;
+  // C's tile has left the L2 since the last K chunk wrote it: the tile asks for its lines
+  // before the k loop (read after it, beta != 0), so they arrive while the loop runs.
+  bool prefetch_c = false;
 };
 
 // The transposing pack in plain C++ (8 x 8 blocks keep both sides' cache lines in use);
@@ -158,6 +164,7 @@ class Driver {
   // for `caches` (unknown sizes keep MC and NC). Called once, when the table is made.
   static void fill(Kernels* k, const platform::CacheSizes& caches = platform::CacheSizes()) {
     blocks_ = blocks_for(caches, KC, MR, MC, NR, NC);
+    l2_bytes_ = caches.l2;
     k->sgemm_scratch_floats = scratch_floats;
     k->sgemm = sgemm;
     k->sgemm_blocks = blocks_;
@@ -172,6 +179,7 @@ class Driver {
 
  private:
   static inline GemmBlocks blocks_ = {KC, MC, NC};
+  static inline size_t l2_bytes_ = 0;  // 0: unknown
 
   static void run(const GemmArgs& g, const Parallel& par, float* scratch) {
     Job job;
@@ -374,15 +382,22 @@ class Driver {
     // (ceil(x / blocks) <= nc, and nc is a multiple of NR, so rounding up stays <= nc.)
     const int nblocks = ceil_div(n1 - n0, job.nc), ncb = ceil_div(ceil_div(n1 - n0, nblocks), NR) * NR;
     const int mblocks = ceil_div(m1 - m0, job.mc), mcb = ceil_div(ceil_div(m1 - m0, mblocks), MR) * MR;
+    // With one block of rows, each packed B panel is used by one run of A panels and never
+    // again: packed just before that run, into one slot, it is still in L1 / L2 when read,
+    // where the whole block packed first (KC x NC, past the L2) comes back from L3.
+    const bool b_panelwise = !b_in_place && mblocks == 1;
+    // A task's C beyond half the L2 (A and B blocks share it) is evicted between K chunks.
+    const bool c_leaves_l2 = l2_bytes_ == 0 || static_cast<size_t>(m1 - m0) * (n1 - n0) * sizeof(float) > l2_bytes_ / 2;
     for (int jc = n0, nc; jc < n1; jc += nc) {
       nc = min_int(ncb, n1 - jc);
       for (int chunk = 0; chunk < job.kchunks; ++chunk) {
         const int pc = chunk * job.kc, kc = min_int(job.kc, g.k - pc);
         const bool first = chunk == 0, last = chunk == job.kchunks - 1;
-        if (!b_in_place) pack_b(g, pc, kc, jc, nc, bblock);
+        if (!b_in_place && !b_panelwise) pack_b(g, pc, kc, jc, nc, bblock);
         TileParams tp;
         tp.alpha = g.alpha;
         tp.beta = first ? g.beta : 1.0f;
+        tp.prefetch_c = tp.beta != 0.0f && c_leaves_l2;
         const bool fuse = last && !job.late_act;
         if (fuse) tp.act = g.ep.act, tp.slope = g.ep.slope, tp.bias_per_row = g.ep.bias_per_row;
         for (int ic = m0, mc; ic < m1; ic += mc) {
@@ -392,7 +407,8 @@ class Driver {
           // The B panel (kc x NR) stays in L1 while the A panels stream from L2.
           for (int j = 0; j < nc; j += NR) {
             const int cols = min_int(NR, nc - j);
-            const float* bpanel = bblock + static_cast<size_t>(j) * kc;
+            if (b_panelwise) pack_b(g, pc, kc, jc + j, cols, bblock);
+            const float* bpanel = b_panelwise ? bblock : bblock + static_cast<size_t>(j) * kc;
             for (int i = 0; i < mc; i += MR) {
               const int rows = min_int(MR, mc - i);
               float* c = g.c + static_cast<size_t>(ic + i) * g.ldc + jc + j;

@@ -37,6 +37,13 @@ void tile(int kc, const float* a, size_t lda, const float* b, size_t ldb, float*
 #pragma GCC unroll 2
     for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_setzero_ps();
 
+  if (tp.prefetch_c)
+#pragma GCC unroll 8
+    for (int r = 0; r < ROWS; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + cols - 1), _MM_HINT_T0);
+    }
+
   for (int k = 0; k < kc; ++k) {
     __m512 bv[VECS];
 #pragma GCC unroll 2
