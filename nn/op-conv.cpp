@@ -17,12 +17,16 @@
 // dcol is one pixel's sums over K or O), so the group's images are cut into one run per
 // worker, each unfolded, multiplied and folded by one task on its own core
 // (detail::gemm_image_runs): a core then reads back what it wrote rather than rows another
-// core just wrote. dW sums over every pixel of the group, so its GEMM threads inside instead
-// (ctx.gemm splits M and N, never K: each element is summed in one fixed order whatever the
-// thread count). Every task writes only its own images or its own block of C, and the
-// grouping depends on the shape only: every result is bit-identical for any thread count,
-// with no per-worker partial sums to reduce. Batching images makes the GEMMs large enough
-// (M = G P), which per-image GEMMs of 49 pixels would not be.
+// core just wrote. dW sums over every pixel of the group: for a small dW (at most
+// kMaxPartFloats) each of at most kWeightGradRuns fixed runs of the group's images sums its
+// own part of it in the task that unfolded them (and then folds their dx), the parts added in
+// order at the end; a large dW is one GEMM threaded inside (ctx.gemm splits M and N, never
+// K). Runs, parts and groups depend on the shape only, never on the thread count, and every
+// task writes only its own images, part or block of C: every result is bit-identical for any
+// thread count. Batching images makes the GEMMs large enough (M = G P), which per-image
+// GEMMs of 49 pixels would not be.
+#include <cstring>
+
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -51,7 +55,27 @@ void input_act_backward(const Kernels& k, InputAct f, const float* x_n, float* d
   if (f.act != Act::identity) k.act_backward(f.act, f.slope, x_n, x_n, dx_n, dx_n, n);
 }
 
-// Scratch: col[G P, K] then yT / dyT[G P, O]; channel-major: colT[G][K, P], then dW's sum [O, K].
+// dW in parts: a group's images are cut into at most kWeightGradRuns runs (fixed by the
+// shape, never by the thread count), and each run's task sums its images' share of dW into
+// its own part, on its own core, right after unfolding them (their columns still in its
+// cache), where one GEMM threaded inside would read rows the other core unfolded. The parts
+// are added in order at the end: the same bits for any thread count.
+// A dW larger than kMaxPartFloats (a DCGAN's 64 -> 128 conv: 128 x 1024) is one GEMM threaded
+// inside instead: its parts and the run's columns would not share a core's L2 (measured
+// slower at 2 threads). A constant, not the machine's L2 size: the choice sets the sum order.
+constexpr int kWeightGradRuns = 4;
+constexpr size_t kMaxPartFloats = size_t(1) << 16;
+int weight_grad_runs(int images) { return images < kWeightGradRuns ? images : kWeightGradRuns; }
+size_t part_floats(const ConvShape& s, const ConvGeom& g) {
+  return detail::round_line(g.patch() * static_cast<size_t>(s.o));
+}
+// dw += part 0 + part 1 + ... (parts[kWeightGradRuns][part_floats], the first summed into).
+void add_parts(const Kernels& k, float* parts, size_t part, size_t n, float* dw) {
+  for (int r = 1; r < kWeightGradRuns; ++r) k.add(n, parts, parts + r * part, parts);
+  k.add(n, dw, parts, dw);
+}
+
+// Scratch: col[G P, K] then yT / dyT[G P, O]; channel-major: colT[G][K, P]; then dW's parts.
 int group_of(const ConvShape& s, const ConvGeom& g) {
   if (detail::use_cm(g)) return detail::images_per_group(s.n, g.pixels() * g.patch());
   return detail::images_per_group(s.n, g.pixels() * (g.patch() + static_cast<size_t>(s.o)));
@@ -61,8 +85,8 @@ int group_of(const ConvShape& s, const ConvGeom& g) {
 // image y_n[O, P] = W[O, K] colT_n[K, P] + b (bias per row), written straight into NCHW;
 // dW[O, K] += dy_n colT_n^T image after image; dcolT_n = W^T dy_n, then col2im. The forward
 // and dx run image by image in parallel, each image's unfold, GEMM (on its thread alone:
-// Context::gemm_alone) and fold in one task; dW's GEMMs run one image at a time (threaded
-// inside), in image order. Deterministic for any thread count.
+// Context::gemm_alone) and fold in one task; dW's per-image GEMMs run in parts (above), each
+// run's images in order on its own thread. Deterministic for any thread count.
 Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, const float* x, const Weights& w,
                          const float* b, float* y, float* scratch, float* panel) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
@@ -97,24 +121,31 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
                           const float* dy, float* dx, float* dw, float* scratch, bool add_dx, InputAct input_act) {
   const size_t P = g.pixels(), K = g.patch(), O = static_cast<size_t>(s.o);
   const int group = group_of(s, g);
-  // The batch's dW is summed apart and added once, so dw receives one addition per call
-  // (as the pixel-row path's single GEMM gives), not one per image.
-  float* dw_sum = scratch + detail::round_line(group * K * P);
+  // dW's parts, summed apart and added once, so dw receives one addition per call.
+  float* parts = scratch + detail::round_line(group * K * P);
+  const size_t part = part_floats(s, g);
+  if (dw) std::memset(parts, 0, kWeightGradRuns * part * sizeof(float));
+  GemmArgs da;  // part[O, K] += dy_n[O, P] colT[K, P]^T
+  da.trans_b = true;
+  da.m = s.o, da.n = static_cast<int>(K), da.k = static_cast<int>(P);
+  da.a = dy, da.lda = static_cast<int>(P);
+  da.b = scratch, da.ldb = static_cast<int>(P);
+  da.beta = 1.0f;
+  da.c = parts, da.ldc = static_cast<int>(K);
+  if (dw) EMBER_TRY(check_gemm_args(da));
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     if (dw) {
-      auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
-      detail::parallel_for(ctx, images, unfold);
-      for (int i = 0; i < images; ++i) {
-        GemmArgs a;  // dWsum[O, K] (+)= dy_n[O, P] colT[K, P]^T
-        a.trans_b = true;
-        a.m = s.o, a.n = static_cast<int>(K), a.k = static_cast<int>(P);
-        a.a = dy + (n0 + i) * O * P, a.lda = static_cast<int>(P);
-        a.b = scratch + i * K * P, a.ldb = static_cast<int>(P);
-        a.beta = n0 + i == 0 ? 0.0f : 1.0f;
-        a.c = dw_sum, a.ldc = static_cast<int>(K);
-        EMBER_TRY(ctx.gemm(a));
-      }
+      const int runs = weight_grad_runs(images);
+      auto run = [&](int r, int worker) {
+        for (int i = detail::run_start(images, runs, r); i < detail::run_start(images, runs, r + 1); ++i) {
+          detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P);
+          GemmArgs a = da;
+          a.a = dy + (n0 + i) * O * P, a.b = scratch + i * K * P, a.c = parts + r * part;
+          (void)ctx.gemm_alone(a, worker);  // cannot fail: da was checked
+        }
+      };
+      detail::parallel_for_workers(ctx, runs, run);
     }
     if (dx) {
       GemmArgs a;  // dcolT[K, P] = W[O, K]^T dy_n[O, P]
@@ -131,7 +162,7 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
       EMBER_TRY(detail::gemm_each_image(ctx, a, images, O * P, K * P, [](int) {}, fold));
     }
   }
-  if (dw) ctx.k().add(O * K, dw, dw_sum, dw);
+  if (dw) add_parts(ctx.k(), parts, part, O * K, dw);
   return Status::ok();
 }
 
@@ -142,9 +173,11 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const ConvGeom g = conv_geom(s);
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(g.patch())) : 0;  // after the op's own
-  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.o) + panel;
+  const bool in_parts = detail::use_cm(g) || g.patch() * static_cast<size_t>(s.o) <= kMaxPartFloats;
+  const size_t parts = in_parts ? kWeightGradRuns * part_floats(s, g) : 0;
+  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + parts + panel;
   const size_t col = rows * detail::patch_stride(g.patch());
-  return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.o)) + panel;
+  return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.o)) + parts + panel;
 }
 
 // x[N,C,H,W] w[O,C,kh,kw] b[O] -> y[N,O,Ho,Wo]
@@ -196,38 +229,72 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
   const int group = group_of(s, g);
   float* col = scratch;                                       // [G P, K], rows ld apart: col, then dcol
   float* dyt = scratch + detail::round_line(group * P * ld);  // [G P, O]
+  float* parts = dyt + detail::round_line(group * P * O);     // dW's parts [O, K]
+  const size_t part = part_floats(s, g);
+  GemmArgs da;  // part[O, K] += dyT[run P, O]^T col[run P, K]
+  da.trans_a = true;
+  da.m = s.o, da.n = static_cast<int>(K), da.k = static_cast<int>(group * P);
+  da.a = dyt, da.lda = s.o;
+  da.b = col, da.ldb = static_cast<int>(ld);
+  da.beta = 1.0f;
+  da.c = parts, da.ldc = static_cast<int>(K);
+  GemmArgs xa;  // dcol[P, K] = dyT[P, O] W[O, K] per image
+  xa.m = static_cast<int>(P), xa.n = static_cast<int>(K), xa.k = s.o;
+  xa.a = dyt, xa.lda = s.o;
+  xa.b = w, xa.ldb = static_cast<int>(K);
+  xa.c = col, xa.ldc = static_cast<int>(ld);
+  const bool in_parts = dw && O * K <= kMaxPartFloats;
+  if (dw) EMBER_TRY(check_gemm_args(da));
+  if (in_parts) std::memset(parts, 0, kWeightGradRuns * part * sizeof(float));
+  if (dx) {
+    GemmArgs all = xa;
+    all.m = static_cast<int>(group * P);
+    EMBER_TRY(check_gemm_args(all));
+  }
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto prepare = [&](int i) {
       detail::nchw_to_rows(ctx.k(), dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
       if (dw) detail::im2col_rows(ctx.k(), g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
     };
-    detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them
-
-    if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K]
-      GemmArgs a;
-      a.trans_a = true;
-      a.m = s.o, a.n = static_cast<int>(K), a.k = static_cast<int>(images * P);
-      a.a = dyt, a.lda = s.o;
-      a.b = col, a.ldb = static_cast<int>(ld);
-      a.beta = 1.0f;
-      a.c = dw, a.ldc = static_cast<int>(K);
-      EMBER_TRY(ctx.gemm(a));
+    auto scatter = [&](int i) {
+      const size_t at = (n0 + i) * g.image();
+      detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, dx + at, !writes.dx);
+      input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
+    };
+    if (!in_parts) {
+      if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K], one GEMM threaded inside
+        detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them
+        GemmArgs a = da;
+        a.k = static_cast<int>(images * P);
+        a.c = dw;
+        EMBER_TRY(ctx.gemm(a));
+      }
+      // dcol per run of images, dx (+)= col2im(dcol) in the same task
+      if (dx && dw) EMBER_TRY(detail::gemm_image_runs(ctx, xa, images, [](int) {}, scatter));
+      if (dx && !dw) EMBER_TRY(detail::gemm_image_runs(ctx, xa, images, prepare, scatter));
+      continue;
     }
-    if (dx) {  // dcol[P, K] = dyT[P, O] W[O, K] per image, dx (+)= col2im(dcol) in the same task
-      GemmArgs a;
-      a.m = static_cast<int>(P), a.n = static_cast<int>(K), a.k = s.o;
-      a.a = dyt, a.lda = s.o;
-      a.b = w, a.ldb = static_cast<int>(K);
-      a.c = col, a.ldc = static_cast<int>(ld);
-      auto scatter = [&](int i) {
-        const size_t at = (n0 + i) * g.image();
-        detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, dx + at, !writes.dx);
-        input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
-      };
-      EMBER_TRY(detail::gemm_image_runs(ctx, a, images, [](int) {}, scatter));
-    }
+    // Each run in one task: its dyT rows and columns, its part of dW (dW no longer needs the
+    // columns after), dcol over them, dx (+)= col2im(dcol).
+    const int runs = weight_grad_runs(images);
+    auto run = [&](int r, int worker) {
+      const int i0 = detail::run_start(images, runs, r), i1 = detail::run_start(images, runs, r + 1);
+      for (int i = i0; i < i1; ++i) prepare(i);
+      GemmArgs a = da;
+      a.k = static_cast<int>((i1 - i0) * P);
+      a.a = dyt + i0 * P * O, a.b = col + i0 * P * ld, a.c = parts + r * part;
+      (void)ctx.gemm_alone(a, worker);  // cannot fail: checked for the whole group
+      if (!dx) return;
+      GemmArgs d = xa;
+      d.m = static_cast<int>((i1 - i0) * P);
+      d.a = dyt + i0 * P * O, d.c = col + i0 * P * ld;
+      (void)ctx.gemm_alone(d, worker);
+      for (int i = i0; i < i1; ++i) scatter(i);
+    };
+    detail::parallel_for_workers(ctx, runs, run);
   }
+  if (in_parts) add_parts(ctx.k(), parts, part, O * K, dw);
   return Status::ok();
 }
 
