@@ -17,7 +17,8 @@
 //             db[O]       += sums of dy
 // Threading and determinism as in op-conv.cpp: the forward's and dxT's GEMMs (row-wise) run
 // one run of images per worker with those images' transposes and scatters; dW's threads inside
-// over M and N (never K); groups are fixed by the shape. Bit-identical for any thread count.
+// over M and N (never K), or on the channel-major path sums in parts per fixed run of images
+// (op-helpers.h); groups are fixed by the shape. Bit-identical for any thread count.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -97,20 +98,29 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
                             const float* dy, float* dx, float* dw, float* scratch, bool add_dx) {
   const size_t P = g.pixels(), Kc = g.patch(), C = static_cast<size_t>(s.c);
   const int group = transpose_group_of(s, g);
-  float* dw_sum = scratch + detail::round_line(group * Kc * P);
+  // dW's parts (op-helpers.h), summed apart and added once: dw receives one addition per call.
+  float* parts = scratch + detail::round_line(group * Kc * P);
+  const size_t part = detail::round_line(C * Kc);
+  GemmArgs da;  // part[C, Kc] += x_n[C, P] colT[Kc, P]^T, per image
+  da.trans_b = true;
+  da.m = s.c, da.n = static_cast<int>(Kc), da.k = static_cast<int>(P);
+  da.a = x, da.lda = static_cast<int>(P);
+  da.b = scratch, da.ldb = static_cast<int>(P);
+  da.beta = 1.0f;
+  da.c = parts, da.ldc = static_cast<int>(Kc);
+  if (dw) {
+    EMBER_TRY(check_gemm_args(da));
+    detail::clear_parts(parts, part);
+  }
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto unfold = [&](int i) { detail::im2col_cm(g, dy + (n0 + i) * g.image(), scratch + i * Kc * P); };
-    detail::parallel_for(ctx, images, unfold);
-    for (int i = 0; dw && i < images; ++i) {
-      GemmArgs a;  // dWsum[C, Kc] (+)= x_n[C, P] colT[Kc, P]^T
-      a.trans_b = true;
-      a.m = s.c, a.n = static_cast<int>(Kc), a.k = static_cast<int>(P);
-      a.a = x + (n0 + i) * C * P, a.lda = static_cast<int>(P);
-      a.b = scratch + i * Kc * P, a.ldb = static_cast<int>(P);
-      a.beta = n0 + i == 0 ? 0.0f : 1.0f;
-      a.c = dw_sum, a.ldc = static_cast<int>(Kc);
-      EMBER_TRY(ctx.gemm(a));
+    if (dw) {  // each run unfolds its images, then sums their share of dW into its part
+      GemmArgs a = da;
+      a.a = x + n0 * C * P;
+      detail::weight_grad_in_parts(ctx, a, images, C * P, Kc * P, parts, part, unfold);
+    } else {
+      detail::parallel_for(ctx, images, unfold);
     }
     if (dx) {
       GemmArgs a;  // dx_n[C, P] (+)= W[C, Kc] colT[Kc, P]
@@ -122,7 +132,7 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
       EMBER_TRY(detail::gemm_each_image(ctx, a, images, Kc * P, C * P, [](int) {}, [](int) {}));
     }
   }
-  if (dw) ctx.k().add(C * Kc, dw, dw_sum, dw);
+  if (dw) detail::add_parts(ctx.k(), parts, part, C * Kc, dw);
   return Status::ok();
 }
 
@@ -176,7 +186,8 @@ size_t conv_t2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   // int8: after the op's own, a panel of whole output channels, C kh kw floats each.
   const size_t unit = static_cast<size_t>(s.c) * s.kh * s.kw;
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(unit)) : 0;
-  if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + detail::round_line(g.patch() * s.c) + panel;
+  if (detail::use_cm(g))
+    return detail::round_line(rows * g.patch()) + detail::kWeightGradRuns * detail::round_line(g.patch() * s.c) + panel;
   // The pixel-row path with int8 weights holds col for one panel's channels only.
   const size_t col = int8 ? rows * (int8_panel_floats(unit) / s.c) : rows * detail::patch_stride(g.patch());
   return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.c)) + panel;

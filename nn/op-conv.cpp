@@ -17,16 +17,13 @@
 // dcol is one pixel's sums over K or O), so the group's images are cut into one run per
 // worker, each unfolded, multiplied and folded by one task on its own core
 // (detail::gemm_image_runs): a core then reads back what it wrote rather than rows another
-// core just wrote. dW sums over every pixel of the group: for a small dW (at most
-// kMaxPartFloats) each of at most kWeightGradRuns fixed runs of the group's images sums its
-// own part of it in the task that unfolded them (and then folds their dx), the parts added in
-// order at the end; a large dW is one GEMM threaded inside (ctx.gemm splits M and N, never
-// K). Runs, parts and groups depend on the shape only, never on the thread count, and every
+// core just wrote. dW sums over every pixel of the group: a small dW in parts, one per fixed
+// run of the group's images, each summed in the task that unfolded them (which then folds
+// their dx), the parts added in order at the end (op-helpers.h); a large dW is one GEMM
+// threaded inside (ctx.gemm splits M and N, never K). Runs, parts and groups depend on the shape only, never on the thread count, and every
 // task writes only its own images, part or block of C: every result is bit-identical for any
 // thread count. Batching images makes the GEMMs large enough (M = G P), which per-image
 // GEMMs of 49 pixels would not be.
-#include <cstring>
-
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -55,24 +52,9 @@ void input_act_backward(const Kernels& k, InputAct f, const float* x_n, float* d
   if (f.act != Act::identity) k.act_backward(f.act, f.slope, x_n, x_n, dx_n, dx_n, n);
 }
 
-// dW in parts: a group's images are cut into at most kWeightGradRuns runs (fixed by the
-// shape, never by the thread count), and each run's task sums its images' share of dW into
-// its own part, on its own core, right after unfolding them (their columns still in its
-// cache), where one GEMM threaded inside would read rows the other core unfolded. The parts
-// are added in order at the end: the same bits for any thread count.
-// A dW larger than kMaxPartFloats (a DCGAN's 64 -> 128 conv: 128 x 1024) is one GEMM threaded
-// inside instead: its parts and the run's columns would not share a core's L2 (measured
-// slower at 2 threads). A constant, not the machine's L2 size: the choice sets the sum order.
-constexpr int kWeightGradRuns = 4;
-constexpr size_t kMaxPartFloats = size_t(1) << 16;
-int weight_grad_runs(int images) { return images < kWeightGradRuns ? images : kWeightGradRuns; }
+// dW's parts (op-helpers.h), each [O, K] in whole lines.
 size_t part_floats(const ConvShape& s, const ConvGeom& g) {
   return detail::round_line(g.patch() * static_cast<size_t>(s.o));
-}
-// dw += part 0 + part 1 + ... (parts[kWeightGradRuns][part_floats], the first summed into).
-void add_parts(const Kernels& k, float* parts, size_t part, size_t n, float* dw) {
-  for (int r = 1; r < kWeightGradRuns; ++r) k.add(n, parts, parts + r * part, parts);
-  k.add(n, dw, parts, dw);
 }
 
 // Scratch: col[G P, K] then yT / dyT[G P, O]; channel-major: colT[G][K, P]; then dW's parts.
@@ -124,28 +106,24 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
   // dW's parts, summed apart and added once, so dw receives one addition per call.
   float* parts = scratch + detail::round_line(group * K * P);
   const size_t part = part_floats(s, g);
-  if (dw) std::memset(parts, 0, kWeightGradRuns * part * sizeof(float));
-  GemmArgs da;  // part[O, K] += dy_n[O, P] colT[K, P]^T
+  GemmArgs da;  // part[O, K] += dy_n[O, P] colT[K, P]^T, per image
   da.trans_b = true;
   da.m = s.o, da.n = static_cast<int>(K), da.k = static_cast<int>(P);
   da.a = dy, da.lda = static_cast<int>(P);
   da.b = scratch, da.ldb = static_cast<int>(P);
   da.beta = 1.0f;
   da.c = parts, da.ldc = static_cast<int>(K);
-  if (dw) EMBER_TRY(check_gemm_args(da));
+  if (dw) {
+    EMBER_TRY(check_gemm_args(da));
+    detail::clear_parts(parts, part);
+  }
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     if (dw) {
-      const int runs = weight_grad_runs(images);
-      auto run = [&](int r, int worker) {
-        for (int i = detail::run_start(images, runs, r); i < detail::run_start(images, runs, r + 1); ++i) {
-          detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P);
-          GemmArgs a = da;
-          a.a = dy + (n0 + i) * O * P, a.b = scratch + i * K * P, a.c = parts + r * part;
-          (void)ctx.gemm_alone(a, worker);  // cannot fail: da was checked
-        }
-      };
-      detail::parallel_for_workers(ctx, runs, run);
+      GemmArgs a = da;
+      a.a = dy + n0 * O * P;
+      auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
+      detail::weight_grad_in_parts(ctx, a, images, O * P, K * P, parts, part, unfold);
     }
     if (dx) {
       GemmArgs a;  // dcolT[K, P] = W[O, K]^T dy_n[O, P]
@@ -162,7 +140,7 @@ Status conv2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, c
       EMBER_TRY(detail::gemm_each_image(ctx, a, images, O * P, K * P, [](int) {}, fold));
     }
   }
-  if (dw) add_parts(ctx.k(), parts, part, O * K, dw);
+  if (dw) detail::add_parts(ctx.k(), parts, part, O * K, dw);
   return Status::ok();
 }
 
@@ -173,8 +151,8 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const ConvGeom g = conv_geom(s);
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(g.patch())) : 0;  // after the op's own
-  const bool in_parts = detail::use_cm(g) || g.patch() * static_cast<size_t>(s.o) <= kMaxPartFloats;
-  const size_t parts = in_parts ? kWeightGradRuns * part_floats(s, g) : 0;
+  const bool in_parts = detail::use_cm(g) || g.patch() * static_cast<size_t>(s.o) <= detail::kMaxPartFloats;
+  const size_t parts = in_parts ? detail::kWeightGradRuns * part_floats(s, g) : 0;
   if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + parts + panel;
   const size_t col = rows * detail::patch_stride(g.patch());
   return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.o)) + parts + panel;
@@ -243,9 +221,9 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
   xa.a = dyt, xa.lda = s.o;
   xa.b = w, xa.ldb = static_cast<int>(K);
   xa.c = col, xa.ldc = static_cast<int>(ld);
-  const bool in_parts = dw && O * K <= kMaxPartFloats;
+  const bool in_parts = dw && O * K <= detail::kMaxPartFloats;
   if (dw) EMBER_TRY(check_gemm_args(da));
-  if (in_parts) std::memset(parts, 0, kWeightGradRuns * part * sizeof(float));
+  if (in_parts) detail::clear_parts(parts, part);
   if (dx) {
     GemmArgs all = xa;
     all.m = static_cast<int>(group * P);
@@ -277,7 +255,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     }
     // Each run in one task: its dyT rows and columns, its part of dW (dW no longer needs the
     // columns after), dcol over them, dx (+)= col2im(dcol).
-    const int runs = weight_grad_runs(images);
+    const int runs = detail::weight_grad_runs(images);
     auto run = [&](int r, int worker) {
       const int i0 = detail::run_start(images, runs, r), i1 = detail::run_start(images, runs, r + 1);
       for (int i = i0; i < i1; ++i) prepare(i);
@@ -294,7 +272,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     };
     detail::parallel_for_workers(ctx, runs, run);
   }
-  if (in_parts) add_parts(ctx.k(), parts, part, O * K, dw);
+  if (in_parts) detail::add_parts(ctx.k(), parts, part, O * K, dw);
   return Status::ok();
 }
 

@@ -123,4 +123,38 @@ void parallel_for(Context& ctx, int tasks, size_t floats, F& f) {
 // image, added in image order in double): independent of threads.
 void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, float* db);
 
+// A convolution's dW in parts: a group's images are cut into at most kWeightGradRuns runs
+// (fixed by the shape, never by the thread count), and each run's task sums its images'
+// share of dW into its own part, on its own core, right after unfolding them (their columns
+// still in its cache), where one GEMM threaded inside would read columns the other core
+// unfolded. add_parts adds the parts in order at the end: the same bits for any thread count.
+// A dW larger than kMaxPartFloats (a DCGAN's 64 -> 128 conv: 128 x 1024) is one GEMM threaded
+// inside instead: its parts and a run's columns would not share a core's L2 (measured slower
+// at 2 threads). A constant, not the machine's L2 size: the choice sets the sum order.
+constexpr int kWeightGradRuns = 4;
+constexpr size_t kMaxPartFloats = size_t(1) << 16;
+inline int weight_grad_runs(int images) { return images < kWeightGradRuns ? images : kWeightGradRuns; }
+// Zeroes the kWeightGradRuns parts, `part` floats apart (whole lines), n floats each.
+void clear_parts(float* parts, size_t part);
+// dw[n] += part 0 + part 1 + ... (the first part summed into).
+void add_parts(const Kernels& k, float* parts, size_t part, size_t n, float* dw);
+
+// The channel-major paths' dW, one GEMM per image: for run r of the images, unfold(i) then
+// part r += da with A and B moved to image i (a_step, b_step floats per image), image after
+// image on the run's thread. da: beta 1, C the first part, checked by the caller.
+template <class Unfold>
+void weight_grad_in_parts(Context& ctx, const GemmArgs& da, int images, size_t a_step, size_t b_step, float* parts,
+                          size_t part, const Unfold& unfold) {
+  const int runs = weight_grad_runs(images);
+  auto run = [&](int r, int worker) {
+    for (int i = run_start(images, runs, r); i < run_start(images, runs, r + 1); ++i) {
+      unfold(i);
+      GemmArgs a = da;
+      a.a = da.a + i * a_step, a.b = da.b + i * b_step, a.c = parts + r * part;
+      (void)ctx.gemm_alone(a, worker);  // cannot fail: da was checked
+    }
+  };
+  parallel_for_workers(ctx, runs, run);
+}
+
 }  // namespace ember::nn::detail
