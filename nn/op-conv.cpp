@@ -20,10 +20,10 @@
 // core just wrote. dW sums over every pixel of the group: a small dW in parts, one per fixed
 // run of the group's images, each summed in the task that unfolded them (which then folds
 // their dx), the parts added in order at the end (op-helpers.h); a large dW is one GEMM
-// threaded inside (ctx.gemm splits M and N, never K). Runs, parts and groups depend on the shape only, never on the thread count, and every
-// task writes only its own images, part or block of C: every result is bit-identical for any
-// thread count. Batching images makes the GEMMs large enough (M = G P), which per-image
-// GEMMs of 49 pixels would not be.
+// threaded inside (ctx.gemm splits M and N, never K). Runs, parts and groups depend on the
+// shape only, never on the thread count, and every task writes only its own images, part or
+// block of C: every result is bit-identical for any thread count. Batching images makes the
+// GEMMs large enough (M = G P), which per-image GEMMs of 49 pixels would not be.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -52,9 +52,13 @@ void input_act_backward(const Kernels& k, InputAct f, const float* x_n, float* d
   if (f.act != Act::identity) k.act_backward(f.act, f.slope, x_n, x_n, dx_n, dx_n, n);
 }
 
-// dW's parts (op-helpers.h), each [O, K] in whole lines.
+// dW's parts (op-helpers.h), each [O, K] in whole lines. The channel-major path always sums
+// in parts (its patches are short); the pixel-row path when dW is small enough.
 size_t part_floats(const ConvShape& s, const ConvGeom& g) {
   return detail::round_line(g.patch() * static_cast<size_t>(s.o));
+}
+bool dw_in_parts(const ConvShape& s, const ConvGeom& g) {
+  return detail::use_cm(g) || g.patch() * static_cast<size_t>(s.o) <= detail::kMaxPartFloats;
 }
 
 // Scratch: col[G P, K] then yT / dyT[G P, O]; channel-major: colT[G][K, P]; then dW's parts.
@@ -151,8 +155,7 @@ size_t conv2d_scratch_floats(const ConvShape& s, int /*workers*/, bool int8) {
   const ConvGeom g = conv_geom(s);
   const size_t rows = static_cast<size_t>(group_of(s, g)) * g.pixels();
   const size_t panel = int8 ? detail::round_line(int8_panel_floats(g.patch())) : 0;  // after the op's own
-  const bool in_parts = detail::use_cm(g) || g.patch() * static_cast<size_t>(s.o) <= detail::kMaxPartFloats;
-  const size_t parts = in_parts ? detail::kWeightGradRuns * part_floats(s, g) : 0;
+  const size_t parts = dw_in_parts(s, g) ? detail::kWeightGradRuns * part_floats(s, g) : 0;
   if (detail::use_cm(g)) return detail::round_line(rows * g.patch()) + parts + panel;
   const size_t col = rows * detail::patch_stride(g.patch());
   return detail::round_line(col) + detail::round_line(rows * static_cast<size_t>(s.o)) + parts + panel;
@@ -221,7 +224,7 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
   xa.a = dyt, xa.lda = s.o;
   xa.b = w, xa.ldb = static_cast<int>(K);
   xa.c = col, xa.ldc = static_cast<int>(ld);
-  const bool in_parts = dw && O * K <= detail::kMaxPartFloats;
+  const bool in_parts = dw && dw_in_parts(s, g);
   if (dw) EMBER_TRY(check_gemm_args(da));
   if (in_parts) detail::clear_parts(parts, part);
   if (dx) {

@@ -134,7 +134,7 @@ void bias_grad_add(Context& ctx, const float* dy, int n, int o, size_t pixels, f
 constexpr int kWeightGradRuns = 4;
 constexpr size_t kMaxPartFloats = size_t(1) << 16;
 inline int weight_grad_runs(int images) { return images < kWeightGradRuns ? images : kWeightGradRuns; }
-// Zeroes the kWeightGradRuns parts, `part` floats apart (whole lines), n floats each.
+// Zeroes the kWeightGradRuns parts, `part` floats each (whole lines), laid end to end.
 void clear_parts(float* parts, size_t part);
 // dw[n] += part 0 + part 1 + ... (the first part summed into).
 void add_parts(const Kernels& k, float* parts, size_t part, size_t n, float* dw);
