@@ -32,6 +32,7 @@ class Context {
   Isa isa() const { return k_->isa; }
   int threads() const { return pool_.threads(); }
   Parallel parallel() { return pool_.parallel(); }
+  ThreadPool::Stats pool_stats() const { return pool_.stats(); }
 
   // Checked SGEMM (see GemmArgs): sizes, leading dimensions and pointers are validated.
   Status gemm(const GemmArgs& g);

@@ -139,8 +139,9 @@ void ThreadPool::run_claimed(int worker) {
 
 void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
   const bool solo = solo_jobs_ > 0 && tasks > 1;  // after a stall (only with workers)
+  if (threads_ > 1 && tasks > 1) ++stats_.jobs;
   if (threads_ <= 1 || tasks <= 1 || tasks > kMaxTasks || solo) {
-    if (solo) --solo_jobs_;
+    if (solo) --solo_jobs_, ++stats_.solo;
     for (int t = 0; t < tasks; ++t) fn(ctx, t, 0);
     return;
   }
@@ -150,7 +151,13 @@ void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
   const uint64_t job = (claim_.load(std::memory_order_relaxed) >> 40) + 1;
   claim_.store(job << 40 | static_cast<uint64_t>(tasks) << 20, std::memory_order_release);
   generation_.fetch_add(1);  // seq_cst: pairs with the sleepers_ check below
-  if (sleepers_.load() > 0) {
+  // A worker asleep (the pool sat idle past its spin) is slow to come back: on a VM whose idle
+  // virtual core the host has parked, up to a millisecond. That wait is the wake-up, not a
+  // worker preempted mid-task, so it does not count as a stall below: counted, it sent the
+  // next 64+ jobs to the caller alone, the worker fell asleep again meanwhile, and the next
+  // wake-up "stalled" again (a DCGAN step ran 65% of its jobs on one thread this way).
+  const bool woke = sleepers_.load() > 0;
+  if (woke) {
     std::lock_guard<std::mutex> lock(mu_);
     wake_.notify_all();
   }
@@ -166,8 +173,10 @@ void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
     else std::this_thread::yield();
   }
   const Clock::duration waited = Clock::now() - mine;
+  if (woke) return;
   if (waited > kStallAtLeast && waited > mine - start) {
     solo_jobs_ = kSoloJobsAfterStall << stall_streak_;
+    ++stats_.stalls;
     if (stall_streak_ < kMaxStallDoublings) ++stall_streak_;
     clean_jobs_ = 0;
   } else if (stall_streak_ > 0 && ++clean_jobs_ >= kSoloJobsAfterStall) {

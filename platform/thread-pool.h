@@ -17,6 +17,8 @@
 #include "core/kernels.h"
 #include "core/status.h"
 
+#include <cstdint>
+
 #ifndef EMBER_NO_THREADS
 #include <atomic>
 #include <condition_variable>
@@ -50,8 +52,17 @@ class ThreadPool {
   static constexpr int kMaxTasks = (1 << 20) - 1;
   Parallel parallel();
 
+  // What the pool did with the jobs handed to its workers so far (run() with more than one
+  // task on more than one thread), for a benchmark to say why two threads did not scale:
+  // stalls seen, and jobs that ran on the caller alone because of them (thread-pool.cpp).
+  struct Stats {
+    uint64_t jobs = 0, solo = 0, stalls = 0;
+  };
+  Stats stats() const { return stats_; }
+
  private:
   int threads_ = 1;
+  Stats stats_;  // counted by run(), which only the caller calls
 #ifndef EMBER_NO_THREADS
   void worker_main(int index);
   // Claims and runs the current job's tasks until none is left.

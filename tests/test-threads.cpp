@@ -89,10 +89,12 @@ TEST_CASE("thread pool: a worker that loses its core mid-task makes the next job
     if (worker != 0) static_cast<Stall*>(ctx)->on_workers.fetch_add(1);
     std::this_thread::sleep_for(std::chrono::milliseconds(worker == 0 ? 1 : 40));
   };
+  // Until a job stalls: a worker takes a task, and was not asleep when the job came (that
+  // wait is a wake-up, not counted; the next test).
   auto stall_once = [&] {
-    const int before = stall.on_workers.load();
-    for (int tries = 0; tries < 300 && stall.on_workers.load() == before; ++tries) pool.run(sleepy, &stall, 8);
-    REQUIRE(stall.on_workers.load() > before);  // a worker did take a task
+    const uint64_t before = pool.stats().stalls;
+    for (int tries = 0; tries < 300 && pool.stats().stalls == before; ++tries) pool.run(sleepy, &stall, 8);
+    REQUIRE(pool.stats().stalls > before);
   };
   // The next `jobs` jobs: every task on the caller (worker 0), and all of them run once.
   auto all_on_caller = [&](int jobs) {
@@ -107,12 +109,41 @@ TEST_CASE("thread pool: a worker that loses its core mid-task makes the next job
     }
     return on_workers;
   };
+  const ThreadPool::Stats start = pool.stats();
   stall_once();
+  REQUIRE(stall.on_workers.load() > 0);  // a worker did take a task
   CHECK(all_on_caller(64) == 0);
+  // The stats count the stall and the 64 jobs it sent to the caller alone.
+  const ThreadPool::Stats one = pool.stats();
+  CHECK(one.stalls == start.stalls + 1);
+  CHECK(one.solo == start.solo + 64);
+  CHECK(one.jobs >= start.jobs + 65);
   // A second stall right after (another process still has the core): twice as many jobs run
   // on the caller alone before the workers are tried again.
   stall_once();
   CHECK(all_on_caller(128) == 0);
+  CHECK(pool.stats().stalls == one.stalls + 1);
+  CHECK(pool.stats().solo == one.solo + 128);
+}
+
+TEST_CASE("thread pool: the wait for a worker woken from sleep is not a stall") {
+  // The workers fall asleep while the pool is idle; the next job wakes them. Its worker's task
+  // takes longer than the caller's (3 against 10 ms: a slow wake-up), which on a worker that
+  // was awake would count as a stall and send the next jobs to the caller alone.
+  ThreadPool pool;
+  REQUIRE(pool.start(2).is_ok());
+  std::atomic<int> on_workers{0};
+  const Parallel::Fn slow_worker = [](void* ctx, int, int worker) {
+    if (worker != 0) static_cast<std::atomic<int>*>(ctx)->fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(worker == 0 ? 3 : 10));
+  };
+  for (int tries = 0; tries < 20 && on_workers.load() == 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // spin over: the worker sleeps
+    pool.run(slow_worker, &on_workers, 2);
+  }
+  REQUIRE(on_workers.load() > 0);  // the woken worker took its task and the caller waited for it
+  CHECK(pool.stats().stalls == 0);
+  CHECK(pool.stats().solo == 0);
 }
 #endif
 

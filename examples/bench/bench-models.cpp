@@ -172,6 +172,17 @@ void add_flops(Report* r, const char* id, const nn::Flops& f, double seconds) {
   r->add(key, double(f.total()) * 1e-9 / seconds, "GFLOP/s");
 }
 
+// With workers: the thread pool's jobs over the run (warm-up included), the share of them the
+// caller ran alone after a worker stalled (lost its core), and the stalls. Where two threads
+// did not scale, these say whether the pool fell back to one (platform/thread-pool.cpp).
+void add_pool(Report* r, const Context& ctx) {
+  if (ctx.threads() <= 1) return;
+  const ThreadPool::Stats s = ctx.pool_stats();
+  r->add("pool_jobs", double(s.jobs), "jobs");
+  r->add("pool_solo_share", s.jobs ? double(s.solo) / double(s.jobs) : 0.0, "of jobs");
+  r->add("pool_stalls", double(s.stalls), "stalls");
+}
+
 // --profile: seconds per op over the timed steps (on), forward and backward, by node.
 struct Profile {
   struct Row {
@@ -287,6 +298,7 @@ int train_single(int argc, char** argv, const char* id, Build build) {
   r.add(key, peak_rss_mib(), "MiB");
   std::snprintf(key, sizeof key, "arena_%s", id);
   r.add(key, static_cast<double>(m.arena.used()), "bytes");
+  add_pool(&r, m.ctx);
   std::printf("loss after %d steps: %.4f (params %zu, activations %zu, scratch %zu bytes)\n", kWarmup + o.steps,
               g->loss(), params->bytes(ParamMode::train_adam).total(), gb.activations, gb.scratch);
   if (o.profile) prof.print(id, *g, *params, o.steps, t.median);
@@ -365,6 +377,7 @@ int dcgan_main(int argc, char** argv) {
   add_flops(&r, "D", nn::Flops{fd.forward + fg.forward, fd.backward + fg.backward}, t.median);
   r.add("rss_D", peak_rss_mib(), "MiB");
   r.add("arena_D", static_cast<double>(m.arena.used()), "bytes");
+  add_pool(&r, m.ctx);
   std::printf("losses after %d steps: D %.4f, G %.4f\n", kWarmup + o.steps, dg->loss(), gg->loss());
   if (o.profile) {  // both graphs within the one step (the rest lines overlap: each names the whole step)
     d_prof.print("DCGAN step, D graph", *dg, *params, o.steps, t.median);
@@ -440,6 +453,7 @@ int sample_main(int argc, char** argv) {
   r.add("arena_s1", static_cast<double>(Arena::rounded(vae_params->bytes(ParamMode::inference).total()) + b1.total()),
         "bytes");
   r.add("arena_s2", static_cast<double>(gan_params->bytes(ParamMode::inference).total() + b2.total()), "bytes");
+  add_pool(&r, m.ctx);
   if (o.profile) {
     p1.print("s1", *s1, *vae_params, o.calls, t1.median, "call");
     p2.print("s2", *s2, *gan_params, o.calls, t2.median, "call");
