@@ -34,9 +34,13 @@ constexpr int kSpinsBeforeYield = 4000;
 // While stalls repeat (another process keeps the core: a worker that tries again soon stalls
 // again, each time for up to a scheduler time slice), every further stall doubles the solo
 // jobs, up to 2^kMaxStallDoublings times; kSoloJobsAfterStall jobs in a row that ran on the
-// workers without one bring it back down.
+// workers without one bring it back down. The solo run also ends after kSoloTimeAfterStall
+// (doubled the same way): on a VM whose other virtual core the host slows for a few
+// milliseconds at a time, jobs of a millisecond (a DCGAN's convolutions) made 64 << 7 jobs
+// seconds on one thread, where the slow spell was long over.
 constexpr auto kStallAtLeast = std::chrono::microseconds(250);
 constexpr int kSoloJobsAfterStall = 64;
+constexpr auto kSoloTimeAfterStall = std::chrono::milliseconds(16);
 constexpr int kMaxStallDoublings = 7;
 #endif
 
@@ -138,6 +142,8 @@ void ThreadPool::run_claimed(int worker) {
 }
 
 void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
+  using Clock = std::chrono::steady_clock;
+  if (solo_jobs_ > 0 && tasks > 1 && Clock::now() >= solo_until_) solo_jobs_ = 0;  // the solo time is up
   const bool solo = solo_jobs_ > 0 && tasks > 1;  // after a stall (only with workers)
   if (threads_ > 1 && tasks > 1) ++stats_.jobs;
   if (threads_ <= 1 || tasks <= 1 || tasks > kMaxTasks || solo) {
@@ -158,10 +164,10 @@ void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
   // wake-up "stalled" again (a DCGAN step ran 65% of its jobs on one thread this way).
   const bool woke = sleepers_.load() > 0;
   if (woke) {
+    ++stats_.woke;
     std::lock_guard<std::mutex> lock(mu_);
     wake_.notify_all();
   }
-  using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   run_claimed(0);
   if (done_.load(std::memory_order_acquire) == tasks) return;
@@ -176,6 +182,7 @@ void ThreadPool::run(Parallel::Fn fn, void* ctx, int tasks) {
   if (woke) return;
   if (waited > kStallAtLeast && waited > mine - start) {
     solo_jobs_ = kSoloJobsAfterStall << stall_streak_;
+    solo_until_ = Clock::now() + kSoloTimeAfterStall * (1 << stall_streak_);
     ++stats_.stalls;
     if (stall_streak_ < kMaxStallDoublings) ++stall_streak_;
     clean_jobs_ = 0;

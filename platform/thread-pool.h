@@ -21,6 +21,7 @@
 
 #ifndef EMBER_NO_THREADS
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -54,9 +55,10 @@ class ThreadPool {
 
   // What the pool did with the jobs handed to its workers so far (run() with more than one
   // task on more than one thread), for a benchmark to say why two threads did not scale:
-  // stalls seen, and jobs that ran on the caller alone because of them (thread-pool.cpp).
+  // stalls seen, jobs that ran on the caller alone because of them, and jobs that had to wake
+  // a sleeping worker (thread-pool.cpp).
   struct Stats {
-    uint64_t jobs = 0, solo = 0, stalls = 0;
+    uint64_t jobs = 0, solo = 0, stalls = 0, woke = 0;
   };
   Stats stats() const { return stats_; }
 
@@ -78,6 +80,7 @@ class ThreadPool {
   std::atomic<int> done_{0};  // tasks of the current job finished
   std::atomic<bool> stopping_{false};
   int solo_jobs_ = 0;     // jobs the caller runs alone after a stall (see thread-pool.cpp)
+  std::chrono::steady_clock::time_point solo_until_;  // ... and until when at most
   int stall_streak_ = 0;  // stalls in a row: each doubles the next solo run
   int clean_jobs_ = 0;    // jobs on the workers without a stall since the last one
   // Written by run() before it publishes claim_, read only by a thread holding a claim.

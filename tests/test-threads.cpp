@@ -75,25 +75,30 @@ TEST_CASE("thread pool: restart, stop twice, and an idle pool that wakes up agai
 }
 
 #ifndef EMBER_NO_THREADS
+// Tasks that sleep: caller_ms on the caller (worker 0), worker_ms on a worker (a worker that
+// lost its core, or woke slowly), counting the tasks the workers took.
+struct Sleeps {
+  int caller_ms, worker_ms;
+  std::atomic<int> on_workers{0};
+};
+void sleep_task(void* ctx, int, int worker) {
+  Sleeps& s = *static_cast<Sleeps*>(ctx);
+  if (worker != 0) s.on_workers.fetch_add(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(worker == 0 ? s.caller_ms : s.worker_ms));
+}
+
 TEST_CASE("thread pool: a worker that loses its core mid-task makes the next jobs run on the caller") {
   // A task on a worker that sleeps 40 ms stands for a worker another process preempted: the
-  // caller, done with its own share at once, waits far longer than its share took.
-  struct Stall {
-    std::atomic<int> on_workers{0};
-  };
+  // caller, done with its own share at once, waits far longer than its share took. The
+  // caller's tasks take 1 ms each (time for the worker to wake and claim one).
   ThreadPool pool;
   REQUIRE(pool.start(2).is_ok());
-  Stall stall;
-  // The caller's tasks take 1 ms each (time for the worker to wake and claim one).
-  const Parallel::Fn sleepy = [](void* ctx, int, int worker) {
-    if (worker != 0) static_cast<Stall*>(ctx)->on_workers.fetch_add(1);
-    std::this_thread::sleep_for(std::chrono::milliseconds(worker == 0 ? 1 : 40));
-  };
+  Sleeps stall{1, 40};
   // Until a job stalls: a worker takes a task, and was not asleep when the job came (that
   // wait is a wake-up, not counted; the next test).
   auto stall_once = [&] {
     const uint64_t before = pool.stats().stalls;
-    for (int tries = 0; tries < 300 && pool.stats().stalls == before; ++tries) pool.run(sleepy, &stall, 8);
+    for (int tries = 0; tries < 300 && pool.stats().stalls == before; ++tries) pool.run(sleep_task, &stall, 8);
     REQUIRE(pool.stats().stalls > before);
   };
   // The next `jobs` jobs: every task on the caller (worker 0), and all of them run once.
@@ -126,24 +131,39 @@ TEST_CASE("thread pool: a worker that loses its core mid-task makes the next job
   CHECK(pool.stats().solo == one.solo + 128);
 }
 
+TEST_CASE("thread pool: the caller runs alone for a limited time after a stall, not only a number of jobs") {
+  // Jobs of a millisecond or more (a DCGAN's convolutions) made 64 solo jobs a long spell on
+  // one thread; after kSoloTimeAfterStall (16 ms for a first stall) the workers are tried again.
+  ThreadPool pool;
+  REQUIRE(pool.start(2).is_ok());
+  Sleeps stall{1, 40};
+  for (int tries = 0; tries < 300 && pool.stats().stalls == 0; ++tries) pool.run(sleep_task, &stall, 8);
+  REQUIRE(pool.stats().stalls == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the solo time passes
+  const uint64_t solo = pool.stats().solo;
+  std::vector<std::atomic<int>> runs(4);
+  std::atomic<int> bad{0};
+  Job job{&runs, &bad, pool.threads()};
+  pool.run(count_task, &job, 4);
+  for (auto& r : runs) CHECK(r.load() == 1);
+  CHECK(pool.stats().solo == solo);  // 63 of the 64 solo jobs were left: the time ended them
+}
+
 TEST_CASE("thread pool: the wait for a worker woken from sleep is not a stall") {
   // The workers fall asleep while the pool is idle; the next job wakes them. Its worker's task
-  // takes longer than the caller's (3 against 10 ms: a slow wake-up), which on a worker that
+  // takes longer than the caller's (20 against 60 ms: a slow wake-up), which on a worker that
   // was awake would count as a stall and send the next jobs to the caller alone.
   ThreadPool pool;
   REQUIRE(pool.start(2).is_ok());
-  std::atomic<int> on_workers{0};
-  const Parallel::Fn slow_worker = [](void* ctx, int, int worker) {
-    if (worker != 0) static_cast<std::atomic<int>*>(ctx)->fetch_add(1);
-    std::this_thread::sleep_for(std::chrono::milliseconds(worker == 0 ? 3 : 10));
-  };
-  for (int tries = 0; tries < 20 && on_workers.load() == 0; ++tries) {
+  Sleeps slow{20, 60};
+  for (int tries = 0; tries < 20 && slow.on_workers.load() == 0; ++tries) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // spin over: the worker sleeps
-    pool.run(slow_worker, &on_workers, 2);
+    pool.run(sleep_task, &slow, 2);
   }
-  REQUIRE(on_workers.load() > 0);  // the woken worker took its task and the caller waited for it
+  REQUIRE(slow.on_workers.load() > 0);  // the woken worker took its task and the caller waited for it
   CHECK(pool.stats().stalls == 0);
   CHECK(pool.stats().solo == 0);
+  CHECK(pool.stats().woke >= 1);
 }
 #endif
 

@@ -173,7 +173,8 @@ void add_flops(Report* r, const char* id, const nn::Flops& f, double seconds) {
 }
 
 // With workers: the thread pool's jobs over the run (warm-up included), the share of them the
-// caller ran alone after a worker stalled (lost its core), and the stalls. Where two threads
+// caller ran alone after a worker stalled (lost its core), the stalls, and the jobs that woke a
+// sleeping worker. Where two threads
 // did not scale, these say whether the pool fell back to one (platform/thread-pool.cpp).
 void add_pool(Report* r, const Context& ctx) {
   if (ctx.threads() <= 1) return;
@@ -181,6 +182,7 @@ void add_pool(Report* r, const Context& ctx) {
   r->add("pool_jobs", double(s.jobs), "jobs");
   r->add("pool_solo_share", s.jobs ? double(s.solo) / double(s.jobs) : 0.0, "of jobs");
   r->add("pool_stalls", double(s.stalls), "stalls");
+  r->add("pool_woke", double(s.woke), "jobs");
 }
 
 // --profile: seconds per op over the timed steps (on), forward and backward, by node.
