@@ -36,6 +36,22 @@ void update_chunk(void* ctx, int task, int /*worker*/) {
   }
 }
 
+// The gradient norm's terms: k.sumsq over one whole parameter per task, a batch of
+// kNormBatch parameters per job, each term where it would be summed alone (out[task]).
+constexpr int kNormBatch = 64;
+struct NormTerms {
+  const Params* params;
+  const Kernels* k;
+  const int* ids;
+  double* out;
+};
+
+void norm_term(void* ctx, int task, int /*worker*/) {
+  const NormTerms& j = *static_cast<const NormTerms*>(ctx);
+  const Param& p = (*j.params)[j.ids[task]];
+  j.out[task] = j.k->sumsq(p.grad, p.numel());
+}
+
 }  // namespace
 
 Status Optimizer::step(Context& ctx, Params& params) {
@@ -49,11 +65,26 @@ Status Optimizer::step(Context& ctx, Params& params) {
   // gradient (an overflow in backward), and one such update would poison every weight. The
   // step is refused instead, changing nothing (the trainer counts it as skipped). One read
   // of the gradients, small beside the step that made them.
-  double sq = 0.0;  // summed in double, parameters in a fixed order: deterministic
+  // Each parameter's sum of squares on any worker (a single-threaded pass over every gradient
+  // left the other cores idle long enough to fall asleep before the update), the terms added
+  // in double in parameter order: the same bits for any thread count.
+  double sq = 0.0;
+  int ids[kNormBatch];
+  double terms[kNormBatch];
+  int batch = 0;
+  auto add_terms = [&] {
+    NormTerms job{&params, &k, ids, terms};
+    ctx.parallel().for_each(norm_term, &job, batch);
+    for (int t = 0; t < batch; ++t) sq += terms[t];
+    batch = 0;
+  };
   for (int i = 0; i < params.count(); ++i) {
     const Param& p = params[i];
-    if (p.group == group_ && p.trainable) sq += k.sumsq(p.grad, p.numel());
+    if (p.group != group_ || !p.trainable) continue;
+    ids[batch++] = i;
+    if (batch == kNormBatch) add_terms();
   }
+  if (batch) add_terms();
   last_norm_ = static_cast<float>(std::sqrt(sq));
   if (!std::isfinite(last_norm_))
     return Status::error(Code::not_finite,
