@@ -22,7 +22,8 @@ inline void cpu_relax() {
 }
 
 // Spins before a worker sleeps: long enough to bridge the gap between the GEMMs of a
-// training step, short enough (~tens of microseconds) not to burn a core when idle.
+// training step, short enough not to burn a core when idle (a `pause` takes tens of cycles
+// on recent x86, so this is about half a millisecond; docs/lab-notes.md).
 constexpr int kSpinsBeforeSleep = 20000;
 // Spins of the caller waiting for a job's last task before it starts yielding its core.
 constexpr int kSpinsBeforeYield = 4000;
