@@ -1,5 +1,7 @@
 #include "nn/optimizer.h"
 
+#include "nn/op-helpers.h"
+
 #include <cmath>
 
 namespace ember::nn {
@@ -36,21 +38,7 @@ void update_chunk(void* ctx, int task, int /*worker*/) {
   }
 }
 
-// The gradient norm's terms: k.sumsq over one whole parameter per task, a batch of
-// kNormBatch parameters per job, each term where it would be summed alone (out[task]).
-constexpr int kNormBatch = 64;
-struct NormTerms {
-  const Params* params;
-  const Kernels* k;
-  const int* ids;
-  double* out;
-};
-
-void norm_term(void* ctx, int task, int /*worker*/) {
-  const NormTerms& j = *static_cast<const NormTerms*>(ctx);
-  const Param& p = (*j.params)[j.ids[task]];
-  j.out[task] = j.k->sumsq(p.grad, p.numel());
-}
+constexpr int kNormBatch = 64;  // parameters per job of the gradient norm's terms
 
 }  // namespace
 
@@ -72,9 +60,12 @@ Status Optimizer::step(Context& ctx, Params& params) {
   int ids[kNormBatch];
   double terms[kNormBatch];
   int batch = 0;
+  auto term = [&](int t) {  // k.sumsq over one whole parameter, as when summed alone
+    const Param& p = params[ids[t]];
+    terms[t] = k.sumsq(p.grad, p.numel());
+  };
   auto add_terms = [&] {
-    NormTerms job{&params, &k, ids, terms};
-    ctx.parallel().for_each(norm_term, &job, batch);
+    detail::parallel_for(ctx, batch, term);
     for (int t = 0; t < batch; ++t) sq += terms[t];
     batch = 0;
   };

@@ -174,8 +174,8 @@ void add_flops(Report* r, const char* id, const nn::Flops& f, double seconds) {
 
 // With workers: the thread pool's jobs over the run (warm-up included), the share of them the
 // caller ran alone after a worker stalled (lost its core), the stalls, and the jobs that woke a
-// sleeping worker. Where two threads
-// did not scale, these say whether the pool fell back to one (platform/thread-pool.cpp).
+// sleeping worker. Where two threads did not scale, these say whether the pool fell back to
+// one (platform/thread-pool.cpp).
 void add_pool(Report* r, const Context& ctx) {
   if (ctx.threads() <= 1) return;
   const ThreadPool::Stats s = ctx.pool_stats();
