@@ -74,21 +74,25 @@ void Graph::mark_gradients(const CompileOptions& opt) {
   }
 }
 
-// How many buffers build_plan makes (it checks it makes no more): a value per node that is
-// not a reshape; when training a gradient per such node that needs one; saved tensors of
-// BatchNorm (training), reparam and minibatch_stddev; workspaces of the convolutions.
 bool Graph::int8_weights(const Node& n) const {
   const bool weighted = n.op == Op::linear || n.op == Op::conv2d || n.op == Op::conv_t2d;
   return weighted && (*params_)[n.param[0]].storage == Storage::int8;
 }
 
+// How many buffers build_plan makes (it checks it makes no more): a value per node that is
+// not a reshape; when training a gradient per such node that needs one; saved tensors of
+// BatchNorm (training), reparam and minibatch_stddev; workspaces of the convolutions and
+// of BatchNorm's image layout (training).
 int32_t Graph::count_buffers(const CompileOptions& opt) {
   int32_t n = 0;
   for (int32_t i = 0; i < nodes_.size(); ++i) {
     const Node& x = nodes_[i];
     if (x.op == Op::reshape) continue;
     n += 1 + (opt.training && x.needs_grad ? 1 : 0);
-    if (x.op == Op::batchnorm && opt.training) n += 2;
+    if (x.op == Op::batchnorm && opt.training) {
+      n += 2;
+      if (batchnorm_scratch_floats(x.bn)) n += 1 + (x.needs_grad ? 1 : 0);
+    }
     if (x.op == Op::reparam) n += 1;
     if (x.op == Op::minibatch_stddev) n += 2;
     if (x.op == Op::conv2d || x.op == Op::conv_t2d) n += 1 + (x.needs_grad ? 1 : 0);
@@ -278,6 +282,12 @@ Status Graph::build_plan(const CompileOptions& opt) {
       const size_t in = static_cast<size_t>(nodes_[n.in[0]].shape.numel() / n.shape[0]);
       const int batch = static_cast<int>(n.shape[0]);
       n.fwd_scratch_buf = new_buf(linear_scratch_floats(batch, static_cast<int>(in), true) * sizeof(float), i, i);
+      continue;
+    }
+    if (n.op == Op::batchnorm && opt.training && batchnorm_scratch_floats(n.bn)) {
+      const size_t bytes = batchnorm_scratch_floats(n.bn) * sizeof(float);
+      n.fwd_scratch_buf = new_buf(bytes, i, i);
+      if (n.needs_grad) n.bwd_scratch_buf = new_buf(bytes, bwd_step(i), bwd_step(i));
       continue;
     }
     if (n.op != Op::conv2d && n.op != Op::conv_t2d) continue;

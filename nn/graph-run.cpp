@@ -49,7 +49,8 @@ Status Graph::forward_node(Node& n) {
       break;
     case Op::batchnorm:  // y = gamma (x - mean) / sqrt(var + eps) + beta, per channel
       if (opt_.training)
-        batchnorm_forward_train(ctx, n.bn, a->value, value(0), value(1), n.value, n.aux, n.aux2, value(2), value(3));
+        batchnorm_forward_train(ctx, n.bn, a->value, value(0), value(1), n.value, n.aux, n.aux2, value(2), value(3),
+                                n.fwd_scratch);
       else
         batchnorm_forward_eval(ctx, n.bn, a->value, value(0), value(1), value(2), value(3), n.value);
       break;
@@ -133,7 +134,8 @@ Status Graph::backward_node(Node& n) {
           conv_t2d_backward(ctx, n.conv, a->value, value(0), dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch, writes));
       break;
     case Op::batchnorm:
-      batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1), writes);
+      batchnorm_backward(ctx, n.bn, a->value, value(0), n.aux, n.aux2, dy, dx(a), pgrad(0), pgrad(1), n.bwd_scratch,
+                         writes);
       break;
     case Op::act:  // dx (+)= dy f'(x)
       // x may have been overwritten in place; f' then reads the same sign from y.

@@ -12,12 +12,18 @@
 //
 // Two layouts, each vectorised along its contiguous axis:
 //   S > 1 (images): channel c is N planes of S contiguous values; per plane a 16-lane float
-//         sum (compiles to SIMD), planes added in order in double.
+//         sum (compiles to SIMD), planes added in image order in double. Each pass runs
+//         over the images in memory order, cut into image runs (op-helpers.h) as the
+//         convolutions cut them, so a core reads the planes it wrote: a task per channel
+//         read short planes 64 images apart, half of them from the other core, and ran no
+//         faster on two threads than on one (docs/lab-notes.md). The plane sums go to the
+//         scratch ([N, C] doubles) and are added per channel in image order afterwards.
 //   S = 1 (features): x is [N, C]; channels are contiguous, so loops run across a block of
-//         channels with per-channel float accumulators, rows added in batch order.
+//         channels with per-channel float accumulators, rows added in batch order; work is
+//         split over channel blocks.
 // Both: the variance is computed around the mean (two passes; no E[x^2] - mean^2
-// cancellation). Work is split over channels (or channel blocks) only, so each channel's sums
-// have a fixed order whatever the thread count: bit-identical results.
+// cancellation), and each channel's sums have a fixed order whatever the thread count:
+// bit-identical results.
 #include <cmath>
 
 #include "nn/op-helpers.h"
@@ -104,30 +110,72 @@ void update_running(const BatchNormShape& sh, int c, float mean, double var_bias
   }
 }
 
+// The image layout's workspace: two [N, C] arrays of plane sums, then per-channel values.
+struct PlaneSums {
+  double* a;    // [N, C]
+  double* b;    // [N, C]
+  double* acc;  // [C]
+  float* f0;    // [C]
+  float* f1;    // [C]
+  float* f2;    // [C]
+};
+PlaneSums plane_sums(const BatchNormShape& sh, float* scratch) {
+  const size_t nc = static_cast<size_t>(sh.n) * sh.c, c = static_cast<size_t>(sh.c);
+  double* d = reinterpret_cast<double*>(scratch);  // the arena's buffers are 64-byte aligned
+  float* f = reinterpret_cast<float*>(d + 2 * nc + c);
+  return PlaneSums{d, d + nc, d + 2 * nc, f, f + c, f + 2 * c};
+}
+
+// out[c] = sum over images i, in order, of planes[i, c] (the loop runs along channels, each
+// channel's additions still in image order).
+void add_planes(const BatchNormShape& sh, const double* planes, double* out) {
+  for (int c = 0; c < sh.c; ++c) out[c] = 0.0;
+  for (int i = 0; i < sh.n; ++i)
+    for (int c = 0; c < sh.c; ++c) out[c] += planes[static_cast<size_t>(i) * sh.c + c];
+}
+
 }  // namespace
+
+size_t batchnorm_scratch_floats(const BatchNormShape& sh) {
+  if (sh.s <= 1) return 0;
+  const size_t nc = static_cast<size_t>(sh.n) * sh.c, c = static_cast<size_t>(sh.c);
+  return 2 * (2 * nc + c) + 3 * c;
+}
 
 // x[N,C,S] -> y[N,C,S]; save_mean[C], save_invstd[C]; running_mean/var[C] updated
 void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                              const float* beta, float* y, float* save_mean, float* save_invstd,
-                             float* running_mean, float* running_var) {
+                             float* running_mean, float* running_var, float* scratch) {
   const size_t S = static_cast<size_t>(sh.s);
   const double count = static_cast<double>(sh.n) * sh.s;
   if (sh.s > 1) {
     const Kernels& k = ctx.k();
-    auto channel = [&](int c) {
-      double sum = 0.0;
-      for (int i = 0; i < sh.n; ++i) sum += k.sum(x + at(i, c, sh), S);
-      const float mean = static_cast<float>(sum / count);
-      double ss = 0.0;
-      for (int i = 0; i < sh.n; ++i) ss += centered_dot(x + at(i, c, sh), mean, x + at(i, c, sh), mean, S);
-      const double var = ss / count;
+    const PlaneSums p = plane_sums(sh, scratch);
+    const size_t C = static_cast<size_t>(sh.c), floats = numel(sh);
+    detail::for_image_runs(ctx, sh.n, floats, [&](int i) {
+      for (int c = 0; c < sh.c; ++c) p.a[i * C + c] = k.sum(x + at(i, c, sh), S);
+    });
+    add_planes(sh, p.a, p.acc);
+    float* mean = save_mean;
+    for (int c = 0; c < sh.c; ++c) mean[c] = static_cast<float>(p.acc[c] / count);
+    detail::for_image_runs(ctx, sh.n, floats, [&](int i) {
+      for (int c = 0; c < sh.c; ++c) {
+        const float* xc = x + at(i, c, sh);
+        p.a[i * C + c] = centered_dot(xc, mean[c], xc, mean[c], S);
+      }
+    });
+    add_planes(sh, p.a, p.acc);
+    float *scale = p.f0, *shift = p.f1;
+    for (int c = 0; c < sh.c; ++c) {
+      const double var = p.acc[c] / count;
       const float invstd = static_cast<float>(1.0 / std::sqrt(var + sh.eps));
-      const float scale = (gamma ? gamma[c] : 1.0f) * invstd, shift = beta ? beta[c] : 0.0f;
-      for (int i = 0; i < sh.n; ++i) normalize(x + at(i, c, sh), mean, scale, shift, y + at(i, c, sh), S);
-      save_mean[c] = mean, save_invstd[c] = invstd;
-      update_running(sh, c, mean, var, running_mean, running_var);
-    };
-    detail::parallel_for(ctx, sh.c, numel(sh), channel);
+      scale[c] = (gamma ? gamma[c] : 1.0f) * invstd, shift[c] = beta ? beta[c] : 0.0f;
+      save_invstd[c] = invstd;
+      update_running(sh, c, mean[c], var, running_mean, running_var);
+    }
+    detail::for_image_runs(ctx, sh.n, floats, [&](int i) {
+      for (int c = 0; c < sh.c; ++c) normalize(x + at(i, c, sh), mean[c], scale[c], shift[c], y + at(i, c, sh), S);
+    });
     return;
   }
   // S = 1: x[N, C], a block of channels at a time, across the block.
@@ -206,28 +254,39 @@ void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float*
 //   a = gamma invstd,  b = -a invstd^2 sdx / N',  c = -a sdy / N'
 void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                         const float* save_mean, const float* save_invstd, const float* dy, float* dx,
-                        float* dgamma, float* dbeta, GradWrites writes) {
+                        float* dgamma, float* dbeta, float* scratch, GradWrites writes) {
   const size_t S = static_cast<size_t>(sh.s);
   const double count = static_cast<double>(sh.n) * sh.s;
   if (sh.s > 1) {
     const Kernels& k = ctx.k();
-    auto channel = [&](int c) {
-      const float mean = save_mean[c], invstd = save_invstd[c];
-      double sdy = 0.0, sdx = 0.0;
-      for (int i = 0; i < sh.n; ++i) {
-        sdy += k.sum(dy + at(i, c, sh), S);
-        sdx += centered_dot(dy + at(i, c, sh), 0.0f, x + at(i, c, sh), mean, S);
+    const PlaneSums p = plane_sums(sh, scratch);
+    const size_t C = static_cast<size_t>(sh.c), floats = numel(sh);
+    detail::for_image_runs(ctx, sh.n, floats, [&](int i) {
+      for (int c = 0; c < sh.c; ++c) {
+        p.a[i * C + c] = k.sum(dy + at(i, c, sh), S);
+        p.b[i * C + c] = centered_dot(dy + at(i, c, sh), 0.0f, x + at(i, c, sh), save_mean[c], S);
       }
-      if (dbeta) dbeta[c] += static_cast<float>(sdy);
-      if (dgamma) dgamma[c] += static_cast<float>(sdx * invstd);
-      if (!dx) return;
-      const float a = (gamma ? gamma[c] : 1.0f) * invstd;
-      const float b = static_cast<float>(-a * static_cast<double>(invstd) * invstd * sdx / count);
-      const float cc = static_cast<float>(-a * sdy / count);
-      auto dx_of = writes.dx ? bn_dx<false> : bn_dx<true>;
-      for (int i = 0; i < sh.n; ++i) dx_of(x + at(i, c, sh), mean, dy + at(i, c, sh), a, b, cc, dx + at(i, c, sh), S);
-    };
-    detail::parallel_for(ctx, sh.c, numel(sh), channel);
+    });
+    float *a = p.f0, *b = p.f1, *cc = p.f2;
+    add_planes(sh, p.a, p.acc);  // sum dy
+    for (int c = 0; c < sh.c; ++c) {
+      const float invstd = save_invstd[c];
+      if (dbeta) dbeta[c] += static_cast<float>(p.acc[c]);
+      a[c] = (gamma ? gamma[c] : 1.0f) * invstd;
+      cc[c] = static_cast<float>(-a[c] * p.acc[c] / count);
+    }
+    add_planes(sh, p.b, p.acc);  // sum dy (x - mean)
+    for (int c = 0; c < sh.c; ++c) {
+      const float invstd = save_invstd[c];
+      if (dgamma) dgamma[c] += static_cast<float>(p.acc[c] * invstd);
+      b[c] = static_cast<float>(-a[c] * static_cast<double>(invstd) * invstd * p.acc[c] / count);
+    }
+    if (!dx) return;
+    auto dx_of = writes.dx ? bn_dx<false> : bn_dx<true>;
+    detail::for_image_runs(ctx, sh.n, floats, [&](int i) {
+      for (int c = 0; c < sh.c; ++c)
+        dx_of(x + at(i, c, sh), save_mean[c], dy + at(i, c, sh), a[c], b[c], cc[c], dx + at(i, c, sh), S);
+    });
     return;
   }
   auto block = [&](int t) {

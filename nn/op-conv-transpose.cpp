@@ -89,7 +89,7 @@ Status conv_t2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, 
       fill_bias(yi, b, s.o, out_plane);
       detail::col2im_cm(g, scratch + i * Kc * P, yi, true);
     };
-    detail::parallel_for(ctx, images, scatter);
+    detail::for_image_runs(ctx, images, scatter);
   }
   return Status::ok();
 }
@@ -120,7 +120,7 @@ Status conv_t2d_backward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g,
       a.a = x + n0 * C * P;
       detail::weight_grad_in_parts(ctx, a, images, C * P, Kc * P, parts, part, unfold);
     } else {
-      detail::parallel_for(ctx, images, unfold);
+      detail::for_image_runs(ctx, images, unfold);
     }
     if (dx) {
       GemmArgs a;  // dx_n[C, P] (+)= W[C, Kc] colT[Kc, P]
@@ -155,7 +155,7 @@ Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g
       detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C);
       fill_bias(y + (n0 + i) * g.image(), b, s.o, out_plane);
     };
-    detail::parallel_for(ctx, images, start);
+    detail::for_image_runs(ctx, images, start);
     for (int o0 = 0; o0 < s.o; o0 += per) {
       const int o1 = s.o - o0 < per ? s.o : o0 + per;
       const int bw = (o1 - o0) * inner;
@@ -171,7 +171,7 @@ Status conv_t2d_forward_int8(Context& ctx, const ConvShape& s, const ConvGeom& g
       auto scatter = [&](int i) {
         detail::col2im_rows(ctx.k(), part, col + i * P * bw, bw, y + (n0 + i) * g.image() + o0 * out_plane, true);
       };
-      detail::parallel_for(ctx, images, scatter);
+      detail::for_image_runs(ctx, images, scatter);
     }
   }
   return Status::ok();

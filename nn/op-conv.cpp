@@ -95,7 +95,7 @@ Status conv2d_forward_cm(Context& ctx, const ConvShape& s, const ConvGeom& g, co
   for (int n0 = 0; n0 < s.n; n0 += group) {
     const int images = s.n - n0 < group ? s.n - n0 : group;
     auto unfold = [&](int i) { detail::im2col_cm(g, x + (n0 + i) * g.image(), scratch + i * K * P); };
-    detail::parallel_for(ctx, images, unfold);
+    detail::for_image_runs(ctx, images, unfold);
     for (int i = 0; i < images; ++i)  // y_n[O, P] = W[O, K] colT[K, P] + b
       EMBER_TRY(detail::gemm_w_b(ctx, w, s.o, static_cast<int>(K), static_cast<int>(P), scratch + i * K * P,
                                  static_cast<int>(P), y + (n0 + i) * O * P, static_cast<int>(P), b, panel));
@@ -178,10 +178,10 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
     if (w.int8()) {  // one widened panel of channels at a time, shared by the threads
       Epilogue ep;   // yT[G P, O] = col[G P, K] W[O, K]^T + b
       ep.bias = b;
-      detail::parallel_for(ctx, images, unfold);
+      detail::for_image_runs(ctx, images, unfold);
       EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
                                   static_cast<int>(ld), yt, s.o, ep, panel));
-      detail::parallel_for(ctx, images, fold);
+      detail::for_image_runs(ctx, images, fold);
       continue;
     }
     GemmArgs a;  // yT[P, O] = col[P, K] W[O, K]^T + b, per image

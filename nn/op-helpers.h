@@ -25,26 +25,6 @@ void parallel_for_workers(Context& ctx, int tasks, F& f) {
   ctx.parallel().for_each([](void* c, int task, int worker) { (*static_cast<F*>(c))(task, worker); }, &f, tasks);
 }
 
-// The GEMM `a` once per image, for `images` images whose B and C lie b_step and c_step floats
-// after the previous image's: image by image in parallel, each GEMM on its thread alone
-// (Context::gemm_alone; a GEMM too small to split would cost a fork-join per image), with
-// before(i) and after(i) in the same task (an image's unfold and fold, while its columns are
-// in cache). a's arguments are checked once: the images' differ only in where B and C point.
-template <class Before, class After>
-Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, size_t b_step, size_t c_step,
-                       const Before& before, const After& after) {
-  EMBER_TRY(check_gemm_args(a));
-  auto task = [&](int i, int worker) {
-    before(i);
-    GemmArgs ai = a;
-    ai.b = a.b + i * b_step, ai.c = a.c + i * c_step;
-    (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
-    after(i);
-  };
-  parallel_for_workers(ctx, images, task);
-  return Status::ok();
-}
-
 // The images [0, images) cut into one run per worker (fewer when there are fewer images), run
 // t being [images t / runs, images (t + 1) / runs): f(i) for each image of a run, in order, in
 // one task. The pool's caller claims first, so on two threads run 0 goes to the caller's core
@@ -59,6 +39,30 @@ void for_image_runs(Context& ctx, int images, const F& f) {
     for (int i = run_start(images, runs, t); i < run_start(images, runs, t + 1); ++i) f(i);
   };
   parallel_for(ctx, runs, task);
+}
+
+// The GEMM `a` once per image, for `images` images whose B and C lie b_step and c_step floats
+// after the previous image's, each on its thread alone (Context::gemm_alone; a GEMM too small
+// to split would cost a fork-join per image), with before(i) and after(i) in the same task (an
+// image's unfold and fold, while its columns are in cache), in runs of images as
+// for_image_runs cuts them. a's arguments are checked once: the images' differ only in where
+// B and C point.
+template <class Before, class After>
+Status gemm_each_image(Context& ctx, const GemmArgs& a, int images, size_t b_step, size_t c_step,
+                       const Before& before, const After& after) {
+  EMBER_TRY(check_gemm_args(a));
+  const int runs = image_runs(ctx, images);
+  auto task = [&](int t, int worker) {
+    for (int i = run_start(images, runs, t); i < run_start(images, runs, t + 1); ++i) {
+      before(i);
+      GemmArgs ai = a;
+      ai.b = a.b + i * b_step, ai.c = a.c + i * c_step;
+      (void)ctx.gemm_alone(ai, worker);  // cannot fail: a's arguments were checked
+      after(i);
+    }
+  };
+  parallel_for_workers(ctx, runs, task);
+  return Status::ok();
 }
 
 // The GEMM `a` over `images` images stacked along M, a.m rows each (op(A) not transposed; A's
@@ -95,19 +99,24 @@ Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before
   return Status::ok();
 }
 
-// f(lo, hi) over [0, n) cut into fixed chunks of kParallelChunk, spread over the workers:
-// for element-wise passes over large tensors (activations of a batch of images), which would
-// otherwise run on one thread while the others wait for the next GEMM. The chunks depend
-// only on n, and each element's result only on its own inputs: bit-identical for any thread
-// count. Below two chunks it runs on the caller.
+// f(lo, hi) over [0, n) for element-wise passes over large tensors (activations of a batch
+// of images), which would otherwise run on one thread while the others wait for the next
+// GEMM: one span per worker, span t = [n t / T, n (t + 1) / T) in whole lines, so on T
+// threads the first images' values go to the caller's core, as image runs cut a batch
+// (for_image_runs): each core reads what it wrote, where chunks handed out in turn read about
+// half from the other core (slow to reach where two cores share no cache). Each element's
+// result depends only on its own inputs: bit-identical for any split. Below
+// 2 kParallelChunk floats it runs on the caller.
 constexpr size_t kParallelChunk = size_t(1) << 16;
 template <class F>
 void parallel_chunks(Context& ctx, size_t n, F& f) {
-  auto chunk = [&](int t) {
-    const size_t lo = static_cast<size_t>(t) * kParallelChunk;
-    f(lo, n - lo < kParallelChunk ? n : lo + kParallelChunk);
+  const size_t most = n / kParallelChunk, threads = static_cast<size_t>(ctx.threads());
+  const int spans = static_cast<int>(most < threads ? (most ? most : 1) : threads);
+  auto span = [&](int t) {
+    const size_t lo = n * t / spans / 16 * 16, hi = t + 1 == spans ? n : n * (t + 1) / spans / 16 * 16;
+    if (lo < hi) f(lo, hi);
   };
-  parallel_for(ctx, static_cast<int>((n + kParallelChunk - 1) / kParallelChunk), chunk);
+  parallel_for(ctx, spans, span);
 }
 
 // parallel_for for a job that touches `floats` floats in all: below kParallelChunk of them a
@@ -117,6 +126,12 @@ template <class F>
 void parallel_for(Context& ctx, int tasks, size_t floats, F& f) {
   if (floats >= kParallelChunk) return parallel_for(ctx, tasks, f);
   for (int t = 0; t < tasks; ++t) f(t);
+}
+// The same for for_image_runs.
+template <class F>
+void for_image_runs(Context& ctx, int images, size_t floats, const F& f) {
+  if (floats >= kParallelChunk) return for_image_runs(ctx, images, f);
+  for (int i = 0; i < images; ++i) f(i);
 }
 
 // db[o] += sum of dy[N, O, P] over n and p. Per channel in a fixed order (kernel sums per

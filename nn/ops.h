@@ -129,16 +129,18 @@ struct BatchNormShape {
   int n = 1, c = 1, s = 1;
   float eps = 1e-5f, momentum = 0.1f;
 };
+// Training's workspace (forward and backward): per-plane sums of the image layout (S > 1).
+size_t batchnorm_scratch_floats(const BatchNormShape& sh);
 void batchnorm_forward_train(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                              const float* beta, float* y, float* save_mean, float* save_invstd,
-                             float* running_mean, float* running_var);
+                             float* running_mean, float* running_var, float* scratch);
 void batchnorm_forward_eval(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                             const float* beta, const float* running_mean, const float* running_var,
                             float* y);
 // dx += , dgamma += , dbeta += (GradWrites: dx).
 void batchnorm_backward(Context& ctx, const BatchNormShape& sh, const float* x, const float* gamma,
                         const float* save_mean, const float* save_invstd, const float* dy, float* dx,
-                        float* dgamma, float* dbeta, GradWrites writes = {});
+                        float* dgamma, float* dbeta, float* scratch, GradWrites writes = {});
 
 // ---- element-wise --------------------------------------------------------------------------
 // Activations: y = f(x) through the kernel table (x == y allowed); backward adds

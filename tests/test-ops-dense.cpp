@@ -360,11 +360,14 @@ TEST_CASE("dense ops: GradWrites dx writes the input gradient over NaN, as addin
       const size_t total = size_t(sh.n) * sh.c * s;
       std::vector<float> x = random_vector(total, 94), dy = random_vector(total, 95), g = random_vector(size_t(sh.c), 96);
       std::vector<float> y(total), m(sh.c), is(sh.c), rm(sh.c, 0.0f), rv(sh.c, 1.0f);
-      batchnorm_forward_train(*ctx, sh, x.data(), g.data(), nullptr, y.data(), m.data(), is.data(), rm.data(), rv.data());
+      Scratch bs(batchnorm_scratch_floats(sh));
+      batchnorm_forward_train(*ctx, sh, x.data(), g.data(), nullptr, y.data(), m.data(), is.data(), rm.data(),
+                              rv.data(), bs.p);
       std::vector<float> added(total, 0.0f), written(total, nan);
-      batchnorm_backward(*ctx, sh, x.data(), g.data(), m.data(), is.data(), dy.data(), added.data(), nullptr, nullptr);
+      batchnorm_backward(*ctx, sh, x.data(), g.data(), m.data(), is.data(), dy.data(), added.data(), nullptr, nullptr,
+                         bs.p);
       batchnorm_backward(*ctx, sh, x.data(), g.data(), m.data(), is.data(), dy.data(), written.data(), nullptr, nullptr,
-                         writes);
+                         bs.p, writes);
       CHECK(written == added);
     }
   }
@@ -418,7 +421,9 @@ void check_batchnorm_train(int n, int c, int s, uint64_t seed) {
   std::vector<float> g = random_vector(size_t(c), seed + 2, 0.5f, 1.5f), b = random_vector(size_t(c), seed + 3);
   std::vector<float> mean(c), invstd(c), rm = random_vector(size_t(c), seed + 4), rv = random_vector(size_t(c), seed + 5, 0.5f, 2.0f);
   const std::vector<float> rm0 = rm, rv0 = rv;
-  batchnorm_forward_train(ctx, sh, x.data(), g.data(), b.data(), y.data(), mean.data(), invstd.data(), rm.data(), rv.data());
+  Scratch bs(batchnorm_scratch_floats(sh));
+  batchnorm_forward_train(ctx, sh, x.data(), g.data(), b.data(), y.data(), mean.data(), invstd.data(), rm.data(),
+                          rv.data(), bs.p);
   const double cnt = double(n) * s;
   for (int ch = 0; ch < c; ++ch) {
     double m = 0, v = 0;
@@ -439,10 +444,12 @@ void check_batchnorm_train(int n, int c, int s, uint64_t seed) {
       }
   }
   std::vector<float> dx(total, 0.0f), dg(size_t(c), 0.0f), db(size_t(c), 0.0f);
-  batchnorm_backward(ctx, sh, x.data(), g.data(), mean.data(), invstd.data(), r.data(), dx.data(), dg.data(), db.data());
+  batchnorm_backward(ctx, sh, x.data(), g.data(), mean.data(), invstd.data(), r.data(), dx.data(), dg.data(), db.data(),
+                     bs.p);
   auto loss = [&] {
     std::vector<float> m2(c), s2(c), rm2(c, 0.0f), rv2(c, 1.0f);
-    batchnorm_forward_train(ctx, sh, x.data(), g.data(), b.data(), y.data(), m2.data(), s2.data(), rm2.data(), rv2.data());
+    batchnorm_forward_train(ctx, sh, x.data(), g.data(), b.data(), y.data(), m2.data(), s2.data(), rm2.data(),
+                            rv2.data(), bs.p);
     return project(y.data(), r.data(), total);
   };
   check_gradient("bn dx", x.data(), dx.data(), total, loss);
@@ -521,7 +528,7 @@ TEST_CASE("dense ops: bit-identical results with 1 and 2 threads (and 3 for the 
     }
     for (int j = 0; j < 4; ++j) CHECK(out[0][j] == out[1][j]);
   }
-  for (int s : {1, 49}) {  // batchnorm, 1-D over several channel blocks and 2-D
+  for (int s : {1, 196}) {  // batchnorm, 1-D over several channel blocks and 2-D (beyond one chunk)
     BatchNormShape sh;
     sh.n = 16, sh.c = s == 1 ? 700 : 24, sh.s = s;
     const size_t total = size_t(sh.n) * sh.c * s;
@@ -531,8 +538,11 @@ TEST_CASE("dense ops: bit-identical results with 1 and 2 threads (and 3 for the 
     for (int t = 0; t < 2; ++t) {
       std::vector<float> y(total), m(sh.c), is(sh.c), rm(sh.c, 0.0f), rv(sh.c, 1.0f);
       std::vector<float> dx(total, 0.5f), dg(sh.c, 0.5f), db(sh.c, 0.5f);
-      batchnorm_forward_train(*ctxs[t], sh, x.data(), g.data(), b.data(), y.data(), m.data(), is.data(), rm.data(), rv.data());
-      batchnorm_backward(*ctxs[t], sh, x.data(), g.data(), m.data(), is.data(), dy.data(), dx.data(), dg.data(), db.data());
+      Scratch bs(batchnorm_scratch_floats(sh));
+      batchnorm_forward_train(*ctxs[t], sh, x.data(), g.data(), b.data(), y.data(), m.data(), is.data(), rm.data(),
+                              rv.data(), bs.p);
+      batchnorm_backward(*ctxs[t], sh, x.data(), g.data(), m.data(), is.data(), dy.data(), dx.data(), dg.data(),
+                         db.data(), bs.p);
       out[t][0] = y, out[t][1] = m, out[t][2] = is, out[t][3] = rv, out[t][4] = dx, out[t][5] = dg, out[t][6] = db;
     }
     for (int j = 0; j < 7; ++j) CHECK(out[0][j] == out[1][j]);
