@@ -5,11 +5,15 @@
 // kernels of ctx.k(). Forward sums each chunk in float (the kernel's sum: a chunk is short
 // and its terms share a sign or are small) and the chunks in double, always in the same
 // order: the same inputs and kernel table give the same bits. Reduction::mean divides by
-// the batch only (a per-image loss), never by every element.
+// the batch only (a per-image loss), never by every element. The per-element losses of a
+// whole image batch (BCE, MSE) spread their chunks over the workers (each chunk's sum is
+// kept, and the sums are added in chunk order on the caller: the same bits for any thread
+// count); the others, over a latent vector or class scores, stay on the caller.
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#include "nn/op-helpers.h"
 #include "nn/ops.h"
 
 namespace ember::nn {
@@ -39,6 +43,32 @@ void sub(const Kernels& k, const float* a, const float* b, float* out, size_t m)
   k.axpy(m, -1.0f, b, out);
 }
 
+// f(i, m) for the chunk at i (m floats) of [0, n), in one span of whole chunks per worker.
+template <class F>
+void for_chunks(Context& ctx, size_t n, const F& f) {
+  const size_t chunks = (n + kChunk - 1) / kChunk;
+  const int spans = ctx.threads();
+  auto span = [&](int t) {
+    for (size_t c = chunks * t / spans; c < chunks * (t + 1) / spans; ++c) f(c * kChunk, chunk(n, c * kChunk));
+  };
+  detail::parallel_for(ctx, spans, n, span);
+}
+
+// The sum over the chunks of [0, n), in chunk order in double, of f(i, m): a float per chunk,
+// computed kRound chunks at a time on the workers.
+template <class F>
+double sum_chunks(Context& ctx, size_t n, const F& f) {
+  constexpr size_t kRound = 512;
+  float sums[kRound];
+  double acc = 0.0;
+  for (size_t r = 0; r < n; r += kRound * kChunk) {
+    const size_t m = n - r < kRound * kChunk ? n - r : kRound * kChunk;
+    for_chunks(ctx, m, [&](size_t i, size_t len) { sums[i / kChunk] = f(r + i, len); });
+    for (size_t c = 0; c < (m + kChunk - 1) / kChunk; ++c) acc += sums[c];
+  }
+  return acc;
+}
+
 }  // namespace
 
 // ---- BCE with logits ----------------------------------------------------------------------
@@ -46,16 +76,13 @@ void sub(const Kernels& k, const float* a, const float* b, float* out, size_t m)
 float bce_logits_forward(Context& ctx, const float* x, const float* t, int batch, int per_row,
                          Reduction r) {
   const Kernels& k = ctx.k();
-  const size_t n = total(batch, per_row);
-  alignas(64) float sp[kChunk], xt[kChunk];
-  double acc = 0.0;
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = chunk(n, i);
+  const double acc = sum_chunks(ctx, total(batch, per_row), [&](size_t i, size_t m) {
+    alignas(64) float sp[kChunk], xt[kChunk];
     k.act_forward(Act::softplus, 0.0f, x + i, sp, m);
     k.mul(m, x + i, t + i, xt);
     k.axpy(m, -1.0f, xt, sp);  // each term >= 0 for t in [0, 1]: the chunk sum cannot cancel
-    acc += k.sum(sp, m);
-  }
+    return k.sum(sp, m);
+  });
   return static_cast<float>(acc * reduce_factor(batch, r));
 }
 
@@ -63,30 +90,25 @@ void bce_logits_backward(Context& ctx, const float* x, const float* t, float dlo
                          int batch, int per_row, Reduction r) {
   if (!dx) return;
   const Kernels& k = ctx.k();
-  const size_t n = total(batch, per_row);
   const float c = grad_scale(dloss, batch, r);
-  alignas(64) float g[kChunk];
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = chunk(n, i);
+  for_chunks(ctx, total(batch, per_row), [&](size_t i, size_t m) {
+    alignas(64) float g[kChunk];
     k.act_forward(Act::sigmoid, 0.0f, x + i, g, m);
     k.axpy(m, -1.0f, t + i, g);
     if (dx == x) std::memset(dx + i, 0, m * sizeof(float));  // in place: this chunk of x is read
     k.axpy(m, c, g, dx + i);
-  }
+  });
 }
 
 // ---- MSE (sum of squares) -------------------------------------------------------------------
 // l(x, t) = (x - t)^2;   dl/dx = 2 (x - t).
 float mse_forward(Context& ctx, const float* x, const float* t, int batch, int per_row, Reduction r) {
   const Kernels& k = ctx.k();
-  const size_t n = total(batch, per_row);
-  alignas(64) float d[kChunk];
-  double acc = 0.0;
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = chunk(n, i);
+  const double acc = sum_chunks(ctx, total(batch, per_row), [&](size_t i, size_t m) {
+    alignas(64) float d[kChunk];
     sub(k, x + i, t + i, d, m);
-    acc += k.sumsq(d, m);
-  }
+    return k.sumsq(d, m);
+  });
   return static_cast<float>(acc * reduce_factor(batch, r));
 }
 
@@ -94,15 +116,13 @@ void mse_backward(Context& ctx, const float* x, const float* t, float dloss, flo
                   int per_row, Reduction r) {
   if (!dx) return;
   const Kernels& k = ctx.k();
-  const size_t n = total(batch, per_row);
   const float c2 = 2.0f * grad_scale(dloss, batch, r);
-  alignas(64) float d[kChunk];
-  for (size_t i = 0; i < n; i += kChunk) {
-    const size_t m = chunk(n, i);
+  for_chunks(ctx, total(batch, per_row), [&](size_t i, size_t m) {
+    alignas(64) float d[kChunk];
     sub(k, x + i, t + i, d, m);
     if (dx == x) std::memset(dx + i, 0, m * sizeof(float));  // in place: this chunk of x is read
     k.axpy(m, c2, d, dx + i);
-  }
+  });
 }
 
 // ---- Gaussian negative log-likelihood -----------------------------------------------------

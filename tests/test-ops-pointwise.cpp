@@ -261,6 +261,44 @@ TEST_CASE("losses: bce_logits and mse backward in place give the bits of a zeroe
   }
 }
 
+// BCE and MSE over a whole image batch spread their chunks over the workers: 1, 2 and 3 threads
+// must give the bits of the chunks summed one after another on one thread (computed here from
+// the kernels: each chunk's float sum, added in order in double), over several rounds of
+// chunk sums and a short last chunk.
+TEST_CASE("losses: BCE and MSE over 2 and 3 threads, the bits of one pass in chunk order") {
+  const int batch = 300, per_row = 1001;  // 300,300 values: 1,173 chunks of 256, the last 76
+  const size_t n = size_t(batch) * per_row, chunk = 256;
+  const std::vector<float> x = random_vector(n, 21, -4.0f, 4.0f), t = random_vector(n, 22, 0.0f, 1.0f);
+  const Kernels& k = best().k();  // ThreadedContext's table
+  double bce = 0.0, mse = 0.0;
+  std::vector<float> a(chunk), b(chunk), dbce(n), dmse(n);
+  for (size_t i = 0; i < n; i += chunk) {
+    const size_t m = n - i < chunk ? n - i : chunk;
+    k.act_forward(Act::softplus, 0.0f, x.data() + i, a.data(), m);
+    k.mul(m, x.data() + i, t.data() + i, b.data());
+    k.axpy(m, -1.0f, b.data(), a.data());
+    bce += k.sum(a.data(), m);
+    std::memcpy(a.data(), x.data() + i, m * sizeof(float));
+    k.axpy(m, -1.0f, t.data() + i, a.data());
+    mse += k.sumsq(a.data(), m);
+  }
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    testing::ThreadedContext tc(threads);
+    CHECK(bce_logits_forward(tc.ctx, x.data(), t.data(), batch, per_row, Reduction::sum) == static_cast<float>(bce));
+    CHECK(mse_forward(tc.ctx, x.data(), t.data(), batch, per_row, Reduction::sum) == static_cast<float>(mse));
+    std::vector<float> gb(n, 0.5f), gm(n, 0.5f);
+    bce_logits_backward(tc.ctx, x.data(), t.data(), 0.7f, gb.data(), batch, per_row, Reduction::mean);
+    mse_backward(tc.ctx, x.data(), t.data(), 0.7f, gm.data(), batch, per_row, Reduction::mean);
+    if (threads == 1) {
+      dbce = gb, dmse = gm;
+    } else {
+      CHECK(std::memcmp(gb.data(), dbce.data(), n * sizeof(float)) == 0);
+      CHECK(std::memcmp(gm.data(), dmse.data(), n * sizeof(float)) == 0);
+    }
+  }
+}
+
 // ---- losses: finite differences -------------------------------------------------------------
 // Each loss's gradient for each input, both reductions, dloss != 1, every kernel table.
 TEST_CASE("losses: finite-difference gradients, sum and mean") {
