@@ -16,7 +16,8 @@
 //             dx_g       (+)= transpose(dxT)
 //             db[O]       += sums of dy
 // Threading and determinism as in op-conv.cpp: the forward's and dxT's GEMMs (row-wise) run
-// one run of images per worker with those images' transposes and scatters; dW's threads inside
+// one run of images per worker with those images' transposes and scatters (the forward's
+// runs of every group in one task: detail::gemm_group_runs); dW's threads inside
 // over M and N (never K), or on the channel-major path sums in parts per fixed run of images
 // (op-helpers.h); groups are fixed by the shape. Bit-identical for any thread count.
 #include "nn/im2col.h"
@@ -205,22 +206,19 @@ Status conv_t2d_forward(Context& ctx, const ConvShape& s, const float* x, const 
   const int group = transpose_group_of(s, g);
   float* col = scratch;                                      // [G P, Kc], rows ld apart
   float* xt = scratch + detail::round_line(group * P * ld);  // [G P, C]
-  for (int n0 = 0; n0 < s.n; n0 += group) {
-    const int images = s.n - n0 < group ? s.n - n0 : group;
-    auto rows = [&](int i) { detail::nchw_to_rows(ctx.k(), x + (n0 + i) * C * P, s.c, P, xt + i * P * C); };
-    auto scatter = [&](int i) {
-      float* yi = y + (n0 + i) * g.image();
-      fill_bias(yi, b, s.o, out_plane);
-      detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, yi, true);
-    };
-    GemmArgs a;  // col[P, Kc] = xT[P, C] W[C, Kc], per image
-    a.m = static_cast<int>(P), a.n = static_cast<int>(Kc), a.k = s.c;
-    a.a = xt, a.lda = s.c;
-    a.b = w.f, a.ldb = static_cast<int>(Kc);
-    a.c = col, a.ldc = static_cast<int>(ld);
-    EMBER_TRY(detail::gemm_image_runs(ctx, a, images, rows, scatter));
-  }
-  return Status::ok();
+  // Image n0 + i of a group in slot i: its rows in xT's, its columns in col's.
+  auto rows = [&](int n, int i) { detail::nchw_to_rows(ctx.k(), x + n * C * P, s.c, P, xt + i * P * C); };
+  auto scatter = [&](int n, int i) {
+    float* yn = y + n * g.image();
+    fill_bias(yn, b, s.o, out_plane);
+    detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, yn, true);
+  };
+  GemmArgs a;  // col[P, Kc] = xT[P, C] W[C, Kc], per image
+  a.m = static_cast<int>(P), a.n = static_cast<int>(Kc), a.k = s.c;
+  a.a = xt, a.lda = s.c;
+  a.b = w.f, a.ldb = static_cast<int>(Kc);
+  a.c = col, a.ldc = static_cast<int>(ld);
+  return detail::gemm_group_runs(ctx, a, s.n, group, rows, scatter);
 }
 
 // dy[N,O,Ho,Wo] -> dx[N,C,H,W] (+)= , dw[C,O,kh,kw] += , db[O] +=  (each skipped when null)

@@ -17,13 +17,15 @@
 // dcol is one pixel's sums over K or O), so the group's images are cut into one run per
 // worker, each unfolded, multiplied and folded by one task on its own core
 // (detail::gemm_image_runs): a core then reads back what it wrote rather than rows another
-// core just wrote. dW sums over every pixel of the group: a small dW in parts, one per fixed
-// run of the group's images, each summed in the task that unfolded them (which then folds
-// their dx), the parts added in order at the end (op-helpers.h); a large dW is one GEMM
-// threaded inside (ctx.gemm splits M and N, never K). Runs, parts and groups depend on the
-// shape only, never on the thread count, and every task writes only its own images, part or
-// block of C: every result is bit-identical for any thread count. Batching images makes the
-// GEMMs large enough (M = G P), which per-image GEMMs of 49 pixels would not be.
+// core just wrote. The forward's task takes its run of every group in turn
+// (detail::gemm_group_runs): one fork-join per call. dW sums over every pixel of the group: a
+// small dW in parts, one per fixed run of the group's images, each summed in the task that
+// unfolded them (which then folds their dx), group after group in one task, the parts added
+// in order at the end (op-helpers.h); a large dW is one GEMM per group threaded inside
+// (ctx.gemm splits M and N, never K). Runs, parts and groups depend on the shape only, never
+// on the thread count, and every task writes only its own images, part or block of C: every
+// result is bit-identical for any thread count. Batching images makes the GEMMs large
+// enough (M = G P), which per-image GEMMs of 49 pixels would not be.
 #include "nn/im2col.h"
 #include "nn/op-helpers.h"
 #include "nn/op-weights.h"
@@ -171,29 +173,29 @@ Status conv2d_forward(Context& ctx, const ConvShape& s, const float* x, const We
   const int group = group_of(s, g);
   float* col = scratch;                                      // [G P, K], rows ld apart
   float* yt = scratch + detail::round_line(group * P * ld);  // [G P, O]
-  for (int n0 = 0; n0 < s.n; n0 += group) {
-    const int images = s.n - n0 < group ? s.n - n0 : group;
-    auto unfold = [&](int i) { detail::im2col_rows(ctx.k(), g, x + (n0 + i) * g.image(), col + i * P * ld, ld); };
-    auto fold = [&](int i) { detail::rows_to_nchw(ctx.k(), yt + i * P * O, s.o, P, y + (n0 + i) * O * P, false); };
-    if (w.int8()) {  // one widened panel of channels at a time, shared by the threads
-      Epilogue ep;   // yT[G P, O] = col[G P, K] W[O, K]^T + b
-      ep.bias = b;
-      detail::for_image_runs(ctx, images, unfold);
+  // Image n0 + i of a group in slot i: its columns in col's rows, its outputs in yT's.
+  auto unfold = [&](int n, int i) { detail::im2col_rows(ctx.k(), g, x + n * g.image(), col + i * P * ld, ld); };
+  auto fold = [&](int n, int i) { detail::rows_to_nchw(ctx.k(), yt + i * P * O, s.o, P, y + n * O * P, false); };
+  if (w.int8()) {  // one widened panel of channels at a time, shared by the threads
+    Epilogue ep;   // yT[G P, O] = col[G P, K] W[O, K]^T + b
+    ep.bias = b;
+    for (int n0 = 0; n0 < s.n; n0 += group) {
+      const int images = s.n - n0 < group ? s.n - n0 : group;
+      detail::for_image_runs(ctx, images, [&](int i) { unfold(n0 + i, i); });
       EMBER_TRY(detail::gemm_x_wt(ctx, w, static_cast<int>(images * P), static_cast<int>(K), s.o, col,
                                   static_cast<int>(ld), yt, s.o, ep, panel));
-      detail::for_image_runs(ctx, images, fold);
-      continue;
+      detail::for_image_runs(ctx, images, [&](int i) { fold(n0 + i, i); });
     }
-    GemmArgs a;  // yT[P, O] = col[P, K] W[O, K]^T + b, per image
-    a.trans_b = true;
-    a.m = static_cast<int>(P), a.k = static_cast<int>(K), a.n = s.o;
-    a.a = col, a.lda = static_cast<int>(ld);
-    a.b = w.f, a.ldb = static_cast<int>(K);
-    a.c = yt, a.ldc = s.o;
-    a.ep.bias = b;  // per column = per output channel
-    EMBER_TRY(detail::gemm_image_runs(ctx, a, images, unfold, fold));
+    return Status::ok();
   }
-  return Status::ok();
+  GemmArgs a;  // yT[P, O] = col[P, K] W[O, K]^T + b, per image
+  a.trans_b = true;
+  a.m = static_cast<int>(P), a.k = static_cast<int>(K), a.n = s.o;
+  a.a = col, a.lda = static_cast<int>(ld);
+  a.b = w.f, a.ldb = static_cast<int>(K);
+  a.c = yt, a.ldc = s.o;
+  a.ep.bias = b;  // per column = per output channel
+  return detail::gemm_group_runs(ctx, a, s.n, group, unfold, fold);
 }
 
 // dy[N,O,Ho,Wo] -> dx[N,C,H,W] (+)= , dw[O,C,kh,kw] += , db[O] +=  (each skipped when null);
@@ -232,50 +234,60 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     all.m = static_cast<int>(group * P);
     EMBER_TRY(check_gemm_args(all));
   }
-  for (int n0 = 0; n0 < s.n; n0 += group) {
-    const int images = s.n - n0 < group ? s.n - n0 : group;
-    auto prepare = [&](int i) {
-      detail::nchw_to_rows(ctx.k(), dy + (n0 + i) * O * P, s.o, P, dyt + i * P * O);
-      if (dw) detail::im2col_rows(ctx.k(), g, x + (n0 + i) * g.image(), col + i * P * ld, ld);
-    };
-    auto scatter = [&](int i) {
-      const size_t at = (n0 + i) * g.image();
-      detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, dx + at, !writes.dx);
-      input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
-    };
-    if (!in_parts) {
-      if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K], one GEMM threaded inside
-        detail::for_image_runs(ctx, images, prepare);  // as the dx runs below cut them
-        GemmArgs a = da;
-        a.k = static_cast<int>(images * P);
-        a.c = dw;
-        EMBER_TRY(ctx.gemm(a));
-      }
-      // dcol per run of images, dx (+)= col2im(dcol) in the same task
-      if (dx && dw) EMBER_TRY(detail::gemm_image_runs(ctx, xa, images, [](int) {}, scatter));
-      if (dx && !dw) EMBER_TRY(detail::gemm_image_runs(ctx, xa, images, prepare, scatter));
-      continue;
-    }
-    // Each run in one task: its dyT rows and columns, its part of dW (dW no longer needs the
-    // columns after), dcol over them, dx (+)= col2im(dcol).
-    const int runs = detail::weight_grad_runs(images);
+  // Image n0 + i of a group in slot i: its dyT rows and columns in the slot's rows.
+  auto prepare = [&](int n, int i) {
+    detail::nchw_to_rows(ctx.k(), dy + n * O * P, s.o, P, dyt + i * P * O);
+    if (dw) detail::im2col_rows(ctx.k(), g, x + n * g.image(), col + i * P * ld, ld);
+  };
+  auto scatter = [&](int n, int i) {
+    const size_t at = n * g.image();
+    detail::col2im_rows(ctx.k(), g, col + i * P * ld, ld, dx + at, !writes.dx);
+    input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
+  };
+  if (in_parts) {
+    // Each run of slots in one task, group after group (one fork-join per call): its images'
+    // dyT rows and columns, its part of dW (dW no longer needs the columns after), dcol over
+    // them, dx (+)= col2im(dcol). Part r sums run r of every group, in group order. A short
+    // last group fills the first slots.
+    const int runs = detail::weight_grad_runs(group);
     auto run = [&](int r, int worker) {
-      const int i0 = detail::run_start(images, runs, r), i1 = detail::run_start(images, runs, r + 1);
-      for (int i = i0; i < i1; ++i) prepare(i);
-      GemmArgs a = da;
-      a.k = static_cast<int>((i1 - i0) * P);
-      a.a = dyt + i0 * P * O, a.b = col + i0 * P * ld, a.c = parts + r * part;
-      (void)ctx.gemm_alone(a, worker);  // cannot fail: checked for the whole group
-      if (!dx) return;
-      GemmArgs d = xa;
-      d.m = static_cast<int>((i1 - i0) * P);
-      d.a = dyt + i0 * P * O, d.c = col + i0 * P * ld;
-      (void)ctx.gemm_alone(d, worker);
-      for (int i = i0; i < i1; ++i) scatter(i);
+      const int s0 = detail::run_start(group, runs, r), s1 = detail::run_start(group, runs, r + 1);
+      for (int n0 = 0; n0 < s.n; n0 += group) {
+        const int images = s.n - n0 < group ? s.n - n0 : group;
+        const int i0 = s0 < images ? s0 : images, i1 = s1 < images ? s1 : images;
+        if (i0 == i1) continue;
+        for (int i = i0; i < i1; ++i) prepare(n0 + i, i);
+        GemmArgs a = da;
+        a.k = static_cast<int>((i1 - i0) * P);
+        a.a = dyt + i0 * P * O, a.b = col + i0 * P * ld, a.c = parts + r * part;
+        (void)ctx.gemm_alone(a, worker);  // cannot fail: checked for a whole group
+        if (!dx) continue;
+        GemmArgs d = xa;
+        d.m = static_cast<int>((i1 - i0) * P);
+        d.a = dyt + i0 * P * O, d.c = col + i0 * P * ld;
+        (void)ctx.gemm_alone(d, worker);
+        for (int i = i0; i < i1; ++i) scatter(n0 + i, i);
+      }
     };
     detail::parallel_for_workers(ctx, runs, run);
+    detail::add_parts(ctx.k(), parts, part, O * K, dw);
+    return Status::ok();
   }
-  if (in_parts) detail::add_parts(ctx.k(), parts, part, O * K, dw);
+  for (int n0 = 0; n0 < s.n; n0 += group) {
+    const int images = s.n - n0 < group ? s.n - n0 : group;
+    auto prepare_i = [&](int i) { prepare(n0 + i, i); };
+    auto scatter_i = [&](int i) { scatter(n0 + i, i); };
+    if (dw) {  // dW[O, K] += dyT[G P, O]^T col[G P, K], one GEMM threaded inside
+      detail::for_image_runs(ctx, images, prepare_i);  // as the dx runs below cut them
+      GemmArgs a = da;
+      a.k = static_cast<int>(images * P);
+      a.c = dw;
+      EMBER_TRY(ctx.gemm(a));
+    }
+    // dcol per run of images, dx (+)= col2im(dcol) in the same task
+    if (dx && dw) EMBER_TRY(detail::gemm_image_runs(ctx, xa, images, [](int) {}, scatter_i));
+    if (dx && !dw) EMBER_TRY(detail::gemm_image_runs(ctx, xa, images, prepare_i, scatter_i));
+  }
   return Status::ok();
 }
 

@@ -99,6 +99,46 @@ Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before
   return Status::ok();
 }
 
+// gemm_image_runs over a batch of n images in groups of `group` (fixed by the shape; the
+// last may be shorter) that take turns in the same scratch: before(image, slot) unfolds image
+// n0 + slot of the group at n0 into the rows of `slot`, after(image, slot) folds them. Each
+// worker's task takes its run of slots in every group, group after group, so a call is one
+// fork-join, not one per group (nor one wait for the slower run per group). A run's slots
+// are the same in every group (a short last group fills the first slots), so no two tasks
+// ever share rows. Groups of fewer images than workers go through gemm_image_runs in turn.
+template <class Before, class After>
+Status gemm_group_runs(Context& ctx, const GemmArgs& a, int n, int group, const Before& before, const After& after) {
+  if (group < ctx.threads() || n <= group) {
+    for (int n0 = 0; n0 < n; n0 += group) {
+      auto b = [&](int i) { before(n0 + i, i); };
+      auto f = [&](int i) { after(n0 + i, i); };
+      EMBER_TRY(gemm_image_runs(ctx, a, n - n0 < group ? n - n0 : group, b, f));
+    }
+    return Status::ok();
+  }
+  GemmArgs all = a;
+  all.m = a.m * group;
+  EMBER_TRY(check_gemm_args(all));
+  const int runs = image_runs(ctx, group);
+  auto task = [&](int t, int worker) {
+    const int s0 = run_start(group, runs, t), s1 = run_start(group, runs, t + 1);  // this run's slots
+    for (int n0 = 0; n0 < n; n0 += group) {
+      const int images = n - n0 < group ? n - n0 : group;
+      const int i0 = s0 < images ? s0 : images, i1 = s1 < images ? s1 : images;
+      if (i0 == i1) continue;
+      for (int i = i0; i < i1; ++i) before(n0 + i, i);
+      GemmArgs at = a;
+      at.m = a.m * (i1 - i0);
+      at.a = a.a + static_cast<size_t>(i0) * a.m * a.lda;
+      at.c = a.c + static_cast<size_t>(i0) * a.m * a.ldc;
+      (void)ctx.gemm_alone(at, worker);  // cannot fail: checked over a whole group
+      for (int i = i0; i < i1; ++i) after(n0 + i, i);
+    }
+  };
+  parallel_for_workers(ctx, runs, task);
+  return Status::ok();
+}
+
 // f(lo, hi) over [0, n) for element-wise passes over large tensors (activations of a batch
 // of images), which would otherwise run on one thread while the others wait for the next
 // GEMM: one span per worker, span t = [n t / T, n (t + 1) / T) in whole lines, so on T
