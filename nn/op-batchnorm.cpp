@@ -13,11 +13,11 @@
 // Two layouts, each vectorised along its contiguous axis:
 //   S > 1 (images): channel c is N planes of S contiguous values; per plane a 16-lane float
 //         sum (compiles to SIMD), planes added in image order in double. Each pass runs
-//         over the images in memory order, cut into image runs (op-helpers.h) as the
-//         convolutions cut them, so a core reads the planes it wrote: a task per channel
-//         read short planes 64 images apart, half of them from the other core, and ran no
-//         faster on two threads than on one (docs/lab-notes.md). The plane sums go to the
-//         scratch ([N, C] doubles) and are added per channel in image order afterwards.
+//         over the images in memory order, cut into image runs (op-helpers.h): a task per
+//         channel read N short planes far apart, many of them just written by another core,
+//         and ran no faster on two threads than on one; in memory order a plane streams in
+//         with its neighbours (docs/lab-notes.md). The plane sums go to the scratch ([N, C]
+//         doubles) and are added per channel in image order afterwards.
 //   S = 1 (features): x is [N, C]; channels are contiguous, so loops run across a block of
 //         channels with per-channel float accumulators, rows added in batch order; work is
 //         split over channel blocks.
@@ -110,7 +110,8 @@ void update_running(const BatchNormShape& sh, int c, float mean, double var_bias
   }
 }
 
-// The image layout's workspace: two [N, C] arrays of plane sums, then per-channel values.
+// The image layout's workspace: two [N, C] arrays of plane sums, their per-channel totals,
+// and three per-channel floats (the forward's scale and shift; the backward's a, b, c).
 struct PlaneSums {
   double* a;    // [N, C]
   double* b;    // [N, C]
