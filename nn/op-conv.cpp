@@ -245,31 +245,23 @@ Status conv2d_backward(Context& ctx, const ConvShape& s, const float* x, const f
     input_act_backward(ctx.k(), input_act, x + at, dx + at, g.image());
   };
   if (in_parts) {
-    // Each run of slots in one task, group after group (one fork-join per call): its images'
+    // Each run of slots in one task, group after group (detail::for_group_runs): its images'
     // dyT rows and columns, its part of dW (dW no longer needs the columns after), dcol over
-    // them, dx (+)= col2im(dcol). Part r sums run r of every group, in group order. A short
-    // last group fills the first slots.
-    const int runs = detail::weight_grad_runs(group);
-    auto run = [&](int r, int worker) {
-      const int s0 = detail::run_start(group, runs, r), s1 = detail::run_start(group, runs, r + 1);
-      for (int n0 = 0; n0 < s.n; n0 += group) {
-        const int images = s.n - n0 < group ? s.n - n0 : group;
-        const int i0 = s0 < images ? s0 : images, i1 = s1 < images ? s1 : images;
-        if (i0 == i1) continue;
-        for (int i = i0; i < i1; ++i) prepare(n0 + i, i);
-        GemmArgs a = da;
-        a.k = static_cast<int>((i1 - i0) * P);
-        a.a = dyt + i0 * P * O, a.b = col + i0 * P * ld, a.c = parts + r * part;
-        (void)ctx.gemm_alone(a, worker);  // cannot fail: checked for a whole group
-        if (!dx) continue;
-        GemmArgs d = xa;
-        d.m = static_cast<int>((i1 - i0) * P);
-        d.a = dyt + i0 * P * O, d.c = col + i0 * P * ld;
-        (void)ctx.gemm_alone(d, worker);
-        for (int i = i0; i < i1; ++i) scatter(n0 + i, i);
-      }
+    // them, dx (+)= col2im(dcol). Part r sums run r of every group, in group order.
+    auto run = [&](int r, int worker, int n0, int i0, int i1) {
+      for (int i = i0; i < i1; ++i) prepare(n0 + i, i);
+      GemmArgs a = da;
+      a.k = static_cast<int>((i1 - i0) * P);
+      a.a = dyt + i0 * P * O, a.b = col + i0 * P * ld, a.c = parts + r * part;
+      (void)ctx.gemm_alone(a, worker);  // cannot fail: checked for a whole group
+      if (!dx) return;
+      GemmArgs d = xa;
+      d.m = static_cast<int>((i1 - i0) * P);
+      d.a = dyt + i0 * P * O, d.c = col + i0 * P * ld;
+      (void)ctx.gemm_alone(d, worker);
+      for (int i = i0; i < i1; ++i) scatter(n0 + i, i);
     };
-    detail::parallel_for_workers(ctx, runs, run);
+    detail::for_group_runs(ctx, s.n, group, detail::weight_grad_runs(group), run);
     detail::add_parts(ctx.k(), parts, part, O * K, dw);
     return Status::ok();
   }

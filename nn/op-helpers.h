@@ -99,13 +99,29 @@ Status gemm_image_runs(Context& ctx, const GemmArgs& a, int images, const Before
   return Status::ok();
 }
 
-// gemm_image_runs over a batch of n images in groups of `group` (fixed by the shape; the
-// last may be shorter) that take turns in the same scratch: before(image, slot) unfolds image
-// n0 + slot of the group at n0 into the rows of `slot`, after(image, slot) folds them. Each
-// worker's task takes its run of slots in every group, group after group, so a call is one
-// fork-join, not one per group (nor one wait for the slower run per group). A run's slots
-// are the same in every group (a short last group fills the first slots), so no two tasks
-// ever share rows. Groups of fewer images than workers go through gemm_image_runs in turn.
+// A batch of n images in groups of `group` (fixed by the shape; the last may be shorter) that
+// take turns in the same scratch, image n0 + i of the group at n0 in slot i: the slots cut
+// into `runs` runs, and task r runs f(r, worker, n0, i0, i1) for its slots [i0, i1) of every
+// group, group after group, so a pass over the batch is one fork-join, not one per group (nor
+// one wait for the slower run per group). A run's slots are the same in every group (a short
+// last group fills the first slots and skips the runs past them), so no two tasks ever share
+// a slot.
+template <class F>
+void for_group_runs(Context& ctx, int n, int group, int runs, const F& f) {
+  auto task = [&](int r, int worker) {
+    const int s0 = run_start(group, runs, r), s1 = run_start(group, runs, r + 1);  // this run's slots
+    for (int n0 = 0; n0 < n; n0 += group) {
+      const int images = n - n0 < group ? n - n0 : group;
+      const int i0 = s0 < images ? s0 : images, i1 = s1 < images ? s1 : images;
+      if (i0 < i1) f(r, worker, n0, i0, i1);
+    }
+  };
+  parallel_for_workers(ctx, runs, task);
+}
+
+// gemm_image_runs over a batch in groups (for_group_runs): before(image, slot) unfolds image
+// into the rows of `slot`, after(image, slot) folds them; each task's GEMM covers its run's
+// slots. Groups of fewer images than workers go through gemm_image_runs in turn.
 template <class Before, class After>
 Status gemm_group_runs(Context& ctx, const GemmArgs& a, int n, int group, const Before& before, const After& after) {
   if (group < ctx.threads() || n <= group) {
@@ -119,23 +135,15 @@ Status gemm_group_runs(Context& ctx, const GemmArgs& a, int n, int group, const 
   GemmArgs all = a;
   all.m = a.m * group;
   EMBER_TRY(check_gemm_args(all));
-  const int runs = image_runs(ctx, group);
-  auto task = [&](int t, int worker) {
-    const int s0 = run_start(group, runs, t), s1 = run_start(group, runs, t + 1);  // this run's slots
-    for (int n0 = 0; n0 < n; n0 += group) {
-      const int images = n - n0 < group ? n - n0 : group;
-      const int i0 = s0 < images ? s0 : images, i1 = s1 < images ? s1 : images;
-      if (i0 == i1) continue;
-      for (int i = i0; i < i1; ++i) before(n0 + i, i);
-      GemmArgs at = a;
-      at.m = a.m * (i1 - i0);
-      at.a = a.a + static_cast<size_t>(i0) * a.m * a.lda;
-      at.c = a.c + static_cast<size_t>(i0) * a.m * a.ldc;
-      (void)ctx.gemm_alone(at, worker);  // cannot fail: checked over a whole group
-      for (int i = i0; i < i1; ++i) after(n0 + i, i);
-    }
-  };
-  parallel_for_workers(ctx, runs, task);
+  for_group_runs(ctx, n, group, image_runs(ctx, group), [&](int, int worker, int n0, int i0, int i1) {
+    for (int i = i0; i < i1; ++i) before(n0 + i, i);
+    GemmArgs at = a;
+    at.m = a.m * (i1 - i0);
+    at.a = a.a + static_cast<size_t>(i0) * a.m * a.lda;
+    at.c = a.c + static_cast<size_t>(i0) * a.m * a.ldc;
+    (void)ctx.gemm_alone(at, worker);  // cannot fail: checked over a whole group
+    for (int i = i0; i < i1; ++i) after(n0 + i, i);
+  });
   return Status::ok();
 }
 
